@@ -1,0 +1,104 @@
+# docker-migrate - a Docker CLI plugin that moves containers, images and
+# volumes between Docker hosts.  Plain GNU make; see README.md.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+PLUGINDIR  ?= $(PREFIX)/lib/docker/cli-plugins
+MANDIR     ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+DOCKER_CONFIG_DIR ?= $(or $(DOCKER_CONFIG),$(HOME)/.docker)
+
+PKGS       := libcurl yajl libssh libcrypto
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+CFLAGS     += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
+              -DDM_VERSION='"$(VERSION)"' -pthread
+PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS     += $(PKG_LIBS) -pthread
+
+# make SANITIZE=1: AddressSanitizer + UndefinedBehaviorSanitizer, in a
+# build directory of its own so both builds can live side by side.
+ifeq ($(SANITIZE),1)
+BUILD      := build/asan
+CFLAGS     += -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined -O1
+LDFLAGS    += -fsanitize=address,undefined
+else
+BUILD      := build/default
+endif
+
+SRC        := $(wildcard src/*.c)
+PLUGIN_SRC := $(wildcard plugin/*.c)
+OBJ        := $(patsubst %.c,$(BUILD)/%.o,$(SRC))
+PLUGIN_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(PLUGIN_SRC))
+BIN        := $(BUILD)/docker-migrate
+UNIT_SRC   := $(wildcard test/unit/test_*.c)
+UNIT_BIN   := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
+
+.PHONY: all deps install install-user uninstall check check-unit \
+        check-system demo lab-up lab-down clean man
+
+all: docker-migrate
+
+docker-migrate: $(BIN)
+	@if [ "$(BIN)" != "build/default/docker-migrate" ]; then :; else cp $(BIN) $@; fi
+
+$(BIN): $(OBJ) $(PLUGIN_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c $(wildcard include/*.h) | deps-build
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+# Build dependencies only; the test and lab tools are checked by 'deps'.
+deps-build:
+	@./scripts/deps.sh build
+
+deps:
+	@./scripts/deps.sh all
+
+$(BUILD)/test/%: test/unit/%.c $(OBJ) | deps-build
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OBJ) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+check-unit: $(UNIT_BIN)
+	@./test/run-unit.sh $(UNIT_BIN)
+
+check-system: $(BIN)
+	@DM_BIN=$(abspath $(BIN)) ./test/run-system.sh
+
+# The README's test command: everything, against real engines, sshd and a
+# registry in the lab.  Installs what is missing when run as root.
+check: deps
+	@$(MAKE) --no-print-directory all check-unit check-system
+
+demo: deps all
+	@./scripts/demo.sh
+
+lab-up: deps
+	@./test/lab/lab.sh up
+lab-down:
+	@./test/lab/lab.sh down
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(PLUGINDIR)/docker-migrate
+	for m in man/*.1; do [ -e "$$m" ] && install -m 0644 "$$m" $(DESTDIR)$(MANDIR)/man1/ || true; done
+	[ -e completions/docker-migrate.bash ] && install -m 0644 completions/docker-migrate.bash $(DESTDIR)$(BASHCOMPDIR)/docker-migrate || true
+	[ -e completions/_docker-migrate ] && install -m 0644 completions/_docker-migrate $(DESTDIR)$(ZSHCOMPDIR)/_docker-migrate || true
+	[ -e completions/docker-migrate.fish ] && install -m 0644 completions/docker-migrate.fish $(DESTDIR)$(FISHCOMPDIR)/docker-migrate.fish || true
+
+install-user: $(BIN)
+	install -d $(DOCKER_CONFIG_DIR)/cli-plugins
+	install -m 0755 $(BIN) $(DOCKER_CONFIG_DIR)/cli-plugins/docker-migrate
+
+uninstall:
+	rm -f $(DESTDIR)$(PLUGINDIR)/docker-migrate
+
+clean:
+	rm -rf build docker-migrate

@@ -1,0 +1,45 @@
+/*
+ * cmd.h - what every subcommand receives, and the subcommands themselves.
+ * Each lives in src/cmd_<name>.c with one entry point; plugin/main.c
+ * holds the table that dispatches to them.
+ */
+#ifndef DM_CMD_H
+#define DM_CMD_H
+
+#include "context.h"
+#include "engine.h"
+#include "sshlink.h"
+
+struct cli {
+	struct globalopts g;
+	struct docker_env env;
+	const char *ssh_config;	/* --ssh-config / DOCKER_MIGRATE_SSH_CONFIG */
+	/* Set by __complete: a command hands its flag table here instead of
+	 * running, so completion reads the same table as the parser. */
+	int (*describe)(struct cli *cli, const struct opt *opts,
+			const struct cmd_help *help);
+	void *describe_ctx;
+};
+
+/* The source engine, as the Docker CLI resolves it; connected. */
+struct engine *cli_source_engine(struct cli *cli);
+/* The destination engine behind --to; *link receives the SSH link that
+ * the caller closes after engine_free(). */
+struct engine *cli_dest_engine(struct cli *cli, const char *to,
+			       struct sshlink **link);
+struct ssh_opts cli_ssh_opts(const struct cli *cli);
+/* The Docker config directory (for the migration records). */
+char *cli_config_dir(const struct cli *cli);
+
+int cmd_version(int argc, char **argv, struct cli *cli);
+int cmd_container(int argc, char **argv, struct cli *cli);
+int cmd_image(int argc, char **argv, struct cli *cli);
+int cmd_history(int argc, char **argv, struct cli *cli);
+int cmd_complete(int argc, char **argv, struct cli *cli);
+
+/* Shared by commands: parse their flags; returns -1 to go on, or the exit
+ * status to return (0 after --help, 1 after a usage error). */
+int cmd_parse(struct cli *cli, int argc, char **argv, const struct opt *opts,
+	      const struct cmd_help *help, int *nargs);
+
+#endif

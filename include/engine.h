@@ -1,0 +1,71 @@
+/*
+ * engine.h - a Docker Engine API client over libcurl.  An engine is
+ * reached over a unix socket, TCP (with TLS), or an SSH link (a forwarded
+ * remote unix socket, or "docker system dial-stdio" as the CLI does for
+ * ssh:// hosts).  Bodies stream through file descriptors both ways, so an
+ * image of gigabytes never sits in memory; small JSON replies are parsed
+ * with yajl.  Nothing here assumes that an engine is on this machine.
+ */
+#ifndef DM_ENGINE_H
+#define DM_ENGINE_H
+
+#include <stdint.h>
+#include <yajl/yajl_tree.h>
+
+#include "context.h"
+#include "dm.h"
+#include "sshlink.h"
+
+/* The newest API version we speak; older engines are met at theirs. */
+#define ENGINE_API_MAX "1.43"
+#define ENGINE_REMOTE_SOCKET "/var/run/docker.sock"
+
+struct engine;
+
+/* The engine of a resolved endpoint (the source: the CLI's context). */
+struct engine *engine_from_endpoint(const struct endpoint *ep,
+				    const struct ssh_opts *so);
+/* The engine behind an SSH link (the destination of --to).  The link
+ * stays the caller's. */
+struct engine *engine_over_ssh(struct sshlink *l);
+void engine_free(struct engine *e);
+
+/* GET /_ping and /version: negotiates the API version.  Call first. */
+int engine_connect(struct engine *e);
+
+const char *engine_name(const struct engine *e);	/* for messages */
+const char *engine_api(const struct engine *e);		/* "1.41" */
+const char *engine_version(const struct engine *e);	/* "20.10.24" */
+const char *engine_os_arch(const struct engine *e);	/* "linux/amd64" */
+
+/* Replies with status >= 400 become errors with the engine's message. */
+int engine_get_json(struct engine *e, const char *path, yajl_val *out);
+/* body may be NULL; out may be NULL.  Returns the HTTP status (2xx) or -1. */
+long engine_post_json(struct engine *e, const char *path, const char *body,
+		      yajl_val *out);
+long engine_delete(struct engine *e, const char *path);
+/* Like the others, but 404 is returned as 404, not as an error. */
+long engine_get_json_opt(struct engine *e, const char *path, yajl_val *out);
+
+/* Counters of a streamed transfer (read by the progress reporter). */
+struct xfer_stats {
+	volatile uint64_t bytes;
+};
+
+/* GET path and write the body to fd until the end. */
+int engine_get_to_fd(struct engine *e, const char *path, int fd,
+		     struct xfer_stats *st);
+/* POST the bytes read from fd (chunked) as content_type; the reply body
+ * is collected in reply (a progress stream for /images/load). */
+int engine_post_from_fd(struct engine *e, const char *path, int fd,
+			const char *content_type, struct strbuf *reply,
+			struct xfer_stats *st);
+
+/* Check a JSON-lines progress stream (load, push, pull) for an error
+ * object: the engine answers 200 and reports failure inside the stream. */
+int engine_stream_error(const char *stream, size_t len, const char *what);
+
+/* URL-escape s for a query string or a path element. */
+char *engine_escape(const char *s);
+
+#endif

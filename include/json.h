@@ -1,0 +1,34 @@
+/*
+ * json.h - small, type-checked accessors over yajl trees, and output of
+ * yajl trees through yajl_gen (so re-created configurations keep every
+ * field of the source, quoted correctly).
+ */
+#ifndef DM_JSON_H
+#define DM_JSON_H
+
+#include <stddef.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+/* Parse a whole document; NULL with dm_error() set on bad input. */
+yajl_val json_parse(const char *text, size_t len, const char *what);
+
+/* Walk object keys; the list ends with NULL.  NULL when any step fails. */
+yajl_val json_get(yajl_val v, ...) __attribute__((sentinel));
+/* The string at that path, or NULL when absent or not a string. */
+const char *json_str(yajl_val v, ...) __attribute__((sentinel));
+/* Integer at path, or def. */
+long long json_int(yajl_val v, long long def, ...) __attribute__((sentinel));
+/* True only for JSON true at the path. */
+int json_true(yajl_val v, ...) __attribute__((sentinel));
+
+size_t json_len(yajl_val v);	/* array or object size, 0 otherwise */
+int json_is_empty(yajl_val v);	/* null, absent, "", [], {}, 0, false */
+
+/* Write a yajl tree value into a generator. */
+void json_gen_value(yajl_gen g, yajl_val v);
+void json_gen_str(yajl_gen g, const char *s);
+/* The generator's buffer as a new string. */
+char *json_gen_take(yajl_gen g);
+
+#endif

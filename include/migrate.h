@@ -1,0 +1,34 @@
+/*
+ * migrate.h - the migrations themselves: the handover of a container and
+ * the copy of images, each step recorded, each failure rolled back.
+ */
+#ifndef DM_MIGRATE_H
+#define DM_MIGRATE_H
+
+#include "cmd.h"
+
+struct container_opts {
+	const char *container;
+	const char *to;
+	const char *strategy;
+	int keep;		/* leave the source running: a copy */
+	int drop_unmovable;	/* drop what cannot be carried */
+	int dry_run;
+	long start_timeout_s;	/* wait for running/healthy */
+	int json;		/* --format json */
+};
+
+int migrate_container(struct cli *cli, const struct container_opts *o);
+
+struct image_opts {
+	const char *const *images;
+	size_t n;
+	const char *to;
+	const char *strategy;
+	int dry_run;
+	int json;
+};
+
+int migrate_images(struct cli *cli, const struct image_opts *o);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * complete.c - "__complete", the Docker CLI's completion protocol for
+ * plugins (cobra's): the CLI runs "docker-migrate __complete migrate
+ * ARGS... PARTIAL" and reads one candidate per line ("value\tdescription")
+ * and a last line ":N" with cobra's directive bits.  Flags come from the
+ * same tables the parser uses; containers and images come live from the
+ * source engine; hosts from the ssh config and known_hosts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "dm.h"
+#include "json.h"
+#include "plugin.h"
+
+#define DIR_ERROR 1
+#define DIR_NOSPACE 2
+#define DIR_NOFILE 4
+
+struct compl {
+	const char *partial;
+	const char *prev;		/* the word before the partial one */
+	const struct opt *opts;		/* the subcommand's table */
+	enum opt_complete positional;	/* what its arguments are */
+};
+
+static void cand(const struct compl *c, const char *v, const char *desc)
+{
+	if (!dm_starts_with(v, c->partial))
+		return;
+	if (desc && *desc)
+		printf("%s\t%s\n", v, desc);
+	else
+		printf("%s\n", v);
+}
+
+static void hosts_from_file(const struct compl *c, const char *path, int kh)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *tok;
+
+		if (kh) {
+			/* "host1,[host2]:port keytype key"; hashed ones skip */
+			tok = strtok_r(line, " \t", &save);
+			if (!tok || tok[0] == '|' || tok[0] == '#' || tok[0] == '@')
+				continue;
+			for (char *h = strtok_r(tok, ",", &save); h;
+			     h = strtok_r(NULL, ",", &save)) {
+				if (h[0] == '[') {
+					char *e = strchr(h, ']');
+
+					if (e)
+						*e = '\0';
+					h++;
+				}
+				cand(c, h, "known host");
+			}
+			continue;
+		}
+		tok = strtok_r(line, " \t\r\n", &save);
+		if (!tok || strcasecmp(tok, "Host") != 0)
+			continue;
+		while ((tok = strtok_r(NULL, " \t\r\n", &save)) != NULL)
+			if (!strpbrk(tok, "*?!"))
+				cand(c, tok, "ssh config");
+	}
+	fclose(f);
+}
+
+static void complete_hosts(const struct compl *c, struct cli *cli)
+{
+	const char *home = getenv("HOME");
+	const char *cfg = getenv("DOCKER_MIGRATE_SSH_CONFIG");
+	char *p;
+
+	if (cli->ssh_config)
+		hosts_from_file(c, cli->ssh_config, 0);
+	else if (cfg && *cfg)
+		hosts_from_file(c, cfg, 0);
+	if (!home)
+		return;
+	p = xasprintf("%s/.ssh/config", home);
+	hosts_from_file(c, p, 0);
+	free(p);
+	p = xasprintf("%s/.ssh/known_hosts", home);
+	hosts_from_file(c, p, 1);
+	free(p);
+}
+
+static void complete_engine_list(const struct compl *c, struct cli *cli,
+				 enum opt_complete what)
+{
+	struct engine *e = cli_source_engine(cli);
+	yajl_val v = NULL;
+
+	if (!e)
+		return;
+	if (engine_get_json(e, what == COMPL_CONTAINER ? "/containers/json?all=1"
+			    : "/images/json", &v) == 0) {
+		for (size_t i = 0; i < json_len(v); i++) {
+			yajl_val it = v->u.array.values[i];
+			yajl_val names = json_get(it, what == COMPL_CONTAINER
+						  ? "Names" : "RepoTags", NULL);
+			const char *desc = json_str(it, what == COMPL_CONTAINER
+						    ? "Status" : "Id", NULL);
+
+			for (size_t k = 0; k < json_len(names); k++) {
+				yajl_val n = names->u.array.values[k];
+				const char *s = YAJL_IS_STRING(n) ? n->u.string : NULL;
+
+				if (!s || strcmp(s, "<none>:<none>") == 0)
+					continue;
+				cand(c, s[0] == '/' ? s + 1 : s, desc);
+			}
+		}
+	}
+	yajl_tree_free(v);
+	engine_free(e);
+}
+
+/* The value of a flag: by its completion kind. */
+static int complete_value(const struct compl *c, const struct opt *o,
+			  struct cli *cli)
+{
+	switch (o->complete) {
+	case COMPL_CHOICES:
+		for (const char *const *ch = o->choices; ch && *ch; ch++)
+			cand(c, *ch, NULL);
+		if (!o->choices && dm_streq(o->long_name, "format"))
+			cand(c, "json", "JSON output");
+		return DIR_NOFILE;
+	case COMPL_HOST:
+		complete_hosts(c, cli);
+		return DIR_NOFILE;
+	case COMPL_FILE:
+		return 0;	/* the shell's file completion */
+	case COMPL_CONTAINER:
+	case COMPL_IMAGE:
+		complete_engine_list(c, cli, o->complete);
+		return DIR_NOFILE;
+	default:
+		return DIR_NOFILE;
+	}
+}
+
+static void complete_flags(const struct compl *c, const struct opt *opts)
+{
+	for (const struct opt *o = opts; o && o->type != OPT_END; o++) {
+		char *name = xasprintf("--%s", o->long_name);
+
+		cand(c, name, o->help);
+		free(name);
+	}
+	cand(c, "--help", "Print usage");
+}
+
+static int describe(struct cli *cli, const struct opt *opts,
+		    const struct cmd_help *help)
+{
+	struct compl *c = cli->describe_ctx;
+
+	c->opts = opts;
+	if (strstr(help->args, "CONTAINER"))
+		c->positional = COMPL_CONTAINER;
+	else if (strstr(help->args, "IMAGE"))
+		c->positional = COMPL_IMAGE;
+	return 0;
+}
+
+int cmd_complete(int argc, char **argv, struct cli *cli)
+{
+	struct compl c = { .partial = "" };
+	const struct subcmd *sub = NULL;
+	const struct opt *o;
+	int directive = DIR_NOFILE;
+
+	/* argv: "migrate" ARGS... PARTIAL */
+	if (argc > 0 && strcmp(argv[0], "migrate") == 0) {
+		argc--;
+		argv++;
+	}
+	if (argc > 0)
+		c.partial = argv[argc - 1];
+	if (argc > 1)
+		c.prev = argv[argc - 2];
+	for (int i = 0; i < argc - 1 && !sub; i++)
+		for (const struct subcmd *s = plugin_subcmds(); s->name; s++)
+			if (strcmp(argv[i], s->name) == 0)
+				sub = s;
+	if (!sub) {
+		for (const struct subcmd *s = plugin_subcmds(); s->name; s++)
+			cand(&c, s->name, s->summary);
+		printf(":%d\n", directive);
+		return 0;
+	}
+	cli->describe = describe;
+	cli->describe_ctx = &c;
+	sub->fn(0, NULL, cli);
+	cli->describe = NULL;
+	if (c.prev && (o = opt_find(c.opts, c.prev)) && o->type != OPT_BOOL)
+		directive = complete_value(&c, o, cli);
+	else if (c.partial[0] == '-')
+		complete_flags(&c, c.opts);
+	else if (c.positional)
+		complete_engine_list(&c, cli, c.positional);
+	printf(":%d\n", directive);
+	return 0;
+}

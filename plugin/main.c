@@ -1,0 +1,192 @@
+/*
+ * main.c - docker-migrate as a Docker CLI plugin: the metadata the CLI
+ * asks for, the CLI's global flags that come in front of "migrate", the
+ * table of subcommands, and cancellation (signals, and the CLI closing the
+ * plugin socket when the user presses Ctrl-C).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "cmd.h"
+#include "dm.h"
+#include "plugin.h"
+
+static const struct subcmd subcmds[] = {
+	{ "container", cmd_container, "Move a container to another host" },
+	{ "image", cmd_image, "Copy images to another host" },
+	{ "history", cmd_history, "List past migrations with their timings" },
+	{ "version", cmd_version, "Show the plugin version and the source engine" },
+	{ NULL, NULL, NULL },
+};
+
+const struct subcmd *plugin_subcmds(void)
+{
+	return subcmds;
+}
+
+static void print_metadata(void)
+{
+	/* fixed text: no user input reaches it */
+	printf("{\n"
+	       "  \"SchemaVersion\": \"0.1.0\",\n"
+	       "  \"Vendor\": \"docker-migrate\",\n"
+	       "  \"Version\": \"%s\",\n"
+	       "  \"ShortDescription\": \"Move containers, images and volumes "
+	       "to another Docker host\",\n"
+	       "  \"URL\": \"man:docker-migrate(1)\"\n"
+	       "}\n", DM_VERSION);
+}
+
+static void top_usage(FILE *out)
+{
+	static const struct cmd_help help = {
+		"migrate", "COMMAND",
+		"Move containers, images and volumes to another Docker host",
+		"The source is the engine the Docker CLI talks to (see "
+		"--context, --host);\nthe destination is reached over SSH "
+		"(--to [ssh://][USER@]HOST[:PORT]).", NULL,
+	};
+	struct strbuf cmds = STRBUF_INIT;
+	struct opt globals[GLOBAL_OPTS_MAX];
+
+	plugin_global_opts(NULL, globals);
+	for (const struct subcmd *c = subcmds; c->name; c++)
+		sb_addf(&cmds, "  %-11s %s\n", c->name, c->summary);
+	opt_usage(out, &help, globals, sb_str(&cmds));
+	sb_release(&cmds);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	dm_cancel();
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	/* a second Ctrl-C while we roll back kills us: the user insists */
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The CLI closes DOCKER_CLI_PLUGIN_SOCKET to ask us to stop. */
+static void *watch_cli_socket(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	char buf[64];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	dm_debug("the Docker CLI closed the plugin socket: cancelling");
+	dm_cancel();
+	close(fd);
+	return NULL;
+}
+
+static void connect_cli_socket(void)
+{
+	const char *name = getenv("DOCKER_CLI_PLUGIN_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	socklen_t len;
+	pthread_t t;
+	int fd;
+
+	if (!name || !*name || strlen(name) >= sizeof(sa.sun_path))
+		return;
+	/* "@name" is Go's spelling of an abstract socket */
+	memcpy(sa.sun_path, name, strlen(name));
+	if (name[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(name));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sa, len) < 0 ||
+	    pthread_create(&t, NULL, watch_cli_socket, (void *)(intptr_t)fd)) {
+		dm_debug("cannot watch the plugin socket %s", name);
+		close(fd);
+		return;
+	}
+	pthread_detach(t);
+}
+
+static int run_subcommand(int argc, char **argv, struct cli *cli)
+{
+	if (argc == 0) {
+		top_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 ||
+	    strcmp(argv[0], "help") == 0) {
+		top_usage(stdout);
+		return 0;
+	}
+	for (const struct subcmd *c = subcmds; c->name; c++)
+		if (strcmp(argv[0], c->name) == 0)
+			return c->fn(argc - 1, argv + 1, cli);
+	fprintf(stderr, "docker migrate: unknown command: \"%s\"\n", argv[0]);
+	top_usage(stderr);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct opt globals[GLOBAL_OPTS_MAX];
+	struct cli cli;
+	int nargs, ret;
+	enum opt_result r;
+
+	if (argc >= 2 && strcmp(argv[1], "docker-cli-plugin-metadata") == 0) {
+		print_metadata();
+		return 0;
+	}
+	memset(&cli, 0, sizeof(cli));
+	docker_env_from_process(&cli.env);
+	if (argc >= 2 && strcmp(argv[1], "__complete") == 0)
+		return cmd_complete(argc - 2, argv + 2, &cli);
+
+	argc--;
+	argv++;
+	cli.g.tlsverify = -1;	/* tri-state: was --tlsverify given? */
+	plugin_global_opts(&cli.g, globals);
+	r = opt_parse(argc, argv, globals, OPT_STOP_AT_NONOPT, &nargs);
+	if (r == OPT_HELP) {
+		top_usage(stdout);
+		return 0;
+	}
+	if (r == OPT_ERROR) {
+		fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
+		top_usage(stderr);
+		return 1;
+	}
+	plugin_apply_globals(&cli.g);
+	/* run by the CLI, "migrate" follows its global flags */
+	if (nargs > 0 && strcmp(argv[0], "migrate") == 0) {
+		argv++;
+		nargs--;
+	}
+	install_signals();
+	connect_cli_socket();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fputs("docker migrate: cannot initialise libcurl\n", stderr);
+		return 1;
+	}
+	ret = run_subcommand(nargs, argv, &cli);
+	curl_global_cleanup();
+	strlist_clear(&cli.g.hosts);
+	return ret;
+}

@@ -1,0 +1,90 @@
+/*
+ * cli.c - what the subcommands share: reaching the source engine the way
+ * the Docker CLI does, reaching the destination over SSH, and parsing a
+ * subcommand's flags with the CLI's exit conventions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "dm.h"
+
+int cmd_parse(struct cli *cli, int argc, char **argv, const struct opt *opts,
+	      const struct cmd_help *help, int *nargs)
+{
+	if (cli->describe)
+		return cli->describe(cli, opts, help);
+	switch (opt_parse(argc, argv, opts, 0, nargs)) {
+	case OPT_OK:
+		return -1;
+	case OPT_HELP:
+		opt_usage(stdout, help, opts, NULL);
+		return 0;
+	case OPT_ERROR:
+		break;
+	}
+	fprintf(stderr, "docker %s: %s\nSee 'docker %s --help'.\n", help->path,
+		dm_errmsg(), help->path);
+	opt_usage(stderr, help, opts, NULL);
+	return 1;
+}
+
+struct ssh_opts cli_ssh_opts(const struct cli *cli)
+{
+	struct ssh_opts o = { 0 };
+	const char *env = getenv("DOCKER_MIGRATE_SSH_CONFIG");
+
+	o.config_file = cli->ssh_config ? cli->ssh_config
+					: (env && *env ? env : NULL);
+	return o;
+}
+
+char *cli_config_dir(const struct cli *cli)
+{
+	return docker_config_dir(&cli->g, &cli->env);
+}
+
+struct engine *cli_source_engine(struct cli *cli)
+{
+	struct ssh_opts so = cli_ssh_opts(cli);
+	struct endpoint ep;
+	struct engine *e;
+
+	if (endpoint_resolve(&cli->g, &cli->env, &ep) < 0)
+		return NULL;
+	e = engine_from_endpoint(&ep, &so);
+	endpoint_release(&ep);
+	if (e && engine_connect(e) < 0) {
+		engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+struct engine *cli_dest_engine(struct cli *cli, const char *to,
+			       struct sshlink **link)
+{
+	struct ssh_opts so = cli_ssh_opts(cli);
+	struct ssh_target t;
+	struct engine *e;
+
+	*link = NULL;
+	if (!to)
+		return dm_error("no destination: use --to [ssh://][USER@]HOST[:PORT]"),
+		       NULL;
+	if (ssh_target_parse(to, &t) < 0)
+		return NULL;
+	*link = sshlink_open(&t, &so);
+	ssh_target_release(&t);
+	if (!*link)
+		return NULL;
+	e = engine_over_ssh(*link);
+	if (engine_connect(e) < 0) {
+		dm_error_wrap("destination %s", to);
+		engine_free(e);
+		sshlink_close(*link);
+		*link = NULL;
+		return NULL;
+	}
+	return e;
+}

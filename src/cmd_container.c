@@ -1,0 +1,78 @@
+/*
+ * cmd_container.c - "docker migrate container CONTAINER --to HOST".
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "dm.h"
+#include "migrate.h"
+#include "transfer.h"
+
+int cmd_container(int argc, char **argv, struct cli *cli)
+{
+	static const struct cmd_help help = {
+		"migrate container", "[OPTIONS] CONTAINER",
+		"Move a container to another host",
+		"The container's image goes to the destination, a copy is "
+		"created there from the\nsource's configuration and started; "
+		"once it runs (healthy, if it has a\nhealthcheck) the source is "
+		"stopped.  Any failure rolls back both sides.",
+		"  docker migrate container web --to node2\n"
+		"  docker --context edge1 migrate container web --to root@10.0.0.7:2222 --keep\n",
+	};
+	struct container_opts o = { .strategy = STRATEGY_DEFAULT,
+				    .start_timeout_s = 60 };
+	const char *format = NULL;
+	struct opt opts[] = {
+		{ OPT_STRING, 0, "to", &o.to, "HOST",
+		  "Destination: [ssh://][USER@]HOST[:PORT] (required)",
+		  COMPL_HOST, NULL },
+		{ OPT_STRING, 0, "strategy", &o.strategy, "NAME",
+		  "How the image travels (save)", COMPL_CHOICES, strategy_names },
+		{ OPT_BOOL, 0, "keep", &o.keep, NULL,
+		  "Leave the source running: a copy, not a move", COMPL_NONE, NULL },
+		{ OPT_BOOL, 0, "drop-unmovable", &o.drop_unmovable, NULL,
+		  "Leave behind what cannot be carried (devices, missing bind "
+		  "mounts, ...)", COMPL_NONE, NULL },
+		{ OPT_BOOL, 0, "dry-run", &o.dry_run, NULL,
+		  "Print the plan and change nothing", COMPL_NONE, NULL },
+		{ OPT_INT, 0, "start-timeout", &o.start_timeout_s, "SECONDS",
+		  "How long to wait for the copy to run and be healthy (60)",
+		  COMPL_NONE, NULL },
+		{ OPT_STRING, 0, "format", &format, "FORMAT",
+		  "Print the report as \"json\"", COMPL_CHOICES, NULL },
+		{ OPT_STRING, 0, "ssh-config", &cli->ssh_config, "FILE",
+		  "Read SSH settings from FILE instead of ~/.ssh/config",
+		  COMPL_FILE, NULL },
+		OPT_END_MARK,
+	};
+	int nargs, r = cmd_parse(cli, argc, argv, opts, &help, &nargs);
+
+	if (r >= 0)
+		return r;
+	if (nargs != 1) {
+		fprintf(stderr, "docker migrate container: requires exactly 1 "
+			"argument (the container)\nSee 'docker migrate "
+			"container --help'.\n");
+		return 1;
+	}
+	if (!o.to) {
+		fprintf(stderr, "docker migrate container: --to HOST is "
+			"required\nSee 'docker migrate container --help'.\n");
+		return 1;
+	}
+	if (format && strcmp(format, "json") != 0) {
+		fprintf(stderr, "docker migrate container: unknown --format "
+			"\"%s\" (use json)\n", format);
+		return 1;
+	}
+	if (o.start_timeout_s <= 0) {
+		fprintf(stderr, "docker migrate container: --start-timeout "
+			"must be positive\n");
+		return 1;
+	}
+	o.json = format != NULL;
+	o.container = argv[0];
+	return migrate_container(cli, &o);
+}

@@ -1,0 +1,588 @@
+/*
+ * engine.c - the Docker Engine API client (see engine.h).  One libcurl
+ * easy handle per request; the connection comes from the unix socket, TCP,
+ * or a stream that the SSH bridge hands over as a socket.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "engine.h"
+#include "json.h"
+
+/* Larger replies than this are not what the engine sends for our calls. */
+#define MAX_JSON_REPLY (32u << 20)
+
+enum transport { T_UNIX, T_TCP, T_SSH };
+
+struct engine {
+	char *name;
+	enum transport t;
+	char *base;		/* "http://docker", "https://h:p" */
+	char *unix_path;
+	struct sshlink *ssh;
+	int own_ssh;		/* ssh:// endpoint: the engine owns the link */
+	int use_stdio;		/* dial-stdio instead of streamlocal */
+	char *ca, *cert, *key;
+	int tls_verify;
+	char api[16];
+	char *version;
+	char *os_arch;
+	struct curl_slist *resolve;	/* SSH: "docker" needs an address */
+};
+
+const char *engine_name(const struct engine *e) { return e->name; }
+const char *engine_api(const struct engine *e) { return e->api; }
+const char *engine_version(const struct engine *e) { return e->version ? e->version : "?"; }
+const char *engine_os_arch(const struct engine *e) { return e->os_arch ? e->os_arch : "?"; }
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	if (e->own_ssh)
+		sshlink_close(e->ssh);
+	free(e->name);
+	free(e->base);
+	free(e->unix_path);
+	free(e->ca);
+	free(e->cert);
+	free(e->key);
+	free(e->version);
+	free(e->os_arch);
+	curl_slist_free_all(e->resolve);
+	free(e);
+}
+
+struct engine *engine_over_ssh(struct sshlink *l)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+
+	e->t = T_SSH;
+	e->ssh = l;
+	e->name = xasprintf("ssh://%s", sshlink_name(l));
+	e->base = xstrdup("http://docker");
+	e->resolve = curl_slist_append(NULL, "docker:80:127.0.0.1");
+	return e;
+}
+
+struct engine *engine_from_endpoint(const struct endpoint *ep,
+				    const struct ssh_opts *so)
+{
+	struct engine *e;
+	const char *h = ep->host;
+
+	if (dm_starts_with(h, "unix://")) {
+		e = xcalloc(1, sizeof(*e));
+		e->t = T_UNIX;
+		e->unix_path = xstrdup(h + 7);
+		e->base = xstrdup("http://docker");
+	} else if (dm_starts_with(h, "tcp://")) {
+		e = xcalloc(1, sizeof(*e));
+		e->t = T_TCP;
+		e->base = xasprintf("%s://%s", ep->tls ? "https" : "http", h + 6);
+		e->tls_verify = ep->tls_verify;
+		e->ca = ep->ca ? xstrdup(ep->ca) : NULL;
+		e->cert = ep->cert ? xstrdup(ep->cert) : NULL;
+		e->key = ep->key ? xstrdup(ep->key) : NULL;
+	} else if (dm_starts_with(h, "ssh://")) {
+		struct ssh_target t;
+		struct sshlink *l;
+
+		if (ssh_target_parse(h, &t) < 0)
+			return NULL;
+		l = sshlink_open(&t, so);
+		ssh_target_release(&t);
+		if (!l)
+			return NULL;
+		e = engine_over_ssh(l);
+		e->own_ssh = 1;
+		e->use_stdio = 1;	/* what the CLI does for ssh:// */
+		free(e->name);
+	} else {
+		dm_error("unsupported engine address \"%s\" (use unix://, "
+			 "tcp:// or ssh://)", h);
+		return NULL;
+	}
+	e->name = xstrdup(h);
+	return e;
+}
+
+/* ------------------------------------------------------------------ */
+
+static curl_socket_t open_ssh_socket(void *ctx, curlsocktype purpose,
+				     struct curl_sockaddr *addr)
+{
+	struct engine *e = ctx;
+	int fd;
+
+	(void)purpose;
+	(void)addr;
+	if (!e->use_stdio) {
+		fd = sshlink_dial_unix(e->ssh, ENGINE_REMOTE_SOCKET);
+		if (fd >= 0)
+			return fd;
+		/* sshd may forbid socket forwarding: do as the CLI does */
+		dm_debug("%s; trying docker system dial-stdio", dm_errmsg());
+		e->use_stdio = 1;
+	}
+	fd = sshlink_dial_exec(e->ssh, "docker system dial-stdio");
+	return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+static int already_connected(void *ctx, curl_socket_t fd, curlsocktype p)
+{
+	(void)ctx;
+	(void)fd;
+	(void)p;
+	return CURL_SOCKOPT_ALREADY_CONNECTED;
+}
+
+static int xferinfo(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+		    curl_off_t un)
+{
+	(void)ctx;
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return dm_cancelled();	/* non-zero aborts the transfer */
+}
+
+static CURL *new_handle(struct engine *e, const char *method, const char *path,
+			int versioned)
+{
+	CURL *c = curl_easy_init();
+	char *url;
+
+	if (!c)
+		return NULL;
+	if (versioned && e->api[0])
+		url = xasprintf("%s/v%s%s", e->base, e->api, path);
+	else
+		url = xasprintf("%s%s", e->base, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	free(url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "docker-migrate/" DM_VERSION);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xferinfo);
+	switch (e->t) {
+	case T_UNIX:
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->unix_path);
+		break;
+	case T_TCP:
+		if (e->ca)
+			curl_easy_setopt(c, CURLOPT_CAINFO, e->ca);
+		if (e->cert)
+			curl_easy_setopt(c, CURLOPT_SSLCERT, e->cert);
+		if (e->key)
+			curl_easy_setopt(c, CURLOPT_SSLKEY, e->key);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, e->tls_verify ? 1L : 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, e->tls_verify ? 2L : 0L);
+		break;
+	case T_SSH:
+		/* the name is never resolved: the socket comes from SSH */
+		curl_easy_setopt(c, CURLOPT_RESOLVE, e->resolve);
+		curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_ssh_socket);
+		curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, e);
+		curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, already_connected);
+		break;
+	}
+	return c;
+}
+
+struct collect {
+	struct strbuf *sb;
+	size_t max;
+	int overflow;
+};
+
+static size_t collect_cb(char *p, size_t sz, size_t n, void *ctx)
+{
+	struct collect *c = ctx;
+
+	if (c->sb->len + sz * n > c->max) {
+		c->overflow = 1;
+		return 0;
+	}
+	sb_add(c->sb, p, sz * n);
+	return sz * n;
+}
+
+struct header_ctx {
+	char api[16];
+};
+
+static size_t header_cb(char *p, size_t sz, size_t n, void *ctx)
+{
+	struct header_ctx *h = ctx;
+	size_t len = sz * n;
+
+	if (len > 12 && strncasecmp(p, "API-Version:", 12) == 0) {
+		const char *v = p + 12;
+		size_t i = 0;
+
+		while (*v == ' ')
+			v++;
+		while (i + 1 < sizeof(h->api) && v < p + len &&
+		       (v[0] == '.' || (v[0] >= '0' && v[0] <= '9')))
+			h->api[i++] = *v++;
+		h->api[i] = '\0';
+	}
+	return len;
+}
+
+static int curl_failed(struct engine *e, CURLcode rc, const char *path)
+{
+	if (rc == CURLE_ABORTED_BY_CALLBACK && dm_cancelled())
+		return dm_error("interrupted");
+	if (e->t == T_SSH && (rc == CURLE_COULDNT_CONNECT ||
+			      rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
+			      rc == CURLE_GOT_NOTHING))
+		return dm_error("cannot talk to the Docker engine at %s (%s): "
+				"%s", e->name, path, dm_errmsg());
+	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
+		return dm_error("cannot connect to the Docker engine at %s: %s "
+				"(is dockerd running? check --host/--context)",
+				e->name, curl_easy_strerror(rc));
+	return dm_error("Docker engine at %s, %s: %s", e->name, path,
+			curl_easy_strerror(rc));
+}
+
+/* The engine's {"message": ...} for an error status. */
+static int status_error(struct engine *e, long status, const char *path,
+			const struct strbuf *body)
+{
+	yajl_val doc = NULL;
+	const char *msg = NULL;
+	int ret;
+
+	if (body->len && body->len < 65536) {
+		char err[64];
+		char *copy = xstrndup(body->buf, body->len);
+
+		doc = yajl_tree_parse(copy, err, sizeof(err));
+		free(copy);
+		msg = json_str(doc, "message", NULL);
+	}
+	if (msg)
+		ret = dm_error("%s", msg);
+	else
+		ret = dm_error("Docker engine at %s answered %ld to %s", e->name,
+			       status, path);
+	yajl_tree_free(doc);
+	return ret;
+}
+
+/* A request with an optional small JSON body, collecting the reply. */
+static long request(struct engine *e, const char *method, const char *path,
+		    const char *body, struct strbuf *reply, int versioned)
+{
+	struct collect col = { reply, MAX_JSON_REPLY, 0 };
+	struct curl_slist *hdrs = NULL;
+	CURLcode rc;
+	long status = 0;
+	CURL *c = new_handle(e, method, path, versioned);
+
+	if (!c)
+		return dm_error("cannot create a libcurl handle");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &col);
+	if (body) {
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	} else if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+	}
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
+	if (col.overflow)
+		return dm_error("Docker engine at %s sent more than %u MB for "
+				"%s: refusing it", e->name, MAX_JSON_REPLY >> 20,
+				path);
+	if (rc != CURLE_OK)
+		return curl_failed(e, rc, path);
+	return status;
+}
+
+static long json_call(struct engine *e, const char *method, const char *path,
+		      const char *body, yajl_val *out, int allow404)
+{
+	struct strbuf reply = STRBUF_INIT;
+	long status = request(e, method, path, body, &reply, 1);
+
+	if (out)
+		*out = NULL;
+	if (status < 0)
+		goto out;
+	if (status == 404 && allow404)
+		goto out;
+	if (status >= 400) {
+		status = status_error(e, status, path, &reply);
+		goto out;
+	}
+	if (out && reply.len) {
+		*out = json_parse(reply.buf, reply.len, path);
+		if (!*out)
+			status = dm_error_wrap("Docker engine at %s", e->name);
+	}
+out:
+	sb_release(&reply);
+	return status;
+}
+
+int engine_get_json(struct engine *e, const char *path, yajl_val *out)
+{
+	long st = json_call(e, "GET", path, NULL, out, 0);
+
+	if (st >= 0 && !*out)
+		return dm_error("Docker engine at %s sent an empty reply to %s",
+				e->name, path);
+	return st < 0 ? -1 : 0;
+}
+
+long engine_get_json_opt(struct engine *e, const char *path, yajl_val *out)
+{
+	return json_call(e, "GET", path, NULL, out, 1);
+}
+
+long engine_post_json(struct engine *e, const char *path, const char *body,
+		      yajl_val *out)
+{
+	return json_call(e, "POST", path, body, out, 0);
+}
+
+long engine_delete(struct engine *e, const char *path)
+{
+	return json_call(e, "DELETE", path, NULL, NULL, 1);
+}
+
+int engine_connect(struct engine *e)
+{
+	struct header_ctx h = { { 0 } };
+	struct strbuf reply = STRBUF_INIT;
+	struct collect col = { &reply, 4096, 0 };
+	yajl_val v = NULL;
+	long status = 0;
+	CURLcode rc;
+	CURL *c = new_handle(e, "GET", "/_ping", 0);
+
+	if (!c)
+		return dm_error("cannot create a libcurl handle");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &col);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	sb_release(&reply);
+	if (rc != CURLE_OK)
+		return curl_failed(e, rc, "/_ping");
+	if (status != 200)
+		return dm_error("%s does not answer like a Docker engine "
+				"(HTTP %ld to /_ping)", e->name, status);
+	/* the older of the two versions, as the CLI negotiates */
+	if (!h.api[0])
+		snprintf(e->api, sizeof(e->api), "1.24");
+	else if (strverscmp(h.api, ENGINE_API_MAX) < 0)
+		snprintf(e->api, sizeof(e->api), "%s", h.api);
+	else
+		snprintf(e->api, sizeof(e->api), "%s", ENGINE_API_MAX);
+	if (engine_get_json(e, "/version", &v) < 0)
+		return -1;
+	free(e->version);
+	free(e->os_arch);
+	e->version = xstrdup(json_str(v, "Version", NULL) ?: "?");
+	e->os_arch = xasprintf("%s/%s", json_str(v, "Os", NULL) ?: "linux",
+			       json_str(v, "Arch", NULL) ?: "?");
+	yajl_tree_free(v);
+	dm_debug("%s: engine %s, API %s", e->name, e->version, e->api);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* streaming                                                           */
+
+struct fd_sink {
+	int fd;
+	struct xfer_stats *st;
+	int werr;
+	struct strbuf errbody;	/* first bytes, for an error status */
+	long status;
+	CURL *c;
+};
+
+static size_t to_fd_cb(char *p, size_t sz, size_t n, void *ctx)
+{
+	struct fd_sink *s = ctx;
+	size_t len = sz * n, off = 0;
+
+	if (!s->status)
+		curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &s->status);
+	if (s->status >= 400) {
+		if (s->errbody.len < 65536)
+			sb_add(&s->errbody, p, len);
+		return len;
+	}
+	while (off < len) {
+		ssize_t w = write(s->fd, p + off, len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			s->werr = errno;
+			return 0;
+		}
+		off += (size_t)w;
+	}
+	if (s->st)
+		s->st->bytes += len;
+	return len;
+}
+
+int engine_get_to_fd(struct engine *e, const char *path, int fd,
+		     struct xfer_stats *st)
+{
+	struct fd_sink s = { .fd = fd, .st = st, .errbody = STRBUF_INIT };
+	CURLcode rc;
+	int ret = 0;
+
+	s.c = new_handle(e, "GET", path, 1);
+	if (!s.c)
+		return dm_error("cannot create a libcurl handle");
+	curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, to_fd_cb);
+	curl_easy_setopt(s.c, CURLOPT_WRITEDATA, &s);
+	rc = curl_easy_perform(s.c);
+	curl_easy_getinfo(s.c, CURLINFO_RESPONSE_CODE, &s.status);
+	curl_easy_cleanup(s.c);
+	if (s.status >= 400)
+		ret = status_error(e, s.status, path, &s.errbody);
+	else if (s.werr)
+		ret = dm_error("reading %s from %s: the receiving side stopped"
+			       " (%s)", path, e->name, strerror(s.werr));
+	else if (rc != CURLE_OK)
+		ret = curl_failed(e, rc, path);
+	sb_release(&s.errbody);
+	return ret;
+}
+
+struct fd_source {
+	int fd;
+	struct xfer_stats *st;
+	int rerr;
+};
+
+static size_t from_fd_cb(char *p, size_t sz, size_t n, void *ctx)
+{
+	struct fd_source *s = ctx;
+	ssize_t r;
+
+	do
+		r = read(s->fd, p, sz * n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		s->rerr = errno;
+		return CURL_READFUNC_ABORT;
+	}
+	if (s->st)
+		s->st->bytes += (uint64_t)r;
+	return (size_t)r;
+}
+
+int engine_post_from_fd(struct engine *e, const char *path, int fd,
+			const char *content_type, struct strbuf *reply,
+			struct xfer_stats *st)
+{
+	struct fd_source src = { fd, st, 0 };
+	struct collect col = { reply, MAX_JSON_REPLY, 0 };
+	struct curl_slist *hdrs = NULL;
+	char *ct = xasprintf("Content-Type: %s", content_type);
+	long status = 0;
+	CURLcode rc;
+	int ret = 0;
+	CURL *c = new_handle(e, "POST", path, 1);
+
+	if (!c) {
+		free(ct);
+		return dm_error("cannot create a libcurl handle");
+	}
+	hdrs = curl_slist_append(hdrs, ct);
+	hdrs = curl_slist_append(hdrs, "Transfer-Encoding: chunked");
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "POST");
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, from_fd_cb);
+	curl_easy_setopt(c, CURLOPT_READDATA, &src);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &col);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
+	free(ct);
+	if (src.rerr)
+		ret = dm_error("reading the stream for %s: %s", path,
+			       strerror(src.rerr));
+	else if (rc != CURLE_OK)
+		ret = curl_failed(e, rc, path);
+	else if (status >= 400)
+		ret = status_error(e, status, path, reply);
+	else if (col.overflow)
+		ret = dm_error("Docker engine at %s sent too long a reply to %s",
+			       e->name, path);
+	else
+		ret = engine_stream_error(sb_str(reply), reply->len, path);
+	return ret;
+}
+
+int engine_stream_error(const char *stream, size_t len, const char *what)
+{
+	const char *p = stream, *end = stream + len;
+
+	/* one JSON object per line; the first with "error" decides */
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n && memmem(p, n, "\"error", 6)) {
+			char err[64], *line = xstrndup(p, n);
+			yajl_val v = yajl_tree_parse(line, err, sizeof(err));
+			const char *msg = json_str(v, "errorDetail", "message", NULL);
+			int ret = 0;
+
+			if (!msg)
+				msg = json_str(v, "error", NULL);
+			if (msg)
+				ret = dm_error("%s: %s", what, msg);
+			yajl_tree_free(v);
+			free(line);
+			if (ret < 0)
+				return ret;
+		}
+		p += n + 1;
+	}
+	return 0;
+}
+
+char *engine_escape(const char *s)
+{
+	char *esc = curl_easy_escape(NULL, s, 0);
+	char *ret = xstrdup(esc);
+
+	curl_free(esc);
+	return ret;
+}

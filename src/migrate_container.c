@@ -1,0 +1,721 @@
+/*
+ * migrate_container.c - move a container to another engine, in the order
+ * of the seeds' handover: check both sides, transfer the image, create and
+ * start the copy and wait until it runs (healthy, when it has a
+ * healthcheck), only then stop the source.  Every step that changes
+ * something remembers how to undo it; any failure (or Ctrl-C) undoes them
+ * in reverse, so the source is left as it was and the destination clean.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dm.h"
+#include "json.h"
+#include "migrate.h"
+#include "recreate.h"
+#include "record.h"
+#include "transfer.h"
+
+struct handover {
+	struct cli *cli;
+	const struct container_opts *o;
+	const struct strategy *strategy;
+	struct engine *src, *dst;
+	struct sshlink *link;
+	yajl_val ins;		/* the source container's inspect */
+	const char *name;	/* without the leading "/" */
+	const char *src_id;
+	int running;
+	char *image_ref;	/* what the copy is created from */
+	struct image_info img;	/* on the source */
+	int image_present;	/* at the destination before we began */
+	struct recreate_out plan;
+	struct strlist nets_missing;
+	/* what we changed, to undo */
+	int image_loaded;
+	char *tag_added;
+	struct strlist nets_created;
+	char *dst_id;
+	int src_stopped;
+	int restart_changed;
+	struct migration rec;
+};
+
+static char *esc(const char *s)
+{
+	return engine_escape(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* check                                                               */
+
+static int inspect_source(struct handover *h)
+{
+	char *e = esc(h->o->container);
+	char *path = xasprintf("/containers/%s/json", e);
+	long st = engine_get_json_opt(h->src, path, &h->ins);
+
+	free(e);
+	free(path);
+	if (st < 0)
+		return -1;
+	if (st == 404 || !h->ins)
+		return dm_error("no such container: %s (on %s)",
+				h->o->container, engine_name(h->src));
+	h->name = json_str(h->ins, "Name", NULL);
+	if (h->name && h->name[0] == '/')
+		h->name++;
+	h->src_id = json_str(h->ins, "Id", NULL);
+	if (!h->name || !h->src_id)
+		return dm_error("%s: the engine's inspect has no Name or Id",
+				h->o->container);
+	if (json_true(h->ins, "State", "Paused", NULL))
+		return dm_error("container %s is paused: unpause it first",
+				h->name);
+	h->running = json_true(h->ins, "State", "Running", NULL);
+	return 0;
+}
+
+/* The reference the copy is created from: the user's tag when it still
+ * names the container's image, else the image id. */
+static int choose_image(struct handover *h)
+{
+	const char *cfg = json_str(h->ins, "Config", "Image", NULL);
+	const char *id = json_str(h->ins, "Image", NULL);
+	int r;
+
+	if (!id)
+		return dm_error("container %s has no image id", h->name);
+	r = cfg ? image_inspect(h->src, cfg, &h->img) : 0;
+	if (r < 0)
+		return -1;
+	if (r == 1 && dm_streq(h->img.id, id)) {
+		h->image_ref = xstrdup(cfg);
+		return 0;
+	}
+	image_info_release(&h->img);
+	if (r == 1)
+		dm_warn("%s now names another image than the one %s runs: "
+			"moving the image by id", cfg, h->name);
+	if (image_inspect(h->src, id, &h->img) != 1)
+		return dm_error("the image of %s (%s) is gone from the source",
+				h->name, id);
+	h->image_ref = xstrdup(id);
+	return 0;
+}
+
+static int check_name_free(struct handover *h)
+{
+	char *e = esc(h->name);
+	char *path = xasprintf("/containers/%s/json", e);
+	yajl_val v = NULL;
+	long st = engine_get_json_opt(h->dst, path, &v);
+
+	free(e);
+	free(path);
+	yajl_tree_free(v);
+	if (st < 0)
+		return -1;
+	if (st != 404)
+		return dm_error("a container named \"%s\" already exists at %s:"
+				" remove it there first", h->name, h->o->to);
+	return 0;
+}
+
+/* Which bind-mount sources are missing at the destination host. */
+static int check_binds(struct handover *h, struct strlist *missing)
+{
+	struct strlist binds = { 0 };
+	struct strbuf cmd = STRBUF_INIT, out = STRBUF_INIT;
+	int ret = 0;
+
+	recreate_bind_sources(h->ins, &binds);
+	if (!binds.n)
+		return 0;
+	/* every path quoted: nothing from the container reaches a shell raw */
+	sb_adds(&cmd, "for p in");
+	for (size_t i = 0; i < binds.n; i++) {
+		char *q = sh_quote(binds.v[i]);
+
+		sb_addf(&cmd, " %s", q);
+		free(q);
+	}
+	sb_adds(&cmd, "; do [ -e \"$p\" ] && printf 'y' || printf 'n'; done");
+	if (sshlink_run(h->link, sb_str(&cmd), &out, 1 << 16) < 0) {
+		ret = -1;
+		goto out;
+	}
+	if (out.len != binds.n) {
+		ret = dm_error("cannot check bind-mount paths on %s (got \"%s\")",
+			       h->o->to, sb_str(&out));
+		goto out;
+	}
+	for (size_t i = 0; i < binds.n; i++)
+		if (out.buf[i] == 'n')
+			strlist_add(missing, binds.v[i]);
+out:
+	strlist_clear(&binds);
+	sb_release(&cmd);
+	sb_release(&out);
+	return ret;
+}
+
+static int check_networks(struct handover *h)
+{
+	for (size_t i = 0; i < h->plan.networks.n; i++) {
+		char *e = esc(h->plan.networks.v[i]);
+		char *path = xasprintf("/networks/%s", e);
+		yajl_val v = NULL;
+		long st = engine_get_json_opt(h->dst, path, &v);
+
+		yajl_tree_free(v);
+		free(e);
+		free(path);
+		if (st < 0)
+			return -1;
+		if (st == 404)
+			strlist_add(&h->nets_missing, h->plan.networks.v[i]);
+	}
+	return 0;
+}
+
+/* Free space where the destination engine keeps its images. */
+static int check_space(struct handover *h)
+{
+	struct strbuf out = STRBUF_INIT;
+	yajl_val info = NULL;
+	const char *root;
+	char *q, *cmd;
+	unsigned long long avail_kb = 0;
+	int ret = 0;
+
+	if (h->image_present)
+		return 0;
+	if (engine_get_json(h->dst, "/info", &info) < 0)
+		return -1;
+	root = json_str(info, "DockerRootDir", NULL) ?: "/var/lib/docker";
+	q = sh_quote(root);
+	cmd = xasprintf("df -Pk %s | awk 'NR==2 {print $4}'", q);
+	if (sshlink_run(h->link, cmd, &out, 256) == 0 &&
+	    sscanf(sb_str(&out), "%llu", &avail_kb) == 1) {
+		/* an image takes about its size once unpacked, more with the
+		 * tar being read: ask for 1.2 times */
+		if ((double)avail_kb * 1024.0 < (double)h->img.size * 1.2) {
+			char a[32], b[32];
+
+			ret = dm_error("not enough space at %s for the image "
+				       "(%s free in %s, %s needed)", h->o->to,
+				       dm_human_bytes(avail_kb * 1024ULL, a, sizeof(a)),
+				       root, dm_human_bytes((uint64_t)h->img.size,
+							    b, sizeof(b)));
+		}
+	} else {
+		dm_warn("cannot tell the free space in %s at %s; going on",
+			root, h->o->to);
+	}
+	free(q);
+	free(cmd);
+	sb_release(&out);
+	yajl_tree_free(info);
+	return ret;
+}
+
+static int join_problems(const struct strlist *l, const char *name)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret;
+
+	for (size_t i = 0; i < l->n; i++)
+		sb_addf(&sb, "%s%s", i ? "; " : "", l->v[i]);
+	ret = dm_error("%s cannot move as it is: %s (pass --drop-unmovable "
+		       "to leave these behind)", name, sb_str(&sb));
+	sb_release(&sb);
+	return ret;
+}
+
+static int phase_check(struct handover *h)
+{
+	struct strlist missing = { 0 };
+	struct image_info di;
+	struct recreate_in in;
+	int r;
+
+	if (choose_image(h) < 0 || check_name_free(h) < 0)
+		return -1;
+	r = image_inspect(h->dst, h->img.id, &di);
+	if (r < 0)
+		return -1;
+	h->image_present = r == 1;
+	image_info_release(&di);
+	if (check_binds(h, &missing) < 0)
+		return -1;
+	in = (struct recreate_in){ h->ins, h->image_ref, &missing,
+				   h->o->drop_unmovable };
+	r = recreate_plan(&in, &h->plan);
+	strlist_clear(&missing);
+	if (r < 0)
+		return join_problems(&h->plan.problems, h->name);
+	for (size_t i = 0; i < h->plan.dropped.n; i++)
+		dm_warn("dropping %s", h->plan.dropped.v[i]);
+	if (check_networks(h) < 0)
+		return -1;
+	return check_space(h);
+}
+
+/* ------------------------------------------------------------------ */
+/* transfer, create, start, stop                                       */
+
+static int tag_at_dest(struct handover *h)
+{
+	struct image_info di;
+	const char *ref = h->image_ref;
+	const char *colon = strrchr(ref, ':');
+	char *repo, *tag, *path;
+	long st;
+
+	if (dm_starts_with(ref, "sha256:"))
+		return 0;
+	if (image_inspect(h->dst, ref, &di) == 1 && dm_streq(di.id, h->img.id)) {
+		image_info_release(&di);
+		return 0;	/* already tagged there */
+	}
+	image_info_release(&di);
+	if (colon && !strchr(colon, '/')) {
+		char *r = xstrndup(ref, (size_t)(colon - ref));
+
+		repo = esc(r);
+		free(r);
+		tag = esc(colon + 1);
+	} else {
+		repo = esc(ref);
+		tag = xstrdup("latest");
+	}
+	path = xasprintf("/images/%s/tag?repo=%s&tag=%s", h->img.id, repo, tag);
+	st = engine_post_json(h->dst, path, NULL, NULL);
+	free(repo);
+	free(tag);
+	free(path);
+	if (st < 0)
+		return -1;
+	h->tag_added = xstrdup(ref);
+	return 0;
+}
+
+static int phase_transfer(struct handover *h)
+{
+	struct xfer_stats st = { 0 };
+	const char *refs[1] = { h->image_ref };
+	int ret;
+
+	if (h->image_present) {
+		fprintf(stderr, "Image %s is already at %s: nothing to send\n",
+			h->image_ref, h->o->to);
+		return tag_at_dest(h);
+	}
+	fprintf(stderr, "Sending image %s to %s (strategy %s)...\n",
+		h->image_ref, h->o->to, h->strategy->name);
+	h->image_loaded = 1;	/* from here on, a failure removes it */
+	ret = h->strategy->transfer(h->src, h->dst, refs, 1, &st);
+	h->rec.bytes += st.bytes;
+	return ret;
+}
+
+static int create_networks(struct handover *h)
+{
+	for (size_t i = 0; i < h->nets_missing.n; i++) {
+		const char *name = h->nets_missing.v[i];
+		char *e = esc(name), *path = xasprintf("/networks/%s", e);
+		yajl_val net = NULL;
+		char *body;
+		long st;
+
+		st = engine_get_json(h->src, path, &net);
+		free(e);
+		free(path);
+		if (st < 0)
+			return dm_error_wrap("network %s", name);
+		body = network_create_body(net);
+		yajl_tree_free(net);
+		st = engine_post_json(h->dst, "/networks/create", body, NULL);
+		free(body);
+		if (st < 0)
+			return dm_error_wrap("creating network %s at %s", name,
+					     h->o->to);
+		strlist_add(&h->nets_created, name);
+	}
+	return 0;
+}
+
+static int connect_extra_networks(struct handover *h)
+{
+	for (size_t i = 0; i < h->plan.extra_nets.n; i++) {
+		yajl_val ep = json_parse(h->plan.extra_bodies.v[i],
+					 strlen(h->plan.extra_bodies.v[i]),
+					 "endpoint");
+		yajl_gen g = yajl_gen_alloc(NULL);
+		char *e = esc(h->plan.extra_nets.v[i]);
+		char *path = xasprintf("/networks/%s/connect", e), *body;
+		long st;
+
+		yajl_gen_map_open(g);
+		json_gen_str(g, "Container");
+		json_gen_str(g, h->dst_id);
+		json_gen_str(g, "EndpointConfig");
+		json_gen_value(g, json_get(ep, "EndpointConfig", NULL));
+		yajl_gen_map_close(g);
+		body = json_gen_take(g);
+		st = engine_post_json(h->dst, path, body, NULL);
+		yajl_gen_free(g);
+		yajl_tree_free(ep);
+		free(body);
+		free(path);
+		free(e);
+		if (st < 0)
+			return dm_error_wrap("connecting to network %s",
+					     h->plan.extra_nets.v[i]);
+	}
+	return 0;
+}
+
+static int phase_create(struct handover *h)
+{
+	char *e = esc(h->name);
+	char *path = xasprintf("/containers/create?name=%s", e);
+	yajl_val v = NULL;
+	long st;
+
+	free(e);
+	if (create_networks(h) < 0) {
+		free(path);
+		return -1;
+	}
+	st = engine_post_json(h->dst, path, h->plan.body, &v);
+	free(path);
+	if (st < 0)
+		return -1;
+	h->dst_id = xstrdup(json_str(v, "Id", NULL));
+	yajl_tree_free(v);
+	if (!h->dst_id[0])
+		return dm_error("the destination created no container id");
+	return connect_extra_networks(h);
+}
+
+/* Wait until the copy runs, and is healthy when it has a healthcheck. */
+static int wait_ready(struct handover *h)
+{
+	int64_t deadline = dm_now_ms() + h->o->start_timeout_s * 1000;
+	char *path = xasprintf("/containers/%s/json", h->dst_id);
+	int ret = -1;
+
+	for (int tries = 0; tries < 100000; tries++) {
+		yajl_val v = NULL;
+		const char *health;
+
+		if (dm_cancelled()) {
+			dm_error("interrupted");
+			break;
+		}
+		if (engine_get_json(h->dst, path, &v) < 0)
+			break;
+		health = json_str(v, "State", "Health", "Status", NULL);
+		if (!json_true(v, "State", "Running", NULL)) {
+			dm_error("the new container stopped at %s (exit code "
+				 "%lld): see 'docker logs' there", h->o->to,
+				 json_int(v, -1, "State", "ExitCode", NULL));
+			yajl_tree_free(v);
+			break;
+		}
+		if (!health || strcmp(health, "healthy") == 0) {
+			yajl_tree_free(v);
+			ret = 0;
+			break;
+		}
+		yajl_tree_free(v);
+		if (strcmp(health, "unhealthy") == 0) {
+			dm_error("the new container is unhealthy at %s",
+				 h->o->to);
+			break;
+		}
+		if (dm_now_ms() > deadline) {
+			dm_error("the new container was not healthy after %ld s"
+				 " (see --start-timeout)", h->o->start_timeout_s);
+			break;
+		}
+		usleep(200 * 1000);
+	}
+	free(path);
+	return ret;
+}
+
+static int phase_start(struct handover *h)
+{
+	char *path;
+	long st;
+
+	if (!h->running)
+		return 0;	/* a stopped container moves stopped */
+	path = xasprintf("/containers/%s/start", h->dst_id);
+	st = engine_post_json(h->dst, path, NULL, NULL);
+	free(path);
+	if (st < 0)
+		return -1;
+	return wait_ready(h);
+}
+
+static long set_restart_policy(struct engine *e, const char *id,
+			       yajl_val policy)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	char *path = xasprintf("/containers/%s/update", id), *body;
+	long st;
+
+	yajl_gen_map_open(g);
+	json_gen_str(g, "RestartPolicy");
+	json_gen_value(g, policy);
+	yajl_gen_map_close(g);
+	body = json_gen_take(g);
+	st = engine_post_json(e, path, body, NULL);
+	yajl_gen_free(g);
+	free(body);
+	free(path);
+	return st;
+}
+
+static int phase_stop_source(struct handover *h)
+{
+	const char *policy = json_str(h->ins, "HostConfig", "RestartPolicy",
+				      "Name", NULL);
+	char *path;
+	long st;
+
+	if (!h->running || h->o->keep)
+		return 0;
+	/* "always" would bring the source back when its engine restarts,
+	 * and the service would then run twice */
+	if (dm_streq(policy, "always")) {
+		yajl_val no = json_parse("{\"Name\":\"no\"}", 13, "policy");
+
+		st = set_restart_policy(h->src, h->src_id, no);
+		yajl_tree_free(no);
+		if (st < 0)
+			return -1;
+		h->restart_changed = 1;
+	}
+	path = xasprintf("/containers/%s/stop", h->src_id);
+	h->src_stopped = 1;
+	st = engine_post_json(h->src, path, NULL, NULL);
+	free(path);
+	return st < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* rollback                                                            */
+
+static int undo(struct handover *h)
+{
+	char *path;
+	int ok = 1;
+
+	if (h->src_stopped) {
+		path = xasprintf("/containers/%s/start", h->src_id);
+		if (engine_post_json(h->src, path, NULL, NULL) < 0) {
+			dm_warn("cannot restart the source: %s", dm_errmsg());
+			ok = 0;
+		}
+		free(path);
+	}
+	if (h->restart_changed &&
+	    set_restart_policy(h->src, h->src_id,
+			       json_get(h->ins, "HostConfig", "RestartPolicy",
+					NULL)) < 0) {
+		dm_warn("cannot restore the source's restart policy: %s",
+			dm_errmsg());
+		ok = 0;
+	}
+	if (h->dst_id) {
+		path = xasprintf("/containers/%s?force=1&v=1", h->dst_id);
+		if (engine_delete(h->dst, path) < 0) {
+			dm_warn("cannot remove the new container at %s: %s",
+				h->o->to, dm_errmsg());
+			ok = 0;
+		}
+		free(path);
+	}
+	for (size_t i = h->nets_created.n; i-- > 0;) {
+		char *e = esc(h->nets_created.v[i]);
+
+		path = xasprintf("/networks/%s", e);
+		if (engine_delete(h->dst, path) < 0) {
+			dm_warn("cannot remove network %s at %s: %s",
+				h->nets_created.v[i], h->o->to, dm_errmsg());
+			ok = 0;
+		}
+		free(path);
+		free(e);
+	}
+	if (h->tag_added) {
+		char *e = esc(h->tag_added);
+
+		path = xasprintf("/images/%s?noprune=1", e);
+		if (engine_delete(h->dst, path) < 0)
+			ok = 0;
+		free(path);
+		free(e);
+	}
+	if (h->image_loaded && h->img.id) {
+		/* absent before we began: every tag it has there is ours */
+		path = xasprintf("/images/%s?force=1", h->img.id);
+		if (engine_delete(h->dst, path) < 0) {
+			dm_warn("cannot remove the image at %s: %s", h->o->to,
+				dm_errmsg());
+			ok = 0;
+		}
+		free(path);
+	}
+	return ok ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void print_plan(const struct handover *h)
+{
+	char hb[32];
+
+	printf("Plan: move container %s (%s) from %s to %s\n", h->name,
+	       h->running ? "running" : "stopped", engine_name(h->src),
+	       h->o->to);
+	printf("  image      %s (%s, %s)\n", h->image_ref, h->img.id,
+	       dm_human_bytes((uint64_t)h->img.size, hb, sizeof(hb)));
+	printf("  transfer   %s\n", h->image_present
+	       ? "none: the destination has the image"
+	       : h->strategy->summary);
+	for (size_t i = 0; i < h->nets_missing.n; i++)
+		printf("  network    create %s at the destination\n",
+		       h->nets_missing.v[i]);
+	for (size_t i = 0; i < h->plan.dropped.n; i++)
+		printf("  drop       %s\n", h->plan.dropped.v[i]);
+	printf("  then       create and start %s there, then %s the source\n",
+	       h->name, h->o->keep ? "keep" : "stop");
+}
+
+static void print_report(struct handover *h)
+{
+	if (h->o->json) {
+		yajl_gen g = yajl_gen_alloc(NULL);
+		const unsigned char *buf;
+		size_t len;
+
+		yajl_gen_config(g, yajl_gen_beautify, 1);
+		record_gen(&h->rec, g);
+		yajl_gen_get_buf(g, &buf, &len);
+		fwrite(buf, 1, len, stdout);
+		yajl_gen_free(g);
+		return;
+	}
+	record_report(&h->rec, stdout);
+}
+
+static void handover_release(struct handover *h)
+{
+	yajl_tree_free(h->ins);
+	free(h->image_ref);
+	image_info_release(&h->img);
+	recreate_out_release(&h->plan);
+	strlist_clear(&h->nets_missing);
+	strlist_clear(&h->nets_created);
+	free(h->tag_added);
+	free(h->dst_id);
+	engine_free(h->dst);
+	sshlink_close(h->link);
+	engine_free(h->src);
+	record_release(&h->rec);
+}
+
+typedef int (*phase_fn)(struct handover *);
+
+static const struct {
+	const char *name;
+	phase_fn fn;
+} phases[] = {
+	{ "transfer", phase_transfer },
+	{ "create", phase_create },
+	{ "start", phase_start },
+	{ "stop-source", phase_stop_source },
+};
+
+static int run_phases(struct handover *h)
+{
+	int64_t ready_at = 0;
+
+	for (size_t i = 0; i < sizeof(phases) / sizeof(*phases); i++) {
+		record_phase_begin(&h->rec, phases[i].name);
+		if (dm_cancelled())
+			return dm_error("interrupted");
+		if (phases[i].fn(h) < 0)
+			return -1;
+		if (phases[i].fn == phase_start)
+			ready_at = dm_now_ms();
+	}
+	record_phase_end(&h->rec);
+	/* the copy answered before the source stopped: no gap in service,
+	 * at the level of containers */
+	if (h->running && !h->o->keep)
+		h->rec.downtime_ms = ready_at && ready_at <= dm_now_ms() ? 0 : -1;
+	return 0;
+}
+
+int migrate_container(struct cli *cli, const struct container_opts *o)
+{
+	struct handover h = { .cli = cli, .o = o };
+	char *cfgdir = cli_config_dir(cli);
+	int ret = 1, began = 0;
+
+	h.strategy = strategy_find(o->strategy);
+	if (!h.strategy)
+		goto fail_early;
+	h.src = cli_source_engine(cli);
+	if (!h.src || inspect_source(&h) < 0)
+		goto fail_early;
+	if (!o->dry_run) {
+		if (record_begin(&h.rec, cfgdir, "container", h.name,
+				 engine_name(h.src), o->to, h.strategy->name) < 0)
+			goto fail_early;
+		began = 1;
+		record_set_status(&h.rec, "running");
+		record_phase_begin(&h.rec, "check");
+	}
+	h.dst = cli_dest_engine(cli, o->to, &h.link);
+	if (!h.dst || phase_check(&h) < 0)
+		goto fail;
+	if (o->dry_run) {
+		print_plan(&h);
+		ret = 0;
+		goto out;
+	}
+	if (run_phases(&h) < 0) {
+		char *why = xstrdup(dm_errmsg());
+
+		fprintf(stderr, "docker migrate: %s failed: %s; rolling back\n",
+			h.rec.cur_phase, why);
+		record_fail(&h.rec, undo(&h) == 0 ? "rolled-back" : "failed",
+			    why);
+		free(why);
+		print_report(&h);
+		goto out;
+	}
+	record_set_status(&h.rec, "completed");
+	print_report(&h);
+	ret = 0;
+	goto out;
+fail:
+	if (began)
+		record_fail(&h.rec, "failed", dm_errmsg());
+fail_early:
+	fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
+out:
+	handover_release(&h);
+	free(cfgdir);
+	return ret;
+}

@@ -1,0 +1,160 @@
+/*
+ * migrate_image.c - copy images to another engine with a strategy; the
+ * images the destination already has cost nothing, and a failure removes
+ * every image this run brought.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dm.h"
+#include "migrate.h"
+#include "record.h"
+#include "transfer.h"
+
+struct image_run {
+	const struct image_opts *o;
+	struct engine *src, *dst;
+	struct sshlink *link;
+	struct image_info *info;	/* per image, on the source */
+	int *present;			/* per image, at the destination */
+	struct migration rec;
+};
+
+static int check_images(struct image_run *r)
+{
+	for (size_t i = 0; i < r->o->n; i++) {
+		struct image_info di;
+		int f = image_inspect(r->src, r->o->images[i], &r->info[i]);
+
+		if (f < 0)
+			return -1;
+		if (f == 0)
+			return dm_error("no such image: %s (on %s)",
+					r->o->images[i], engine_name(r->src));
+		f = image_inspect(r->dst, r->info[i].id, &di);
+		image_info_release(&di);
+		if (f < 0)
+			return -1;
+		r->present[i] = f;
+	}
+	return 0;
+}
+
+static void print_plan(const struct image_run *r, const struct strategy *s)
+{
+	char hb[32];
+
+	printf("Plan: copy %zu image(s) from %s to %s with strategy %s\n",
+	       r->o->n, engine_name(r->src), r->o->to, s->name);
+	for (size_t i = 0; i < r->o->n; i++)
+		printf("  %-30s %s  %10s  %s\n", r->o->images[i],
+		       r->info[i].id, dm_human_bytes((uint64_t)r->info[i].size,
+						    hb, sizeof(hb)),
+		       r->present[i] ? "present" : "send");
+}
+
+static void undo(struct image_run *r)
+{
+	for (size_t i = 0; i < r->o->n; i++) {
+		char *path;
+
+		if (r->present[i] || !r->info[i].id)
+			continue;
+		path = xasprintf("/images/%s?force=1", r->info[i].id);
+		if (engine_delete(r->dst, path) < 0)
+			dm_warn("cannot remove %s at %s: %s", r->o->images[i],
+				r->o->to, dm_errmsg());
+		free(path);
+	}
+}
+
+static int transfer(struct image_run *r, const struct strategy *s)
+{
+	const char **refs = xcalloc(r->o->n, sizeof(*refs));
+	struct xfer_stats st = { 0 };
+	size_t n = 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < r->o->n; i++)
+		if (!r->present[i])
+			refs[n++] = r->o->images[i];
+	if (n)
+		ret = s->transfer(r->src, r->dst, refs, n, &st);
+	r->rec.bytes += st.bytes;
+	free(refs);
+	return ret;
+}
+
+int migrate_images(struct cli *cli, const struct image_opts *o)
+{
+	struct image_run r = { .o = o };
+	const struct strategy *s = strategy_find(o->strategy);
+	char *cfgdir = cli_config_dir(cli), *what = NULL;
+	int ret = 1;
+
+	r.info = xcalloc(o->n, sizeof(*r.info));
+	r.present = xcalloc(o->n, sizeof(*r.present));
+	if (!s || !(r.src = cli_source_engine(cli)))
+		goto fail;
+	r.dst = cli_dest_engine(cli, o->to, &r.link);
+	if (!r.dst || check_images(&r) < 0)
+		goto fail;
+	if (o->dry_run) {
+		print_plan(&r, s);
+		ret = 0;
+		goto out;
+	}
+	what = xstrdup(o->images[0]);
+	if (o->n > 1) {
+		free(what);
+		what = xasprintf("%s (+%zu)", o->images[0], o->n - 1);
+	}
+	if (record_begin(&r.rec, cfgdir, "image", what, engine_name(r.src),
+			 o->to, s->name) < 0)
+		goto fail;
+	record_set_status(&r.rec, "running");
+	record_phase_begin(&r.rec, "transfer");
+	if (transfer(&r, s) < 0) {
+		char *why = xstrdup(dm_errmsg());
+
+		fprintf(stderr, "docker migrate: transfer failed: %s; rolling "
+			"back\n", why);
+		undo(&r);
+		record_fail(&r.rec, "rolled-back", why);
+		free(why);
+		goto report;
+	}
+	record_phase_end(&r.rec);
+	record_set_status(&r.rec, "completed");
+	ret = 0;
+report:
+	if (o->json) {
+		yajl_gen g = yajl_gen_alloc(NULL);
+		const unsigned char *buf;
+		size_t len;
+
+		yajl_gen_config(g, yajl_gen_beautify, 1);
+		record_gen(&r.rec, g);
+		yajl_gen_get_buf(g, &buf, &len);
+		fwrite(buf, 1, len, stdout);
+		yajl_gen_free(g);
+	} else {
+		record_report(&r.rec, stdout);
+	}
+	goto out;
+fail:
+	fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
+out:
+	for (size_t i = 0; i < o->n; i++)
+		image_info_release(&r.info[i]);
+	free(r.info);
+	free(r.present);
+	engine_free(r.dst);
+	sshlink_close(r.link);
+	engine_free(r.src);
+	record_release(&r.rec);
+	free(cfgdir);
+	free(what);
+	return ret;
+}

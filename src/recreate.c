@@ -1,0 +1,347 @@
+/*
+ * recreate.c - build the destination's create request from the source's
+ * inspect (see recreate.h).  The rule is "copy everything, then take out
+ * what only made sense on the source": tools that pick fields one by one
+ * (runlike, docker-autocompose) lose entrypoints, limits, healthchecks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dm.h"
+#include "json.h"
+#include "recreate.h"
+
+int network_is_builtin(const char *name)
+{
+	return dm_streq(name, "bridge") || dm_streq(name, "host") ||
+	       dm_streq(name, "none") || dm_streq(name, "default");
+}
+
+static int in_list(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; l && i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+void recreate_out_release(struct recreate_out *out)
+{
+	free(out->body);
+	strlist_clear(&out->problems);
+	strlist_clear(&out->dropped);
+	strlist_clear(&out->networks);
+	strlist_clear(&out->extra_nets);
+	strlist_clear(&out->extra_bodies);
+	memset(out, 0, sizeof(*out));
+}
+
+/* "src:dst[:opts]" of HostConfig.Binds: the host path */
+static char *bind_source(const char *bind)
+{
+	const char *colon = strchr(bind, ':');
+
+	return colon ? xstrndup(bind, (size_t)(colon - bind)) : xstrdup(bind);
+}
+
+void recreate_bind_sources(yajl_val inspect, struct strlist *out)
+{
+	yajl_val mounts = json_get(inspect, "Mounts", NULL);
+
+	for (size_t i = 0; i < json_len(mounts); i++) {
+		yajl_val m = mounts->u.array.values[i];
+		const char *src = json_str(m, "Source", NULL);
+
+		if (dm_streq(json_str(m, "Type", NULL), "bind") && src &&
+		    !in_list(out, src))
+			strlist_add(out, src);
+	}
+}
+
+/* An unmovable item: a problem, or with --drop-unmovable a dropped one. */
+static void unmovable(const struct recreate_in *in, struct recreate_out *out,
+		      char *what)
+{
+	strlist_add(in->drop_unmovable ? &out->dropped : &out->problems, what);
+	free(what);
+}
+
+/* The default hostname is the first 12 digits of the id: not the user's. */
+static int default_hostname(yajl_val inspect)
+{
+	const char *id = json_str(inspect, "Id", NULL);
+	const char *h = json_str(inspect, "Config", "Hostname", NULL);
+
+	return !h || !*h || (id && strlen(h) == 12 && strncmp(id, h, 12) == 0);
+}
+
+static void gen_config(yajl_gen g, const struct recreate_in *in)
+{
+	yajl_val cfg = json_get(in->inspect, "Config", NULL);
+	int drop_host = default_hostname(in->inspect);
+
+	for (size_t i = 0; i < json_len(cfg); i++) {
+		const char *k = cfg->u.object.keys[i];
+
+		if (strcmp(k, "Image") == 0 ||
+		    (drop_host && strcmp(k, "Hostname") == 0))
+			continue;
+		json_gen_str(g, k);
+		json_gen_value(g, cfg->u.object.values[i]);
+	}
+	json_gen_str(g, "Image");
+	json_gen_str(g, in->image);
+}
+
+/* container:<id> modes refer to a container that stays behind. */
+static void check_mode(const struct recreate_in *in, struct recreate_out *out,
+		       yajl_val hc, const char *key, const char *what)
+{
+	const char *mode = json_str(hc, key, NULL);
+
+	if (dm_starts_with(mode, "container:"))
+		unmovable(in, out, xasprintf("%s \"%s\": it shares another "
+					     "container's namespace, which "
+					     "stays on the source", what, mode));
+}
+
+static void gen_binds(yajl_gen g, const struct recreate_in *in,
+		      struct recreate_out *out, yajl_val binds)
+{
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < json_len(binds); i++) {
+		yajl_val b = binds->u.array.values[i];
+		char *src;
+		int missing;
+
+		if (!YAJL_IS_STRING(b))
+			continue;
+		src = bind_source(b->u.string);
+		missing = src[0] == '/' && in_list(in->missing_binds, src);
+		if (missing)
+			unmovable(in, out, xasprintf("bind mount \"%s\": %s "
+				  "does not exist at the destination",
+				  b->u.string, src));
+		free(src);
+		if (!missing)
+			json_gen_value(g, b);
+	}
+	yajl_gen_array_close(g);
+}
+
+static void gen_mounts(yajl_gen g, const struct recreate_in *in,
+		       struct recreate_out *out, yajl_val mounts)
+{
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < json_len(mounts); i++) {
+		yajl_val m = mounts->u.array.values[i];
+		const char *src = json_str(m, "Source", NULL);
+
+		if (dm_streq(json_str(m, "Type", NULL), "bind") && src &&
+		    in_list(in->missing_binds, src)) {
+			unmovable(in, out, xasprintf("bind mount %s: it does "
+				  "not exist at the destination", src));
+			continue;
+		}
+		json_gen_value(g, m);
+	}
+	yajl_gen_array_close(g);
+}
+
+/* Volumes (named, anonymous, from the image's VOLUME): their content
+ * does not travel with this command yet, so they would arrive empty. */
+static void check_volumes(const struct recreate_in *in,
+			  struct recreate_out *out)
+{
+	yajl_val mounts = json_get(in->inspect, "Mounts", NULL);
+
+	for (size_t i = 0; i < json_len(mounts); i++) {
+		yajl_val m = mounts->u.array.values[i];
+
+		if (!dm_streq(json_str(m, "Type", NULL), "volume"))
+			continue;
+		unmovable(in, out, xasprintf("volume \"%s\" at %s: its "
+			  "content is not carried; it would arrive empty",
+			  json_str(m, "Name", NULL) ?: "?",
+			  json_str(m, "Destination", NULL) ?: "?"));
+	}
+}
+
+static void gen_host_config(yajl_gen g, const struct recreate_in *in,
+			    struct recreate_out *out)
+{
+	yajl_val hc = json_get(in->inspect, "HostConfig", NULL);
+
+	check_mode(in, out, hc, "NetworkMode", "network mode");
+	check_mode(in, out, hc, "IpcMode", "IPC mode");
+	check_mode(in, out, hc, "PidMode", "PID mode");
+	check_volumes(in, out);
+	yajl_gen_map_open(g);
+	for (size_t i = 0; i < json_len(hc); i++) {
+		const char *k = hc->u.object.keys[i];
+		yajl_val v = hc->u.object.values[i];
+
+		if (strcmp(k, "ContainerIDFile") == 0)
+			continue;	/* a file of the source's client */
+		if (strcmp(k, "Devices") == 0 && json_len(v)) {
+			for (size_t d = 0; d < json_len(v); d++)
+				unmovable(in, out, xasprintf("device %s: "
+					  "devices are tied to the source host",
+					  json_str(v->u.array.values[d],
+						   "PathOnHost", NULL) ?: "?"));
+			continue;
+		}
+		if ((strcmp(k, "VolumesFrom") == 0 || strcmp(k, "Links") == 0)
+		    && json_len(v)) {
+			for (size_t d = 0; d < json_len(v); d++)
+				if (YAJL_IS_STRING(v->u.array.values[d]))
+					unmovable(in, out, xasprintf(
+						  "%s \"%s\": it names a "
+						  "container of the source",
+						  k, v->u.array.values[d]->u.string));
+			continue;
+		}
+		json_gen_str(g, k);
+		if (strcmp(k, "Binds") == 0 && YAJL_IS_ARRAY(v))
+			gen_binds(g, in, out, v);
+		else if (strcmp(k, "Mounts") == 0 && YAJL_IS_ARRAY(v))
+			gen_mounts(g, in, out, v);
+		else
+			json_gen_value(g, v);
+	}
+	yajl_gen_map_close(g);
+}
+
+/* An endpoint's user settings: what "docker run --network-alias --ip"
+ * gave; the id alias and the addresses the engine chose are left out. */
+static void gen_endpoint(yajl_gen g, yajl_val ep, const char *id)
+{
+	yajl_val aliases = json_get(ep, "Aliases", NULL);
+	static const char *keep[] = { "IPAMConfig", "Links", "DriverOpts" };
+
+	yajl_gen_map_open(g);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(*keep); i++) {
+		yajl_val v = json_get(ep, keep[i], NULL);
+
+		if (json_is_empty(v))
+			continue;
+		json_gen_str(g, keep[i]);
+		json_gen_value(g, v);
+	}
+	if (json_len(aliases)) {
+		json_gen_str(g, "Aliases");
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < json_len(aliases); i++) {
+			yajl_val a = aliases->u.array.values[i];
+
+			if (!YAJL_IS_STRING(a) ||
+			    (id && strlen(a->u.string) == 12 &&
+			     strncmp(a->u.string, id, 12) == 0))
+				continue;
+			json_gen_str(g, a->u.string);
+		}
+		yajl_gen_array_close(g);
+	}
+	yajl_gen_map_close(g);
+}
+
+static char *endpoint_body(yajl_val ep, const char *net, const char *id)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	char *s;
+
+	yajl_gen_map_open(g);
+	json_gen_str(g, "Container");
+	json_gen_str(g, "");	/* filled in by the caller */
+	json_gen_str(g, "EndpointConfig");
+	gen_endpoint(g, ep, id);
+	yajl_gen_map_close(g);
+	(void)net;
+	s = json_gen_take(g);
+	yajl_gen_free(g);
+	return s;
+}
+
+static void gen_networking(yajl_gen g, const struct recreate_in *in,
+			   struct recreate_out *out)
+{
+	const char *mode = json_str(in->inspect, "HostConfig", "NetworkMode", NULL);
+	const char *id = json_str(in->inspect, "Id", NULL);
+	yajl_val nets = json_get(in->inspect, "NetworkSettings", "Networks", NULL);
+
+	if (mode && !network_is_builtin(mode) &&
+	    !dm_starts_with(mode, "container:"))
+		strlist_add(&out->networks, mode);
+	json_gen_str(g, "NetworkingConfig");
+	yajl_gen_map_open(g);
+	json_gen_str(g, "EndpointsConfig");
+	yajl_gen_map_open(g);
+	for (size_t i = 0; i < json_len(nets); i++) {
+		const char *name = nets->u.object.keys[i];
+		yajl_val ep = nets->u.object.values[i];
+
+		if (dm_streq(name, mode)) {
+			if (!network_is_builtin(name)) {
+				json_gen_str(g, name);
+				gen_endpoint(g, ep, id);
+			}
+			continue;
+		}
+		/* API < 1.44 takes one network at create: the rest connect */
+		if (!network_is_builtin(name) && !in_list(&out->networks, name))
+			strlist_add(&out->networks, name);
+		strlist_add(&out->extra_nets, name);
+		{
+			char *b = endpoint_body(ep, name, id);
+
+			strlist_add(&out->extra_bodies, b);
+			free(b);
+		}
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+}
+
+int recreate_plan(const struct recreate_in *in, struct recreate_out *out)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	memset(out, 0, sizeof(*out));
+	yajl_gen_map_open(g);
+	gen_config(g, in);
+	json_gen_str(g, "HostConfig");
+	gen_host_config(g, in, out);
+	gen_networking(g, in, out);
+	yajl_gen_map_close(g);
+	out->body = json_gen_take(g);
+	yajl_gen_free(g);
+	return out->problems.n ? -1 : 0;
+}
+
+char *network_create_body(yajl_val net)
+{
+	static const char *keep[] = {
+		"Driver", "Scope", "EnableIPv6", "IPAM", "Internal",
+		"Attachable", "Ingress", "Options", "Labels",
+	};
+	yajl_gen g = yajl_gen_alloc(NULL);
+	char *s;
+
+	yajl_gen_map_open(g);
+	json_gen_str(g, "Name");
+	json_gen_str(g, json_str(net, "Name", NULL) ?: "");
+	json_gen_str(g, "CheckDuplicate");
+	yajl_gen_bool(g, 1);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(*keep); i++) {
+		yajl_val v = json_get(net, keep[i], NULL);
+
+		if (!v || YAJL_IS_NULL(v))
+			continue;
+		json_gen_str(g, keep[i]);
+		json_gen_value(g, v);
+	}
+	yajl_gen_map_close(g);
+	s = json_gen_take(g);
+	yajl_gen_free(g);
+	return s;
+}

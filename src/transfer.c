@@ -1,0 +1,132 @@
+/*
+ * transfer.c - the engine-to-engine pipe, image inspection, and the table
+ * of strategies (see transfer.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dm.h"
+#include "json.h"
+#include "transfer.h"
+
+struct reader {
+	struct engine *e;
+	const char *path;
+	int fd;
+	struct xfer_stats *st;
+	int ret;
+	char err[1024];
+};
+
+static void *read_side(void *arg)
+{
+	struct reader *r = arg;
+
+	r->ret = engine_get_to_fd(r->e, r->path, r->fd, r->st);
+	if (r->ret < 0)
+		snprintf(r->err, sizeof(r->err), "%s", dm_errmsg());
+	/* EOF for the writer side: a short stream fails the load there */
+	close(r->fd);
+	return NULL;
+}
+
+int engine_pipe(struct engine *src, const char *src_path, struct engine *dst,
+		const char *dst_path, const char *content_type,
+		struct xfer_stats *st)
+{
+	struct reader r = { .e = src, .path = src_path, .st = NULL };
+	struct strbuf reply = STRBUF_INIT;
+	pthread_t t;
+	int p[2], ret;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return dm_error("pipe: %s", strerror(errno));
+	r.fd = p[1];
+	if (pthread_create(&t, NULL, read_side, &r) != 0) {
+		close(p[0]);
+		close(p[1]);
+		return dm_error("cannot start a transfer thread");
+	}
+	ret = engine_post_from_fd(dst, dst_path, p[0], content_type, &reply, st);
+	/* unblocks the reader if the writer side gave up first */
+	close(p[0]);
+	pthread_join(t, NULL);
+	sb_release(&reply);
+	if (r.ret < 0)	/* the source's failure explains the sink's */
+		return dm_error("reading from %s: %s", engine_name(src), r.err);
+	return ret;
+}
+
+void image_info_release(struct image_info *ii)
+{
+	free(ii->id);
+	free(ii->os_arch);
+	memset(ii, 0, sizeof(*ii));
+}
+
+int image_inspect(struct engine *e, const char *ref, struct image_info *out)
+{
+	char *esc = engine_escape(ref);
+	char *path = xasprintf("/images/%s/json", esc);
+	yajl_val v = NULL;
+	long st = engine_get_json_opt(e, path, &v);
+
+	free(esc);
+	free(path);
+	memset(out, 0, sizeof(*out));
+	if (st < 0)
+		return -1;
+	if (st == 404 || !v) {
+		yajl_tree_free(v);
+		return 0;
+	}
+	out->id = xstrdup(json_str(v, "Id", NULL));
+	out->size = json_int(v, 0, "Size", NULL);
+	out->os_arch = xasprintf("%s/%s", json_str(v, "Os", NULL) ?: "?",
+				 json_str(v, "Architecture", NULL) ?: "?");
+	yajl_tree_free(v);
+	return 1;
+}
+
+/* The seeds' "simple migration": the whole image, docker save | load,
+ * streamed engine to engine (no file on either side). */
+static int transfer_save(struct engine *src, struct engine *dst,
+			 const char *const *refs, size_t n,
+			 struct xfer_stats *st)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret;
+
+	sb_adds(&path, "/images/get?");
+	for (size_t i = 0; i < n; i++) {
+		char *esc = engine_escape(refs[i]);
+
+		sb_addf(&path, "%snames=%s", i ? "&" : "", esc);
+		free(esc);
+	}
+	ret = engine_pipe(src, sb_str(&path), dst, "/images/load?quiet=1",
+			  "application/x-tar", st);
+	sb_release(&path);
+	return ret;
+}
+
+static const struct strategy strategies[] = {
+	{ "save", "the whole image, streamed from docker save to docker load",
+	  transfer_save },
+	{ NULL, NULL, NULL },
+};
+
+const char *const strategy_names[] = { "save", NULL };
+
+const struct strategy *strategy_find(const char *name)
+{
+	for (const struct strategy *s = strategies; s->name; s++)
+		if (strcmp(s->name, name) == 0)
+			return s;
+	dm_error("unknown strategy \"%s\" (known: save)", name);
+	return NULL;
+}
