@@ -48,11 +48,13 @@ docker-migrate: $(BIN)
 	@if [ "$(BIN)" != "build/default/docker-migrate" ]; then :; else cp $(BIN) $@; fi
 
 $(BIN): $(OBJ) $(PLUGIN_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h) | deps-build
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 # Build dependencies only; the test and lab tools are checked by 'deps'.
 deps-build:
@@ -74,7 +76,8 @@ check-system: $(BIN)
 # The README's test command: everything, against real engines, sshd and a
 # registry in the lab.  Installs what is missing when run as root.
 check: deps
-	@$(MAKE) --no-print-directory all check-unit check-system
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(BIN)
+	@DM_BIN=$(abspath $(BIN)) ./test/check.sh $(UNIT_BIN)
 
 demo: deps all
 	@./scripts/demo.sh

@@ -38,6 +38,15 @@ void sshlink_close(struct sshlink *l);
 /* "user@host:port", for messages. */
 const char *sshlink_name(const struct sshlink *l);
 
+/* A local unix socket (in a private 0700 directory) standing for the
+ * remote engine's: each connection to it becomes a stream to remote_path
+ * (direct-streamlocal), or to "docker system dial-stdio" when sshd refuses
+ * forwarding or stdio_only is set.  The path belongs to the link. */
+const char *sshlink_engine_socket(struct sshlink *l, const char *remote_path,
+				  int stdio_only);
+/* Why the last stream could not be opened ("" if none failed). */
+const char *sshlink_last_error(struct sshlink *l);
+
 /* A stream to a unix socket on the remote (direct-streamlocal). */
 int sshlink_dial_unix(struct sshlink *l, const char *path);
 /* A stream to a remote command's stdin/stdout (stderr goes to debug). */

@@ -22,8 +22,6 @@
 struct compl {
 	const char *partial;
 	const char *prev;		/* the word before the partial one */
-	const struct opt *opts;		/* the subcommand's table */
-	enum opt_complete positional;	/* what its arguments are */
 };
 
 static void cand(const struct compl *c, const char *v, const char *desc)
@@ -161,16 +159,25 @@ static void complete_flags(const struct compl *c, const struct opt *opts)
 	cand(c, "--help", "Print usage");
 }
 
+/* Called by the subcommand with its flag table (alive only during the
+ * call): complete the word from it. */
 static int describe(struct cli *cli, const struct opt *opts,
 		    const struct cmd_help *help)
 {
 	struct compl *c = cli->describe_ctx;
+	const struct opt *o;
+	int directive = DIR_NOFILE;
 
-	c->opts = opts;
-	if (strstr(help->args, "CONTAINER"))
-		c->positional = COMPL_CONTAINER;
+	cli->describe = NULL;	/* engine look-ups below run for real */
+	if (c->prev && (o = opt_find(opts, c->prev)) && o->type != OPT_BOOL)
+		directive = complete_value(c, o, cli);
+	else if (c->partial[0] == '-')
+		complete_flags(c, opts);
+	else if (strstr(help->args, "CONTAINER"))
+		complete_engine_list(c, cli, COMPL_CONTAINER);
 	else if (strstr(help->args, "IMAGE"))
-		c->positional = COMPL_IMAGE;
+		complete_engine_list(c, cli, COMPL_IMAGE);
+	printf(":%d\n", directive);
 	return 0;
 }
 
@@ -178,8 +185,6 @@ int cmd_complete(int argc, char **argv, struct cli *cli)
 {
 	struct compl c = { .partial = "" };
 	const struct subcmd *sub = NULL;
-	const struct opt *o;
-	int directive = DIR_NOFILE;
 
 	/* argv: "migrate" ARGS... PARTIAL */
 	if (argc > 0 && strcmp(argv[0], "migrate") == 0) {
@@ -197,19 +202,10 @@ int cmd_complete(int argc, char **argv, struct cli *cli)
 	if (!sub) {
 		for (const struct subcmd *s = plugin_subcmds(); s->name; s++)
 			cand(&c, s->name, s->summary);
-		printf(":%d\n", directive);
+		printf(":%d\n", DIR_NOFILE);
 		return 0;
 	}
 	cli->describe = describe;
 	cli->describe_ctx = &c;
-	sub->fn(0, NULL, cli);
-	cli->describe = NULL;
-	if (c.prev && (o = opt_find(c.opts, c.prev)) && o->type != OPT_BOOL)
-		directive = complete_value(&c, o, cli);
-	else if (c.partial[0] == '-')
-		complete_flags(&c, c.opts);
-	else if (c.positional)
-		complete_engine_list(&c, cli, c.positional);
-	printf(":%d\n", directive);
-	return 0;
+	return sub->fn(0, NULL, cli);
 }

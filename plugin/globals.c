@@ -4,6 +4,7 @@
  * ...), so the plugin must parse the same set, with the same spelling, to
  * reach the engine the CLI would reach.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "dm.h"
@@ -54,5 +55,5 @@ void plugin_apply_globals(struct globalopts *g)
 	if (g->tlsverify < 0)
 		g->tlsverify = 0;
 	if (g->debug || dm_streq(g->log_level, "debug"))
-		dm_debug_enabled = 1;
+		dm_debug_enabled = getenv("DOCKER_MIGRATE_TRACE") ? 2 : 1;
 }

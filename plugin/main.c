@@ -173,12 +173,25 @@ int main(int argc, char **argv)
 		top_usage(stderr);
 		return 1;
 	}
-	plugin_apply_globals(&cli.g);
-	/* run by the CLI, "migrate" follows its global flags */
+	/* run by the CLI, "migrate" follows its global flags; like cobra's
+	 * persistent flags, they may also come right after it */
 	if (nargs > 0 && strcmp(argv[0], "migrate") == 0) {
+		int rest;
+
 		argv++;
-		nargs--;
+		r = opt_parse(nargs - 1, argv, globals, OPT_STOP_AT_NONOPT, &rest);
+		if (r == OPT_HELP) {
+			top_usage(stdout);
+			return 0;
+		}
+		if (r == OPT_ERROR) {
+			fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
+			top_usage(stderr);
+			return 1;
+		}
+		nargs = rest;
 	}
+	plugin_apply_globals(&cli.g);
 	install_signals();
 	connect_cli_socket();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {

@@ -79,7 +79,7 @@ struct engine *cli_dest_engine(struct cli *cli, const char *to,
 	if (!*link)
 		return NULL;
 	e = engine_over_ssh(*link);
-	if (engine_connect(e) < 0) {
+	if (!e || engine_connect(e) < 0) {
 		dm_error_wrap("destination %s", to);
 		engine_free(e);
 		sshlink_close(*link);

@@ -134,33 +134,41 @@ out:
 	return ret;
 }
 
-static char *default_port_host(const char *rest, int tls)
+/* tcp:// addresses as the CLI's ParseTCPAddr fills them: a missing host
+ * is localhost, a missing port 2375 (TLS or not). */
+static char *tcp_host(const char *rest)
 {
-	/* "tcp://" alone, or ":port", or "host" without port */
 	const char *colon = strrchr(rest, ':');
-	int bracket = rest[0] == '[';
+	const char *bracket = strchr(rest, ']');
 
 	if (!*rest)
-		return xasprintf("tcp://localhost:%d", tls ? 2376 : 2375);
+		return xstrdup("tcp://localhost:2375");
 	if (rest[0] == ':')
-		return xasprintf("tcp://localhost%s", rest);
-	if (!colon || (bracket && colon < strchr(rest, ']')))
-		return xasprintf("tcp://%s:%d", rest, tls ? 2376 : 2375);
+		return xasprintf("tcp://localhost%s", rest[1] ? rest : ":2375");
+	if (!colon || (bracket && colon < bracket))
+		return xasprintf("tcp://%s:2375", rest);
+	if (!colon[1])
+		return xasprintf("tcp://%.*s:2375", (int)(colon - rest), rest);
 	return xasprintf("tcp://%s", rest);
 }
 
 char *docker_host_normalize(const char *host, int tls)
 {
 	char *trimmed, *res, *end;
+	const char *p = host ? host : "";
 
-	if (!nonempty(host))
-		return xstrdup(DEFAULT_HOST);
-	while (*host == ' ' || *host == '\t')
-		host++;
-	trimmed = xstrdup(host);
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	trimmed = xstrdup(p);
 	end = trimmed + strlen(trimmed);
-	while (end > trimmed && (end[-1] == ' ' || end[-1] == '\t'))
+	while (end > trimmed && (end[-1] == ' ' || end[-1] == '\t' ||
+				 end[-1] == '\n'))
 		*--end = '\0';
+	if (!*trimmed) {
+		free(trimmed);
+		/* ParseHost: no host means the default, TLS or not */
+		return xstrdup(tls ? "tcp://localhost:2376" : DEFAULT_HOST);
+	}
 	/* strip a trailing "/" as the CLI does for tcp:// hosts */
 	if (dm_starts_with(trimmed, "tcp://") && end > trimmed + 6 &&
 	    end[-1] == '/')
@@ -169,18 +177,19 @@ char *docker_host_normalize(const char *host, int tls)
 		res = strlen(trimmed) > 7 ? xstrdup(trimmed)
 					  : xstrdup(DEFAULT_HOST);
 	} else if (dm_starts_with(trimmed, "tcp://")) {
-		res = default_port_host(trimmed + 6, tls);
+		res = tcp_host(trimmed + 6);
 	} else if (dm_starts_with(trimmed, "ssh://") ||
 		   dm_starts_with(trimmed, "fd://") ||
 		   dm_starts_with(trimmed, "npipe://")) {
 		res = xstrdup(trimmed);
 	} else if (trimmed[0] == '/') {
+		/* the CLI refuses a bare path; a socket is what it means */
 		res = xasprintf("unix://%s", trimmed);
 	} else if (strstr(trimmed, "://")) {
 		res = NULL;
 		dm_error("invalid host \"%s\": unsupported protocol", trimmed);
 	} else {
-		res = default_port_host(trimmed, tls);
+		res = tcp_host(trimmed);
 	}
 	free(trimmed);
 	return res;

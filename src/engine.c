@@ -26,13 +26,11 @@ struct engine {
 	char *unix_path;
 	struct sshlink *ssh;
 	int own_ssh;		/* ssh:// endpoint: the engine owns the link */
-	int use_stdio;		/* dial-stdio instead of streamlocal */
 	char *ca, *cert, *key;
 	int tls_verify;
 	char api[16];
 	char *version;
 	char *os_arch;
-	struct curl_slist *resolve;	/* SSH: "docker" needs an address */
 };
 
 const char *engine_name(const struct engine *e) { return e->name; }
@@ -54,20 +52,28 @@ void engine_free(struct engine *e)
 	free(e->key);
 	free(e->version);
 	free(e->os_arch);
-	curl_slist_free_all(e->resolve);
 	free(e);
+}
+
+static struct engine *over_ssh(struct sshlink *l, int stdio)
+{
+	const char *path = sshlink_engine_socket(l, ENGINE_REMOTE_SOCKET, stdio);
+	struct engine *e;
+
+	if (!path)
+		return NULL;
+	e = xcalloc(1, sizeof(*e));
+	e->t = T_SSH;
+	e->ssh = l;
+	e->unix_path = xstrdup(path);
+	e->name = xasprintf("ssh://%s", sshlink_name(l));
+	e->base = xstrdup("http://docker");
+	return e;
 }
 
 struct engine *engine_over_ssh(struct sshlink *l)
 {
-	struct engine *e = xcalloc(1, sizeof(*e));
-
-	e->t = T_SSH;
-	e->ssh = l;
-	e->name = xasprintf("ssh://%s", sshlink_name(l));
-	e->base = xstrdup("http://docker");
-	e->resolve = curl_slist_append(NULL, "docker:80:127.0.0.1");
-	return e;
+	return over_ssh(l, 0);
 }
 
 struct engine *engine_from_endpoint(const struct endpoint *ep,
@@ -99,9 +105,12 @@ struct engine *engine_from_endpoint(const struct endpoint *ep,
 		ssh_target_release(&t);
 		if (!l)
 			return NULL;
-		e = engine_over_ssh(l);
+		e = over_ssh(l, 1);	/* dial-stdio: what the CLI does */
+		if (!e) {
+			sshlink_close(l);
+			return NULL;
+		}
 		e->own_ssh = 1;
-		e->use_stdio = 1;	/* what the CLI does for ssh:// */
 		free(e->name);
 	} else {
 		dm_error("unsupported engine address \"%s\" (use unix://, "
@@ -113,34 +122,6 @@ struct engine *engine_from_endpoint(const struct endpoint *ep,
 }
 
 /* ------------------------------------------------------------------ */
-
-static curl_socket_t open_ssh_socket(void *ctx, curlsocktype purpose,
-				     struct curl_sockaddr *addr)
-{
-	struct engine *e = ctx;
-	int fd;
-
-	(void)purpose;
-	(void)addr;
-	if (!e->use_stdio) {
-		fd = sshlink_dial_unix(e->ssh, ENGINE_REMOTE_SOCKET);
-		if (fd >= 0)
-			return fd;
-		/* sshd may forbid socket forwarding: do as the CLI does */
-		dm_debug("%s; trying docker system dial-stdio", dm_errmsg());
-		e->use_stdio = 1;
-	}
-	fd = sshlink_dial_exec(e->ssh, "docker system dial-stdio");
-	return fd < 0 ? CURL_SOCKET_BAD : fd;
-}
-
-static int already_connected(void *ctx, curl_socket_t fd, curlsocktype p)
-{
-	(void)ctx;
-	(void)fd;
-	(void)p;
-	return CURL_SOCKOPT_ALREADY_CONNECTED;
-}
 
 static int xferinfo(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 		    curl_off_t un)
@@ -172,9 +153,12 @@ static CURL *new_handle(struct engine *e, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "docker-migrate/" DM_VERSION);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	if (dm_debug_enabled > 1)
+		curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xferinfo);
 	switch (e->t) {
 	case T_UNIX:
+	case T_SSH:	/* the link's local socket stands for the remote one */
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, e->unix_path);
 		break;
 	case T_TCP:
@@ -186,13 +170,6 @@ static CURL *new_handle(struct engine *e, const char *method, const char *path,
 			curl_easy_setopt(c, CURLOPT_SSLKEY, e->key);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, e->tls_verify ? 1L : 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, e->tls_verify ? 2L : 0L);
-		break;
-	case T_SSH:
-		/* the name is never resolved: the socket comes from SSH */
-		curl_easy_setopt(c, CURLOPT_RESOLVE, e->resolve);
-		curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_ssh_socket);
-		curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, e);
-		curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, already_connected);
 		break;
 	}
 	return c;
@@ -243,11 +220,14 @@ static int curl_failed(struct engine *e, CURLcode rc, const char *path)
 {
 	if (rc == CURLE_ABORTED_BY_CALLBACK && dm_cancelled())
 		return dm_error("interrupted");
-	if (e->t == T_SSH && (rc == CURLE_COULDNT_CONNECT ||
-			      rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
-			      rc == CURLE_GOT_NOTHING))
-		return dm_error("cannot talk to the Docker engine at %s (%s): "
-				"%s", e->name, path, dm_errmsg());
+	if (e->t == T_SSH && (rc == CURLE_GOT_NOTHING ||
+			      rc == CURLE_COULDNT_CONNECT ||
+			      rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR)) {
+		const char *why = sshlink_last_error(e->ssh);
+
+		return dm_error("cannot talk to the Docker engine at %s: %s",
+				e->name, *why ? why : curl_easy_strerror(rc));
+	}
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
 		return dm_error("cannot connect to the Docker engine at %s: %s "
 				"(is dockerd running? check --host/--context)",
@@ -573,7 +553,7 @@ int engine_stream_error(const char *stream, size_t len, const char *what)
 			if (ret < 0)
 				return ret;
 		}
-		p += n + 1;
+		p = nl ? nl + 1 : end;
 	}
 	return 0;
 }

@@ -145,6 +145,8 @@ static int parse_short(int argc, char **argv, int *i, const struct opt *opts)
 	for (; *p; p++) {
 		const struct opt *o = find_short(opts, *p);
 
+		if (!o && *p == 'h')
+			return OPT_HELP;	/* -qh asks for help, as in pflag */
 		if (!o)
 			return dm_error("unknown shorthand flag: '%c' in %s",
 					*p, argv[*i]);
@@ -168,7 +170,7 @@ static int parse_short(int argc, char **argv, int *i, const struct opt *opts)
 enum opt_result opt_parse(int argc, char **argv, const struct opt *opts,
 			  int flags, int *nargs)
 {
-	int i, out = 0;
+	int i, r, out = 0;
 
 	for (i = 0; i < argc; i++) {
 		char *arg = argv[i];
@@ -189,8 +191,11 @@ enum opt_result opt_parse(int argc, char **argv, const struct opt *opts,
 		}
 		if (is_help(arg) && !opt_find(opts, arg))
 			return OPT_HELP;
-		if (arg[1] == '-' ? parse_long(argc, argv, &i, opts)
-				  : parse_short(argc, argv, &i, opts))
+		r = arg[1] == '-' ? parse_long(argc, argv, &i, opts)
+				  : parse_short(argc, argv, &i, opts);
+		if (r == OPT_HELP)
+			return OPT_HELP;
+		if (r < 0)
 			return OPT_ERROR;
 	}
 	*nargs = out;
@@ -209,8 +214,8 @@ static void print_flag(FILE *out, const struct opt *o)
 		n = snprintf(left, sizeof(left), "      --%s", o->long_name);
 	if (o->type != OPT_BOOL && n > 0 && (size_t)n < sizeof(left))
 		snprintf(left + n, sizeof(left) - (size_t)n, " %s",
-			 o->argh ? o->argh : (o->type == OPT_INT ? "int"
-								 : "string"));
+			 o->argh ? o->argh : o->type == OPT_INT ? "int"
+				 : o->type == OPT_LIST ? "list" : "string");
 	fprintf(out, "%-28s %s\n", left, o->help ? o->help : "");
 }
 

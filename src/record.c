@@ -254,6 +254,11 @@ static void load_one(const char *path, struct migration *m)
 		dm_warn("%s", dm_errmsg());
 		return;
 	}
+	if (!json_str(v, "kind", NULL) || !json_str(v, "id", NULL)) {
+		dm_warn("%s: not a migration record, skipped", path);
+		yajl_tree_free(v);
+		return;
+	}
 	snprintf(m->id, sizeof(m->id), "%s", json_str(v, "id", NULL) ?: "?");
 	snprintf(m->status, sizeof(m->status), "%s",
 		 json_str(v, "status", NULL) ?: "?");

@@ -183,6 +183,11 @@ static void gen_host_config(yajl_gen g, const struct recreate_in *in,
 
 		if (strcmp(k, "ContainerIDFile") == 0)
 			continue;	/* a file of the source's client */
+		/* a dropped container: mode goes back to the engine's default */
+		if ((strcmp(k, "NetworkMode") == 0 || strcmp(k, "IpcMode") == 0 ||
+		     strcmp(k, "PidMode") == 0) && YAJL_IS_STRING(v) &&
+		    dm_starts_with(v->u.string, "container:"))
+			continue;
 		if (strcmp(k, "Devices") == 0 && json_len(v)) {
 			for (size_t d = 0; d < json_len(v); d++)
 				unmovable(in, out, xasprintf("device %s: "
@@ -266,6 +271,10 @@ static void gen_networking(yajl_gen g, const struct recreate_in *in,
 			   struct recreate_out *out)
 {
 	const char *mode = json_str(in->inspect, "HostConfig", "NetworkMode", NULL);
+
+	/* engines before 26 say "default" for the bridge network */
+	if (dm_streq(mode, "default"))
+		mode = "bridge";
 	const char *id = json_str(in->inspect, "Id", NULL);
 	yajl_val nets = json_get(in->inspect, "NetworkSettings", "Networks", NULL);
 

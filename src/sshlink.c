@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <libssh/libssh.h>
@@ -198,6 +199,11 @@ struct sshlink {
 	int dead;		/* the session failed: no more dials */
 	char dead_msg[512];
 	struct pair *pairs;
+	/* the local socket that stands for the remote engine's */
+	int lfd;
+	char *ldir, *lpath, *remote_path;
+	int stdio_only;		/* sshd refused forwarding: dial-stdio */
+	char last_err[512];	/* why the last channel did not open */
 };
 
 const char *sshlink_name(const struct sshlink *l)
@@ -257,42 +263,83 @@ static ssh_channel open_channel(struct sshlink *l, struct dial_req *r)
 	return ch;
 }
 
+/* Open a channel for fd (bridge thread only); 0, or -1 with err set. */
+static int add_pair(struct sshlink *l, int fd, struct dial_req *r)
+{
+	struct pair *p;
+
+	if (l->dead) {
+		snprintf(r->err, sizeof(r->err), "%s", l->dead_msg);
+		return -1;
+	}
+	ssh_set_blocking(l->s, 1);
+	p = xcalloc(1, sizeof(*p));
+	p->fd = fd;
+	p->ch = open_channel(l, r);
+	ssh_set_blocking(l->s, 0);
+	if (!p->ch) {
+		free(p);	/* the fd stays the caller's to close */
+		return -1;
+	}
+	set_nonblock(p->fd);
+	p->last_move = dm_now_ms();
+	p->next = l->pairs;
+	l->pairs = p;
+	return 0;
+}
+
 static void serve_request(struct sshlink *l)
 {
 	struct dial_req *r;
-	struct pair *p;
 	int ok;
-	char c;
 
-	while (read(l->wake[0], &c, 1) > 0)
-		;
 	pthread_mutex_lock(&l->mu);
 	r = l->req;
 	pthread_mutex_unlock(&l->mu);
 	if (!r || r->done)
 		return;
-	ssh_set_blocking(l->s, 1);
-	p = xcalloc(1, sizeof(*p));
-	p->fd = r->fd;
-	p->ch = l->dead ? NULL : open_channel(l, r);
-	ssh_set_blocking(l->s, 0);
-	if (l->dead)
-		snprintf(r->err, sizeof(r->err), "%s", l->dead_msg);
-	ok = p->ch != NULL;
-	if (ok) {
-		set_nonblock(p->fd);
-		p->last_move = dm_now_ms();
-		p->next = l->pairs;
-		l->pairs = p;
-	} else {
-		free(p);	/* the fd stays the caller's to close */
-	}
+	ok = add_pair(l, r->fd, r) == 0;
 	pthread_mutex_lock(&l->mu);
 	r->ok = ok;
 	r->done = 1;
 	l->req = NULL;
 	pthread_cond_broadcast(&l->cv);
 	pthread_mutex_unlock(&l->mu);
+}
+
+/* A connection to the local engine socket: a stream to the remote one,
+ * by forwarding, or by "docker system dial-stdio" when sshd refuses. */
+static void serve_listener(struct sshlink *l, int lfd)
+{
+	struct dial_req r = { .kind = DIAL_UNIX };
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&l->mu);
+	r.arg = l->remote_path;
+	if (l->stdio_only) {
+		r.kind = DIAL_EXEC;
+		r.arg = "docker system dial-stdio";
+	}
+	pthread_mutex_unlock(&l->mu);
+	if (add_pair(l, fd, &r) == 0)
+		return;
+	if (r.kind == DIAL_UNIX && !l->dead) {
+		dm_debug("%s; trying docker system dial-stdio", r.err);
+		r.kind = DIAL_EXEC;
+		r.arg = "docker system dial-stdio";
+		if (add_pair(l, fd, &r) == 0) {
+			pthread_mutex_lock(&l->mu);
+			l->stdio_only = 1;
+			pthread_mutex_unlock(&l->mu);
+			return;
+		}
+	}
+	pthread_mutex_lock(&l->mu);
+	snprintf(l->last_err, sizeof(l->last_err), "%s", r.err);
+	pthread_mutex_unlock(&l->mu);
+	close(fd);	/* the client sees the connection end at once */
 }
 
 /* Move what can move without blocking; 1 if any byte moved, -1 when the
@@ -410,7 +457,13 @@ static void *bridge(void *arg)
 		int nfds = 0, sfd = ssh_get_fd(l->s), flags, rc;
 		int64_t now;
 
+		int lfd;
+
 		fds[nfds++] = (struct pollfd){ .fd = l->wake[0], .events = POLLIN };
+		pthread_mutex_lock(&l->mu);
+		lfd = l->lfd;
+		pthread_mutex_unlock(&l->mu);
+		fds[nfds++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		flags = ssh_get_poll_flags(l->s);
 		if (sfd >= 0 && !l->dead)
 			fds[nfds++] = (struct pollfd){ .fd = sfd,
@@ -423,13 +476,23 @@ static void *bridge(void *arg)
 				ev |= POLLIN;
 			if (p->down_len)
 				ev |= POLLOUT;
-			fds[nfds++] = (struct pollfd){ .fd = p->fd, .events = ev };
+			/* nothing to wait for on this fd: a closed peer would
+			 * report POLLHUP forever and spin the loop */
+			fds[nfds++] = (struct pollfd){ .fd = ev ? p->fd : -1,
+						       .events = ev };
 		}
 		rc = poll(fds, (nfds_t)nfds, busy ? 0 : 200);
 		if (rc < 0 && errno != EINTR)
 			break;
-		if (fds[0].revents & POLLIN)
+		if (fds[0].revents & POLLIN) {
+			char c;
+
+			while (read(l->wake[0], &c, 1) > 0)
+				;
 			serve_request(l);
+		}
+		if (lfd >= 0 && (fds[1].revents & POLLIN))
+			serve_listener(l, lfd);
 		busy = 0;
 		now = dm_now_ms();
 		for (pp = &l->pairs; (p = *pp) != NULL;) {
@@ -501,6 +564,61 @@ int sshlink_dial_unix(struct sshlink *l, const char *path)
 int sshlink_dial_exec(struct sshlink *l, const char *command)
 {
 	return dial(l, DIAL_EXEC, command);
+}
+
+const char *sshlink_engine_socket(struct sshlink *l, const char *remote_path,
+				  int stdio_only)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *tmp = getenv("TMPDIR");
+	char *tmpl;
+	char c = 1;
+	int fd;
+
+	if (l->lpath)
+		return l->lpath;
+	/* a private directory: only we may talk to the remote engine */
+	tmpl = xasprintf("%s/docker-migrate.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		dm_error("cannot create a private directory in %s: %s",
+			 tmp && *tmp ? tmp : "/tmp", strerror(errno));
+		free(tmpl);
+		return NULL;
+	}
+	l->ldir = tmpl;
+	l->lpath = xasprintf("%s/engine.sock", tmpl);
+	if (strlen(l->lpath) >= sizeof(sa.sun_path)) {
+		dm_error("TMPDIR is too long for a socket path: %s", tmpl);
+		return NULL;
+	}
+	memcpy(sa.sun_path, l->lpath, strlen(l->lpath) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 16) < 0) {
+		dm_error("cannot listen on %s: %s", l->lpath, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	pthread_mutex_lock(&l->mu);
+	l->remote_path = xstrdup(remote_path);
+	l->stdio_only = stdio_only;
+	l->lfd = fd;
+	pthread_mutex_unlock(&l->mu);
+	if (write(l->wake[1], &c, 1) < 0)
+		dm_debug("wake-up pipe: %s", strerror(errno));
+	return l->lpath;
+}
+
+const char *sshlink_last_error(struct sshlink *l)
+{
+	static _Thread_local char copy[512];
+
+	pthread_mutex_lock(&l->mu);
+	snprintf(copy, sizeof(copy), "%s", l->last_err[0] ? l->last_err
+			: (l->dead ? l->dead_msg : ""));
+	pthread_mutex_unlock(&l->mu);
+	return copy;
 }
 
 int sshlink_run(struct sshlink *l, const char *command, struct strbuf *out,
@@ -575,6 +693,12 @@ static int configure(ssh_session s, const struct ssh_target *t,
 	int no = 0, timeout = o->connect_timeout_s > 0 ? o->connect_timeout_s : 15;
 	char *user = NULL;
 
+	int verbosity = dm_debug_enabled > 1 ? SSH_LOG_PROTOCOL : SSH_LOG_NOLOG;
+
+	/* libssh logs to stderr by itself, some of it with no session: only
+	 * when tracing */
+	ssh_set_log_level(verbosity);
+	ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
 	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
 	if (ssh_options_set(s, SSH_OPTIONS_HOST, t->host) < 0)
 		return dm_error("invalid host %s: %s", t->host,
@@ -599,6 +723,9 @@ static int configure(ssh_session s, const struct ssh_target *t,
 	}
 	ssh_string_free_char(user);
 	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
+	/* again: a LogLevel in the config file must not make us chatty */
+	ssh_set_log_level(verbosity);
+	ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &verbosity);
 	return 0;
 }
 
@@ -636,7 +763,7 @@ struct sshlink *sshlink_open(const struct ssh_target *t,
 {
 	struct sshlink *l = xcalloc(1, sizeof(*l));
 
-	l->wake[0] = l->wake[1] = -1;
+	l->wake[0] = l->wake[1] = l->lfd = -1;
 	l->s = ssh_new();
 	if (!l->s) {
 		dm_error("cannot create an SSH session");
@@ -687,6 +814,15 @@ void sshlink_close(struct sshlink *l)
 		pthread_mutex_destroy(&l->mu);
 		pthread_cond_destroy(&l->cv);
 	}
+	if (l->lfd >= 0)
+		close(l->lfd);
+	if (l->lpath)
+		unlink(l->lpath);
+	if (l->ldir)
+		rmdir(l->ldir);
+	free(l->lpath);
+	free(l->ldir);
+	free(l->remote_path);
 	if (l->wake[0] >= 0)
 		close(l->wake[0]);
 	if (l->wake[1] >= 0)

@@ -1,0 +1,264 @@
+/*
+ * tar.c - the streaming tar filter (see tar.h).  A state machine over
+ * 512-byte blocks: a header block (possibly preceded by GNU 'L' or pax
+ * 'x' extension members that carry a long name), then the member's data,
+ * then padding to the block size.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tar.h"
+
+#define BLK 512
+
+void tar_filter_init(struct tar_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (!f->capture_max)
+		f->capture_max = 16u << 20;
+}
+
+void tar_filter_release(struct tar_filter *f)
+{
+	sb_release(&f->ext);
+	sb_release(&f->ext_data);
+	sb_release(&f->cap);
+	free(f->longname);
+	free(f->name);
+	f->longname = f->name = NULL;
+}
+
+int tar_number(const unsigned char *field, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+
+	if (field[0] & 0x80) {	/* base-256, GNU: big sizes */
+		if (field[0] != 0x80)
+			return -1;	/* negative or too large */
+		for (i = 1; i < len; i++) {
+			if (v >> 56)
+				return -1;
+			v = (v << 8) | field[i];
+		}
+		*out = v;
+		return 0;
+	}
+	while (i < len && field[i] == ' ')
+		i++;
+	for (; i < len && field[i] >= '0' && field[i] <= '7'; i++) {
+		if (v >> 60)
+			return -1;
+		v = (v << 3) | (uint64_t)(field[i] - '0');
+	}
+	if (i < len && field[i] != ' ' && field[i] != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int checksum_ok(const unsigned char *b)
+{
+	uint64_t want;
+	unsigned long sum = 0;
+
+	if (tar_number(b + 148, 8, &want) < 0)
+		return 0;
+	for (int i = 0; i < BLK; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : b[i];
+	return sum == want;
+}
+
+static int is_zero(const unsigned char *b)
+{
+	for (int i = 0; i < BLK; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+static int emit(struct tar_filter *f, const void *buf, size_t n)
+{
+	if (f->action != TAR_FORWARD || !f->out || !n)
+		return 0;
+	return f->out(f->ctx, buf, n);
+}
+
+/* "path=..." of a pax extended header ("LEN key=value\n" records). */
+static void pax_path(struct tar_filter *f)
+{
+	const char *p = sb_str(&f->ext_data), *end = p + f->ext_data.len;
+
+	while (p < end) {
+		char *sp;
+		unsigned long len = strtoul(p, &sp, 10);
+		const char *rec = p;
+
+		if (!len || sp >= end || *sp != ' ' || len > (size_t)(end - p))
+			return;
+		sp++;
+		if ((size_t)(rec + len - sp) > 5 && strncmp(sp, "path=", 5) == 0) {
+			free(f->longname);
+			f->longname = xstrndup(sp + 5, (size_t)(rec + len - sp - 6));
+		}
+		p = rec + len;
+	}
+}
+
+static int start_member(struct tar_filter *f)
+{
+	const unsigned char *b = f->blk;
+	struct tar_member m;
+	uint64_t size;
+	char type = (char)b[156];
+
+	if (!checksum_ok(b))
+		return dm_error("corrupt tar stream: bad header checksum");
+	if (tar_number(b + 124, 12, &size) < 0)
+		return dm_error("corrupt tar stream: bad member size");
+	f->remain = size;
+	f->pad = (BLK - size % BLK) % BLK;
+	if (type == 'L' || type == 'x' || type == 'g') {
+		if (size > (1u << 20))
+			return dm_error("corrupt tar stream: extension header "
+					"of %llu bytes", (unsigned long long)size);
+		/* held back: forwarded with the member it describes */
+		sb_add(&f->ext, b, BLK);
+		f->ext_kind = type;
+		sb_release(&f->ext_data);
+		f->action = TAR_CAPTURE;
+		free(f->name);
+		f->name = NULL;
+		return 0;
+	}
+	free(f->name);
+	if (f->longname) {
+		f->name = f->longname;
+		f->longname = NULL;
+	} else {
+		char prefix[156] = { 0 }, name[101] = { 0 };
+
+		memcpy(name, b, 100);
+		if (memcmp(b + 257, "ustar", 5) == 0)
+			memcpy(prefix, b + 345, 155);
+		f->name = prefix[0] ? xasprintf("%s/%s", prefix, name)
+				    : xstrdup(name);
+	}
+	f->ext_kind = 0;
+	m.name = f->name;
+	m.size = size;
+	m.type = type ? type : '0';
+	f->action = f->member ? f->member(f->ctx, &m) : TAR_FORWARD;
+	if (f->action == TAR_CAPTURE && size > f->capture_max)
+		return dm_error("tar member %s is too large (%llu bytes)",
+				f->name, (unsigned long long)size);
+	sb_release(&f->cap);
+	if (emit(f, f->ext.buf, f->ext.len) < 0 || emit(f, b, BLK) < 0)
+		return -1;
+	sb_release(&f->ext);
+	return 0;
+}
+
+static int end_member(struct tar_filter *f)
+{
+	if (f->ext_kind) {
+		if (f->ext_kind == 'L') {
+			free(f->longname);
+			f->longname = xstrndup(sb_str(&f->ext_data),
+					       f->ext_data.len);
+		} else if (f->ext_kind == 'x') {
+			pax_path(f);
+		}
+		sb_release(&f->ext_data);
+		f->ext_kind = 0;
+		return 0;
+	}
+	if (f->action == TAR_CAPTURE && f->captured)
+		return f->captured(f->ctx, f->name, sb_str(&f->cap), f->cap.len);
+	return 0;
+}
+
+/* Data or padding of the current member. */
+static size_t member_bytes(struct tar_filter *f, const unsigned char *p,
+			   size_t n, int *err)
+{
+	size_t take;
+
+	if (f->remain) {
+		take = n < f->remain ? n : (size_t)f->remain;
+		if (f->ext_kind)
+			sb_add(&f->ext, p, take), sb_add(&f->ext_data, p, take);
+		else if (f->action == TAR_CAPTURE)
+			sb_add(&f->cap, p, take);
+		else if (emit(f, p, take) < 0)
+			*err = 1;
+		f->remain -= take;
+		if (!f->remain && !f->pad && end_member(f) < 0)
+			*err = 1;
+		return take;
+	}
+	take = n < f->pad ? n : (size_t)f->pad;
+	if (f->ext_kind)
+		sb_add(&f->ext, p, take);
+	else if (emit(f, p, take) < 0)
+		*err = 1;
+	f->pad -= take;
+	if (!f->pad && end_member(f) < 0)
+		*err = 1;
+	return take;
+}
+
+int tar_filter_feed(struct tar_filter *f, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+	int err = 0;
+
+	while (n && !err) {
+		size_t take;
+
+		if (f->done)
+			return 0;	/* trailing bytes after the end: ignored */
+		if (f->remain || f->pad) {
+			take = member_bytes(f, p, n, &err);
+			p += take;
+			n -= take;
+			continue;
+		}
+		take = BLK - f->blk_len < n ? BLK - f->blk_len : n;
+		memcpy(f->blk + f->blk_len, p, take);
+		f->blk_len += take;
+		p += take;
+		n -= take;
+		if (f->blk_len < BLK)
+			break;
+		f->blk_len = 0;
+		if (is_zero(f->blk)) {
+			if (++f->zero_blocks == 2)
+				f->done = 1;
+			continue;
+		}
+		if (f->zero_blocks)
+			return dm_error("corrupt tar stream: data after an "
+					"empty block");
+		if (start_member(f) < 0)
+			return -1;
+		if (!f->remain && !f->pad && end_member(f) < 0)
+			return -1;
+	}
+	return err ? -1 : 0;
+}
+
+int tar_filter_finish(struct tar_filter *f)
+{
+	static const unsigned char zeros[2 * BLK];
+
+	if (f->remain || f->pad || f->blk_len || f->ext.len)
+		return dm_error("the tar stream ended inside a member");
+	if (!f->done && f->zero_blocks == 0 && !f->name)
+		return dm_error("the tar stream is empty");
+	if (f->out) {
+		f->action = TAR_FORWARD;
+		return f->out(f->ctx, zeros, sizeof(zeros));
+	}
+	return 0;
+}

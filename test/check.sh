@@ -1,0 +1,13 @@
+#!/bin/sh
+# check.sh UNIT_BIN... - all the tests: unit, then system; the last line
+# is the total, "N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.." || exit 1
+TALLY_FILE=$(mktemp)
+export TALLY_FILE
+trap 'rm -f "$TALLY_FILE"' EXIT
+rc=0
+./test/run-unit.sh "$@" || rc=1
+./test/run-system.sh || rc=1
+awk '{ p += $1; f += $2; s += $3 } END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$TALLY_FILE"
+exit $rc

@@ -1,0 +1,695 @@
+#!/usr/bin/env bash
+# lab.sh - a throw-away multi-host Docker lab for docker-migrate system tests.
+#
+# Each "node" is a network namespace (dmlab-NODE) plus a private mount
+# namespace in which /run, /etc/docker and /var/lib/docker are the node's own
+# directories under $LAB_DIR/NODE; inside it run a dockerd (with its own
+# containerd) and an sshd.  A bridge dmlab0 (10.77.0.1/24) in the root
+# namespace joins the nodes, and a docker-registry serves 10.77.0.1:5000.
+#
+# Usage: lab.sh up [NODE...] | down | env | status | docker NODE ARGS... |
+#        exec NODE CMD... | ssh NODE [CMD...]
+# See test/lab/README.md.
+set -euo pipefail
+
+LAB_DIR=${LAB_DIR:-/tmp/dmlab}
+# Lab traffic never goes through a proxy of the caller's environment.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+readonly NET_PREFIX=10.77.0
+readonly BRIDGE=dmlab0
+readonly BRIDGE_ADDR=10.77.0.1
+readonly REGISTRY_ADDR=10.77.0.1:5000
+readonly BASE_IMAGE=dmlab/busybox:1
+# The docker CLI v28 (Debian's /usr/bin/docker 20.10 only if that is absent).
+if [[ -n ${LAB_DOCKER:-} ]]; then
+	DOCKER=$LAB_DOCKER
+elif [[ -x /usr/local/bin/docker ]]; then
+	DOCKER=/usr/local/bin/docker
+else
+	DOCKER=/usr/bin/docker
+fi
+readonly DOCKER
+readonly DOCKERD=/usr/sbin/dockerd
+readonly SSHD=/usr/sbin/sshd
+readonly REGISTRY_BIN=/usr/bin/docker-registry
+readonly BUSYBOX=/bin/busybox
+readonly WAIT_SECS=${LAB_WAIT_SECS:-30}
+readonly DEFAULT_NODES=(node1 node2)
+readonly MARKER=.dmlab-lab
+readonly FW_COMMENT=dmlab
+
+PROG=lab.sh
+
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
+
+# die_log LOGFILE MESSAGE: show the end of a daemon log, then fail.
+die_log() {
+	local f=$1; shift
+	if [[ -s $f ]]; then
+		printf -- '--- last lines of %s ---\n' "$f" >&2
+		tail -n 25 "$f" >&2 || true
+		printf -- '---\n' >&2
+	fi
+	die "$*"
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+check_lab_dir() {
+	[[ $LAB_DIR == /* ]] || die "LAB_DIR must be an absolute path: $LAB_DIR"
+	LAB_DIR=$(realpath -m -- "$LAB_DIR")
+	case $LAB_DIR in
+	/ | /tmp | /var | /var/tmp | /root | /home | /run | /usr | /etc | /opt | /srv | /work)
+		die "refusing LAB_DIR=$LAB_DIR" ;;
+	esac
+	if [[ -e $LAB_DIR && ! -e $LAB_DIR/$MARKER ]] &&
+		[[ -n $(find "$LAB_DIR" -mindepth 1 -maxdepth 1 -print -quit 2>/dev/null) ]]; then
+		die "$LAB_DIR exists, is not empty and is not a lab directory (no $MARKER)"
+	fi
+	# The node sockets are seen from the root namespace under $LAB_DIR.
+	local sock="$LAB_DIR/node00/run/docker.sock"
+	((${#sock} < 100)) || die "LAB_DIR too long for unix socket paths: $LAB_DIR"
+}
+
+# node_index NODE: prints N for nodeN (1..15).
+node_index() {
+	[[ $1 =~ ^node([1-9][0-9]?)$ ]] || die "bad node name '$1' (expected node1 .. node15)"
+	local i=${BASH_REMATCH[1]}
+	((i <= 15)) || die "bad node name '$1' (expected node1 .. node15)"
+	printf '%s\n' "$i"
+}
+node_addr() { printf '%s.%s\n' "$NET_PREFIX" "$((10 + $(node_index "$1")))"; }
+node_sock() { printf 'unix://%s/%s/run/docker.sock\n' "$LAB_DIR" "$1"; }
+
+# Nodes of the current lab (as recorded by up), else the defaults.
+lab_nodes() {
+	if [[ -s $LAB_DIR/nodes ]]; then
+		cat "$LAB_DIR/nodes"
+	else
+		printf '%s\n' "${DEFAULT_NODES[@]}"
+	fi
+}
+
+# ---------------------------------------------------------------- processes
+
+# proc_start PID: the process start time (field 22 of /proc/PID/stat).
+proc_start() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	# a zombie counts as gone
+	[[ $1 != Z && $1 != X ]] || return 1
+	printf '%s\n' "${20}"
+}
+
+# record PIDFILE PID: remember a pid together with its start time, so that a
+# recycled pid is never signalled later.
+record() {
+	local st
+	st=$(proc_start "$2") || st=0
+	printf '%s %s\n' "$2" "$st" >"$1"
+}
+
+# recorded_pid PIDFILE: prints the pid if that very process still runs.
+recorded_pid() {
+	local pid st cur
+	[[ -r $1 ]] || return 1
+	read -r pid st <"$1" || return 1
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	cur=$(proc_start "$pid") || return 1
+	[[ $cur == "$st" ]] || return 1
+	printf '%s\n' "$pid"
+}
+
+# spawn LOG PIDFILE CMD...: start a daemon in its own session with a clean
+# environment (no proxy or DOCKER_* variables of the caller) and no inherited
+# file descriptors beyond 0-2 (bats waits on fd 3), record its pid.
+spawn() {
+	local logf=$1 pidf=$2 pid
+	shift 2
+	(
+		local fd
+		for fd in /proc/self/fd/*; do
+			fd=${fd##*/}
+			if ((fd > 2)); then exec {fd}>&-; fi
+		done
+		cd /
+		exec setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			HOME=/root LANG=C.UTF-8 "$@" </dev/null >>"$logf" 2>&1
+	) &
+	pid=$!
+	record "$pidf" "$pid"
+}
+
+# Pids in the lab's namespaces and cgroups: every process in a dmlab-* network
+# namespace, in a recorded node mount namespace, or in a dmlab-* cgroup (the
+# containers, whose --cgroup-parent is /dmlab-NODE).  All were started by the
+# lab or by its daemons.
+lab_member_pids() {
+	local ns f want=
+	for ns in $(netns_list); do
+		ip netns pids "$ns" 2>/dev/null || true
+	done
+	for f in "$LAB_DIR"/pids/*.mntns; do
+		[[ -r $f ]] && want+=" $(<"$f")"
+	done
+	if [[ -n $want ]]; then
+		# one stat for all processes: "inode /proc/PID/ns/mnt"
+		stat -L -c '%i %n' /proc/[0-9]*/ns/mnt 2>/dev/null |
+			awk -v want="$want " 'index(want, " " $1 " ") { split($2, a, "/"); print a[3] }' || true
+	fi
+	for f in /sys/fs/cgroup/*/dmlab-*/ /sys/fs/cgroup/dmlab-*/; do
+		[[ -d $f ]] || continue
+		find "$f" -name cgroup.procs -exec cat {} + 2>/dev/null || true
+	done
+}
+
+netns_list() {
+	local ns
+	for ns in /run/netns/dmlab-*; do
+		[[ -e $ns ]] && printf '%s\n' "${ns##*/}"
+	done
+	return 0
+}
+
+# kill_all: SIGKILL every lab process (recorded pids and namespace members),
+# repeating until none is left or the time is up.
+kill_all() {
+	local deadline pids f p
+	deadline=$(($(date +%s) + 15))
+	while :; do
+		pids=()
+		for f in "$LAB_DIR"/pids/*.pid; do
+			[[ -e $f ]] || continue
+			p=$(recorded_pid "$f") && pids+=("$p")
+		done
+		for p in $(lab_member_pids | sort -un); do
+			[[ $p == "$$" || $p == "$BASHPID" ]] && continue
+			[[ -d /proc/$p ]] && pids+=("$p")
+		done
+		((${#pids[@]})) || return 0
+		if (($(date +%s) > deadline)); then
+			log "warning: processes still alive after 15 s: ${pids[*]}"
+			return 0
+		fi
+		kill -KILL "${pids[@]}" 2>/dev/null || true
+		sleep 0.1
+	done
+}
+
+# The registry, if its pid file is lost: whoever listens on the lab address.
+registry_orphans() {
+	ss -Hltnp "src $BRIDGE_ADDR" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u |
+		while read -r p; do
+			[[ $(readlink "/proc/$p/exe" 2>/dev/null) == "$REGISTRY_BIN" ]] && echo "$p"
+		done
+	return 0
+}
+
+# --------------------------------------------------------------------- down
+
+do_down() {
+	local t0 ns f d p i
+	t0=$(now)
+	check_lab_dir
+
+	# The registry keeps nothing worth a graceful stop either.
+	if p=$(recorded_pid "$LAB_DIR/pids/registry.pid"); then kill -KILL "$p" 2>/dev/null || true; fi
+	for p in $(registry_orphans); do kill -KILL "$p" 2>/dev/null || true; done
+
+	# Nothing is kept: no graceful stop of dockerd (containers would get their
+	# stop timeout each); kill every lab process, the namespaces then vanish.
+	kill_all
+
+	# cgroups left by containers (depth first; retry while tasks exit)
+	for ((i = 0; i < 20; i++)); do
+		f=0
+		for d in /sys/fs/cgroup/*/dmlab-*/ /sys/fs/cgroup/dmlab-*/; do
+			[[ -d $d ]] || continue
+			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+			[[ -d $d ]] && f=1
+		done
+		((f)) || break
+		sleep 0.1
+	done
+
+	for ns in $(netns_list); do
+		ip netns del "$ns" 2>/dev/null || log "warning: cannot delete netns $ns"
+	done
+	for f in /sys/class/net/dmv-*; do
+		if [[ -e $f ]]; then ip link del "${f##*/}" 2>/dev/null || true; fi
+	done
+	if [[ -e /sys/class/net/$BRIDGE ]]; then
+		ip link del "$BRIDGE" || log "warning: cannot delete $BRIDGE"
+	fi
+	root_fw del
+
+	# Mounts under $LAB_DIR in the root namespace (there should be none).
+	if [[ -d $LAB_DIR ]]; then
+		awk -v d="$LAB_DIR" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/self/mounts |
+			sort -r | while read -r d; do umount -l "$d" 2>/dev/null || true; done
+	fi
+
+	if [[ -e $LAB_DIR/created-var-lib-docker ]]; then
+		rmdir /var/lib/docker 2>/dev/null || true
+	fi
+	if [[ -d $LAB_DIR ]]; then
+		rm -rf --one-file-system -- "$LAB_DIR" ||
+			die "cannot remove $LAB_DIR"
+	fi
+	log "down in $(elapsed "$t0") s"
+}
+
+# root_fw add|del: only if the root namespace's firewall would drop the
+# bridge's traffic (policy DROP with br_netfilter on), accept it; undo on down.
+root_fw() {
+	command -v iptables >/dev/null || return 0
+	local rule_fwd=(FORWARD -i "$BRIDGE" -o "$BRIDGE" -m comment --comment "$FW_COMMENT" -j ACCEPT)
+	local rule_in=(INPUT -i "$BRIDGE" -m comment --comment "$FW_COMMENT" -j ACCEPT)
+	if [[ $1 == del ]]; then
+		while iptables -w 5 -D "${rule_fwd[@]}" 2>/dev/null; do :; done
+		while iptables -w 5 -D "${rule_in[@]}" 2>/dev/null; do :; done
+		return 0
+	fi
+	if iptables -w 5 -S FORWARD 2>/dev/null | grep -qx -- '-P FORWARD DROP'; then
+		iptables -w 5 -I "${rule_fwd[@]}"
+		log "root FORWARD policy is DROP: accepting $BRIDGE<->$BRIDGE (removed on down)"
+	fi
+	if iptables -w 5 -S INPUT 2>/dev/null | grep -qx -- '-P INPUT DROP'; then
+		iptables -w 5 -I "${rule_in[@]}"
+		log "root INPUT policy is DROP: accepting from $BRIDGE (removed on down)"
+	fi
+}
+
+# ----------------------------------------------------------------------- up
+
+storage_driver() {
+	if [[ -n ${LAB_STORAGE_DRIVER:-} ]]; then
+		printf '%s\n' "$LAB_STORAGE_DRIVER"
+		return
+	fi
+	local t=$LAB_DIR/ovl-test
+	mkdir -p "$t"/{l,u,w,m}
+	if unshare --mount --propagation private \
+		mount -t overlay overlay -o "lowerdir=$t/l,upperdir=$t/u,workdir=$t/w" "$t/m" 2>/dev/null; then
+		echo overlay2
+	else
+		echo vfs
+	fi
+	rm -rf "$t"
+}
+
+write_registry_config() {
+	mkdir -p "$LAB_DIR/registry/data"
+	cat >"$LAB_DIR/registry/config.yml" <<EOF
+version: 0.1
+log:
+  level: info
+  formatter: text
+storage:
+  filesystem:
+    rootdirectory: $LAB_DIR/registry/data
+  delete:
+    enabled: true
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: $REGISTRY_ADDR
+  headers:
+    X-Content-Type-Options: [nosniff]
+EOF
+}
+
+# setup_node NODE DRIVER: directories, configs, keys, veth, holder.
+setup_node() {
+	local n=$1 driver=$2 i addr d
+	i=$(node_index "$n")
+	addr=$(node_addr "$n")
+	d=$LAB_DIR/$n
+	mkdir -p "$d/run/sshd" "$d/docker" "$d/etc-docker" "$d/home" "$d/tmp"
+	chmod 0700 "$d/home"
+	chmod 0755 "$d" "$d/run" "$d/run/sshd"
+	chmod 0710 "$d/docker"
+
+	# docker0 and user networks get 10.77.16*i.0/20 (bip: first /24, pools:
+	# upper /21), so no address outside 10.77/16 appears anywhere.
+	cat >"$d/etc-docker/daemon.json" <<EOF
+{
+  "data-root": "/var/lib/docker",
+  "exec-root": "/run/docker",
+  "pidfile": "/run/docker.pid",
+  "hosts": ["unix:///run/docker.sock"],
+  "storage-driver": "$driver",
+  "insecure-registries": ["$REGISTRY_ADDR"],
+  "cgroup-parent": "/dmlab-$n",
+  "bip": "10.77.$((16 * i)).1/24",
+  "default-address-pools": [{"base": "10.77.$((16 * i + 8)).0/21", "size": 24}],
+  "log-driver": "json-file",
+  "log-level": "info"
+}
+EOF
+
+	ssh-keygen -q -t ed25519 -N '' -C "dmlab-$n" -f "$d/ssh_host_ed25519_key" </dev/null >/dev/null
+	cat >"$d/sshd_config" <<EOF
+# sshd of lab node $n (runs inside the node's namespaces)
+ListenAddress $addr:22
+HostKey $d/ssh_host_ed25519_key
+PidFile $d/sshd.pid
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+AuthorizedKeysFile $LAB_DIR/ssh/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+AllowStreamLocalForwarding yes
+AllowTcpForwarding yes
+X11Forwarding no
+UseDNS no
+PrintMotd no
+PrintLastLog no
+AcceptEnv LANG LC_*
+# The node's own home for ssh sessions: its own ~/.docker, and none of the
+# root namespace's ~/.bashrc (which may be slow or change PATH).
+SetEnv HOME=$d/home
+MaxSessions 100
+MaxStartups 100:30:200
+LogLevel VERBOSE
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+
+	ip netns add "dmlab-$n"
+	ip link add "dmv-$n" type veth peer name eth0 netns "dmlab-$n"
+	ip link set "dmv-$n" master "$BRIDGE" up
+	ip -n "dmlab-$n" link set lo up
+	ip -n "dmlab-$n" addr add "$addr/24" dev eth0
+	ip -n "dmlab-$n" link set eth0 up
+	ip -n "dmlab-$n" route add default via "$BRIDGE_ADDR"
+
+	# The holder owns the node's mount namespace (and sits in its netns).
+	# shellcheck disable=SC2016
+	spawn "$d/holder.log" "$LAB_DIR/pids/$n-holder.pid" \
+		nsenter --net="/run/netns/dmlab-$n" -- \
+		unshare --mount --uts --propagation private -- /bin/sh -c '
+			set -e
+			hostname "$2"
+			mount --bind "$1/run" /run
+			mount --bind "$1/etc-docker" /etc/docker
+			mount --bind "$1/docker" /var/lib/docker
+			: > /run/.dmlab-holder
+			exec sleep infinity' holder "$d" "$n"
+}
+
+holder_pid() {
+	recorded_pid "$LAB_DIR/pids/$1-holder.pid" ||
+		die "node $1 is not running (no holder process; run: lab.sh up)"
+}
+
+# in_node NODE CMD...: exec CMD in the node's mount, UTS and network namespaces.
+in_node() {
+	local n=$1 h
+	shift
+	h=$(holder_pid "$n")
+	exec nsenter --mount="/proc/$h/ns/mnt" --uts="/proc/$h/ns/uts" --net="/run/netns/dmlab-$n" -- "$@"
+}
+
+start_daemons() {
+	local n=$1 d=$LAB_DIR/$1 h
+	h=$(holder_pid "$n")
+	stat -L -c %i "/proc/$h/ns/mnt" >"$LAB_DIR/pids/$n.mntns"
+	# TMPDIR: where containerd drops stack dumps (e.g. when dockerd restarts it)
+	spawn "$d/dockerd.log" "$LAB_DIR/pids/$n-dockerd.pid" \
+		env TMPDIR="$d/tmp" nsenter --mount="/proc/$h/ns/mnt" --uts="/proc/$h/ns/uts" --net="/run/netns/dmlab-$n" -- \
+		"$DOCKERD" --config-file /etc/docker/daemon.json
+	spawn "$d/sshd.log" "$LAB_DIR/pids/$n-sshd.pid" \
+		nsenter --mount="/proc/$h/ns/mnt" --uts="/proc/$h/ns/uts" --net="/run/netns/dmlab-$n" -- \
+		"$SSHD" -D -e -f "$d/sshd_config"
+}
+
+ping_docker() {
+	curl --noproxy "*" -fsS -m 2 --unix-socket "$LAB_DIR/$1/run/docker.sock" http://lab/_ping >/dev/null 2>&1
+}
+ping_ssh() {
+	# the banner tells the daemon accepts and answers
+	# shellcheck disable=SC2016
+	timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/22" && head -c 4 <&3' _ "$(node_addr "$1")" 2>/dev/null |
+		grep -q '^SSH-'
+}
+ping_registry() {
+	curl --noproxy "*" -fsS -m 2 "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1
+}
+
+# wait_for WHAT LOG PIDFILE CHECK...: bounded wait (count and time).
+wait_for() {
+	local what=$1 logf=$2 pidf=$3 i deadline
+	shift 3
+	deadline=$(($(date +%s) + WAIT_SECS))
+	for ((i = 0; i < WAIT_SECS * 20; i++)); do
+		"$@" && return 0
+		if [[ -n $pidf ]] && ! recorded_pid "$pidf" >/dev/null; then
+			die_log "$logf" "$what exited during start-up (log: $logf)"
+		fi
+		(($(date +%s) < deadline)) || break
+		sleep 0.05
+	done
+	die_log "$logf" "$what not ready after ${WAIT_SECS} s (log: $logf)"
+}
+
+holder_ready() { [[ -e $LAB_DIR/$1/run/.dmlab-holder ]]; }
+
+write_ssh_client() {
+	local n addr key
+	{
+		echo "# docker-migrate lab: ssh -F $LAB_DIR/ssh/config NODE"
+		for n in "$@"; do
+			addr=$(node_addr "$n")
+			cat <<EOF
+Host $n $addr
+  HostName $addr
+  Port 22
+  User root
+  IdentityFile $LAB_DIR/ssh/id_ed25519
+  IdentitiesOnly yes
+  UserKnownHostsFile $LAB_DIR/ssh/known_hosts
+  GlobalKnownHostsFile /dev/null
+  StrictHostKeyChecking yes
+  CheckHostIP no
+  BatchMode yes
+  LogLevel ERROR
+EOF
+		done
+	} >"$LAB_DIR/ssh/config"
+	# Plain (unhashed) entries, one name per line: port 22 is written without
+	# brackets, as OpenSSH and libssh do.
+	for n in "$@"; do
+		addr=$(node_addr "$n")
+		key=$(cut -d' ' -f1,2 "$LAB_DIR/$n/ssh_host_ed25519_key.pub")
+		printf '%s %s\n' "$n" "$key" "$addr" "$key"
+	done >"$LAB_DIR/ssh/known_hosts"
+}
+
+build_base_image() {
+	local first=$1 n ctx=$LAB_DIR/build
+	shift
+	mkdir -p "$ctx"
+	cp "$BUSYBOX" "$ctx/busybox"
+	cat >"$ctx/Dockerfile" <<'EOF'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin && mkdir -p /tmp /root /etc /var/www && chmod 1777 /tmp && echo root:x:0:0:root:/root:/bin/sh > /etc/passwd && echo root:x:0: > /etc/group"]
+LABEL org.opencontainers.image.title="docker-migrate lab base image"
+CMD ["sh"]
+EOF
+	local d1=("$DOCKER" -H "$(node_sock "$first")")
+	# Built once: a second build would give other layer digests.  The builder's
+	# intermediate images are dropped by loading the saved image back, so every
+	# node holds exactly the same thing (no parent chain on the first node).
+	{
+		DOCKER_BUILDKIT=0 "${d1[@]}" build -q -t "$BASE_IMAGE" "$ctx" &&
+			"${d1[@]}" save -o "$LAB_DIR/base-image.tar" "$BASE_IMAGE" &&
+			"${d1[@]}" rmi "$BASE_IMAGE"
+	} >"$LAB_DIR/build.log" 2>&1 || die_log "$LAB_DIR/build.log" "building $BASE_IMAGE on $first failed"
+	rm -rf "$ctx"
+	for n in "$first" "$@"; do
+		"$DOCKER" -H "$(node_sock "$n")" load -q -i "$LAB_DIR/base-image.tar" >>"$LAB_DIR/build.log" 2>&1 ||
+			die_log "$LAB_DIR/build.log" "loading $BASE_IMAGE into $n failed"
+	done
+}
+
+do_up() {
+	local t0 nodes=() n driver
+	t0=$(now)
+	check_lab_dir
+	if (($#)); then nodes=("$@"); else nodes=("${DEFAULT_NODES[@]}"); fi
+	for n in "${nodes[@]}"; do node_index "$n" >/dev/null; done
+	[[ $(printf '%s\n' "${nodes[@]}" | sort | uniq -d) == "" ]] || die "duplicate node names"
+	local b
+	for b in "$DOCKER" "$DOCKERD" "$SSHD" "$REGISTRY_BIN" "$BUSYBOX"; do
+		[[ -x $b ]] || die "missing $b"
+	done
+
+	do_down
+
+	mkdir -m 0700 "$LAB_DIR"
+	: >"$LAB_DIR/$MARKER"
+	mkdir -p "$LAB_DIR/pids" "$LAB_DIR/ssh"
+	chmod 0700 "$LAB_DIR/ssh"
+	printf '%s\n' "${nodes[@]}" >"$LAB_DIR/nodes"
+	if [[ ! -e /var/lib/docker ]]; then
+		# mount point for the nodes' /var/lib/docker (removed on down)
+		mkdir -p /var/lib/docker
+		: >"$LAB_DIR/created-var-lib-docker"
+	fi
+	driver=$(storage_driver)
+
+	ssh-keygen -q -t ed25519 -N '' -C dmlab-client -f "$LAB_DIR/ssh/id_ed25519" </dev/null >/dev/null
+	cp "$LAB_DIR/ssh/id_ed25519.pub" "$LAB_DIR/ssh/authorized_keys"
+
+	ip link add "$BRIDGE" type bridge
+	ip addr add "$BRIDGE_ADDR/24" dev "$BRIDGE"
+	ip link set "$BRIDGE" up
+	root_fw add
+
+	write_registry_config
+	spawn "$LAB_DIR/registry/registry.log" "$LAB_DIR/pids/registry.pid" \
+		"$REGISTRY_BIN" serve "$LAB_DIR/registry/config.yml"
+
+	for n in "${nodes[@]}"; do setup_node "$n" "$driver"; done
+	for n in "${nodes[@]}"; do
+		wait_for "mount namespace holder of $n" "$LAB_DIR/$n/holder.log" \
+			"$LAB_DIR/pids/$n-holder.pid" holder_ready "$n"
+	done
+	for n in "${nodes[@]}"; do start_daemons "$n"; done
+
+	wait_for "docker-registry" "$LAB_DIR/registry/registry.log" "$LAB_DIR/pids/registry.pid" ping_registry
+	for n in "${nodes[@]}"; do
+		wait_for "dockerd of $n" "$LAB_DIR/$n/dockerd.log" "$LAB_DIR/pids/$n-dockerd.pid" ping_docker "$n"
+		wait_for "sshd of $n" "$LAB_DIR/$n/sshd.log" "$LAB_DIR/pids/$n-sshd.pid" ping_ssh "$n"
+	done
+	write_ssh_client "${nodes[@]}"
+
+	# End-to-end check with plain OpenSSH (key, known_hosts, the node's own
+	# engine), in the background while the base image is built.
+	local checks=()
+	for n in "${nodes[@]}"; do
+		ssh -F "$LAB_DIR/ssh/config" "$n" docker info --format '{{.Name}}' \
+			</dev/null >"$LAB_DIR/$n/ssh-check.log" 2>&1 &
+		checks+=($!)
+	done
+	build_base_image "${nodes[@]}"
+	local k=0
+	for n in "${nodes[@]}"; do
+		if ! wait "${checks[k]}" || [[ $(<"$LAB_DIR/$n/ssh-check.log") != "$n" ]]; then
+			die_log "$LAB_DIR/$n/ssh-check.log" "ssh $n docker info failed (see also $LAB_DIR/$n/sshd.log)"
+		fi
+		k=$((k + 1))
+	done
+	log "up: ${nodes[*]} (storage $driver) in $(elapsed "$t0") s; eval \"\$($0 env)\" for variables"
+}
+
+# ------------------------------------------------------------------ others
+
+do_env() {
+	local n N nodes
+	check_lab_dir
+	mapfile -t nodes < <(lab_nodes)
+	printf 'export LAB_DIR=%q\n' "$LAB_DIR"
+	printf "export LAB_NODES='%s'\n" "${nodes[*]}"
+	printf 'export LAB_SSH_CONFIG=%q\n' "$LAB_DIR/ssh/config"
+	printf 'export LAB_KNOWN_HOSTS=%q\n' "$LAB_DIR/ssh/known_hosts"
+	printf 'export LAB_SSH_KEY=%q\n' "$LAB_DIR/ssh/id_ed25519"
+	printf 'export LAB_REGISTRY=%q\n' "$REGISTRY_ADDR"
+	printf 'export LAB_BASE_IMAGE=%q\n' "$BASE_IMAGE"
+	printf 'export LAB_BASE_TAR=%q\n' "$LAB_DIR/base-image.tar"
+	printf 'export LAB_DOCKER=%q\n' "$DOCKER"
+	for n in "${nodes[@]}"; do
+		N=${n^^}
+		printf 'export LAB_%s_SOCK=%q\n' "$N" "$(node_sock "$n")"
+		printf 'export LAB_%s_ADDR=%q\n' "$N" "$(node_addr "$n")"
+		printf 'export LAB_%s_SSH=%q\n' "$N" "ssh://root@$(node_addr "$n")"
+	done
+}
+
+do_status() {
+	local n bad=0 p
+	check_lab_dir
+	if [[ ! -e $LAB_DIR/$MARKER ]]; then
+		echo "lab: down ($LAB_DIR absent)"
+		[[ -z $(netns_list) ]] || { echo "leftover namespaces: $(netns_list | xargs)"; return 1; }
+		return 3
+	fi
+	echo "lab: $LAB_DIR"
+	if p=$(recorded_pid "$LAB_DIR/pids/registry.pid") && ping_registry; then
+		echo "registry  $REGISTRY_ADDR  up (pid $p)"
+	else
+		echo "registry  $REGISTRY_ADDR  DOWN"; bad=1
+	fi
+	for n in $(lab_nodes); do
+		local h=- dd=- sd=- ds=DOWN ss=DOWN
+		h=$(recorded_pid "$LAB_DIR/pids/$n-holder.pid") || { h=DEAD; bad=1; }
+		dd=$(recorded_pid "$LAB_DIR/pids/$n-dockerd.pid") || dd=DEAD
+		sd=$(recorded_pid "$LAB_DIR/pids/$n-sshd.pid") || sd=DEAD
+		if ping_docker "$n"; then ds=up; else bad=1; fi
+		if ping_ssh "$n"; then ss=up; else bad=1; fi
+		printf '%-6s %-11s holder %s  dockerd %s (%s)  sshd %s (%s)  %s\n' \
+			"$n" "$(node_addr "$n")" "$h" "$ds" "$dd" "$ss" "$sd" "$(node_sock "$n")"
+	done
+	return "$bad"
+}
+
+usage() {
+	cat <<EOF
+usage: $PROG up [NODE...]        start the lab (default nodes: ${DEFAULT_NODES[*]})
+       $PROG down                stop everything, remove \$LAB_DIR
+       $PROG env                 print export lines (eval "\$($PROG env)")
+       $PROG status              show what runs (exit 0 if all is up)
+       $PROG docker NODE ARGS... docker CLI against the node's engine
+       $PROG exec NODE CMD...    run CMD in the node's namespaces
+       $PROG ssh NODE [CMD...]   ssh to the node with the lab's config
+LAB_DIR=$LAB_DIR
+EOF
+}
+
+lock() {
+	exec 9>"$LAB_DIR.lock"
+	flock -w 120 9 || die "another lab.sh up/down holds $LAB_DIR.lock"
+}
+
+main() {
+	local cmd=${1:-}
+	(($#)) && shift
+	case $cmd in
+	up) [[ $(id -u) == 0 ]] || die "must run as root"; check_lab_dir; lock; do_up "$@" ;;
+	down)
+		[[ $(id -u) == 0 ]] || die "must run as root"
+		check_lab_dir; lock; do_down
+		rm -f -- "$LAB_DIR.lock" ;;
+	env) do_env ;;
+	status) do_status ;;
+	docker)
+		(($# >= 1)) || die "usage: $PROG docker NODE ARGS..."
+		check_lab_dir
+		local n=$1; shift
+		node_index "$n" >/dev/null
+		DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0} exec "$DOCKER" -H "$(node_sock "$n")" "$@" ;;
+	exec)
+		(($# >= 2)) || die "usage: $PROG exec NODE CMD..."
+		check_lab_dir
+		local n=$1; shift
+		node_index "$n" >/dev/null
+		in_node "$n" "$@" ;;
+	ssh)
+		(($# >= 1)) || die "usage: $PROG ssh NODE [CMD...]"
+		check_lab_dir
+		exec ssh -F "$LAB_DIR/ssh/config" "$@" ;;
+	-h | --help | help) usage ;;
+	*) usage >&2; exit 2 ;;
+	esac
+}
+
+main "$@"
