@@ -11,7 +11,7 @@ ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 DOCKER_CONFIG_DIR ?= $(or $(DOCKER_CONFIG),$(HOME)/.docker)
 
-PKGS       := libcurl yajl libssh libcrypto
+PKGS       := libcurl yajl libssh libcrypto zlib
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 CFLAGS     += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \

@@ -52,6 +52,14 @@ struct xfer_stats {
 	volatile uint64_t bytes;
 };
 
+/* GET path and hand the body to fn as it arrives; fn returns -1 (with
+ * dm_error set) to stop. */
+typedef int (*engine_sink_fn)(void *ctx, const void *buf, size_t n);
+int engine_get_stream(struct engine *e, const char *path, engine_sink_fn fn,
+		      void *ctx, struct xfer_stats *st);
+/* write(2) until done; -1 with dm_error on failure. */
+int fd_write_all(int fd, const void *buf, size_t n);
+
 /* GET path and write the body to fd until the end. */
 int engine_get_to_fd(struct engine *e, const char *path, int fd,
 		     struct xfer_stats *st);

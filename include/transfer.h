@@ -8,11 +8,20 @@
 
 #include "engine.h"
 
+/* A transformation between the two engines: feed gets the source's bytes
+ * and writes what goes to the destination to fd; finish flushes. */
+struct pipe_filter {
+	int (*feed)(void *ctx, const void *buf, size_t n, int fd);
+	int (*finish)(void *ctx, int fd);
+	void *ctx;
+};
+
 /* Stream GET src_path on src into POST dst_path on dst, through a pipe
- * and two threads: memory stays at the pipe's size whatever the image. */
+ * and two threads (through f when not NULL): memory stays at the pipe's
+ * size whatever the image. */
 int engine_pipe(struct engine *src, const char *src_path, struct engine *dst,
 		const char *dst_path, const char *content_type,
-		struct xfer_stats *st);
+		const struct pipe_filter *f, struct xfer_stats *st);
 
 struct image_info {
 	char *id;		/* sha256:... */
@@ -22,6 +31,25 @@ struct image_info {
 /* Inspect ref on e; returns 1 found, 0 absent (404), -1 error. */
 int image_inspect(struct engine *e, const char *ref, struct image_info *out);
 void image_info_release(struct image_info *ii);
+
+/* Which layers of an image the destination has (see strategy_delta.c). */
+struct delta_plan {
+	char *image_id;
+	long long size;
+	size_t n;		/* layers, bottom first */
+	char **diff_ids;
+	char **chain_ids;
+	size_t present;		/* the first `present` are at the destination */
+};
+int delta_plan(struct engine *src, struct engine *dst, const char *ref,
+	       struct delta_plan *p);
+void delta_plan_release(struct delta_plan *p);
+/* ChainID(parent + layer): sha256 of "parent diff_id"; the bottom layer's
+ * chain id is its diff id (parent NULL). */
+void chain_id_next(const char *parent, const char *diff_id, char out[72]);
+
+int transfer_delta(struct engine *src, struct engine *dst,
+		   const char *const *refs, size_t n, struct xfer_stats *st);
 
 struct strategy {
 	const char *name;
@@ -33,6 +61,6 @@ struct strategy {
 };
 const struct strategy *strategy_find(const char *name);
 extern const char *const strategy_names[];
-#define STRATEGY_DEFAULT "save"
+#define STRATEGY_DEFAULT "delta"
 
 #endif

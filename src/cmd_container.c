@@ -29,7 +29,7 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		  "Destination: [ssh://][USER@]HOST[:PORT] (required)",
 		  COMPL_HOST, NULL },
 		{ OPT_STRING, 0, "strategy", &o.strategy, "NAME",
-		  "How the image travels (save)", COMPL_CHOICES, strategy_names },
+		  "How the image travels: delta (default), save", COMPL_CHOICES, strategy_names },
 		{ OPT_BOOL, 0, "keep", &o.keep, NULL,
 		  "Leave the source running: a copy, not a move", COMPL_NONE, NULL },
 		{ OPT_BOOL, 0, "drop-unmovable", &o.drop_unmovable, NULL,

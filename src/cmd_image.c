@@ -24,7 +24,7 @@ int cmd_image(int argc, char **argv, struct cli *cli)
 		  "Destination: [ssh://][USER@]HOST[:PORT] (required)",
 		  COMPL_HOST, NULL },
 		{ OPT_STRING, 0, "strategy", &o.strategy, "NAME",
-		  "How the images travel (save)", COMPL_CHOICES, strategy_names },
+		  "How the images travel: delta (default), save", COMPL_CHOICES, strategy_names },
 		{ OPT_BOOL, 0, "dry-run", &o.dry_run, NULL,
 		  "Print the plan and change nothing", COMPL_NONE, NULL },
 		{ OPT_STRING, 0, "format", &format, "FORMAT",

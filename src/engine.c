@@ -396,19 +396,20 @@ int engine_connect(struct engine *e)
 /* ------------------------------------------------------------------ */
 /* streaming                                                           */
 
-struct fd_sink {
-	int fd;
+struct get_sink {
+	engine_sink_fn fn;
+	void *ctx;
 	struct xfer_stats *st;
-	int werr;
+	int failed;
 	struct strbuf errbody;	/* first bytes, for an error status */
 	long status;
 	CURL *c;
 };
 
-static size_t to_fd_cb(char *p, size_t sz, size_t n, void *ctx)
+static size_t sink_cb(char *p, size_t sz, size_t n, void *ctx)
 {
-	struct fd_sink *s = ctx;
-	size_t len = sz * n, off = 0;
+	struct get_sink *s = ctx;
+	size_t len = sz * n;
 
 	if (!s->status)
 		curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &s->status);
@@ -417,46 +418,68 @@ static size_t to_fd_cb(char *p, size_t sz, size_t n, void *ctx)
 			sb_add(&s->errbody, p, len);
 		return len;
 	}
-	while (off < len) {
-		ssize_t w = write(s->fd, p + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			s->werr = errno;
-			return 0;
-		}
-		off += (size_t)w;
+	if (s->fn(s->ctx, p, len) < 0) {
+		s->failed = 1;
+		return 0;
 	}
 	if (s->st)
 		s->st->bytes += len;
 	return len;
 }
 
-int engine_get_to_fd(struct engine *e, const char *path, int fd,
-		     struct xfer_stats *st)
+int engine_get_stream(struct engine *e, const char *path, engine_sink_fn fn,
+		      void *ctx, struct xfer_stats *st)
 {
-	struct fd_sink s = { .fd = fd, .st = st, .errbody = STRBUF_INIT };
+	struct get_sink s = { .fn = fn, .ctx = ctx, .st = st,
+			      .errbody = STRBUF_INIT };
 	CURLcode rc;
 	int ret = 0;
 
 	s.c = new_handle(e, "GET", path, 1);
 	if (!s.c)
 		return dm_error("cannot create a libcurl handle");
-	curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, to_fd_cb);
+	curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, sink_cb);
 	curl_easy_setopt(s.c, CURLOPT_WRITEDATA, &s);
 	rc = curl_easy_perform(s.c);
 	curl_easy_getinfo(s.c, CURLINFO_RESPONSE_CODE, &s.status);
 	curl_easy_cleanup(s.c);
 	if (s.status >= 400)
 		ret = status_error(e, s.status, path, &s.errbody);
-	else if (s.werr)
-		ret = dm_error("reading %s from %s: the receiving side stopped"
-			       " (%s)", path, e->name, strerror(s.werr));
+	else if (s.failed)
+		ret = -1;	/* the sink said why */
 	else if (rc != CURLE_OK)
 		ret = curl_failed(e, rc, path);
 	sb_release(&s.errbody);
 	return ret;
+}
+
+int fd_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return dm_error("the receiving side stopped (%s)",
+					strerror(errno));
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int sink_to_fd(void *ctx, const void *buf, size_t n)
+{
+	return fd_write_all(*(int *)ctx, buf, n);
+}
+
+int engine_get_to_fd(struct engine *e, const char *path, int fd,
+		     struct xfer_stats *st)
+{
+	return engine_get_stream(e, path, sink_to_fd, &fd, st);
 }
 
 struct fd_source {

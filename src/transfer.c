@@ -17,16 +17,27 @@ struct reader {
 	struct engine *e;
 	const char *path;
 	int fd;
-	struct xfer_stats *st;
+	const struct pipe_filter *f;
 	int ret;
 	char err[1024];
 };
+
+static int reader_sink(void *ctx, const void *buf, size_t n)
+{
+	struct reader *r = ctx;
+
+	if (r->f)
+		return r->f->feed(r->f->ctx, buf, n, r->fd);
+	return fd_write_all(r->fd, buf, n);
+}
 
 static void *read_side(void *arg)
 {
 	struct reader *r = arg;
 
-	r->ret = engine_get_to_fd(r->e, r->path, r->fd, r->st);
+	r->ret = engine_get_stream(r->e, r->path, reader_sink, r, NULL);
+	if (r->ret == 0 && r->f && r->f->finish)
+		r->ret = r->f->finish(r->f->ctx, r->fd);
 	if (r->ret < 0)
 		snprintf(r->err, sizeof(r->err), "%s", dm_errmsg());
 	/* EOF for the writer side: a short stream fails the load there */
@@ -36,9 +47,9 @@ static void *read_side(void *arg)
 
 int engine_pipe(struct engine *src, const char *src_path, struct engine *dst,
 		const char *dst_path, const char *content_type,
-		struct xfer_stats *st)
+		const struct pipe_filter *f, struct xfer_stats *st)
 {
-	struct reader r = { .e = src, .path = src_path, .st = NULL };
+	struct reader r = { .e = src, .path = src_path, .f = f };
 	struct strbuf reply = STRBUF_INIT;
 	pthread_t t;
 	int p[2], ret;
@@ -109,24 +120,26 @@ static int transfer_save(struct engine *src, struct engine *dst,
 		free(esc);
 	}
 	ret = engine_pipe(src, sb_str(&path), dst, "/images/load?quiet=1",
-			  "application/x-tar", st);
+			  "application/x-tar", NULL, st);
 	sb_release(&path);
 	return ret;
 }
 
 static const struct strategy strategies[] = {
+	{ "delta", "only the layers the destination lacks, gzip'ed, no registry",
+	  transfer_delta },
 	{ "save", "the whole image, streamed from docker save to docker load",
 	  transfer_save },
 	{ NULL, NULL, NULL },
 };
 
-const char *const strategy_names[] = { "save", NULL };
+const char *const strategy_names[] = { "delta", "save", NULL };
 
 const struct strategy *strategy_find(const char *name)
 {
 	for (const struct strategy *s = strategies; s->name; s++)
 		if (strcmp(s->name, name) == 0)
 			return s;
-	dm_error("unknown strategy \"%s\" (known: save)", name);
+	dm_error("unknown strategy \"%s\" (known: delta, save)", name);
 	return NULL;
 }

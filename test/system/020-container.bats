@@ -53,7 +53,7 @@ snapshot() {
 @test "the report and history show measured phases and bytes" {
 	run_docker node1 run -d --name timed --stop-timeout 1 dmt/web:1 sleep 600
 	local rep
-	rep=$(dm_json container timed --to node2 --format json)
+	rep=$(dm_json container timed --to node2 --strategy save --format json)
 	is "$(jq -r .status <<<"$rep")" completed "status"
 	is "$(jq -r '[.phases[].name] | join(",")' <<<"$rep")" \
 		"check,transfer,create,start,stop-source" "phases in order"

@@ -4,11 +4,29 @@
 
 load helpers
 
-setup_file() { dm_setup_file; }
+setup_file() {
+	dm_setup_file
+	# 300 kB of incompressible data: what a layer costs is plain to see
+	head -c 300000 /dev/urandom >"$BATS_FILE_TMPDIR/rnd"
+}
 setup() {
 	dm_setup
 	printf 'FROM %s\nRUN echo one >/one\n' "$LAB_BASE_IMAGE" | ldocker node1 build -q -t dmt/one:1 - >/dev/null
 	printf 'FROM %s\nRUN echo two >/two\n' "$LAB_BASE_IMAGE" | ldocker node1 build -q -t dmt/two:1 - >/dev/null
+}
+
+# build_ctx TAG DOCKERFILE: an image on node1 with the random file in its context
+build_ctx() {
+	local dir="$BATS_TEST_TMPDIR/ctx-$RANDOM"
+	mkdir -p "$dir"
+	cp "$BATS_FILE_TMPDIR/rnd" "$dir/rnd"
+	printf '%b' "$2" >"$dir/Dockerfile"
+	ldocker node1 build -q -t "$1" "$dir" >/dev/null
+}
+
+same_image() {
+	is "$(ldocker node2 image inspect -f '{{.Id}} {{.RootFS.Layers}}' "$1")" \
+		"$(ldocker node1 image inspect -f '{{.Id}} {{.RootFS.Layers}}' "$1")" "$1: same id and layers"
 }
 teardown() { lab_clean node1 node2 >/dev/null 2>&1 || true; }
 
@@ -41,4 +59,42 @@ teardown() { lab_clean node1 node2 >/dev/null 2>&1 || true; }
 	run_dm 1 image dmt/nope:1 --to node2
 	contains "$output" "no such image: dmt/nope:1" "reason"
 	one_line_error
+}
+
+@test "delta sends only the layer the destination lacks" {
+	build_ctx dmt/app:1 "FROM $LAB_BASE_IMAGE\nCOPY rnd /rnd\n"
+	local bytes
+	bytes=$(dm_json image dmt/app:1 --to node2 --format json | jq -r .bytes)
+	same_image dmt/app:1
+	# the random layer (300 kB, incompressible) and a few kB of metadata;
+	# the base's 2 MB are not sent
+	[ "$bytes" -ge 300000 ] || { echo "sent $bytes: less than the new layer"; false; }
+	[ "$bytes" -lt 340000 ] || { echo "sent $bytes: more than the new layer"; false; }
+	run ldocker node2 run --rm dmt/app:1 wc -c /rnd
+	is "$output" "300000 /rnd" "the layer's content arrived"
+}
+
+@test "delta with every layer present sends only the image's metadata" {
+	printf 'FROM %s\nENV ONLY=metadata\n' "$LAB_BASE_IMAGE" | ldocker node1 build -q -t dmt/meta:1 - >/dev/null
+	local bytes
+	bytes=$(dm_json image dmt/meta:1 --to node2 --format json | jq -r .bytes)
+	same_image dmt/meta:1
+	[ "$bytes" -lt 20000 ] || { echo "sent $bytes for a metadata-only image"; false; }
+}
+
+@test "delta with nothing present sends the whole image, compressed" {
+	build_ctx dmt/scratch:1 "FROM scratch\nCOPY rnd /rnd\n"
+	local bytes
+	bytes=$(dm_json image dmt/scratch:1 --to node2 --format json | jq -r .bytes)
+	same_image dmt/scratch:1
+	[ "$bytes" -ge 300000 ] && [ "$bytes" -lt 340000 ] || { echo "sent $bytes"; false; }
+}
+
+@test "save sends the whole image, base included" {
+	build_ctx dmt/app:1 "FROM $LAB_BASE_IMAGE\nCOPY rnd /rnd\n"
+	local bytes size
+	bytes=$(dm_json image dmt/app:1 --to node2 --strategy save --format json | jq -r .bytes)
+	size=$(ldocker node1 image inspect -f '{{.Size}}' dmt/app:1)
+	same_image dmt/app:1
+	[ "$bytes" -ge "$size" ] || { echo "sent $bytes < image size $size"; false; }
 }

@@ -72,8 +72,11 @@ run_docker() {
 # is ACTUAL EXPECTED MESSAGE: exact match, or a glob when EXPECTED has *.
 is() {
 	local actual=$1 expect=$2 msg=${3:-}
+	if [[ $actual == "$expect" ]]; then
+		return 0
+	fi
 	# shellcheck disable=SC2053
-	if [[ $actual == $expect ]]; then
+	if [[ $expect == *'*'* && $actual == $expect ]]; then
 		return 0
 	fi
 	printf 'FAIL: %s\n  expected: %q\n  actual:   %q\n' "$msg" "$expect" "$actual" >&2
