@@ -28,7 +28,7 @@ export DOCKER_CONFIG=$cfg DOCKER_MIGRATE_SSH_CONFIG=$LAB_SSH_CONFIG
 say "a web service on node1 ($LAB_NODE1_ADDR)"
 printf 'FROM %s\nRUN mkdir /www && echo "hello from the migrated service" >/www/index.html\n' \
 	"$LAB_BASE_IMAGE" | "$docker" -c node1 build -q -t demo/web:1 - >/dev/null
-run "$docker" -c node1 run -d --name web -p 8080:80 --restart unless-stopped \
+run "$docker" -c node1 run -d --name web -p 8080:80 --restart unless-stopped --init \
 	-e GREETING=hi demo/web:1 httpd -f -p 80 -h /www >/dev/null
 sleep 0.5
 run curl -s "http://$LAB_NODE1_ADDR:8080/"

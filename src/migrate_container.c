@@ -412,6 +412,7 @@ static int wait_ready(struct handover *h)
 	for (int tries = 0; tries < 100000; tries++) {
 		yajl_val v = NULL;
 		const char *health;
+		int ready, sick;
 
 		if (dm_cancelled()) {
 			dm_error("interrupted");
@@ -427,13 +428,14 @@ static int wait_ready(struct handover *h)
 			yajl_tree_free(v);
 			break;
 		}
-		if (!health || strcmp(health, "healthy") == 0) {
-			yajl_tree_free(v);
+		ready = !health || strcmp(health, "healthy") == 0;
+		sick = health && strcmp(health, "unhealthy") == 0;
+		yajl_tree_free(v);	/* health pointed into it */
+		if (ready) {
 			ret = 0;
 			break;
 		}
-		yajl_tree_free(v);
-		if (strcmp(health, "unhealthy") == 0) {
+		if (sick) {
 			dm_error("the new container is unhealthy at %s",
 				 h->o->to);
 			break;

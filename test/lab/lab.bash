@@ -6,42 +6,61 @@
 #   teardown_file() { lab_down; }
 #   setup()         { lab_env; }
 #
+# LAB_ID (0..9, default 0) selects the lab (see README.md); LAB_DIR defaults
+# to /tmp/dmlab for LAB_ID 0 and to /tmp/dmlab-N for LAB_ID N.
+#
 # Only lab-related functions live here; assertions are the test suite's own.
 
 LAB_SH=${LAB_SH:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lab.sh}
 
+# _lab_sh ARGS...: lab.sh with this shell's LAB_ID and LAB_DIR, exported or not.
+_lab_sh() {
+	LAB_ID=${LAB_ID:-0} LAB_DIR=${LAB_DIR:-} "$LAB_SH" "$@"
+}
+
 # lab_up [NODE...]: (re)start the lab from scratch, then export its variables.
 lab_up() {
-	"$LAB_SH" up "$@" && lab_env
+	_lab_sh up "$@" && lab_env
 }
 
 # lab_down: stop and remove everything the lab started.
 lab_down() {
-	"$LAB_SH" down
+	_lab_sh down
 }
 
-# lab_env: export LAB_DIR, LAB_NODES, LAB_SSH_CONFIG, LAB_KNOWN_HOSTS,
+# lab_env: export LAB_ID, LAB_DIR, LAB_NODES, LAB_SSH_CONFIG, LAB_KNOWN_HOSTS,
 # LAB_SSH_KEY, LAB_REGISTRY, LAB_BASE_IMAGE, LAB_DOCKER and, per node,
 # LAB_<NODE>_SOCK / _ADDR / _SSH (e.g. LAB_NODE2_SOCK).
 lab_env() {
 	local out
-	out=$("$LAB_SH" env) || return
+	out=$(_lab_sh env) || return
 	eval "$out"
 }
 
 # lab_is_up: true if every daemon of the lab answers.
 lab_is_up() {
-	"$LAB_SH" status >/dev/null 2>&1
+	_lab_sh status >/dev/null 2>&1
+}
+
+# _lab_dir: the lab's directory ($LAB_DIR, else the default of $LAB_ID).
+_lab_dir() {
+	if [[ -n ${LAB_DIR:-} ]]; then
+		printf '%s\n' "$LAB_DIR"
+	elif [[ ${LAB_ID:-0} == 0 ]]; then
+		printf '/tmp/dmlab\n'
+	else
+		printf '/tmp/dmlab-%s\n' "$LAB_ID"
+	fi
 }
 
 # lab_sock NODE / lab_addr NODE: the node's engine socket URL / IP address.
-lab_sock() { printf 'unix://%s/%s/run/docker.sock\n' "${LAB_DIR:-/tmp/dmlab}" "$1"; }
+lab_sock() { printf 'unix://%s/%s/run/docker.sock\n' "$(_lab_dir)" "$1"; }
 lab_addr() {
 	local v="LAB_${1^^}_ADDR"
 	if [[ -n ${!v:-} ]]; then
 		printf '%s\n' "${!v}"
 	else
-		printf '10.77.0.%s\n' "$((10 + ${1#node}))"
+		printf '10.%s.0.%s\n' "$((77 + ${LAB_ID:-0}))" "$((10 + ${1#node}))"
 	fi
 }
 
@@ -55,12 +74,12 @@ ldocker() {
 # lab_exec NODE CMD...: run CMD inside the node (its network, mount and UTS
 # namespaces: /run, /var/lib/docker and /etc/docker are the node's own).
 lab_exec() {
-	"$LAB_SH" exec "$@"
+	_lab_sh exec "$@"
 }
 
 # lab_ssh NODE [CMD...]: plain OpenSSH to the node with the lab's config.
 lab_ssh() {
-	ssh -F "${LAB_SSH_CONFIG:-${LAB_DIR:-/tmp/dmlab}/ssh/config}" "$@"
+	ssh -F "${LAB_SSH_CONFIG:-$(_lab_dir)/ssh/config}" "$@"
 }
 
 # lab_clean NODE...: remove every container, volume, user network and image

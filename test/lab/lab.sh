@@ -7,18 +7,44 @@
 # containerd) and an sshd.  A bridge dmlab0 (10.77.0.1/24) in the root
 # namespace joins the nodes, and a docker-registry serves 10.77.0.1:5000.
 #
+# LAB_ID=N (0..9, default 0) selects one of ten independent labs: for N > 0
+# the names get an N (dmlabN bridge, dmlabN-NODE namespaces, dmvN-NODE veths,
+# /dmlabN-NODE cgroups, LAB_DIR /tmp/dmlab-N) and every address is in
+# 10.(77+N).0.0/16.  LAB_ID=0 is the lab as it always was.
+#
 # Usage: lab.sh up [NODE...] | down | env | status | docker NODE ARGS... |
 #        exec NODE CMD... | ssh NODE [CMD...]
 # See test/lab/README.md.
 set -euo pipefail
 
-LAB_DIR=${LAB_DIR:-/tmp/dmlab}
+PROG=lab.sh
+
+log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
+
+LAB_ID=${LAB_ID:-0}
+[[ $LAB_ID =~ ^[0-9]$ ]] || die "LAB_ID must be one digit 0..9, not '$LAB_ID'"
+readonly LAB_ID
+if ((LAB_ID == 0)); then
+	LAB_DIR=${LAB_DIR:-/tmp/dmlab}
+	# network namespace and cgroup parent of node N: dmlab-nodeN
+	readonly PFX=dmlab-
+	# host side of its veth: dmv-nodeN
+	readonly VETH_PFX=dmv-
+else
+	LAB_DIR=${LAB_DIR:-/tmp/dmlab-$LAB_ID}
+	readonly PFX=dmlab$LAB_ID-
+	# at most 11 characters (dmv9-node15), under IFNAMSIZ
+	readonly VETH_PFX=dmv$LAB_ID-
+fi
 # Lab traffic never goes through a proxy of the caller's environment.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-readonly NET_PREFIX=10.77.0
-readonly BRIDGE=dmlab0
-readonly BRIDGE_ADDR=10.77.0.1
-readonly REGISTRY_ADDR=10.77.0.1:5000
+# The lab's own 10.(77+LAB_ID).0.0/16: every address of the lab is in it.
+readonly NET16=10.$((77 + LAB_ID))
+readonly NET_PREFIX=$NET16.0
+readonly BRIDGE=dmlab$LAB_ID
+readonly BRIDGE_ADDR=$NET16.0.1
+readonly REGISTRY_ADDR=$BRIDGE_ADDR:5000
 readonly BASE_IMAGE=dmlab/busybox:1
 # The docker CLI v28 (Debian's /usr/bin/docker 20.10 only if that is absent).
 if [[ -n ${LAB_DOCKER:-} ]]; then
@@ -36,12 +62,14 @@ readonly BUSYBOX=/bin/busybox
 readonly WAIT_SECS=${LAB_WAIT_SECS:-30}
 readonly DEFAULT_NODES=(node1 node2)
 readonly MARKER=.dmlab-lab
-readonly FW_COMMENT=dmlab
-
-PROG=lab.sh
-
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
+# $LAB_DIR/LAB_ID_FILE: the id of the lab living in LAB_DIR (absent: 0)
+readonly LAB_ID_FILE=lab-id
+if ((LAB_ID == 0)); then readonly FW_COMMENT=dmlab; else readonly FW_COMMENT=dmlab$LAB_ID; fi
+# Shared by all labs of the machine: a lock for the few steps that touch what
+# they share (/var/lib/docker in the root namespace), and the mark that a lab
+# created /var/lib/docker (the last lab to go down removes it again).
+readonly SHARED_LOCK=/run/dmlab.lock
+readonly SHARED_VLD_MARK=/run/dmlab-created-var-lib-docker
 
 # die_log LOGFILE MESSAGE: show the end of a daemon log, then fail.
 die_log() {
@@ -67,6 +95,14 @@ check_lab_dir() {
 	if [[ -e $LAB_DIR && ! -e $LAB_DIR/$MARKER ]] &&
 		[[ -n $(find "$LAB_DIR" -mindepth 1 -maxdepth 1 -print -quit 2>/dev/null) ]]; then
 		die "$LAB_DIR exists, is not empty and is not a lab directory (no $MARKER)"
+	fi
+	# Never act on another lab's directory (e.g. a LAB_DIR left in the
+	# environment by the env of another LAB_ID).
+	if [[ -e $LAB_DIR/$MARKER ]]; then
+		local id=0
+		if [[ -e $LAB_DIR/$LAB_ID_FILE ]]; then id=$(<"$LAB_DIR/$LAB_ID_FILE"); fi
+		[[ $id == "$LAB_ID" ]] ||
+			die "$LAB_DIR belongs to the lab LAB_ID=$id, not LAB_ID=$LAB_ID (set LAB_ID or LAB_DIR)"
 	fi
 	# The node sockets are seen from the root namespace under $LAB_DIR.
 	local sock="$LAB_DIR/node00/run/docker.sock"
@@ -145,10 +181,11 @@ spawn() {
 	record "$pidf" "$pid"
 }
 
-# Pids in the lab's namespaces and cgroups: every process in a dmlab-* network
-# namespace, in a recorded node mount namespace, or in a dmlab-* cgroup (the
-# containers, whose --cgroup-parent is /dmlab-NODE).  All were started by the
-# lab or by its daemons.
+# Pids in the lab's namespaces and cgroups: every process in one of this lab's
+# network namespaces (${PFX}nodeN), in a recorded node mount namespace, or in
+# one of its cgroups (the containers, whose --cgroup-parent is /${PFX}nodeN).
+# All were started by this lab or by its daemons; other LAB_IDs' names never
+# match (dmlab-node1 vs dmlab1-node1).
 lab_member_pids() {
 	local ns f want=
 	for ns in $(netns_list); do
@@ -162,16 +199,25 @@ lab_member_pids() {
 		stat -L -c '%i %n' /proc/[0-9]*/ns/mnt 2>/dev/null |
 			awk -v want="$want " 'index(want, " " $1 " ") { split($2, a, "/"); print a[3] }' || true
 	fi
-	for f in /sys/fs/cgroup/*/dmlab-*/ /sys/fs/cgroup/dmlab-*/; do
-		[[ -d $f ]] || continue
+	for f in $(cgroup_list); do
 		find "$f" -name cgroup.procs -exec cat {} + 2>/dev/null || true
 	done
 }
 
+# This lab's network namespaces, names only.
 netns_list() {
 	local ns
-	for ns in /run/netns/dmlab-*; do
+	for ns in "/run/netns/$PFX"node[1-9]*; do
 		[[ -e $ns ]] && printf '%s\n' "${ns##*/}"
+	done
+	return 0
+}
+
+# This lab's containers' cgroup parents (every hierarchy), as directories.
+cgroup_list() {
+	local d
+	for d in /sys/fs/cgroup/*/"$PFX"node[1-9]*/ /sys/fs/cgroup/"$PFX"node[1-9]*/; do
+		[[ -d $d ]] && printf '%s\n' "$d"
 	done
 	return 0
 }
@@ -228,8 +274,7 @@ do_down() {
 	# cgroups left by containers (depth first; retry while tasks exit)
 	for ((i = 0; i < 20; i++)); do
 		f=0
-		for d in /sys/fs/cgroup/*/dmlab-*/ /sys/fs/cgroup/dmlab-*/; do
-			[[ -d $d ]] || continue
+		for d in $(cgroup_list); do
 			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
 			[[ -d $d ]] && f=1
 		done
@@ -240,13 +285,16 @@ do_down() {
 	for ns in $(netns_list); do
 		ip netns del "$ns" 2>/dev/null || log "warning: cannot delete netns $ns"
 	done
-	for f in /sys/class/net/dmv-*; do
+	for f in "/sys/class/net/$VETH_PFX"node[1-9]*; do
 		if [[ -e $f ]]; then ip link del "${f##*/}" 2>/dev/null || true; fi
 	done
 	if [[ -e /sys/class/net/$BRIDGE ]]; then
 		ip link del "$BRIDGE" || log "warning: cannot delete $BRIDGE"
 	fi
 	root_fw del
+	shared_lock
+	release_var_lib_docker
+	shared_unlock
 
 	# Mounts under $LAB_DIR in the root namespace (there should be none).
 	if [[ -d $LAB_DIR ]]; then
@@ -254,14 +302,51 @@ do_down() {
 			sort -r | while read -r d; do umount -l "$d" 2>/dev/null || true; done
 	fi
 
-	if [[ -e $LAB_DIR/created-var-lib-docker ]]; then
-		rmdir /var/lib/docker 2>/dev/null || true
-	fi
 	if [[ -d $LAB_DIR ]]; then
 		rm -rf --one-file-system -- "$LAB_DIR" ||
 			die "cannot remove $LAB_DIR"
 	fi
 	log "down in $(elapsed "$t0") s"
+}
+
+# shared_lock / shared_unlock: the lock of what all labs share (fd 8).
+shared_lock() {
+	exec 8>"$SHARED_LOCK"
+	flock -w 60 8 || die "another lab.sh holds $SHARED_LOCK"
+}
+shared_unlock() { exec 8>&-; }
+
+# other_labs: true if a lab of another LAB_ID exists (even half up or down).
+other_labs() {
+	local f
+	for f in /sys/class/net/dmlab[0-9] /run/netns/dmlab*; do
+		[[ -e $f ]] || continue
+		case ${f##*/} in "$BRIDGE" | "$PFX"*) continue ;; esac
+		return 0
+	done
+	return 1
+}
+
+# The nodes' /var/lib/docker is a bind mount over the root namespace's
+# directory, which must exist.  A lab that had to create it marks so in
+# SHARED_VLD_MARK (LAB_DIR/created-var-lib-docker: a lab started by an older
+# lab.sh); it is removed when no lab is left, never earlier: removing it
+# would detach the bind mounts of every node of every other lab.
+# Both run under shared_lock; up creates its bridge before unlocking, so that
+# other_labs sees it.
+claim_var_lib_docker() {
+	if [[ ! -e /var/lib/docker ]]; then
+		mkdir -p /var/lib/docker
+		: >"$SHARED_VLD_MARK"
+	fi
+}
+release_var_lib_docker() {
+	if [[ -e $LAB_DIR/created-var-lib-docker ]]; then : >"$SHARED_VLD_MARK"; fi
+	if [[ -e $SHARED_VLD_MARK ]] && ! other_labs; then
+		rmdir /var/lib/docker 2>/dev/null || true
+		rm -f -- "$SHARED_VLD_MARK"
+	fi
+	return 0
 }
 
 # root_fw add|del: only if the root namespace's firewall would drop the
@@ -336,8 +421,8 @@ setup_node() {
 	chmod 0755 "$d" "$d/run" "$d/run/sshd"
 	chmod 0710 "$d/docker"
 
-	# docker0 and user networks get 10.77.16*i.0/20 (bip: first /24, pools:
-	# upper /21), so no address outside 10.77/16 appears anywhere.
+	# docker0 and user networks get NET16.16*i.0/20 (bip: first /24, pools:
+	# upper /21), so no address outside the lab's NET16/16 appears anywhere.
 	cat >"$d/etc-docker/daemon.json" <<EOF
 {
   "data-root": "/var/lib/docker",
@@ -346,15 +431,15 @@ setup_node() {
   "hosts": ["unix:///run/docker.sock"],
   "storage-driver": "$driver",
   "insecure-registries": ["$REGISTRY_ADDR"],
-  "cgroup-parent": "/dmlab-$n",
-  "bip": "10.77.$((16 * i)).1/24",
-  "default-address-pools": [{"base": "10.77.$((16 * i + 8)).0/21", "size": 24}],
+  "cgroup-parent": "/$PFX$n",
+  "bip": "$NET16.$((16 * i)).1/24",
+  "default-address-pools": [{"base": "$NET16.$((16 * i + 8)).0/21", "size": 24}],
   "log-driver": "json-file",
   "log-level": "info"
 }
 EOF
 
-	ssh-keygen -q -t ed25519 -N '' -C "dmlab-$n" -f "$d/ssh_host_ed25519_key" </dev/null >/dev/null
+	ssh-keygen -q -t ed25519 -N '' -C "$PFX$n" -f "$d/ssh_host_ed25519_key" </dev/null >/dev/null
 	cat >"$d/sshd_config" <<EOF
 # sshd of lab node $n (runs inside the node's namespaces)
 ListenAddress $addr:22
@@ -383,18 +468,18 @@ LogLevel VERBOSE
 Subsystem sftp /usr/lib/openssh/sftp-server
 EOF
 
-	ip netns add "dmlab-$n"
-	ip link add "dmv-$n" type veth peer name eth0 netns "dmlab-$n"
-	ip link set "dmv-$n" master "$BRIDGE" up
-	ip -n "dmlab-$n" link set lo up
-	ip -n "dmlab-$n" addr add "$addr/24" dev eth0
-	ip -n "dmlab-$n" link set eth0 up
-	ip -n "dmlab-$n" route add default via "$BRIDGE_ADDR"
+	ip netns add "$PFX$n"
+	ip link add "$VETH_PFX$n" type veth peer name eth0 netns "$PFX$n"
+	ip link set "$VETH_PFX$n" master "$BRIDGE" up
+	ip -n "$PFX$n" link set lo up
+	ip -n "$PFX$n" addr add "$addr/24" dev eth0
+	ip -n "$PFX$n" link set eth0 up
+	ip -n "$PFX$n" route add default via "$BRIDGE_ADDR"
 
 	# The holder owns the node's mount namespace (and sits in its netns).
 	# shellcheck disable=SC2016
 	spawn "$d/holder.log" "$LAB_DIR/pids/$n-holder.pid" \
-		nsenter --net="/run/netns/dmlab-$n" -- \
+		nsenter --net="/run/netns/$PFX$n" -- \
 		unshare --mount --uts --propagation private -- /bin/sh -c '
 			set -e
 			hostname "$2"
@@ -415,7 +500,7 @@ in_node() {
 	local n=$1 h
 	shift
 	h=$(holder_pid "$n")
-	exec nsenter --mount="/proc/$h/ns/mnt" --uts="/proc/$h/ns/uts" --net="/run/netns/dmlab-$n" -- "$@"
+	exec nsenter --mount="/proc/$h/ns/mnt" --uts="/proc/$h/ns/uts" --net="/run/netns/$PFX$n" -- "$@"
 }
 
 start_daemons() {
@@ -424,10 +509,10 @@ start_daemons() {
 	stat -L -c %i "/proc/$h/ns/mnt" >"$LAB_DIR/pids/$n.mntns"
 	# TMPDIR: where containerd drops stack dumps (e.g. when dockerd restarts it)
 	spawn "$d/dockerd.log" "$LAB_DIR/pids/$n-dockerd.pid" \
-		env TMPDIR="$d/tmp" nsenter --mount="/proc/$h/ns/mnt" --uts="/proc/$h/ns/uts" --net="/run/netns/dmlab-$n" -- \
+		env TMPDIR="$d/tmp" nsenter --mount="/proc/$h/ns/mnt" --uts="/proc/$h/ns/uts" --net="/run/netns/$PFX$n" -- \
 		"$DOCKERD" --config-file /etc/docker/daemon.json
 	spawn "$d/sshd.log" "$LAB_DIR/pids/$n-sshd.pid" \
-		nsenter --mount="/proc/$h/ns/mnt" --uts="/proc/$h/ns/uts" --net="/run/netns/dmlab-$n" -- \
+		nsenter --mount="/proc/$h/ns/mnt" --uts="/proc/$h/ns/uts" --net="/run/netns/$PFX$n" -- \
 		"$SSHD" -D -e -f "$d/sshd_config"
 }
 
@@ -537,20 +622,20 @@ do_up() {
 
 	mkdir -m 0700 "$LAB_DIR"
 	: >"$LAB_DIR/$MARKER"
+	printf '%s\n' "$LAB_ID" >"$LAB_DIR/$LAB_ID_FILE"
 	mkdir -p "$LAB_DIR/pids" "$LAB_DIR/ssh"
 	chmod 0700 "$LAB_DIR/ssh"
 	printf '%s\n' "${nodes[@]}" >"$LAB_DIR/nodes"
-	if [[ ! -e /var/lib/docker ]]; then
-		# mount point for the nodes' /var/lib/docker (removed on down)
-		mkdir -p /var/lib/docker
-		: >"$LAB_DIR/created-var-lib-docker"
-	fi
 	driver=$(storage_driver)
 
-	ssh-keygen -q -t ed25519 -N '' -C dmlab-client -f "$LAB_DIR/ssh/id_ed25519" </dev/null >/dev/null
+	ssh-keygen -q -t ed25519 -N '' -C "${PFX}client" -f "$LAB_DIR/ssh/id_ed25519" </dev/null >/dev/null
 	cp "$LAB_DIR/ssh/id_ed25519.pub" "$LAB_DIR/ssh/authorized_keys"
 
+	# mount point for the nodes' /var/lib/docker (removed by the last down)
+	shared_lock
+	claim_var_lib_docker
 	ip link add "$BRIDGE" type bridge
+	shared_unlock
 	ip addr add "$BRIDGE_ADDR/24" dev "$BRIDGE"
 	ip link set "$BRIDGE" up
 	root_fw add
@@ -598,6 +683,7 @@ do_env() {
 	local n N nodes
 	check_lab_dir
 	mapfile -t nodes < <(lab_nodes)
+	printf 'export LAB_ID=%q\n' "$LAB_ID"
 	printf 'export LAB_DIR=%q\n' "$LAB_DIR"
 	printf "export LAB_NODES='%s'\n" "${nodes[*]}"
 	printf 'export LAB_SSH_CONFIG=%q\n' "$LAB_DIR/ssh/config"
@@ -623,7 +709,7 @@ do_status() {
 		[[ -z $(netns_list) ]] || { echo "leftover namespaces: $(netns_list | xargs)"; return 1; }
 		return 3
 	fi
-	echo "lab: $LAB_DIR"
+	if ((LAB_ID == 0)); then echo "lab: $LAB_DIR"; else echo "lab: $LAB_DIR (LAB_ID=$LAB_ID)"; fi
 	if p=$(recorded_pid "$LAB_DIR/pids/registry.pid") && ping_registry; then
 		echo "registry  $REGISTRY_ADDR  up (pid $p)"
 	else
@@ -651,7 +737,7 @@ usage: $PROG up [NODE...]        start the lab (default nodes: ${DEFAULT_NODES[*
        $PROG docker NODE ARGS... docker CLI against the node's engine
        $PROG exec NODE CMD...    run CMD in the node's namespaces
        $PROG ssh NODE [CMD...]   ssh to the node with the lab's config
-LAB_DIR=$LAB_DIR
+LAB_ID=$LAB_ID (0..9: labs side by side) LAB_DIR=$LAB_DIR
 EOF
 }
 
