@@ -54,6 +54,9 @@ void sb_release(struct strbuf *sb);
  */
 void dm_cancel(void);
 int dm_cancelled(void);
+/* Before a rollback: its requests must run even after Ctrl-C (a second
+ * Ctrl-C kills the process: the handler is reset after the first). */
+void dm_cancel_reset(void);
 
 /* Monotonic clock in milliseconds, for phase timings. */
 int64_t dm_now_ms(void);

@@ -13,6 +13,7 @@
 
 #include "dm.h"
 #include "json.h"
+#include "lock.h"
 #include "migrate.h"
 #include "recreate.h"
 #include "record.h"
@@ -520,6 +521,7 @@ static int undo(struct handover *h)
 	char *path;
 	int ok = 1;
 
+	dm_cancel_reset();
 	if (h->src_stopped) {
 		path = xasprintf("/containers/%s/start", h->src_id);
 		if (engine_post_json(h->src, path, NULL, NULL) < 0) {
@@ -672,7 +674,7 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 {
 	struct handover h = { .cli = cli, .o = o };
 	char *cfgdir = cli_config_dir(cli);
-	int ret = 1, began = 0;
+	int ret = 1, began = 0, lock = -1;
 
 	h.strategy = strategy_find(o->strategy);
 	if (!h.strategy)
@@ -680,6 +682,14 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 	h.src = cli_source_engine(cli);
 	if (!h.src || inspect_source(&h) < 0)
 		goto fail_early;
+	if (!o->dry_run) {
+		char *key = xasprintf("%s/%s", engine_name(h.src), h.src_id);
+
+		lock = migration_lock(cfgdir, key, h.name);
+		free(key);
+		if (lock < 0)
+			goto fail_early;
+	}
 	if (!o->dry_run) {
 		if (record_begin(&h.rec, cfgdir, "container", h.name,
 				 engine_name(h.src), o->to, h.strategy->name) < 0)
@@ -718,6 +728,7 @@ fail_early:
 	fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
 out:
 	handover_release(&h);
+	migration_unlock(lock);
 	free(cfgdir);
 	return ret;
 }

@@ -56,6 +56,7 @@ static void print_plan(const struct image_run *r, const struct strategy *s)
 
 static void undo(struct image_run *r)
 {
+	dm_cancel_reset();
 	for (size_t i = 0; i < r->o->n; i++) {
 		char *path;
 

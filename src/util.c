@@ -211,6 +211,11 @@ void dm_cancel(void)
 	cancelled = 1;
 }
 
+void dm_cancel_reset(void)
+{
+	cancelled = 0;
+}
+
 int dm_cancelled(void)
 {
 	return cancelled != 0;
