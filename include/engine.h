@@ -69,6 +69,11 @@ int engine_post_from_fd(struct engine *e, const char *path, int fd,
 			const char *content_type, struct strbuf *reply,
 			struct xfer_stats *st);
 
+/* The same with another method (PUT /containers/{id}/archive). */
+int engine_send_from_fd(struct engine *e, const char *method, const char *path,
+			int fd, const char *content_type, struct strbuf *reply,
+			struct xfer_stats *st);
+
 /* Check a JSON-lines progress stream (load, push, pull) for an error
  * object: the engine answers 200 and reports failure inside the stream. */
 int engine_stream_error(const char *stream, size_t len, const char *what);

@@ -31,4 +31,17 @@ struct image_opts {
 
 int migrate_images(struct cli *cli, const struct image_opts *o);
 
+struct volumes_opts {
+	const char *const *names;
+	size_t n;
+	const char *container;	/* its volumes, instead of names */
+	const char *to;
+	struct strlist renames;	/* SRC=DST */
+	int force;		/* replace a non-empty volume of that name */
+	int dry_run;
+	int json;
+};
+
+int migrate_volumes(struct cli *cli, const struct volumes_opts *o);
+
 #endif

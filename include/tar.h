@@ -20,6 +20,8 @@ struct tar_member {
 	const char *name;
 	uint64_t size;
 	char type;		/* '0' file, '5' dir, '2' symlink ... */
+	uint64_t mode, uid, gid, mtime;
+	const char *linkname;	/* symlink or hard link target */
 };
 
 struct tar_filter {
@@ -30,6 +32,9 @@ struct tar_filter {
 			size_t len);
 	/* bytes to forward; NULL: nothing is forwarded */
 	int (*out)(void *ctx, const void *buf, size_t n);
+	/* optional: every member's content as it passes, and its end */
+	int (*data)(void *ctx, const void *buf, size_t n);
+	int (*member_end)(void *ctx);
 	void *ctx;
 	size_t capture_max;	/* larger captured members are an error */
 
@@ -38,6 +43,8 @@ struct tar_filter {
 	size_t blk_len;
 	struct strbuf ext;	/* extension headers held until the member's */
 	char *longname;
+	char *longlink;		/* GNU 'K' or pax linkpath */
+	char *link;		/* the current member's link target */
 	int ext_kind;		/* 'L' or 'x' being read into ext_data */
 	struct strbuf ext_data;
 	uint64_t remain;	/* data bytes left in the member */
@@ -56,6 +63,11 @@ int tar_filter_feed(struct tar_filter *f, const void *buf, size_t n);
 /* End of input: writes the end-of-archive blocks when forwarding; -1 if
  * the input stopped inside a member. */
 int tar_filter_finish(struct tar_filter *f);
+
+/* Write a ustar header block for a regular file or directory (name < 100
+ * bytes), mode and size as given, owner root, time 0. */
+void tar_header(unsigned char blk[512], const char *name, uint64_t size,
+		unsigned mode, char type);
 
 /* Parse a tar header's octal or base-256 number field. */
 int tar_number(const unsigned char *field, size_t len, uint64_t *out);

@@ -23,6 +23,12 @@ int engine_pipe(struct engine *src, const char *src_path, struct engine *dst,
 		const char *dst_path, const char *content_type,
 		const struct pipe_filter *f, struct xfer_stats *st);
 
+/* The same, with another method than POST for the destination. */
+int engine_pipe_method(struct engine *src, const char *src_path,
+		       struct engine *dst, const char *method,
+		       const char *dst_path, const char *content_type,
+		       const struct pipe_filter *f, struct xfer_stats *st);
+
 struct image_info {
 	char *id;		/* sha256:... */
 	long long size;

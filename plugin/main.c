@@ -22,6 +22,7 @@
 static const struct subcmd subcmds[] = {
 	{ "container", cmd_container, "Move a container to another host" },
 	{ "image", cmd_image, "Copy images to another host" },
+	{ "volumes", cmd_volumes, "Copy volumes, content and settings, to another host" },
 	{ "history", cmd_history, "List past migrations with their timings" },
 	{ "version", cmd_version, "Show the plugin version and the source engine" },
 	{ NULL, NULL, NULL },

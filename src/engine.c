@@ -509,6 +509,13 @@ int engine_post_from_fd(struct engine *e, const char *path, int fd,
 			const char *content_type, struct strbuf *reply,
 			struct xfer_stats *st)
 {
+	return engine_send_from_fd(e, "POST", path, fd, content_type, reply, st);
+}
+
+int engine_send_from_fd(struct engine *e, const char *method, const char *path,
+			int fd, const char *content_type, struct strbuf *reply,
+			struct xfer_stats *st)
+{
 	struct fd_source src = { fd, st, 0 };
 	struct collect col = { reply, MAX_JSON_REPLY, 0 };
 	struct curl_slist *hdrs = NULL;
@@ -516,7 +523,7 @@ int engine_post_from_fd(struct engine *e, const char *path, int fd,
 	long status = 0;
 	CURLcode rc;
 	int ret = 0;
-	CURL *c = new_handle(e, "POST", path, 1);
+	CURL *c = new_handle(e, method, path, 1);
 
 	if (!c) {
 		free(ct);
@@ -527,7 +534,7 @@ int engine_post_from_fd(struct engine *e, const char *path, int fd,
 	hdrs = curl_slist_append(hdrs, "Expect:");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "POST");
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, from_fd_cb);
 	curl_easy_setopt(c, CURLOPT_READDATA, &src);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_cb);

@@ -19,10 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zlib.h>
-
 #include "context.h"
 #include "dm.h"
+#include "gzout.h"
 #include "json.h"
 #include "tar.h"
 #include "transfer.h"
@@ -227,9 +226,7 @@ struct delta_stream {
 	struct tar_filter tf;
 	const struct strlist *skip_dirs;
 	int skip_all;		/* the destination has every layer */
-	z_stream z;
-	int fd;
-	unsigned char out[1 << 16];
+	struct gzout gz;
 };
 
 static enum tar_action keep_member(void *ctx, const struct tar_member *m)
@@ -249,35 +246,16 @@ static enum tar_action keep_member(void *ctx, const struct tar_member *m)
 	return TAR_FORWARD;
 }
 
-static int deflate_to_fd(struct delta_stream *d, const void *buf, size_t n,
-			 int flush)
-{
-	d->z.next_in = (unsigned char *)buf;
-	d->z.avail_in = (unsigned int)n;
-	do {
-		int rc;
-
-		d->z.next_out = d->out;
-		d->z.avail_out = sizeof(d->out);
-		rc = deflate(&d->z, flush);
-		if (rc == Z_STREAM_ERROR)
-			return dm_error("gzip: %s", d->z.msg ? d->z.msg : "error");
-		if (fd_write_all(d->fd, d->out, sizeof(d->out) - d->z.avail_out) < 0)
-			return -1;
-	} while (d->z.avail_out == 0 || (flush == Z_FINISH && d->z.avail_in));
-	return 0;
-}
-
 static int tar_out(void *ctx, const void *buf, size_t n)
 {
-	return deflate_to_fd(ctx, buf, n, Z_NO_FLUSH);
+	return gzout_write(&((struct delta_stream *)ctx)->gz, buf, n);
 }
 
 static int delta_feed(void *ctx, const void *buf, size_t n, int fd)
 {
 	struct delta_stream *d = ctx;
 
-	d->fd = fd;
+	d->gz.fd = fd;
 	return tar_filter_feed(&d->tf, buf, n);
 }
 
@@ -285,10 +263,10 @@ static int delta_finish(void *ctx, int fd)
 {
 	struct delta_stream *d = ctx;
 
-	d->fd = fd;
+	d->gz.fd = fd;
 	if (tar_filter_finish(&d->tf) < 0)
 		return -1;
-	return deflate_to_fd(d, NULL, 0, Z_FINISH);
+	return gzout_finish(&d->gz);
 }
 
 static int send_delta(struct engine *src, struct engine *dst,
@@ -305,16 +283,13 @@ static int send_delta(struct engine *src, struct engine *dst,
 	d->tf.ctx = d;
 	d->skip_dirs = skip;
 	d->skip_all = p->present == p->n;
-	/* level 1: on a fast link the compressor must not be the bottleneck,
-	 * and layers are mostly either text or already compressed */
-	if (deflateInit2(&d->z, 1, Z_DEFLATED, 15 + 16, 8,
-			 Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (gzout_init(&d->gz) < 0) {
 		free(d);
-		return dm_error("cannot initialise gzip");
+		return -1;
 	}
 	ret = engine_pipe(src, get_path, dst, "/images/load?quiet=1",
 			  "application/x-tar", &f, st);
-	deflateEnd(&d->z);
+	gzout_end(&d->gz);
 	tar_filter_release(&d->tf);
 	free(d);
 	return ret;

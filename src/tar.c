@@ -4,6 +4,7 @@
  * 'x' extension members that carry a long name), then the member's data,
  * then padding to the block size.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,8 +25,10 @@ void tar_filter_release(struct tar_filter *f)
 	sb_release(&f->ext_data);
 	sb_release(&f->cap);
 	free(f->longname);
+	free(f->longlink);
+	free(f->link);
 	free(f->name);
-	f->longname = f->name = NULL;
+	f->longname = f->name = f->longlink = f->link = NULL;
 }
 
 int tar_number(const unsigned char *field, size_t len, uint64_t *out)
@@ -100,6 +103,10 @@ static void pax_path(struct tar_filter *f)
 		if ((size_t)(rec + len - sp) > 5 && strncmp(sp, "path=", 5) == 0) {
 			free(f->longname);
 			f->longname = xstrndup(sp + 5, (size_t)(rec + len - sp - 6));
+		} else if ((size_t)(rec + len - sp) > 9 &&
+			   strncmp(sp, "linkpath=", 9) == 0) {
+			free(f->longlink);
+			f->longlink = xstrndup(sp + 9, (size_t)(rec + len - sp - 10));
 		}
 		p = rec + len;
 	}
@@ -118,7 +125,7 @@ static int start_member(struct tar_filter *f)
 		return dm_error("corrupt tar stream: bad member size");
 	f->remain = size;
 	f->pad = (BLK - size % BLK) % BLK;
-	if (type == 'L' || type == 'x' || type == 'g') {
+	if (type == 'L' || type == 'K' || type == 'x' || type == 'g') {
 		if (size > (1u << 20))
 			return dm_error("corrupt tar stream: extension header "
 					"of %llu bytes", (unsigned long long)size);
@@ -144,10 +151,27 @@ static int start_member(struct tar_filter *f)
 		f->name = prefix[0] ? xasprintf("%s/%s", prefix, name)
 				    : xstrdup(name);
 	}
+	free(f->link);
+	if (f->longlink) {
+		f->link = f->longlink;
+		f->longlink = NULL;
+	} else {
+		char link[101] = { 0 };
+
+		memcpy(link, b + 157, 100);
+		f->link = xstrdup(link);
+	}
 	f->ext_kind = 0;
 	m.name = f->name;
 	m.size = size;
 	m.type = type ? type : '0';
+	m.linkname = f->link;
+	m.mode = m.uid = m.gid = m.mtime = 0;
+	if (tar_number(b + 100, 8, &m.mode) < 0 ||
+	    tar_number(b + 108, 8, &m.uid) < 0 ||
+	    tar_number(b + 116, 8, &m.gid) < 0 ||
+	    tar_number(b + 136, 12, &m.mtime) < 0)
+		return dm_error("corrupt tar stream: bad header of %s", f->name);
 	f->action = f->member ? f->member(f->ctx, &m) : TAR_FORWARD;
 	if (f->action == TAR_CAPTURE && size > f->capture_max)
 		return dm_error("tar member %s is too large (%llu bytes)",
@@ -166,6 +190,10 @@ static int end_member(struct tar_filter *f)
 			free(f->longname);
 			f->longname = xstrndup(sb_str(&f->ext_data),
 					       f->ext_data.len);
+		} else if (f->ext_kind == 'K') {
+			free(f->longlink);
+			f->longlink = xstrndup(sb_str(&f->ext_data),
+					       f->ext_data.len);
 		} else if (f->ext_kind == 'x') {
 			pax_path(f);
 		}
@@ -173,6 +201,8 @@ static int end_member(struct tar_filter *f)
 		f->ext_kind = 0;
 		return 0;
 	}
+	if (f->member_end && f->member_end(f->ctx) < 0)
+		return -1;
 	if (f->action == TAR_CAPTURE && f->captured)
 		return f->captured(f->ctx, f->name, sb_str(&f->cap), f->cap.len);
 	return 0;
@@ -188,6 +218,8 @@ static size_t member_bytes(struct tar_filter *f, const unsigned char *p,
 		take = n < f->remain ? n : (size_t)f->remain;
 		if (f->ext_kind)
 			sb_add(&f->ext, p, take), sb_add(&f->ext_data, p, take);
+		else if (f->data && f->data(f->ctx, p, take) < 0)
+			*err = 1;
 		else if (f->action == TAR_CAPTURE)
 			sb_add(&f->cap, p, take);
 		else if (emit(f, p, take) < 0)
@@ -261,4 +293,26 @@ int tar_filter_finish(struct tar_filter *f)
 		return f->out(f->ctx, zeros, sizeof(zeros));
 	}
 	return 0;
+}
+
+void tar_header(unsigned char blk[512], const char *name, uint64_t size,
+		unsigned mode, char type)
+{
+	unsigned long sum = 0;
+
+	memset(blk, 0, BLK);
+	snprintf((char *)blk, 100, "%s", name);
+	snprintf((char *)blk + 100, 8, "%07o", mode & 07777);
+	snprintf((char *)blk + 108, 8, "%07o", 0);
+	snprintf((char *)blk + 116, 8, "%07o", 0);
+	snprintf((char *)blk + 124, 12, "%011llo", (unsigned long long)size);
+	snprintf((char *)blk + 136, 12, "%011o", 0);
+	blk[156] = (unsigned char)type;
+	memcpy(blk + 257, "ustar", 6);
+	memcpy(blk + 263, "00", 2);
+	memset(blk + 148, ' ', 8);
+	for (int i = 0; i < BLK; i++)
+		sum += blk[i];
+	snprintf((char *)blk + 148, 8, "%06lo", sum);
+	blk[155] = ' ';
 }

@@ -49,6 +49,15 @@ int engine_pipe(struct engine *src, const char *src_path, struct engine *dst,
 		const char *dst_path, const char *content_type,
 		const struct pipe_filter *f, struct xfer_stats *st)
 {
+	return engine_pipe_method(src, src_path, dst, "POST", dst_path,
+				  content_type, f, st);
+}
+
+int engine_pipe_method(struct engine *src, const char *src_path,
+		       struct engine *dst, const char *method,
+		       const char *dst_path, const char *content_type,
+		       const struct pipe_filter *f, struct xfer_stats *st)
+{
 	struct reader r = { .e = src, .path = src_path, .f = f };
 	struct strbuf reply = STRBUF_INIT;
 	pthread_t t;
@@ -62,7 +71,8 @@ int engine_pipe(struct engine *src, const char *src_path, struct engine *dst,
 		close(p[1]);
 		return dm_error("cannot start a transfer thread");
 	}
-	ret = engine_post_from_fd(dst, dst_path, p[0], content_type, &reply, st);
+	ret = engine_send_from_fd(dst, method, dst_path, p[0], content_type,
+				  &reply, st);
 	/* unblocks the reader if the writer side gave up first */
 	close(p[0]);
 	pthread_join(t, NULL);

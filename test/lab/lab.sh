@@ -181,23 +181,53 @@ spawn() {
 	record "$pidf" "$pid"
 }
 
+# The nodes' mount namespaces, as " INODE INODE ...": those of the recorded
+# holders and daemons that still run, held open (fds MNT_FDS) while kill_all
+# runs.  The kernel gives the number of a freed namespace to the next one at
+# once, so a number recorded earlier (a dead node's) or not held could match
+# the processes of another lab or of the machine.
+MNT_WANT=
+MNT_FDS=()
+hold_mntns() {
+	local f p fd ino self
+	self=$(stat -L -c %i /proc/self/ns/mnt)
+	for f in "$LAB_DIR"/pids/*-holder.pid "$LAB_DIR"/pids/*-dockerd.pid "$LAB_DIR"/pids/*-sshd.pid; do
+		[[ -e $f ]] || continue
+		p=$(recorded_pid "$f") || continue
+		exec {fd}<"/proc/$p/ns/mnt" || continue
+		# the same process still: the namespace held is the node's (or, a
+		# moment after spawn, still the root namespace's: not one to match)
+		ino=$(stat -L -c %i "/dev/fd/$fd") || ino=
+		if recorded_pid "$f" >/dev/null && [[ -n $ino && $ino != "$self" ]]; then
+			MNT_FDS+=("$fd")
+			MNT_WANT+=" $ino"
+		else
+			exec {fd}<&-
+		fi
+	done 2>/dev/null
+	return 0
+}
+release_mntns() {
+	local fd
+	for fd in "${MNT_FDS[@]}"; do exec {fd}<&-; done
+	MNT_FDS=()
+	MNT_WANT=
+}
+
 # Pids in the lab's namespaces and cgroups: every process in one of this lab's
-# network namespaces (${PFX}nodeN), in a recorded node mount namespace, or in
-# one of its cgroups (the containers, whose --cgroup-parent is /${PFX}nodeN).
-# All were started by this lab or by its daemons; other LAB_IDs' names never
-# match (dmlab-node1 vs dmlab1-node1).
+# network namespaces (${PFX}nodeN), in a held node mount namespace (MNT_WANT),
+# or in one of its cgroups (the containers, whose --cgroup-parent is
+# /${PFX}nodeN).  All were started by this lab or by its daemons; other
+# LAB_IDs' names never match (dmlab-node1 vs dmlab1-node1).
 lab_member_pids() {
-	local ns f want=
+	local ns f
 	for ns in $(netns_list); do
 		ip netns pids "$ns" 2>/dev/null || true
 	done
-	for f in "$LAB_DIR"/pids/*.mntns; do
-		[[ -r $f ]] && want+=" $(<"$f")"
-	done
-	if [[ -n $want ]]; then
+	if [[ -n $MNT_WANT ]]; then
 		# one stat for all processes: "inode /proc/PID/ns/mnt"
 		stat -L -c '%i %n' /proc/[0-9]*/ns/mnt 2>/dev/null |
-			awk -v want="$want " 'index(want, " " $1 " ") { split($2, a, "/"); print a[3] }' || true
+			awk -v want="$MNT_WANT " 'index(want, " " $1 " ") { split($2, a, "/"); print a[3] }' || true
 	fi
 	for f in $(cgroup_list); do
 		find "$f" -name cgroup.procs -exec cat {} + 2>/dev/null || true
@@ -225,6 +255,11 @@ cgroup_list() {
 # kill_all: SIGKILL every lab process (recorded pids and namespace members),
 # repeating until none is left or the time is up.
 kill_all() {
+	hold_mntns
+	kill_members
+	release_mntns
+}
+kill_members() {
 	local deadline pids f p
 	deadline=$(($(date +%s) + 15))
 	while :; do
@@ -506,7 +541,6 @@ in_node() {
 start_daemons() {
 	local n=$1 d=$LAB_DIR/$1 h
 	h=$(holder_pid "$n")
-	stat -L -c %i "/proc/$h/ns/mnt" >"$LAB_DIR/pids/$n.mntns"
 	# TMPDIR: where containerd drops stack dumps (e.g. when dockerd restarts it)
 	spawn "$d/dockerd.log" "$LAB_DIR/pids/$n-dockerd.pid" \
 		env TMPDIR="$d/tmp" nsenter --mount="/proc/$h/ns/mnt" --uts="/proc/$h/ns/uts" --net="/run/netns/$PFX$n" -- \

@@ -86,7 +86,7 @@ setup() { dm_setup; }
 
 @test "the destination's engine is reached over SSH" {
 	run_dm version --to node2
-	contains "$output" "Destination engine: ssh://root@10.77.0.12:22 (Docker 20.10" "engine of node2"
+	contains "$output" "Destination engine: ssh://root@$LAB_NODE2_ADDR:22 (Docker 20.10" "engine of node2"
 }
 
 @test "an unknown host key is refused" {
@@ -94,14 +94,14 @@ setup() { dm_setup; }
 	: >"$BATS_TEST_TMPDIR/empty_known_hosts"
 	sed "s|$LAB_KNOWN_HOSTS|$BATS_TEST_TMPDIR/empty_known_hosts|" "$LAB_SSH_CONFIG" >"$cfg"
 	DOCKER_MIGRATE_SSH_CONFIG=$cfg run_dm 1 version --to node2
-	contains "$output" "host key of root@10.77.0.12:22 is unknown" "refused"
+	contains "$output" "host key of root@$LAB_NODE2_ADDR:22 is unknown" "refused"
 	one_line_error
 }
 
 @test "a changed host key is refused" {
 	local cfg="$BATS_TEST_TMPDIR/ssh_config" kh="$BATS_TEST_TMPDIR/known_hosts"
 	ssh-keygen -q -t ed25519 -N '' -f "$BATS_TEST_TMPDIR/other" >/dev/null
-	printf '10.77.0.12 %s\nnode2 %s\n' "$(cut -d' ' -f1-2 "$BATS_TEST_TMPDIR/other.pub")" \
+	printf '%s %s\nnode2 %s\n' "$LAB_NODE2_ADDR" "$(cut -d' ' -f1-2 "$BATS_TEST_TMPDIR/other.pub")" \
 		"$(cut -d' ' -f1-2 "$BATS_TEST_TMPDIR/other.pub")" >"$kh"
 	sed "s|$LAB_KNOWN_HOSTS|$kh|" "$LAB_SSH_CONFIG" >"$cfg"
 	DOCKER_MIGRATE_SSH_CONFIG=$cfg run_dm 1 version --to node2

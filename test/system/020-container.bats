@@ -161,8 +161,9 @@ snapshot() {
 	sed "s|$LAB_KNOWN_HOSTS|$BATS_TEST_TMPDIR/empty_known_hosts|" "$LAB_SSH_CONFIG" >"$cfg"
 	DOCKER_MIGRATE_SSH_CONFIG=$cfg run_dm 1 container stay --to node2
 	contains "$output" "is unknown" "host key refused"
-	run_dm 1 container stay --to root@10.77.0.99
-	contains "$output" "cannot reach root@10.77.0.99:22" "unreachable"
+	local nohost=${LAB_NODE2_ADDR%.*}.99	# in the lab's range, no host there
+	run_dm 1 container stay --to "root@$nohost"
+	contains "$output" "cannot reach root@$nohost:22" "unreachable"
 	is "$(state node1 stay)" running "source still running"
 	is "$(state node2 stay)" absent "nothing at the destination"
 	output=$(dm_json history --format json)

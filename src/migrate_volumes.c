@@ -1,0 +1,292 @@
+/*
+ * migrate_volumes.c - copy volumes to another engine: same names (or
+ * --rename), same driver, options and labels, content streamed engine to
+ * engine, and the tree's digest at the destination compared with what was
+ * sent before the copy counts as done.  Any failure removes what this run
+ * created at the destination.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dm.h"
+#include "json.h"
+#include "migrate.h"
+#include "record.h"
+#include "volume.h"
+
+struct vol {
+	const char *src_name;
+	char *dst_name;
+	yajl_val info;		/* the source's inspect */
+	int replace;		/* --force over an existing one */
+	int created;		/* by us, at the destination */
+	char digest[65];
+	size_t entries;
+};
+
+struct vol_run {
+	const struct volumes_opts *o;
+	struct engine *src, *dst;
+	struct sshlink *link;
+	struct vol *v;
+	size_t n;
+	struct migration rec;
+};
+
+static const char *renamed(const struct volumes_opts *o, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < o->renames.n; i++)
+		if (strncmp(o->renames.v[i], name, len) == 0 &&
+		    o->renames.v[i][len] == '=')
+			return o->renames.v[i] + len + 1;
+	return name;
+}
+
+/* The volumes of --container, in mount order. */
+static int container_volumes(struct vol_run *r, struct strlist *names)
+{
+	char *esc = engine_escape(r->o->container);
+	char *path = xasprintf("/containers/%s/json", esc);
+	yajl_val c = NULL, mounts;
+	long st = engine_get_json_opt(r->src, path, &c);
+
+	free(esc);
+	free(path);
+	if (st < 0)
+		return -1;
+	if (st == 404)
+		return dm_error("no such container: %s (on %s)", r->o->container,
+				engine_name(r->src));
+	mounts = json_get(c, "Mounts", NULL);
+	for (size_t i = 0; i < json_len(mounts); i++) {
+		yajl_val m = mounts->u.array.values[i];
+
+		if (dm_streq(json_str(m, "Type", NULL), "volume") &&
+		    json_str(m, "Name", NULL))
+			strlist_add(names, json_str(m, "Name", NULL));
+	}
+	if (json_true(c, "State", "Running", NULL))
+		dm_warn("%s is running: its volumes may change while they are "
+			"copied (docker migrate container moves it with them)",
+			r->o->container);
+	yajl_tree_free(c);
+	if (!names->n)
+		return dm_error("container %s has no volume", r->o->container);
+	return 0;
+}
+
+static int dest_volume_empty(struct vol_run *r, const char *name, int *empty)
+{
+	char *h = helper_create(r->dst, name, 1);
+	char digest[65];
+	size_t entries = 0;
+	int ret;
+
+	if (!h)
+		return -1;
+	ret = volume_digest(r->dst, h, digest, &entries);
+	helper_remove(r->dst, h);
+	free(h);
+	*empty = entries <= 1;	/* the root directory alone */
+	return ret;
+}
+
+static int check(struct vol_run *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct vol *v = &r->v[i];
+		yajl_val d = NULL;
+		int f, empty = 0;
+
+		f = volume_inspect(r->src, v->src_name, &v->info);
+		if (f < 0)
+			return -1;
+		if (f == 0)
+			return dm_error("no such volume: %s (on %s)", v->src_name,
+					engine_name(r->src));
+		f = volume_inspect(r->dst, v->dst_name, &d);
+		yajl_tree_free(d);
+		if (f < 0)
+			return -1;
+		if (f == 0)
+			continue;
+		if (dest_volume_empty(r, v->dst_name, &empty) < 0)
+			return -1;
+		if (!empty && !r->o->force)
+			return dm_error("volume %s already exists at %s and is not "
+					"empty: pass --rename %s=NEWNAME, or "
+					"--force to replace it", v->dst_name,
+					r->o->to, v->src_name);
+		v->replace = !empty;
+	}
+	return 0;
+}
+
+static int copy_one(struct vol_run *r, struct vol *v, struct xfer_stats *st)
+{
+	char *sh = NULL, *dh = NULL, back[65];
+	yajl_val d = NULL;
+	int ret = -1, f;
+
+	if (v->replace && volume_remove(r->dst, v->dst_name) < 0)
+		return dm_error_wrap("replacing volume %s at %s", v->dst_name,
+				     r->o->to);
+	f = volume_inspect(r->dst, v->dst_name, &d);
+	yajl_tree_free(d);
+	if (f < 0)
+		return -1;
+	if (f == 0) {
+		if (volume_create_like(r->dst, v->info, v->dst_name) < 0)
+			return -1;
+		v->created = 1;
+	}
+	record_phase_begin(&r->rec, "transfer");
+	fprintf(stderr, "Copying volume %s to %s:%s...\n", v->src_name,
+		r->o->to, v->dst_name);
+	sh = helper_create(r->src, v->src_name, 1);
+	dh = sh ? helper_create(r->dst, v->dst_name, 0) : NULL;
+	if (!dh)
+		goto out;
+	if (volume_copy(r->src, sh, r->dst, dh, v->digest, st) < 0)
+		goto out;
+	record_phase_begin(&r->rec, "verify");
+	if (volume_digest(r->dst, dh, back, &v->entries) < 0)
+		goto out;
+	if (strcmp(back, v->digest) != 0) {
+		dm_error("volume %s differs at %s after the copy (tree digest "
+			 "%.12s, sent %.12s)", v->dst_name, r->o->to, back,
+			 v->digest);
+		goto out;
+	}
+	ret = 0;
+out:
+	helper_remove(r->src, sh);
+	helper_remove(r->dst, dh);
+	free(sh);
+	free(dh);
+	return ret;
+}
+
+static void undo(struct vol_run *r)
+{
+	dm_cancel_reset();
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].created && volume_remove(r->dst, r->v[i].dst_name) < 0)
+			dm_warn("cannot remove volume %s at %s: %s",
+				r->v[i].dst_name, r->o->to, dm_errmsg());
+}
+
+static void report(struct vol_run *r)
+{
+	if (r->o->json) {
+		yajl_gen g = yajl_gen_alloc(NULL);
+		const unsigned char *buf;
+		size_t len;
+
+		yajl_gen_config(g, yajl_gen_beautify, 1);
+		record_gen(&r->rec, g);
+		yajl_gen_get_buf(g, &buf, &len);
+		fwrite(buf, 1, len, stdout);
+		yajl_gen_free(g);
+		return;
+	}
+	record_report(&r->rec, stdout);
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].entries)
+			printf("  volume %s -> %s: %zu entries, tree digest %.16s "
+			       "on both sides\n", r->v[i].src_name,
+			       r->v[i].dst_name, r->v[i].entries, r->v[i].digest);
+}
+
+static int run(struct vol_run *r, const char *cfgdir)
+{
+	struct xfer_stats st = { 0 };
+	struct strbuf what = STRBUF_INIT;
+	int ret = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		sb_addf(&what, "%s%s", i ? "," : "", r->v[i].src_name);
+	if (record_begin(&r->rec, cfgdir, "volumes", sb_str(&what),
+			 engine_name(r->src), r->o->to, "archive") < 0) {
+		sb_release(&what);
+		return -1;
+	}
+	sb_release(&what);
+	record_set_status(&r->rec, "running");
+	for (size_t i = 0; i < r->n && ret == 0; i++) {
+		if (dm_cancelled())
+			ret = dm_error("interrupted");
+		else
+			ret = copy_one(r, &r->v[i], &st);
+	}
+	r->rec.bytes = st.bytes;
+	if (ret < 0) {
+		char *why = xstrdup(dm_errmsg());
+
+		fprintf(stderr, "docker migrate: %s failed: %s; rolling back\n",
+			r->rec.cur_phase, why);
+		undo(r);
+		record_fail(&r->rec, "rolled-back", why);
+		free(why);
+	} else {
+		record_phase_end(&r->rec);
+		record_set_status(&r->rec, "completed");
+	}
+	report(r);
+	return ret;
+}
+
+int migrate_volumes(struct cli *cli, const struct volumes_opts *o)
+{
+	struct vol_run r = { .o = o };
+	struct strlist names = { 0 };
+	char *cfgdir = cli_config_dir(cli);
+	int ret = 1;
+
+	r.src = cli_source_engine(cli);
+	if (!r.src)
+		goto fail;
+	if (o->container && container_volumes(&r, &names) < 0)
+		goto fail;
+	for (size_t i = 0; !o->container && i < o->n; i++)
+		strlist_add(&names, o->names[i]);
+	r.n = names.n;
+	r.v = xcalloc(r.n, sizeof(*r.v));
+	for (size_t i = 0; i < r.n; i++) {
+		r.v[i].src_name = names.v[i];
+		r.v[i].dst_name = xstrdup(renamed(o, names.v[i]));
+	}
+	r.dst = cli_dest_engine(cli, o->to, &r.link);
+	if (!r.dst || check(&r) < 0)
+		goto fail;
+	if (o->dry_run) {
+		printf("Plan: copy %zu volume(s) from %s to %s\n", r.n,
+		       engine_name(r.src), o->to);
+		for (size_t i = 0; i < r.n; i++)
+			printf("  %s -> %s (%s, driver %s)\n", r.v[i].src_name,
+			       r.v[i].dst_name, r.v[i].replace ? "replace" : "new",
+			       json_str(r.v[i].info, "Driver", NULL) ?: "?");
+		ret = 0;
+		goto out;
+	}
+	ret = run(&r, cfgdir) < 0 ? 1 : 0;
+	goto out;
+fail:
+	fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
+out:
+	for (size_t i = 0; i < r.n; i++) {
+		yajl_tree_free(r.v[i].info);
+		free(r.v[i].dst_name);
+	}
+	free(r.v);
+	strlist_clear(&names);
+	engine_free(r.dst);
+	sshlink_close(r.link);
+	engine_free(r.src);
+	record_release(&r.rec);
+	free(cfgdir);
+	return ret;
+}

@@ -1,0 +1,181 @@
+/*
+ * treesum.c - the digest of a directory tree read from a tar stream (see
+ * volume.h).  Both ends of a volume copy produce their tar in their own
+ * readdir order, and a hard-linked group may be stored from any of its
+ * names: the digest is built from sorted, canonical entries so that equal
+ * trees give equal digests, whatever the order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "dm.h"
+#include "tar.h"
+#include "volume.h"
+
+struct entry {
+	char *name;
+	char type;
+	uint64_t mode, uid, gid, size, mtime;
+	char *link;
+	unsigned char sha[32];
+	int linked;	/* one of a group of hard links */
+};
+
+struct treesum {
+	struct entry *e;
+	size_t n, cap;
+	EVP_MD_CTX *md;
+	int open;
+};
+
+struct treesum *treesum_new(void)
+{
+	struct treesum *t = xcalloc(1, sizeof(*t));
+
+	t->md = EVP_MD_CTX_new();
+	return t;
+}
+
+void treesum_free(struct treesum *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->e[i].name);
+		free(t->e[i].link);
+	}
+	free(t->e);
+	EVP_MD_CTX_free(t->md);
+	free(t);
+}
+
+size_t treesum_entries(const struct treesum *t)
+{
+	return t->n;
+}
+
+/* "v/a/b" -> "a/b", "v/" -> "": names relative to the volume's root */
+static char *relative(const char *name)
+{
+	const char *p = name;
+
+	if (p[0] == '.' && p[1] == '/')
+		p += 2;
+	p = strchr(p, '/') ? strchr(p, '/') + 1 : "";
+	return xstrdup(p);
+}
+
+static char *strip_slash(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && s[n - 1] == '/')
+		s[--n] = '\0';
+	return s;
+}
+
+void treesum_member(struct treesum *t, const struct tar_member *m)
+{
+	struct entry *e;
+
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64;
+		t->e = xrealloc(t->e, t->cap * sizeof(*t->e));
+	}
+	e = &t->e[t->n++];
+	memset(e, 0, sizeof(*e));
+	e->name = strip_slash(relative(m->name));
+	e->type = m->type == '7' ? '0' : m->type;
+	e->mode = m->mode & 07777;
+	e->uid = m->uid;
+	e->gid = m->gid;
+	e->size = m->type == '0' || m->type == '7' ? m->size : 0;
+	e->mtime = m->mtime;
+	e->link = m->type == '1' ? strip_slash(relative(m->linkname))
+				 : xstrdup(m->type == '2' ? m->linkname : "");
+	EVP_DigestInit_ex(t->md, EVP_sha256(), NULL);
+	t->open = 1;
+}
+
+void treesum_data(struct treesum *t, const void *buf, size_t n)
+{
+	if (t->open)
+		EVP_DigestUpdate(t->md, buf, n);
+}
+
+void treesum_end(struct treesum *t)
+{
+	unsigned int len = 0;
+
+	if (!t->open)
+		return;
+	EVP_DigestFinal_ex(t->md, t->e[t->n - 1].sha, &len);
+	t->open = 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->name,
+		      ((const struct entry *)b)->name);
+}
+
+/* A hard link takes its target's content and attributes; both are marked
+ * as linked, so the digest does not depend on which name came first. */
+static void fold_links(struct treesum *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct entry key = { .name = t->e[i].link }, *target;
+
+		if (t->e[i].type != '1')
+			continue;
+		target = bsearch(&key, t->e, t->n, sizeof(*t->e), by_name);
+		t->e[i].type = '0';
+		t->e[i].linked = 1;
+		free(t->e[i].link);
+		t->e[i].link = xstrdup("");
+		if (!target)
+			continue;
+		target->linked = 1;
+		t->e[i].size = target->size;
+		t->e[i].mode = target->mode;
+		t->e[i].uid = target->uid;
+		t->e[i].gid = target->gid;
+		t->e[i].mtime = target->mtime;
+		memcpy(t->e[i].sha, target->sha, sizeof(target->sha));
+	}
+}
+
+void treesum_final(struct treesum *t, char hex[65])
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+
+	treesum_end(t);
+	qsort(t->e, t->n, sizeof(*t->e), by_name);
+	fold_links(t);
+	EVP_DigestInit_ex(t->md, EVP_sha256(), NULL);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct entry *e = &t->e[i];
+		char head[256];
+		int n;
+
+		/* directories' mtimes change as entries are created in them;
+		 * the extraction restores them, so they are compared too */
+		n = snprintf(head, sizeof(head), "%c %llo %llu %llu %llu %llu %d ",
+			     e->type, (unsigned long long)e->mode,
+			     (unsigned long long)e->uid, (unsigned long long)e->gid,
+			     (unsigned long long)e->size,
+			     (unsigned long long)e->mtime, e->linked);
+		EVP_DigestUpdate(t->md, e->name, strlen(e->name) + 1);
+		EVP_DigestUpdate(t->md, head, (size_t)n);
+		EVP_DigestUpdate(t->md, e->link, strlen(e->link) + 1);
+		if (e->type == '0')
+			EVP_DigestUpdate(t->md, e->sha, sizeof(e->sha));
+	}
+	EVP_DigestFinal_ex(t->md, md, &len);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}

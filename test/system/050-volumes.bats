@@ -1,0 +1,113 @@
+#!/usr/bin/env bats
+# docker migrate volumes: volumes arrive with the same name, driver,
+# options and labels, and a content that is identical, checked.
+
+load helpers
+
+setup_file() { dm_setup_file; }
+setup() { dm_setup; }
+teardown() { lab_clean node1 node2 >/dev/null 2>&1 || true; }
+
+# tree NODE VOLUME: a listing of everything that must arrive identical:
+# type, mode, owner, size, mtime, link target, content digest, name.
+tree() {
+	ldocker "$1" run --rm -v "$2":/v:ro "$LAB_BASE_IMAGE" sh -c '
+		cd /v && find . | sort | while IFS= read -r f; do
+			s=$(stat -c "%F %a %u:%g %s %Y %h" "$f")
+			l=$( [ -L "$f" ] && readlink "$f" )
+			d=$( [ -f "$f" ] && [ ! -L "$f" ] && md5sum <"$f" | cut -c1-32 )
+			printf "%s|%s|%s|%s\n" "$f" "$s" "$l" "$d"
+		done'
+}
+
+fill() {
+	run_docker node1 run --rm -v "$1":/d "$LAB_BASE_IMAGE" sh -c '
+		cd /d && mkdir -p empty sub/deep &&
+		echo hi >"with space" && printf x >"$(printf "new\nline")" &&
+		printf y >"$(printf "caf\351")" && printf q >"it'"'"'s \$(id)" &&
+		ln -s "with space" link && ln -s /nowhere dangling &&
+		echo h >hard1 && ln hard1 hard2 && chown 1234:5678 hard1 &&
+		chmod 0750 sub && chmod 4755 "with space" &&
+		touch -d "2001-02-03 04:05:06" sub/deep/old &&
+		dd if=/dev/urandom of=big bs=1k count=512 2>/dev/null &&
+		touch -d "2002-03-04 05:06:07" sub'
+}
+
+@test "a volume arrives with identical content, owners, modes, links and times" {
+	run_docker node1 volume create dmt-data
+	fill dmt-data
+	run_dm volumes dmt-data --to node2
+	contains "$output" "completed volumes dmt-data" "report"
+	contains "$output" "tree digest" "the digest was compared"
+	local a b
+	a=$(tree node1 dmt-data)
+	b=$(tree node2 dmt-data)
+	diff <(echo "$a") <(echo "$b")
+	contains "$a" "./hard2|regular file 644 1234:5678 2 " "hard link with owner in the listing"
+	contains "$b" "./hard1|regular file 644 1234:5678 2 " "still 2 links at the destination"
+	contains "$a" "./sub/deep/old|regular empty file 644 0:0 0 981173106" "mtime in the listing"
+}
+
+@test "driver options and labels are re-created" {
+	run_docker node1 volume create --label team=a --label "note=two words" \
+		--opt type=tmpfs --opt device=tmpfs --opt o=size=8m dmt-tmp
+	run_dm volumes dmt-tmp --to node2
+	local f='{{.Driver}} {{json .Labels}} {{json .Options}}'
+	is "$(ldocker node2 volume inspect -f "$f" dmt-tmp)" \
+		"$(ldocker node1 volume inspect -f "$f" dmt-tmp)" "driver, labels, options"
+	# (a tmpfs volume holds nothing while no container mounts it)
+	run ldocker node2 run --rm -v dmt-tmp:/d "$LAB_BASE_IMAGE" sh -c 'mount | grep " /d "'
+	contains "$output" "tmpfs" "the copy is a tmpfs volume too"
+}
+
+@test "--container copies the volumes a container mounts" {
+	run_docker node1 run -d --name dmt-db --stop-timeout 1 -v dmt-a:/a -v dmt-b:/b \
+		"$LAB_BASE_IMAGE" sh -c 'echo A >/a/f; echo B >/b/f; sleep 600'
+	run_docker node1 stop dmt-db
+	run_dm volumes --container dmt-db --to node2
+	run ldocker node2 run --rm -v dmt-a:/a -v dmt-b:/b "$LAB_BASE_IMAGE" cat /a/f /b/f
+	is "$output" "A"$'\n'"B" "both volumes"
+}
+
+@test "a taken, non-empty name is refused unless renamed or forced" {
+	run_docker node1 volume create dmt-taken
+	run_docker node1 run --rm -v dmt-taken:/d "$LAB_BASE_IMAGE" sh -c 'echo new >/d/f'
+	run_docker node2 volume create dmt-taken
+	run_docker node2 run --rm -v dmt-taken:/d "$LAB_BASE_IMAGE" sh -c 'echo old >/d/f'
+	run_dm 1 volumes dmt-taken --to node2
+	contains "$output" "already exists at node2 and is not empty" "refused"
+	one_line_error
+	run ldocker node2 run --rm -v dmt-taken:/d "$LAB_BASE_IMAGE" cat /d/f
+	is "$output" old "untouched"
+	run_dm volumes dmt-taken --to node2 --rename dmt-taken=dmt-taken-2
+	run ldocker node2 run --rm -v dmt-taken-2:/d "$LAB_BASE_IMAGE" cat /d/f
+	is "$output" new "renamed copy"
+	run_dm volumes dmt-taken --to node2 --force
+	run ldocker node2 run --rm -v dmt-taken:/d "$LAB_BASE_IMAGE" cat /d/f
+	is "$output" new "forced copy replaced it"
+}
+
+@test "an empty volume of the same name at the destination is filled" {
+	run_docker node1 volume create dmt-fill
+	run_docker node1 run --rm -v dmt-fill:/d "$LAB_BASE_IMAGE" sh -c 'echo z >/d/z'
+	run_docker node2 volume create dmt-fill
+	run_dm volumes dmt-fill --to node2
+	run ldocker node2 run --rm -v dmt-fill:/d "$LAB_BASE_IMAGE" cat /d/z
+	is "$output" z "filled"
+}
+
+@test "an unknown volume is refused and nothing is created" {
+	run_dm 1 volumes dmt-nope --to node2
+	contains "$output" "no such volume: dmt-nope" "reason"
+	one_line_error
+	run ldocker node2 volume inspect dmt-nope
+	is "$status" 1 "nothing created"
+}
+
+@test "no helper container or image is left behind" {
+	run_docker node1 volume create dmt-clean
+	run_dm volumes dmt-clean --to node2
+	for n in node1 node2; do
+		is "$(ldocker $n ps -aq --filter label=org.docker-migrate.helper)" "" "no helper container on $n"
+	done
+}
