@@ -16,6 +16,8 @@ struct container_opts {
 	int dry_run;
 	long start_timeout_s;	/* wait for running/healthy */
 	int json;		/* --format json */
+	int volumes;		/* carry the container's volumes (default) */
+	int verify_precopy_only; /* --verify precopy */
 };
 
 int migrate_container(struct cli *cli, const struct container_opts *o);

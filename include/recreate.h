@@ -17,6 +17,7 @@ struct recreate_in {
 	const char *image;		/* the reference to create from */
 	const struct strlist *missing_binds;	/* host paths absent there */
 	int drop_unmovable;		/* drop what cannot be carried */
+	int carry_volumes;		/* volumes travel with the container */
 };
 
 struct recreate_out {
@@ -26,6 +27,7 @@ struct recreate_out {
 	struct strlist networks;	/* user networks it needs, primary first */
 	struct strlist extra_nets;	/* networks to connect after create */
 	struct strlist extra_bodies;	/* POST /networks/{}/connect bodies */
+	struct strlist volumes;		/* volume names it mounts (carried) */
 };
 
 /* Fills out; returns -1 (with problems listed) when the container cannot

@@ -47,6 +47,26 @@ size_t treesum_entries(const struct treesum *t);
 int volume_copy(struct engine *src, const char *src_helper,
 		struct engine *dst, const char *dst_helper, char digest[65],
 		struct xfer_stats *st);
+/* What a copy sent, file by file, so that a later pass can send only what
+ * changed since (the low-downtime handover: copy while the container runs,
+ * stop it, send the difference). */
+struct volsnap;
+void volsnap_free(struct volsnap *s);
+
+/* volume_copy, also recording what was sent in *snap (if snap). */
+int volume_copy_snap(struct engine *src, const char *src_helper,
+		     struct engine *dst, const char *dst_helper, char digest[65],
+		     struct xfer_stats *st, struct volsnap **snap);
+/* Send what changed since snap: new and changed entries (size, mtime, or
+ * modified within the second the snapshot was taken: in doubt, resent).
+ * *deleted is set when entries disappeared: the archive endpoint cannot
+ * delete, so the caller re-copies the volume whole.  digest is that of
+ * the whole source tree. */
+int volume_sync(struct engine *src, const char *src_helper,
+		struct engine *dst, const char *dst_helper,
+		const struct volsnap *snap, char digest[65],
+		struct xfer_stats *st, int *deleted);
+
 /* The tree digest of the volume behind helper; *entries its entry count. */
 int volume_digest(struct engine *e, const char *helper, char digest[65],
 		  size_t *entries);

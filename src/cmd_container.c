@@ -22,14 +22,23 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		"  docker --context edge1 migrate container web --to root@10.0.0.7:2222 --keep\n",
 	};
 	struct container_opts o = { .strategy = STRATEGY_DEFAULT,
-				    .start_timeout_s = 60 };
-	const char *format = NULL;
+				    .start_timeout_s = 60, .volumes = 1 };
+	const char *format = NULL, *verify = "all";
+	static const char *const verify_choices[] = { "all", "precopy", NULL };
 	struct opt opts[] = {
 		{ OPT_STRING, 0, "to", &o.to, "HOST",
 		  "Destination: [ssh://][USER@]HOST[:PORT] (required)",
 		  COMPL_HOST, NULL },
 		{ OPT_STRING, 0, "strategy", &o.strategy, "NAME",
 		  "How the image travels: delta (default), save", COMPL_CHOICES, strategy_names },
+		{ OPT_BOOL, 0, "volumes", &o.volumes, NULL,
+		  "Carry the container's volumes: copied while it runs, then "
+		  "only what changed after it stops (default true)",
+		  COMPL_NONE, NULL },
+		{ OPT_STRING, 0, "verify", &verify, "WHEN",
+		  "Compare volume trees after the final pass (all) or only "
+		  "after the pre-copy, for less downtime (precopy)",
+		  COMPL_CHOICES, verify_choices },
 		{ OPT_BOOL, 0, "keep", &o.keep, NULL,
 		  "Leave the source running: a copy, not a move", COMPL_NONE, NULL },
 		{ OPT_BOOL, 0, "drop-unmovable", &o.drop_unmovable, NULL,
@@ -72,6 +81,12 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 			"must be positive\n");
 		return 1;
 	}
+	if (strcmp(verify, "all") != 0 && strcmp(verify, "precopy") != 0) {
+		fprintf(stderr, "docker migrate container: --verify takes all "
+			"or precopy, not \"%s\"\n", verify);
+		return 1;
+	}
+	o.verify_precopy_only = strcmp(verify, "precopy") == 0;
 	o.json = format != NULL;
 	o.container = argv[0];
 	return migrate_container(cli, &o);

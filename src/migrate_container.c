@@ -18,6 +18,18 @@
 #include "recreate.h"
 #include "record.h"
 #include "transfer.h"
+#include "volume.h"
+
+/* A volume that travels with the container. */
+struct hvol {
+	const char *name;
+	yajl_val info;		/* the source's inspect */
+	int created;		/* at the destination, by us */
+	char *sh, *dh;		/* helper containers, source and destination */
+	struct volsnap *snap;	/* what the pre-copy sent */
+	char digest[65];
+	size_t entries;
+};
 
 struct handover {
 	struct cli *cli;
@@ -41,6 +53,9 @@ struct handover {
 	char *dst_id;
 	int src_stopped;
 	int restart_changed;
+	struct hvol *vols;
+	size_t nvols;
+	int64_t stopped_at;	/* ms: the source stopped serving */
 	struct migration rec;
 };
 
@@ -223,6 +238,46 @@ static int check_space(struct handover *h)
 	return ret;
 }
 
+/* The volumes it mounts: each must be absent or empty at the destination
+ * (a non-empty one would be mixed with the copy). */
+static int check_volumes_free(struct handover *h)
+{
+	h->nvols = h->plan.volumes.n;
+	h->vols = xcalloc(h->nvols + 1, sizeof(*h->vols));
+	for (size_t i = 0; i < h->nvols; i++) {
+		struct hvol *v = &h->vols[i];
+		yajl_val d = NULL;
+		char *helper, digest[65];
+		size_t entries = 0;
+		int f;
+
+		v->name = h->plan.volumes.v[i];
+		if (volume_inspect(h->src, v->name, &v->info) != 1)
+			return dm_error("volume %s of %s is gone from the source",
+					v->name, h->name);
+		f = volume_inspect(h->dst, v->name, &d);
+		yajl_tree_free(d);
+		if (f < 0)
+			return -1;
+		if (f == 0)
+			continue;
+		helper = helper_create(h->dst, v->name, 1);
+		if (!helper)
+			return -1;
+		f = volume_digest(h->dst, helper, digest, &entries);
+		helper_remove(h->dst, helper);
+		free(helper);
+		if (f < 0)
+			return -1;
+		if (entries > 1)
+			return dm_error("volume %s already exists at %s and is "
+					"not empty: remove it there, or copy it "
+					"under another name with docker migrate "
+					"volumes --rename", v->name, h->o->to);
+	}
+	return 0;
+}
+
 static int join_problems(const struct strlist *l, const char *name)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -253,14 +308,14 @@ static int phase_check(struct handover *h)
 	if (check_binds(h, &missing) < 0)
 		return -1;
 	in = (struct recreate_in){ h->ins, h->image_ref, &missing,
-				   h->o->drop_unmovable };
+				   h->o->drop_unmovable, h->o->volumes };
 	r = recreate_plan(&in, &h->plan);
 	strlist_clear(&missing);
 	if (r < 0)
 		return join_problems(&h->plan.problems, h->name);
 	for (size_t i = 0; i < h->plan.dropped.n; i++)
 		dm_warn("dropping %s", h->plan.dropped.v[i]);
-	if (check_networks(h) < 0)
+	if (check_networks(h) < 0 || check_volumes_free(h) < 0)
 		return -1;
 	return check_space(h);
 }
@@ -377,6 +432,102 @@ static int connect_extra_networks(struct handover *h)
 			return dm_error_wrap("connecting to network %s",
 					     h->plan.extra_nets.v[i]);
 	}
+	return 0;
+}
+
+/* The copy at the destination must be the source's tree, exactly. */
+static int verify_volume(struct handover *h, struct hvol *v)
+{
+	char back[65];
+
+	if (volume_digest(h->dst, v->dh, back, &v->entries) < 0)
+		return -1;
+	if (strcmp(back, v->digest) != 0)
+		return dm_error("volume %s differs at %s after the copy (tree "
+				"digest %.12s, source %.12s)", v->name, h->o->to,
+				back, v->digest);
+	return 0;
+}
+
+/* Copy every volume while the container still runs: the bulk of the
+ * data moves before any downtime. */
+static int phase_precopy(struct handover *h)
+{
+	struct xfer_stats st = { 0 };
+	int ret = 0;
+
+	for (size_t i = 0; i < h->nvols && ret == 0; i++) {
+		struct hvol *v = &h->vols[i];
+		yajl_val d = NULL;
+		int f = volume_inspect(h->dst, v->name, &d);
+
+		yajl_tree_free(d);
+		if (f < 0)
+			return -1;
+		if (f == 0) {
+			if (volume_create_like(h->dst, v->info, v->name) < 0)
+				return -1;
+			v->created = 1;
+		}
+		v->sh = helper_create(h->src, v->name, 1);
+		v->dh = v->sh ? helper_create(h->dst, v->name, 0) : NULL;
+		if (!v->dh)
+			return -1;
+		fprintf(stderr, "Copying volume %s to %s%s...\n", v->name,
+			h->o->to, h->running ? " while the container runs" : "");
+		ret = volume_copy_snap(h->src, v->sh, h->dst, v->dh, v->digest,
+				       &st, h->running ? &v->snap : NULL);
+		/* checked now, outside the downtime: what the final pass does
+		 * not touch is known to be right */
+		if (ret == 0 && h->running)
+			ret = verify_volume(h, v);
+	}
+	h->rec.bytes += st.bytes;
+	return ret;
+}
+
+/* After the source stopped: send what changed since the pre-copy. */
+static int phase_sync(struct handover *h)
+{
+	struct xfer_stats st = { 0 };
+	int ret = 0;
+
+	for (size_t i = 0; i < h->nvols && ret == 0; i++) {
+		struct hvol *v = &h->vols[i];
+		int deleted = 0;
+
+		if (v->snap)
+			ret = volume_sync(h->src, v->sh, h->dst, v->dh, v->snap,
+					  v->digest, &st, &deleted);
+		if (ret == 0 && deleted) {
+			/* the archive endpoint cannot delete: start over */
+			dm_debug("files were deleted in %s: copying it whole",
+				 v->name);
+			helper_remove(h->dst, v->dh);
+			free(v->dh);
+			v->dh = NULL;
+			if (volume_remove(h->dst, v->name) < 0 ||
+			    volume_create_like(h->dst, v->info, v->name) < 0 ||
+			    !(v->dh = helper_create(h->dst, v->name, 0)))
+				return -1;
+			ret = volume_copy(h->src, v->sh, h->dst, v->dh,
+					  v->digest, &st);
+		}
+		/* reading the tree back costs downtime: --verify precopy
+		 * trusts the engine's extraction of the final pass */
+		if (ret == 0 && (deleted || !h->o->verify_precopy_only))
+			ret = verify_volume(h, v);
+	}
+	h->rec.bytes += st.bytes;
+	return ret;
+}
+
+/* A stopped container: the pre-copy was the whole copy; check it. */
+static int phase_verify(struct handover *h)
+{
+	for (size_t i = 0; i < h->nvols; i++)
+		if (verify_volume(h, &h->vols[i]) < 0)
+			return -1;
 	return 0;
 }
 
@@ -508,6 +659,7 @@ static int phase_stop_source(struct handover *h)
 	}
 	path = xasprintf("/containers/%s/stop", h->src_id);
 	h->src_stopped = 1;
+	h->stopped_at = dm_now_ms();
 	st = engine_post_json(h->src, path, NULL, NULL);
 	free(path);
 	return st < 0 ? -1 : 0;
@@ -558,6 +710,20 @@ static int undo(struct handover *h)
 		}
 		free(path);
 		free(e);
+	}
+	for (size_t i = 0; i < h->nvols; i++) {
+		struct hvol *v = &h->vols[i];
+
+		helper_remove(h->src, v->sh);
+		helper_remove(h->dst, v->dh);
+		free(v->sh);
+		free(v->dh);
+		v->sh = v->dh = NULL;
+		if (v->created && volume_remove(h->dst, v->name) < 0) {
+			dm_warn("cannot remove volume %s at %s: %s", v->name,
+				h->o->to, dm_errmsg());
+			ok = 0;
+		}
 	}
 	if (h->tag_added) {
 		char *e = esc(h->tag_added);
@@ -629,6 +795,15 @@ static void handover_release(struct handover *h)
 	recreate_out_release(&h->plan);
 	strlist_clear(&h->nets_missing);
 	strlist_clear(&h->nets_created);
+	for (size_t i = 0; i < h->nvols; i++) {
+		helper_remove(h->src, h->vols[i].sh);
+		helper_remove(h->dst, h->vols[i].dh);
+		free(h->vols[i].sh);
+		free(h->vols[i].dh);
+		volsnap_free(h->vols[i].snap);
+		yajl_tree_free(h->vols[i].info);
+	}
+	free(h->vols);
 	free(h->tag_added);
 	free(h->dst_id);
 	engine_free(h->dst);
@@ -639,34 +814,59 @@ static void handover_release(struct handover *h)
 
 typedef int (*phase_fn)(struct handover *);
 
-static const struct {
+struct phase_step {
 	const char *name;
 	phase_fn fn;
-} phases[] = {
-	{ "transfer", phase_transfer },
-	{ "create", phase_create },
+};
+
+/* Stateless: the copy runs before the source stops, no downtime.  With
+ * volumes: copy them while the source runs, stop it, send what changed,
+ * then create and start the copy; the downtime is the last three. */
+static const struct phase_step stateless[] = {
+	{ "transfer", phase_transfer }, { "create", phase_create },
+	{ "start", phase_start }, { "stop-source", phase_stop_source },
+	{ NULL, NULL },
+};
+static const struct phase_step with_volumes[] = {
+	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
+	{ "stop-source", phase_stop_source }, { "sync", phase_sync },
+	{ "create", phase_create }, { "start", phase_start },
+	{ NULL, NULL },
+};
+static const struct phase_step kept_with_volumes[] = {
+	{ "transfer", phase_transfer }, { "copy-volumes", phase_precopy },
+	{ "verify", phase_verify }, { "create", phase_create },
 	{ "start", phase_start },
-	{ "stop-source", phase_stop_source },
+	{ NULL, NULL },
+};
+static const struct phase_step stopped_with_volumes[] = {
+	{ "transfer", phase_transfer }, { "copy-volumes", phase_precopy },
+	{ "verify", phase_verify }, { "create", phase_create },
+	{ NULL, NULL },
 };
 
 static int run_phases(struct handover *h)
 {
+	const struct phase_step *p = !h->nvols ? stateless
+				     : !h->running ? stopped_with_volumes
+				     : h->o->keep ? kept_with_volumes : with_volumes;
 	int64_t ready_at = 0;
 
-	for (size_t i = 0; i < sizeof(phases) / sizeof(*phases); i++) {
-		record_phase_begin(&h->rec, phases[i].name);
+	for (; p->name; p++) {
+		record_phase_begin(&h->rec, p->name);
 		if (dm_cancelled())
 			return dm_error("interrupted");
-		if (phases[i].fn(h) < 0)
+		if (p->fn(h) < 0)
 			return -1;
-		if (phases[i].fn == phase_start)
+		if (p->fn == phase_start)
 			ready_at = dm_now_ms();
 	}
 	record_phase_end(&h->rec);
-	/* the copy answered before the source stopped: no gap in service,
-	 * at the level of containers */
-	if (h->running && !h->o->keep)
-		h->rec.downtime_ms = ready_at && ready_at <= dm_now_ms() ? 0 : -1;
+	if (h->running && !h->o->keep && ready_at)
+		/* from the source's stop to the copy running (and healthy);
+		 * 0 when the copy answered before the source stopped */
+		h->rec.downtime_ms = h->stopped_at && h->stopped_at < ready_at
+				     ? ready_at - h->stopped_at : 0;
 	return 0;
 }
 

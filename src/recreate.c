@@ -33,6 +33,7 @@ void recreate_out_release(struct recreate_out *out)
 	strlist_clear(&out->networks);
 	strlist_clear(&out->extra_nets);
 	strlist_clear(&out->extra_bodies);
+	strlist_clear(&out->volumes);
 	memset(out, 0, sizeof(*out));
 }
 
@@ -129,6 +130,8 @@ static void gen_binds(yajl_gen g, const struct recreate_in *in,
 	yajl_gen_array_close(g);
 }
 
+static void gen_anonymous_mounts(yajl_gen g, const struct recreate_in *in);
+
 static void gen_mounts(yajl_gen g, const struct recreate_in *in,
 		       struct recreate_out *out, yajl_val mounts)
 {
@@ -145,6 +148,7 @@ static void gen_mounts(yajl_gen g, const struct recreate_in *in,
 		}
 		json_gen_value(g, m);
 	}
+	gen_anonymous_mounts(g, in);
 	yajl_gen_array_close(g);
 }
 
@@ -157,13 +161,67 @@ static void check_volumes(const struct recreate_in *in,
 
 	for (size_t i = 0; i < json_len(mounts); i++) {
 		yajl_val m = mounts->u.array.values[i];
+		const char *name = json_str(m, "Name", NULL);
 
 		if (!dm_streq(json_str(m, "Type", NULL), "volume"))
 			continue;
+		if (in->carry_volumes && name) {
+			if (!in_list(&out->volumes, name))
+				strlist_add(&out->volumes, name);
+			continue;
+		}
 		unmovable(in, out, xasprintf("volume \"%s\" at %s: its "
 			  "content is not carried; it would arrive empty",
-			  json_str(m, "Name", NULL) ?: "?",
-			  json_str(m, "Destination", NULL) ?: "?"));
+			  name ?: "?", json_str(m, "Destination", NULL) ?: "?"));
+	}
+}
+
+/* Is target the destination of a Binds entry or of HostConfig.Mounts? */
+static int mount_declared(yajl_val hc, const char *target)
+{
+	yajl_val binds = json_get(hc, "Binds", NULL);
+	yajl_val mounts = json_get(hc, "Mounts", NULL);
+
+	for (size_t i = 0; i < json_len(binds); i++) {
+		yajl_val b = binds->u.array.values[i];
+		const char *c1 = YAJL_IS_STRING(b) ? strchr(b->u.string, ':') : NULL;
+		size_t n = c1 ? strcspn(c1 + 1, ":") : 0;
+
+		if (c1 && strlen(target) == n && strncmp(c1 + 1, target, n) == 0)
+			return 1;
+	}
+	for (size_t i = 0; i < json_len(mounts); i++)
+		if (dm_streq(json_str(mounts->u.array.values[i], "Target", NULL),
+			     target))
+			return 1;
+	return 0;
+}
+
+/* Anonymous volumes (an image's VOLUME, "-v /path") are not in the
+ * HostConfig: at the destination the engine would make new, empty ones.
+ * Their copies are mounted explicitly instead, by name. */
+static void gen_anonymous_mounts(yajl_gen g, const struct recreate_in *in)
+{
+	yajl_val hc = json_get(in->inspect, "HostConfig", NULL);
+	yajl_val mounts = json_get(in->inspect, "Mounts", NULL);
+
+	for (size_t i = 0; in->carry_volumes && i < json_len(mounts); i++) {
+		yajl_val m = mounts->u.array.values[i];
+		const char *dest = json_str(m, "Destination", NULL);
+
+		if (!dm_streq(json_str(m, "Type", NULL), "volume") || !dest ||
+		    !json_str(m, "Name", NULL) || mount_declared(hc, dest))
+			continue;
+		yajl_gen_map_open(g);
+		json_gen_str(g, "Type");
+		json_gen_str(g, "volume");
+		json_gen_str(g, "Source");
+		json_gen_str(g, json_str(m, "Name", NULL));
+		json_gen_str(g, "Target");
+		json_gen_str(g, dest);
+		json_gen_str(g, "ReadOnly");
+		yajl_gen_bool(g, !json_true(m, "RW", NULL));
+		yajl_gen_map_close(g);
 	}
 }
 
@@ -209,10 +267,14 @@ static void gen_host_config(yajl_gen g, const struct recreate_in *in,
 		json_gen_str(g, k);
 		if (strcmp(k, "Binds") == 0 && YAJL_IS_ARRAY(v))
 			gen_binds(g, in, out, v);
-		else if (strcmp(k, "Mounts") == 0 && YAJL_IS_ARRAY(v))
-			gen_mounts(g, in, out, v);
+		else if (strcmp(k, "Mounts") == 0)
+			gen_mounts(g, in, out, v);	/* null: none yet */
 		else
 			json_gen_value(g, v);
+	}
+	if (!json_get(hc, "Mounts", NULL)) {
+		json_gen_str(g, "Mounts");
+		gen_mounts(g, in, out, NULL);
 	}
 	yajl_gen_map_close(g);
 }

@@ -213,18 +213,89 @@ int volume_remove(struct engine *e, const char *name)
 
 /* ------------------------------------------------------------------ */
 
+struct snapent {
+	char *name;
+	uint64_t size, mtime;
+	char type;
+	int seen;		/* in the later pass */
+};
+
+struct volsnap {
+	struct snapent *e;
+	size_t n, cap;
+	int64_t taken;		/* wall clock seconds when the copy began */
+	int sorted;
+};
+
+void volsnap_free(struct volsnap *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		free(s->e[i].name);
+	free(s->e);
+	free(s);
+}
+
+static void snap_add(struct volsnap *s, const struct tar_member *m)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->e = xrealloc(s->e, s->cap * sizeof(*s->e));
+	}
+	s->e[s->n++] = (struct snapent){ xstrdup(m->name), m->size, m->mtime,
+					 m->type, 0 };
+}
+
+static int snap_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct snapent *)a)->name,
+		      ((const struct snapent *)b)->name);
+}
+
+static struct snapent *snap_find(const struct volsnap *s, const char *name)
+{
+	struct snapent key = { .name = (char *)name };
+
+	return bsearch(&key, s->e, s->n, sizeof(*s->e), snap_cmp);
+}
+
 struct summing {
 	struct tar_filter tf;
 	struct treesum *sum;
 	struct gzout gz;	/* what goes to the destination, gzip'ed */
+	struct volsnap *record;	/* pass 1: what was sent */
+	const struct volsnap *since;	/* pass 2: send only what changed */
+	uint64_t skipped;
 };
+
+/* Unchanged since the snapshot: a regular file of the same size and
+ * mtime, last modified before the second the snapshot began. */
+static int unchanged(const struct volsnap *s, const struct tar_member *m)
+{
+	struct snapent *e = snap_find(s, m->name);
+
+	if (!e)
+		return 0;
+	e->seen = 1;
+	return m->type == '0' && e->type == '0' && e->size == m->size &&
+	       e->mtime == m->mtime && (int64_t)m->mtime < s->taken;
+}
 
 static enum tar_action sum_member(void *ctx, const struct tar_member *m)
 {
 	struct summing *s = ctx;
 
 	treesum_member(s->sum, m);
-	return s->tf.out ? TAR_FORWARD : TAR_DROP;
+	if (s->record)
+		snap_add(s->record, m);
+	if (!s->tf.out)
+		return TAR_DROP;
+	if (s->since && unchanged(s->since, m)) {
+		s->skipped += m->size;
+		return TAR_DROP;
+	}
+	return TAR_FORWARD;
 }
 
 static int sum_data(void *ctx, const void *buf, size_t n)
@@ -246,6 +317,7 @@ static int sum_out(void *ctx, const void *buf, size_t n)
 
 static void summing_init(struct summing *s, int forward)
 {
+	memset(s, 0, sizeof(*s));
 	tar_filter_init(&s->tf);
 	s->tf.member = sum_member;
 	s->tf.data = sum_data;
@@ -279,34 +351,80 @@ static int copy_finish(void *ctx, int fd)
 	return gzout_finish(&s->gz);
 }
 
-int volume_copy(struct engine *src, const char *src_helper,
-		struct engine *dst, const char *dst_helper, char digest[65],
-		struct xfer_stats *st)
+static int copy_stream(struct engine *src, const char *src_helper,
+		       struct engine *dst, const char *dst_helper,
+		       struct summing *s, char digest[65], struct xfer_stats *st)
 {
-	struct summing s;
-	struct pipe_filter f = { copy_feed, copy_finish, &s };
+	struct pipe_filter f = { copy_feed, copy_finish, s };
 	char *from = xasprintf("/containers/%s/archive?path=%s", src_helper,
 			       HELPER_MOUNT);
 	/* the stream's names start with "v/": unpacked at "/" they land in
 	 * the volume, its root directory's owner and mode included */
 	char *to = xasprintf("/containers/%s/archive?path=/", dst_helper);
+	int ret = gzout_init(&s->gz);
+
+	if (ret == 0)
+		ret = engine_pipe_method(src, from, dst, "PUT", to,
+					 "application/x-tar", &f, st);
+	if (ret == 0)
+		treesum_final(s->sum, digest);
+	gzout_end(&s->gz);
+	free(from);
+	free(to);
+	return ret;
+}
+
+int volume_copy_snap(struct engine *src, const char *src_helper,
+		     struct engine *dst, const char *dst_helper, char digest[65],
+		     struct xfer_stats *st, struct volsnap **snap)
+{
+	struct summing s;
 	int ret;
 
 	summing_init(&s, 1);
-	if (gzout_init(&s.gz) < 0) {
-		summing_release(&s);
-		free(from);
-		free(to);
-		return -1;
+	if (snap) {
+		s.record = xcalloc(1, sizeof(*s.record));
+		s.record->taken = dm_wall_s();
 	}
-	ret = engine_pipe_method(src, from, dst, "PUT", to, "application/x-tar",
-				 &f, st);
-	if (ret == 0)
-		treesum_final(s.sum, digest);
-	gzout_end(&s.gz);
+	ret = copy_stream(src, src_helper, dst, dst_helper, &s, digest, st);
+	if (snap && ret == 0) {
+		qsort(s.record->e, s.record->n, sizeof(*s.record->e), snap_cmp);
+		*snap = s.record;
+	} else {
+		volsnap_free(s.record);
+	}
 	summing_release(&s);
-	free(from);
-	free(to);
+	return ret;
+}
+
+int volume_copy(struct engine *src, const char *src_helper,
+		struct engine *dst, const char *dst_helper, char digest[65],
+		struct xfer_stats *st)
+{
+	return volume_copy_snap(src, src_helper, dst, dst_helper, digest, st,
+				NULL);
+}
+
+int volume_sync(struct engine *src, const char *src_helper,
+		struct engine *dst, const char *dst_helper,
+		const struct volsnap *snap, char digest[65],
+		struct xfer_stats *st, int *deleted)
+{
+	struct summing s;
+	int ret;
+
+	for (size_t i = 0; i < snap->n; i++)
+		snap->e[i].seen = 0;
+	summing_init(&s, 1);
+	s.since = snap;
+	ret = copy_stream(src, src_helper, dst, dst_helper, &s, digest, st);
+	*deleted = 0;
+	for (size_t i = 0; ret == 0 && i < snap->n; i++)
+		if (!snap->e[i].seen)
+			*deleted = 1;
+	dm_debug("sync: %llu bytes of unchanged files not sent%s",
+		 (unsigned long long)s.skipped, *deleted ? "; deletions seen" : "");
+	summing_release(&s);
 	return ret;
 }
 

@@ -1,0 +1,100 @@
+#!/usr/bin/env bats
+# docker migrate container carries volumes: copied while the container
+# runs, then only what changed once it is stopped; nothing is lost, and a
+# failure leaves the source and its data as they were.
+
+load helpers
+
+setup_file() { dm_setup_file; }
+setup() { dm_setup; }
+teardown() { lab_clean node1 node2 >/dev/null 2>&1 || true; }
+
+state() {
+	local s
+	s=$(ldocker "$1" inspect -f '{{.State.Status}}' "$2" 2>/dev/null) || s=absent
+	echo "$s"
+}
+
+# A writer: 2 MB of fixed data, then one line every 50 ms into a log, in a
+# named volume and in an anonymous one.
+writer() {
+	run_docker node1 run -d --name "$1" --init -v dmt-data:/data -v /anon \
+		"$LAB_BASE_IMAGE" sh -c '
+		[ -f /data/big ] || dd if=/dev/urandom of=/data/big bs=1k count=2048 2>/dev/null
+		i=0; while :; do i=$((i+1)); echo "$i" >>/data/log; echo "$i" >/anon/last; sleep 0.05; done'
+	sleep 1
+}
+
+vol_sum() {	# NODE VOLUME FILE: md5 of a file in a volume
+	ldocker "$1" run --rm -v "$2":/v:ro "$LAB_BASE_IMAGE" md5sum "/v/$3" | cut -c1-32
+}
+
+@test "a running writer moves with its volumes and loses no line" {
+	writer dmt-w
+	local anon
+	anon=$(ldocker node1 inspect -f '{{range .Mounts}}{{if eq .Destination "/anon"}}{{.Name}}{{end}}{{end}}' dmt-w)
+	run_dm container dmt-w --to node2
+	contains "$output" "precopy" "volumes copied while it ran"
+	contains "$output" "sync" "then the difference"
+	contains "$output" "downtime" "downtime reported"
+	is "$(state node1 dmt-w)" exited "source stopped"
+	is "$(state node2 dmt-w)" running "copy running"
+	is "$(vol_sum node2 dmt-data big)" "$(vol_sum node1 dmt-data big)" "big file identical"
+	# every line written at the source is at the destination, in order;
+	# the copy then goes on appending (its counter restarts at 1)
+	local src_log dst_log n
+	src_log=$(ldocker node1 run --rm -v dmt-data:/v:ro "$LAB_BASE_IMAGE" cat /v/log)
+	n=$(wc -l <<<"$src_log")
+	[ "$n" -ge 10 ] || { echo "only $n lines written at the source"; false; }
+	dst_log=$(ldocker node2 run --rm -v dmt-data:/v:ro "$LAB_BASE_IMAGE" head -n "$n" /v/log)
+	is "$dst_log" "$src_log" "the source's $n lines, all of them"
+	is "$(ldocker node2 inspect -f '{{range .Mounts}}{{if eq .Destination "/anon"}}{{.Name}}{{end}}{{end}}' dmt-w)" \
+		"$anon" "the anonymous volume is carried under its name"
+}
+
+@test "the report's downtime and phases are measured" {
+	writer dmt-t
+	local rep
+	rep=$(dm_json container dmt-t --to node2 --verify precopy --format json)
+	is "$(jq -r '[.phases[].name] | join(",")' <<<"$rep")" \
+		"check,transfer,precopy,stop-source,sync,create,start" "phases"
+	[ "$(jq -r .downtime_ms <<<"$rep")" -gt 0 ] || { echo "no downtime measured"; false; }
+}
+
+@test "a stopped container moves stopped, with its volume" {
+	writer dmt-s
+	run_docker node1 stop -t 1 dmt-s
+	run_dm container dmt-s --to node2
+	is "$(state node2 dmt-s)" created "created, not started"
+	is "$(vol_sum node2 dmt-data log)" "$(vol_sum node1 dmt-data log)" "volume identical"
+}
+
+@test "a failed start rolls back the volumes too, and the source keeps its data" {
+	run_docker node1 run -d --name dmt-f --init -v dmt-data:/data --health-cmd true \
+		--health-interval 60s --health-start-period 60s "$LAB_BASE_IMAGE" \
+		sh -c 'echo precious >/data/p; sleep 600'
+	run_dm 1 container dmt-f --to node2 --start-timeout 2
+	contains "$output" "rolled-back" "rolled back"
+	is "$(state node1 dmt-f)" running "source restarted"
+	run ldocker node1 exec dmt-f cat /data/p
+	is "$output" precious "source data intact"
+	run ldocker node2 volume inspect dmt-data
+	is "$status" 1 "the volume copy is removed"
+	is "$(ldocker node2 ps -aq)" "" "no container left at the destination"
+}
+
+@test "--volumes=false refuses a container with volumes unless told to drop them" {
+	run_docker node1 run -d --name dmt-n --stop-timeout 1 -v dmt-data:/data "$LAB_BASE_IMAGE" sleep 600
+	run_dm 1 container dmt-n --to node2 --volumes=false
+	contains "$output" 'volume "dmt-data" at /data' "names the volume"
+	is "$(state node1 dmt-n)" running "source untouched"
+}
+
+@test "a non-empty volume of the same name at the destination is refused" {
+	run_docker node1 run -d --name dmt-c --stop-timeout 1 -v dmt-data:/data "$LAB_BASE_IMAGE" sleep 600
+	run_docker node2 run --rm -v dmt-data:/d "$LAB_BASE_IMAGE" sh -c 'echo theirs >/d/f'
+	run_dm 1 container dmt-c --to node2
+	contains "$output" "volume dmt-data already exists at node2 and is not empty" "refused"
+	run ldocker node2 run --rm -v dmt-data:/d "$LAB_BASE_IMAGE" cat /d/f
+	is "$output" theirs "their data untouched"
+}
