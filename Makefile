@@ -65,7 +65,8 @@ deps:
 
 $(BUILD)/test/%: test/unit/%.c $(OBJ) | deps-build
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OBJ) $(LDFLAGS) $(LDLIBS) -lcmocka
+	@echo "  CC+LD   $@"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OBJ) $(LDFLAGS) $(LDLIBS) -lcmocka
 
 check-unit: $(UNIT_BIN)
 	@./test/run-unit.sh $(UNIT_BIN)

@@ -34,6 +34,8 @@ void engine_free(struct engine *e);
 int engine_connect(struct engine *e);
 
 const char *engine_name(const struct engine *e);	/* for messages */
+/* Limit every later request to this many seconds (0: no limit). */
+void engine_set_timeout(struct engine *e, long seconds);
 const char *engine_api(const struct engine *e);		/* "1.41" */
 const char *engine_version(const struct engine *e);	/* "20.10.24" */
 const char *engine_os_arch(const struct engine *e);	/* "linux/amd64" */

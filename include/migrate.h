@@ -18,6 +18,8 @@ struct container_opts {
 	int json;		/* --format json */
 	int volumes;		/* carry the container's volumes (default) */
 	int verify_precopy_only; /* --verify precopy */
+	int checkpoint;		/* --checkpoint: memory state too */
+	long checkpoint_timeout_s;
 };
 
 int migrate_container(struct cli *cli, const struct container_opts *o);

@@ -22,7 +22,8 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		"  docker --context edge1 migrate container web --to root@10.0.0.7:2222 --keep\n",
 	};
 	struct container_opts o = { .strategy = STRATEGY_DEFAULT,
-				    .start_timeout_s = 60, .volumes = 1 };
+				    .start_timeout_s = 60, .volumes = 1,
+				    .checkpoint_timeout_s = 60 };
 	const char *format = NULL, *verify = "all";
 	static const char *const verify_choices[] = { "all", "precopy", NULL };
 	struct opt opts[] = {
@@ -39,6 +40,12 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		  "Compare volume trees after the final pass (all) or only "
 		  "after the pre-copy, for less downtime (precopy)",
 		  COMPL_CHOICES, verify_choices },
+		{ OPT_BOOL, 0, "checkpoint", &o.checkpoint, NULL,
+		  "Carry the memory state too (CRIU; both engines must run "
+		  "with experimental features)", COMPL_NONE, NULL },
+		{ OPT_INT, 0, "checkpoint-timeout", &o.checkpoint_timeout_s,
+		  "SECONDS", "Give up a checkpoint after this long (60)",
+		  COMPL_NONE, NULL },
 		{ OPT_BOOL, 0, "keep", &o.keep, NULL,
 		  "Leave the source running: a copy, not a move", COMPL_NONE, NULL },
 		{ OPT_BOOL, 0, "drop-unmovable", &o.drop_unmovable, NULL,

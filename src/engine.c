@@ -25,6 +25,7 @@ struct engine {
 	char *base;		/* "http://docker", "https://h:p" */
 	char *unix_path;
 	struct sshlink *ssh;
+	long timeout_s;		/* whole-request limit; 0: none */
 	int own_ssh;		/* ssh:// endpoint: the engine owns the link */
 	char *ca, *cert, *key;
 	int tls_verify;
@@ -34,6 +35,7 @@ struct engine {
 };
 
 const char *engine_name(const struct engine *e) { return e->name; }
+void engine_set_timeout(struct engine *e, long seconds) { e->timeout_s = seconds; }
 const char *engine_api(const struct engine *e) { return e->api; }
 const char *engine_version(const struct engine *e) { return e->version ? e->version : "?"; }
 const char *engine_os_arch(const struct engine *e) { return e->os_arch ? e->os_arch : "?"; }
@@ -151,6 +153,8 @@ static CURL *new_handle(struct engine *e, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	if (e->timeout_s > 0)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, e->timeout_s);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "docker-migrate/" DM_VERSION);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	if (dm_debug_enabled > 1)
@@ -220,6 +224,9 @@ static int curl_failed(struct engine *e, CURLcode rc, const char *path)
 {
 	if (rc == CURLE_ABORTED_BY_CALLBACK && dm_cancelled())
 		return dm_error("interrupted");
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		return dm_error("%s did not answer %s within %ld s", e->name,
+				path, e->timeout_s);
 	if (e->t == T_SSH && (rc == CURLE_GOT_NOTHING ||
 			      rc == CURLE_COULDNT_CONNECT ||
 			      rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR)) {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "dm.h"
 #include "json.h"
 #include "lock.h"
@@ -315,9 +316,14 @@ static int phase_check(struct handover *h)
 		return join_problems(&h->plan.problems, h->name);
 	for (size_t i = 0; i < h->plan.dropped.n; i++)
 		dm_warn("dropping %s", h->plan.dropped.v[i]);
-	if (check_networks(h) < 0 || check_volumes_free(h) < 0)
+	if (check_networks(h) < 0 || check_volumes_free(h) < 0 ||
+	    check_space(h) < 0)
 		return -1;
-	return check_space(h);
+	/* last: the probe is the only check that touches the source */
+	if (h->o->checkpoint)
+		return checkpoint_probe(h->src, h->dst, h->ins,
+					h->o->checkpoint_timeout_s);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */

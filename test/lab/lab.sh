@@ -470,7 +470,8 @@ setup_node() {
   "bip": "$NET16.$((16 * i)).1/24",
   "default-address-pools": [{"base": "$NET16.$((16 * i + 8)).0/21", "size": 24}],
   "log-driver": "json-file",
-  "log-level": "info"
+  "log-level": "info",
+  "experimental": ${LAB_EXPERIMENTAL:-true}
 }
 EOF
 

@@ -98,3 +98,25 @@ vol_sum() {	# NODE VOLUME FILE: md5 of a file in a volume
 	run ldocker node2 run --rm -v dmt-data:/d "$LAB_BASE_IMAGE" cat /d/f
 	is "$output" theirs "their data untouched"
 }
+
+@test "--checkpoint is refused before anything stops when CRIU cannot dump" {
+	# the lab's engines run with experimental features and Debian's CRIU,
+	# which cannot dump on this kernel: the probe fails, cleanly
+	run_docker node1 run -d --name dmt-cp --stop-timeout 1 "$LAB_BASE_IMAGE" sleep 600
+	run_dm 1 container dmt-cp --to node2 --checkpoint --checkpoint-timeout 30
+	contains "$output" "cannot checkpoint dmt-cp on the source" "says why"
+	contains "$output" "running as before" "and that the source runs"
+	one_line_error
+	is "$(state node1 dmt-cp)" running "source still running"
+	is "$(ldocker node1 inspect -f '{{.State.Paused}}' dmt-cp)" false "not left paused"
+	is "$(state node2 dmt-cp)" absent "nothing at the destination"
+	run ldocker node1 checkpoint ls dmt-cp
+	is "$(grep -c docker-migrate-probe <<<"$output")" 0 "no probe checkpoint left"
+}
+
+@test "--checkpoint refuses a container with a TTY" {
+	run_docker node1 run -d -t --name dmt-tty --stop-timeout 1 "$LAB_BASE_IMAGE" sleep 600
+	run_dm 1 container dmt-tty --to node2 --checkpoint
+	contains "$output" "has a TTY" "reason"
+	is "$(state node1 dmt-tty)" running "source still running"
+}

@@ -46,19 +46,27 @@ static yajl_val load(const char *fixture)
 	return v;
 }
 
-static void plan(struct fx *f, const char *fixture, int drop)
+static void plan_carry(struct fx *f, const char *fixture, int drop, int carry)
 {
 	struct recreate_in in;
 
 	f->ins = load(fixture);
-	in = (struct recreate_in){ f->ins, "registry.example/web:v2",
-				   &f->missing, drop };
+	in = (struct recreate_in){ .inspect = f->ins,
+				   .image = "registry.example/web:v2",
+				   .missing_binds = &f->missing,
+				   .drop_unmovable = drop,
+				   .carry_volumes = carry };
 	f->ret = recreate_plan(&in, &f->out);
 	assert_non_null(f->out.body);
 	f->body = json_parse(f->out.body, strlen(f->out.body), "create body");
 	if (!f->body)
 		fail_msg("the create body is not JSON: %s\n%s", dm_errmsg(),
 			 f->out.body);
+}
+
+static void plan(struct fx *f, const char *fixture, int drop)
+{
+	plan_carry(f, fixture, drop, 0);
 }
 
 /* A value as compact JSON, to compare trees. */
@@ -374,6 +382,38 @@ static void builtin_networks_are_known(void **state)
 	assert_false(network_is_builtin(""));
 }
 
+/* With volumes carried: not a problem, listed, and an anonymous one (in
+ * no Binds or Mounts of the HostConfig) is mounted by name. */
+static void carried_volumes_are_listed_and_mounted_by_name(void **state)
+{
+	struct fx *f = *state;
+	yajl_val mounts;
+	int found = 0;
+
+	plan_carry(f, "container_anon_volume.json", 0, 1);
+	assert_int_equal(f->ret, 0);
+	assert_int_equal(f->out.problems.n, 0);
+	assert_int_equal(f->out.volumes.n, 2);
+	assert_string_equal(f->out.volumes.v[0], "data");
+	mounts = json_get(f->body, "HostConfig", "Mounts", NULL);
+	for (size_t i = 0; i < json_len(mounts); i++) {
+		yajl_val m = mounts->u.array.values[i];
+
+		/* the named one stays in Binds, not added twice */
+		assert_false(dm_streq(json_str(m, "Target", NULL), "/data"));
+		if (dm_streq(json_str(m, "Target", NULL), "/anon")) {
+			assert_string_equal(json_str(m, "Source", NULL),
+					    f->out.volumes.v[1]);
+			assert_string_equal(json_str(m, "Type", NULL), "volume");
+			assert_true(json_true(m, "ReadOnly", NULL));
+			found++;
+		}
+	}
+	assert_int_equal(found, 1);
+	assert_json_text(json_get(f->body, "HostConfig", "Binds", NULL),
+			 "[\"data:/data\"]", "Binds kept");
+}
+
 static void network_create_body_keeps_its_settings(void **state)
 {
 	yajl_val net = load("network_appnet.json"), body;
@@ -422,6 +462,7 @@ int main(void)
 		T(dropped_items_leave_the_host_config),
 		T(binds_present_at_the_destination_are_kept),
 		T(container_mode_network_is_not_a_user_network),
+		T(carried_volumes_are_listed_and_mounted_by_name),
 		cmocka_unit_test(bind_sources_are_the_bind_mounts_host_paths),
 		cmocka_unit_test(builtin_networks_are_known),
 		cmocka_unit_test(network_create_body_keeps_its_settings),

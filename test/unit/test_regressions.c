@@ -47,7 +47,7 @@ static yajl_val load(const char *fixture)
 static void default_network_mode_is_the_bridge_network(void **state)
 {
 	yajl_val ins = load("container_default_net.json");
-	struct recreate_in in = { ins, "busybox:1.36", NULL, 0 };
+	struct recreate_in in = { .inspect = ins, .image = "busybox:1.36" };
 	struct recreate_out out;
 
 	(void)state;
@@ -72,7 +72,8 @@ static void dropped_container_modes_leave_the_body(void **state)
 {
 	static const char *keys[] = { "NetworkMode", "IpcMode", "PidMode" };
 	yajl_val ins = load("container_unmovable.json"), body;
-	struct recreate_in in = { ins, "busybox:1.36", NULL, 1 };
+	struct recreate_in in = { .inspect = ins, .image = "busybox:1.36",
+				  .drop_unmovable = 1 };
 	struct recreate_out out;
 
 	(void)state;
