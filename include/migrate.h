@@ -35,6 +35,12 @@ struct image_opts {
 
 int migrate_images(struct cli *cli, const struct image_opts *o);
 
+struct image_info;
+/* The layers of ref, present or missing at dst, and what each strategy
+ * would send (for --dry-run). */
+int print_image_plan(struct engine *src, struct engine *dst, const char *ref,
+		     const struct image_info *info, int present);
+
 struct volumes_opts {
 	const char *const *names;
 	size_t n;

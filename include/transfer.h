@@ -46,6 +46,7 @@ struct delta_plan {
 	char **diff_ids;
 	char **chain_ids;
 	size_t present;		/* the first `present` are at the destination */
+	long long *sizes;	/* per layer, from the history; NULL: unknown */
 };
 int delta_plan(struct engine *src, struct engine *dst, const char *ref,
 	       struct delta_plan *p);

@@ -92,6 +92,19 @@ static void complete_hosts(const struct compl *c, struct cli *cli)
 	free(p);
 }
 
+static void complete_volumes(const struct compl *c, struct engine *e)
+{
+	yajl_val v = NULL, list;
+
+	if (engine_get_json(e, "/volumes", &v) == 0) {
+		list = json_get(v, "Volumes", NULL);
+		for (size_t i = 0; i < json_len(list); i++)
+			cand(c, json_str(list->u.array.values[i], "Name", NULL) ?: "",
+			     json_str(list->u.array.values[i], "Driver", NULL));
+	}
+	yajl_tree_free(v);
+}
+
 static void complete_engine_list(const struct compl *c, struct cli *cli,
 				 enum opt_complete what)
 {
@@ -100,6 +113,11 @@ static void complete_engine_list(const struct compl *c, struct cli *cli,
 
 	if (!e)
 		return;
+	if (what == COMPL_VOLUME) {
+		complete_volumes(c, e);
+		engine_free(e);
+		return;
+	}
 	if (engine_get_json(e, what == COMPL_CONTAINER ? "/containers/json?all=1"
 			    : "/images/json", &v) == 0) {
 		for (size_t i = 0; i < json_len(v); i++) {
@@ -141,6 +159,7 @@ static int complete_value(const struct compl *c, const struct opt *o,
 		return 0;	/* the shell's file completion */
 	case COMPL_CONTAINER:
 	case COMPL_IMAGE:
+	case COMPL_VOLUME:
 		complete_engine_list(c, cli, o->complete);
 		return DIR_NOFILE;
 	default:
@@ -177,6 +196,8 @@ static int describe(struct cli *cli, const struct opt *opts,
 		complete_engine_list(c, cli, COMPL_CONTAINER);
 	else if (strstr(help->args, "IMAGE"))
 		complete_engine_list(c, cli, COMPL_IMAGE);
+	else if (strstr(help->args, "VOLUME"))
+		complete_engine_list(c, cli, COMPL_VOLUME);
 	printf(":%d\n", directive);
 	return 0;
 }

@@ -755,18 +755,20 @@ static int undo(struct handover *h)
 
 /* ------------------------------------------------------------------ */
 
-static void print_plan(const struct handover *h)
+static int print_plan(const struct handover *h)
 {
-	char hb[32];
-
 	printf("Plan: move container %s (%s) from %s to %s\n", h->name,
 	       h->running ? "running" : "stopped", engine_name(h->src),
 	       h->o->to);
-	printf("  image      %s (%s, %s)\n", h->image_ref, h->img.id,
-	       dm_human_bytes((uint64_t)h->img.size, hb, sizeof(hb)));
+	if (print_image_plan(h->src, h->dst, h->image_ref, &h->img,
+			     h->image_present) < 0)
+		return -1;
 	printf("  transfer   %s\n", h->image_present
 	       ? "none: the destination has the image"
 	       : h->strategy->summary);
+	for (size_t i = 0; i < h->nvols; i++)
+		printf("  volume     %s: copied while it runs, then what changed\n",
+		       h->vols[i].name);
 	for (size_t i = 0; i < h->nets_missing.n; i++)
 		printf("  network    create %s at the destination\n",
 		       h->nets_missing.v[i]);
@@ -774,6 +776,7 @@ static void print_plan(const struct handover *h)
 		printf("  drop       %s\n", h->plan.dropped.v[i]);
 	printf("  then       create and start %s there, then %s the source\n",
 	       h->name, h->o->keep ? "keep" : "stop");
+	return 0;
 }
 
 static void print_report(struct handover *h)
@@ -908,7 +911,8 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 	if (!h.dst || phase_check(&h) < 0)
 		goto fail;
 	if (o->dry_run) {
-		print_plan(&h);
+		if (print_plan(&h) < 0)
+			goto fail;
 		ret = 0;
 		goto out;
 	}

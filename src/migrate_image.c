@@ -41,17 +41,47 @@ static int check_images(struct image_run *r)
 	return 0;
 }
 
-static void print_plan(const struct image_run *r, const struct strategy *s)
+int print_image_plan(struct engine *src, struct engine *dst, const char *ref,
+		     const struct image_info *info, int present)
 {
-	char hb[32];
+	struct delta_plan p;
+	long long missing = 0;
+	char hb[32], hb2[32];
 
+	printf("  image %s %s%s\n", ref, info->id,
+	       present ? " (present: nothing to send)" : "");
+	if (delta_plan(src, dst, ref, &p) < 0)
+		return -1;
+	for (size_t k = 0; k < p.n; k++) {
+		if (p.sizes)
+			dm_human_bytes((uint64_t)p.sizes[k], hb, sizeof(hb));
+		printf("    layer %zu  %.19s  %10s  %s\n", k + 1, p.diff_ids[k],
+		       p.sizes ? hb : "?", k < p.present ? "present" : "missing");
+		if (k >= p.present && p.sizes)
+			missing += p.sizes[k];
+	}
+	if (!present)
+		printf("    send: save %s; delta %s of layers before gzip "
+		       "(%zu of %zu layers)\n",
+		       dm_human_bytes((uint64_t)info->size, hb, sizeof(hb)),
+		       p.sizes ? dm_human_bytes((uint64_t)missing, hb2,
+						sizeof(hb2)) : "?",
+		       p.n - p.present, p.n);
+	delta_plan_release(&p);
+	return 0;
+}
+
+/* Each image, each layer, present or missing, and what each strategy
+ * would send. */
+static int print_plan(const struct image_run *r, const struct strategy *s)
+{
 	printf("Plan: copy %zu image(s) from %s to %s with strategy %s\n",
 	       r->o->n, engine_name(r->src), r->o->to, s->name);
 	for (size_t i = 0; i < r->o->n; i++)
-		printf("  %-30s %s  %10s  %s\n", r->o->images[i],
-		       r->info[i].id, dm_human_bytes((uint64_t)r->info[i].size,
-						    hb, sizeof(hb)),
-		       r->present[i] ? "present" : "send");
+		if (print_image_plan(r->src, r->dst, r->o->images[i],
+				     &r->info[i], r->present[i]) < 0)
+			return -1;
+	return 0;
 }
 
 static void undo(struct image_run *r)
@@ -102,7 +132,8 @@ int migrate_images(struct cli *cli, const struct image_opts *o)
 	if (!r.dst || check_images(&r) < 0)
 		goto fail;
 	if (o->dry_run) {
-		print_plan(&r, s);
+		if (print_plan(&r, s) < 0)
+			goto fail;
 		ret = 0;
 		goto out;
 	}

@@ -34,6 +34,7 @@ void delta_plan_release(struct delta_plan *p)
 	}
 	free(p->diff_ids);
 	free(p->chain_ids);
+	free(p->sizes);
 	free(p->image_id);
 	memset(p, 0, sizeof(*p));
 }
@@ -92,6 +93,38 @@ static int engine_chains(struct engine *e, struct strlist *out)
 	return ret;
 }
 
+/* Layer sizes from the image's history: its entries with a size, oldest
+ * first, are its layers when they are as many (an empty layer would make
+ * the mapping unsure: then sizes stay unknown). */
+static void layer_sizes(struct engine *e, struct delta_plan *p)
+{
+	char *path = xasprintf("/images/%s/history", p->image_id);
+	yajl_val h = NULL;
+	size_t k = 0;
+
+	if (engine_get_json(e, path, &h) == 0) {
+		p->sizes = xcalloc(p->n + 1, sizeof(*p->sizes));
+		for (size_t i = json_len(h); i-- > 0;) {
+			long long sz = json_int(h->u.array.values[i], 0, "Size", NULL);
+
+			if (sz <= 0)
+				continue;
+			if (k == p->n) {
+				k++;
+				break;
+			}
+			p->sizes[k++] = sz;
+		}
+		if (k != p->n) {
+			free(p->sizes);
+			p->sizes = NULL;
+		}
+	}
+	dm_clear_error();
+	yajl_tree_free(h);
+	free(path);
+}
+
 int delta_plan(struct engine *src, struct engine *dst, const char *ref,
 	       struct delta_plan *p)
 {
@@ -123,6 +156,7 @@ int delta_plan(struct engine *src, struct engine *dst, const char *ref,
 		p->chain_ids[p->n] = xstrdup(chain);
 		p->n++;
 	}
+	layer_sizes(src, p);
 	if (engine_chains(dst, &have) < 0)
 		goto out;
 	/* present layers form a prefix: a layer is there with all below it */

@@ -111,3 +111,9 @@ fill() {
 		is "$(ldocker $n ps -aq --filter label=org.docker-migrate.helper)" "" "no helper container on $n"
 	done
 }
+
+@test "volume names complete from the source engine" {
+	run_docker node1 volume create dmt-completes
+	run "$DOCKER" __complete migrate volumes dmt-comp
+	contains "$output" "dmt-completes" "volume name offered"
+}
