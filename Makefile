@@ -103,6 +103,17 @@ install-user: $(BIN)
 
 uninstall:
 	rm -f $(DESTDIR)$(PLUGINDIR)/docker-migrate
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1)))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/docker-migrate $(DESTDIR)$(ZSHCOMPDIR)/_docker-migrate \
+	  $(DESTDIR)$(FISHCOMPDIR)/docker-migrate.fish
+
+# The man pages are plain roff, committed as they are: nothing to build;
+# this checks that each renders without a warning.
+man:
+	@for m in man/*.1; do \
+	  w=$$(groff -ww -z -man "$$m" 2>&1); \
+	  [ -z "$$w" ] || { echo "$$m: $$w" >&2; exit 1; }; \
+	done
 
 clean:
 	rm -rf build docker-migrate

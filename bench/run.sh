@@ -154,13 +154,22 @@ cleanup() {
 	[[ -n $PROBE_PID ]] && kill "$PROBE_PID" 2>/dev/null
 	if [[ -n ${LAB_DIR:-} ]]; then
 		unshape
-		if ((USE_RUNNING)) && [[ -n ${LAB_NODE1_SOCK:-} ]]; then
+		if ((USE_RUNNING)) && [[ -n ${LAB_NODE1_SOCK:-} && -n $WORK ]]; then
 			# leave the running lab as we found it: nothing of ours left
 			for n in node1 node2; do
 				dk "$n" rm -f bench-web >/dev/null 2>&1
 				dk "$n" volume rm -f bench-vol >/dev/null 2>&1
+				dk "$n" images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null |
+					grep -E '(^|/)dmbench/app:' | xargs -r "$DOCKER" -H "$(sock_of "$n")" rmi -f >/dev/null 2>&1
 			done
-			rm -rf "$LAB_DIR/registry/data/docker" 2>/dev/null
+			# the registry's content as it was
+			if [[ -d $WORK/reg/saved ]]; then
+				rm -rf "$REG_DATA/docker"
+				[[ -d $WORK/reg/saved/docker ]] && cp -a "$WORK/reg/saved/docker" "$REG_DATA/"
+			fi
+			# node2's base image, if the last run removed it
+			dk node2 image inspect "$LAB_BASE_IMAGE" >/dev/null 2>&1 ||
+				dk node2 load -q -i "$LAB_BASE_TAR" >/dev/null 2>&1
 		fi
 	fi
 	if ((LAB_STARTED && !KEEP_LAB)); then
@@ -189,11 +198,14 @@ lab_start() {
 	REG_DATA=$LAB_DIR/registry/data
 }
 
+sock_of() {
+	local s="LAB_${1^^}_SOCK"
+	printf '%s\n' "${!s}"
+}
 dk() {
-	local n=$1 s
+	local n=$1
 	shift
-	s="LAB_${n^^}_SOCK"
-	DOCKER_CONFIG=$WORK/cli-config DOCKER_BUILDKIT=0 "$DOCKER" -H "${!s}" "$@"
+	DOCKER_CONFIG=$WORK/cli-config DOCKER_BUILDKIT=0 "$DOCKER" -H "$(sock_of "$n")" "$@"
 }
 innode() {
 	local n=$1
@@ -326,8 +338,10 @@ EOF
 # files are the whole truth.
 prepare_registry() {
 	local s
-	rm -rf "$REG_DATA/docker" "$WORK/reg"
-	mkdir -p "$WORK/reg/none" "$WORK/reg/base" "$WORK/reg/all"
+	rm -rf "$WORK/reg"
+	mkdir -p "$WORK/reg/saved" "$WORK/reg/none" "$WORK/reg/base" "$WORK/reg/all"
+	if [[ -d $REG_DATA/docker ]]; then cp -a "$REG_DATA/docker" "$WORK/reg/saved/"; fi
+	rm -rf "$REG_DATA/docker"
 	dk node1 tag "$LAB_BASE_IMAGE" "$LAB_REGISTRY/dmlab/busybox:1"
 	dk node1 push -q "$LAB_REGISTRY/dmlab/busybox:1" >/dev/null
 	cp -a "$REG_DATA/docker" "$WORK/reg/base/"
@@ -417,6 +431,18 @@ plugin_strategies() {
 	"$PLUGIN" __complete migrate image --strategy "" 2>/dev/null | grep -v '^:' | cut -f1
 }
 
+# bounded FUNCTION ARGS...: a method in a bash of its own under timeout (a
+# hung transfer ends the run, not the benchmark).
+BOUND_SECS=1800
+bounded() {
+	timeout "$BOUND_SECS" bash -c 'set -o pipefail; "$@"' _ "$@"
+}
+export_for_bounded() {
+	export -f sock_of dk lssh now_ms wait_node2 m_migrate m_container_manual \
+		m_save-ssh-load m_save-scp-load m_push-pull
+	export WORK DOCKER IMG1 PORT APP_CMD
+}
+
 # --------------------------------------------------------------- the runs
 
 CSV_HEADER="link,rate,rtt_ms,scenario,method,rep,seq,ok,total_ms,phases,plugin_total_ms,plugin_bytes,link_bytes,node2_tx,node2_rx,node1_tx,node1_rx,peak_rss_kb,downtime_ms,plugin_downtime_ms,lost_writes,error"
@@ -492,8 +518,8 @@ image_run() {
 	c0=$(counters)
 	t0=$(now_ms)
 	case $method in
-	migrate-*) timeout 1800 m_migrate image "$img" "${method#migrate-}" >>"$RUNLOG" 2>&1 || rc=$? ;;
-	*) timeout 1800 "m_$method" "$img" >>"$RUNLOG" 2>&1 || rc=$? ;;
+	migrate-*) bounded m_migrate image "$img" "${method#migrate-}" >>"$RUNLOG" 2>&1 || rc=$? ;;
+	*) bounded "m_$method" "$img" >>"$RUNLOG" 2>&1 || rc=$? ;;
 	esac
 	t1=$(now_ms)
 	c1=$(counters)
@@ -547,6 +573,7 @@ m_container_manual() {
 		"$IMG1" sh -c "$(printf '%q' "$APP_CMD")" >/dev/null || return 1
 	wait_node2 || return 1
 	a=$(now_ms); MANUAL_PHASES+=";start=$((a - t))"
+	echo "$MANUAL_PHASES" >"$WORK/manual.phases"
 }
 
 # downtime from the probe log (T OK1 OK2 per tick): the longest time
@@ -570,10 +597,10 @@ container_run() {
 	sleep 0.5
 	c0=$(counters)
 	t0=$(now_ms)
-	MANUAL_PHASES=
+	rm -f "$WORK/manual.phases"
 	case $method in
-	migrate-*) timeout 1800 m_migrate container bench-web "${method#migrate-}" >>"$RUNLOG" 2>&1 || rc=$? ;;
-	*) timeout 1800 bash -c "$(declare -f); $(declare -p APP_CMD IMG1 PORT LAB_BASE_IMAGE LAB_SSH_CONFIG LAB_NODE1_SOCK LAB_NODE2_SOCK LAB_NODE2_ADDR LAB_REGISTRY LAB_DIR WORK DOCKER); m_container_manual $method; echo \"\$MANUAL_PHASES\" >$WORK/manual.phases" >>"$RUNLOG" 2>&1 || rc=$? ;;
+	migrate-*) bounded m_migrate container bench-web "${method#migrate-}" >>"$RUNLOG" 2>&1 || rc=$? ;;
+	*) bounded m_container_manual "$method" >>"$RUNLOG" 2>&1 || rc=$? ;;
 	esac
 	t1=$(now_ms)
 	c1=$(counters)
@@ -588,7 +615,6 @@ container_run() {
 	elif [[ -s $WORK/manual.phases ]]; then
 		R_PHASES=$(<"$WORK/manual.phases")
 	fi
-	rm -f "$WORK/manual.phases"
 	((rc == 0)) || fail_run "exit $rc: $(tail -n 3 "$RUNLOG")"
 	R_DOWN=$(downtime_of "$WORK/probe.log" "$t0")
 	if ((R_OK)); then
@@ -603,9 +629,9 @@ container_run() {
 			fail_run "the volume's data did not arrive intact"
 		fi
 		# lines of the source's log missing from the destination's
-		R_LOST=$(awk 'NR == FNR { if (FNR > 1) s[FNR] = $0; n = FNR; next }
-			FNR > 1 && s[FNR] == $0 { same = FNR }
-			END { print (n > 1 ? n - (same ? same : 1) : 0) }' <(printf '%s\n' "$src") <(printf '%s\n' "$dst"))
+		R_LOST=$(awk 'NR == FNR { s[FNR] = $0; n = FNR; next }
+			FNR > 1 && !broken { if (FNR <= n && s[FNR] == $0) same = FNR; else broken = 1 }
+			END { print n - (same ? same : 1) }' <(printf '%s\n' "$src") <(printf '%s\n' "$dst"))
 		[[ $(dk node1 inspect -f '{{.State.Running}}' bench-web 2>/dev/null) == false ]] ||
 			fail_run "the source still runs"
 	fi
@@ -625,7 +651,7 @@ report() {
 	jq -s '.' "$WORK/runs.jsonl" >"$WORK/runs.json"
 	jq -n --slurpfile runs "$WORK/runs.json" --slurpfile meta "$WORK/meta.json" \
 		'$meta[0] + {runs: $runs[0]}' >"$OUT/results.json"
-	jq -r --slurpfile meta "$WORK/meta.json" -f "$ROOT/bench/table.jq" "$OUT/results.json" >"$OUT/table.txt"
+	"$ROOT/bench/table.sh" "$OUT/results.json" >"$OUT/table.txt"
 	cat "$OUT/table.txt"
 	if ((PLOT)); then
 		"$ROOT/bench/plot.sh" "$OUT/results.json" "$OUT/plot.png" || log "warning: no plot"
@@ -672,6 +698,7 @@ mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
 lab_start
 plugin_wrapper
+export_for_bounded
 
 mapfile -t STRATS < <(plugin_strategies)
 ((${#STRATS[@]})) || die "the plugin lists no strategy"

@@ -46,17 +46,36 @@ __docker_migrate_words() {
 
 # __docker_migrate_is_migrate: whether "words" is
 # "docker [GLOBAL OPTIONS] migrate ...", with "migrate" a finished word.
+# The CLI does not hand its global options to the plugin's completion:
+# those that choose the source engine go into the caller's "envs", as the
+# variables that say the same ("env" arguments), so that container and
+# image names come from that engine.
 __docker_migrate_is_migrate() {
-	local i
+	local i w v
 
+	envs=()
 	for ((i = 1; i < ${#words[@]} - 1; i++)); do
-		case ${words[i]} in
+		w=${words[i]}
+		v=
+		case $w in
 		migrate) return 0 ;;
-		# the CLI's global options that take a value as the next word
+		# the CLI's global options that take a value
 		--config | --context | -c | --host | -H | --log-level | -l | \
-			--tlscacert | --tlscert | --tlskey) ((i++)) ;;
+			--tlscacert | --tlscert | --tlskey)
+			v=${words[i + 1]}
+			((i++))
+			;;
+		--*=*)
+			v=${w#*=}
+			w=${w%%=*}
+			;;
 		-*) ;;
 		*) return 1 ;;
+		esac
+		case $w in
+		--host | -H) envs+=("DOCKER_HOST=$v") ;;
+		--context | -c) envs+=(-u DOCKER_HOST "DOCKER_CONTEXT=$v") ;;
+		--config) envs+=("DOCKER_CONFIG=$v") ;;
 		esac
 	done
 	return 1
@@ -123,11 +142,12 @@ __docker_migrate_take_over() {
 
 # The completion of "docker".
 _docker_migrate_docker() {
-	local -a words
+	local -a words envs
 
 	__docker_migrate_words
 	if __docker_migrate_is_migrate; then
-		__docker_migrate_query "${words[0]}" __complete "${words[@]:1}"
+		__docker_migrate_query env "${envs[@]}" "${words[0]}" __complete \
+			"${words[@]:1}"
 		return 0
 	fi
 	if [[ -z ${__docker_migrate_orig+set} ]]; then

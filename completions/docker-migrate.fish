@@ -29,24 +29,40 @@
 # 2 no space after the word, 4 no file completion.  With no candidate and
 # without bit 4, fish completes file names (--ssh-config FILE).
 
-# Whether the tokens given are "docker [GLOBAL OPTIONS] migrate ...".
+# Whether the tokens given are "docker [GLOBAL OPTIONS] migrate ...".  The
+# CLI does not hand its global options to the plugin's completion: those
+# that choose the source engine go into $__docker_migrate_env, as the
+# variables that say the same ("env" arguments), so that container and
+# image names come from that engine.
 function __docker_migrate_is_migrate
-    set -l skip 0
-    for w in $argv[2..-1]
-        if test $skip -eq 1
-            set skip 0
-            continue
-        end
+    set -g __docker_migrate_env
+    set -l i 2
+    while test $i -le (count $argv)
+        set -l w $argv[$i]
+        set -l v
         switch $w
             case migrate
                 return 0
-            # the CLI's global options that take a value as the next word
+            # the CLI's global options that take a value
             case --config --context -c --host -H --log-level -l --tlscacert --tlscert --tlskey
-                set skip 1
+                set i (math $i + 1)
+                set v $argv[$i]
+            case '--*=*'
+                set v (string split -m 1 = -- $w)[2]
+                set w (string split -m 1 = -- $w)[1]
             case '-*'
             case '*'
                 return 1
         end
+        switch $w
+            case --host -H
+                set -a __docker_migrate_env "DOCKER_HOST=$v"
+            case --context -c
+                set -a __docker_migrate_env -u DOCKER_HOST "DOCKER_CONTEXT=$v"
+            case --config
+                set -a __docker_migrate_env "DOCKER_CONFIG=$v"
+        end
+        set i (math $i + 1)
     end
     return 1
 end
@@ -58,14 +74,14 @@ function __docker_migrate_prepare --argument-names kind
     set -g __docker_migrate_results
     set -l words (commandline -opc)
     set -l cur (commandline -ct)
-    set -l args
+    set -l run
     if test "$kind" = docker
         __docker_migrate_is_migrate $words; or return 1
-        set args __complete $words[2..-1] $cur
+        set run env $__docker_migrate_env $words[1] __complete $words[2..-1] $cur
     else
-        set args __complete migrate $words[2..-1] $cur
+        set run $words[1] __complete migrate $words[2..-1] $cur
     end
-    set -l out ($words[1] $args 2>/dev/null)
+    set -l out ($run 2>/dev/null)
     set -l directive 0
     if string match -qr '^:[0-9]+$' -- $out[-1]
         set directive (string sub -s 2 -- $out[-1])

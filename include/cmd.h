@@ -28,6 +28,10 @@ struct engine *cli_source_engine(struct cli *cli);
 struct engine *cli_dest_engine(struct cli *cli, const char *to,
 			       struct sshlink **link);
 struct ssh_opts cli_ssh_opts(const struct cli *cli);
+/* Before a rollback: if the link to the destination died, connect again,
+ * for up to 30 s (it may be coming back); -1 if it stays unreachable. */
+int cli_dest_revive(struct cli *cli, const char *to, struct engine **e,
+		    struct sshlink **link);
 /* The Docker config directory (for the migration records). */
 char *cli_config_dir(const struct cli *cli);
 

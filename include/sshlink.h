@@ -44,6 +44,8 @@ const char *sshlink_name(const struct sshlink *l);
  * forwarding or stdio_only is set.  The path belongs to the link. */
 const char *sshlink_engine_socket(struct sshlink *l, const char *remote_path,
 				  int stdio_only);
+/* False once the session failed (link down, sshd gone). */
+int sshlink_alive(struct sshlink *l);
 /* Why the last stream could not be opened ("" if none failed). */
 const char *sshlink_last_error(struct sshlink *l);
 

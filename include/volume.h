@@ -19,13 +19,17 @@
 int helper_image_ensure(struct engine *e);
 /* A created, not started, container with `volume` at /v; NULL on error. */
 char *helper_create(struct engine *e, const char *volume, int readonly);
-void helper_remove(struct engine *e, const char *id);
+/* 0, or -1 (with a warning printed) when it could not be removed. */
+int helper_remove(struct engine *e, const char *id);
 
 /* GET /volumes/{name}: 1 found, 0 absent, -1 error. */
 int volume_inspect(struct engine *e, const char *name, yajl_val *out);
 /* Create at e a volume like `vol` (driver, options, labels) named name. */
 int volume_create_like(struct engine *e, yajl_val vol, const char *name);
 int volume_remove(struct engine *e, const char *name);
+/* A tmpfs volume of the local driver: a new, empty tmpfs at every mount,
+ * so there is no content to carry (its settings are). */
+int volume_is_ephemeral(yajl_val vol);
 
 /* The canonical digest of a tree read from a tar stream: every entry's
  * name, type, mode, owner, size, mtime, link target and content, sorted by

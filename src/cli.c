@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "dm.h"
@@ -33,7 +34,11 @@ struct ssh_opts cli_ssh_opts(const struct cli *cli)
 {
 	struct ssh_opts o = { 0 };
 	const char *env = getenv("DOCKER_MIGRATE_SSH_CONFIG");
+	const char *stall = getenv("DOCKER_MIGRATE_STALL_TIMEOUT");
 
+	/* seconds without progress before a link counts as dead (60) */
+	if (stall && atoi(stall) > 0)
+		o.stall_timeout_s = atoi(stall);
 	o.config_file = cli->ssh_config ? cli->ssh_config
 					: (env && *env ? env : NULL);
 	return o;
@@ -87,4 +92,28 @@ struct engine *cli_dest_engine(struct cli *cli, const char *to,
 		return NULL;
 	}
 	return e;
+}
+
+int cli_dest_revive(struct cli *cli, const char *to, struct engine **e,
+		    struct sshlink **link)
+{
+	int64_t deadline = dm_now_ms() + 30000;
+
+	if (!*link || sshlink_alive(*link))
+		return 0;
+	engine_free(*e);
+	sshlink_close(*link);
+	*e = NULL;
+	*link = NULL;
+	fprintf(stderr, "docker migrate: the link to %s died; reconnecting "
+		"to clean up there (30 s at most)...\n", to);
+	for (int tries = 0; tries < 30; tries++) {
+		*e = cli_dest_engine(cli, to, link);
+		if (*e)
+			return 0;
+		if (dm_now_ms() > deadline)
+			break;
+		sleep(2);
+	}
+	return dm_error("%s stays unreachable: %s", to, dm_errmsg());
 }

@@ -446,6 +446,8 @@ static int verify_volume(struct handover *h, struct hvol *v)
 {
 	char back[65];
 
+	if (!v->dh)
+		return 0;	/* a tmpfs: nothing was copied */
 	if (volume_digest(h->dst, v->dh, back, &v->entries) < 0)
 		return -1;
 	if (strcmp(back, v->digest) != 0)
@@ -475,6 +477,8 @@ static int phase_precopy(struct handover *h)
 				return -1;
 			v->created = 1;
 		}
+		if (volume_is_ephemeral(v->info))
+			continue;	/* settings only: a tmpfs holds nothing */
 		v->sh = helper_create(h->src, v->name, 1);
 		v->dh = v->sh ? helper_create(h->dst, v->name, 0) : NULL;
 		if (!v->dh)
@@ -502,6 +506,8 @@ static int phase_sync(struct handover *h)
 		struct hvol *v = &h->vols[i];
 		int deleted = 0;
 
+		if (!v->dh)
+			continue;
 		if (v->snap)
 			ret = volume_sync(h->src, v->sh, h->dst, v->dh, v->snap,
 					  v->digest, &st, &deleted);
@@ -680,6 +686,7 @@ static int undo(struct handover *h)
 	int ok = 1;
 
 	dm_cancel_reset();
+	/* the source first: its service must not wait for the destination */
 	if (h->src_stopped) {
 		path = xasprintf("/containers/%s/start", h->src_id);
 		if (engine_post_json(h->src, path, NULL, NULL) < 0) {
@@ -695,6 +702,16 @@ static int undo(struct handover *h)
 		dm_warn("cannot restore the source's restart policy: %s",
 			dm_errmsg());
 		ok = 0;
+	}
+	for (size_t i = 0; i < h->nvols; i++) {
+		helper_remove(h->src, h->vols[i].sh);
+		free(h->vols[i].sh);
+		h->vols[i].sh = NULL;
+	}
+	if (cli_dest_revive(h->cli, h->o->to, &h->dst, &h->link) < 0) {
+		dm_warn("%s; what this migration made there is left: remove "
+			"it by hand (see docker migrate history)", dm_errmsg());
+		return -1;
 	}
 	if (h->dst_id) {
 		path = xasprintf("/containers/%s?force=1&v=1", h->dst_id);
@@ -720,11 +737,9 @@ static int undo(struct handover *h)
 	for (size_t i = 0; i < h->nvols; i++) {
 		struct hvol *v = &h->vols[i];
 
-		helper_remove(h->src, v->sh);
 		helper_remove(h->dst, v->dh);
-		free(v->sh);
 		free(v->dh);
-		v->sh = v->dh = NULL;
+		v->dh = NULL;
 		if (v->created && volume_remove(h->dst, v->name) < 0) {
 			dm_warn("cannot remove volume %s at %s: %s", v->name,
 				h->o->to, dm_errmsg());
@@ -805,8 +820,10 @@ static void handover_release(struct handover *h)
 	strlist_clear(&h->nets_missing);
 	strlist_clear(&h->nets_created);
 	for (size_t i = 0; i < h->nvols; i++) {
-		helper_remove(h->src, h->vols[i].sh);
-		helper_remove(h->dst, h->vols[i].dh);
+		if (h->src)
+			helper_remove(h->src, h->vols[i].sh);
+		if (h->dst)
+			helper_remove(h->dst, h->vols[i].dh);
 		free(h->vols[i].sh);
 		free(h->vols[i].dh);
 		volsnap_free(h->vols[i].snap);

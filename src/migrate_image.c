@@ -13,6 +13,7 @@
 #include "transfer.h"
 
 struct image_run {
+	struct cli *cli;
 	const struct image_opts *o;
 	struct engine *src, *dst;
 	struct sshlink *link;
@@ -87,6 +88,10 @@ static int print_plan(const struct image_run *r, const struct strategy *s)
 static void undo(struct image_run *r)
 {
 	dm_cancel_reset();
+	if (cli_dest_revive(r->cli, r->o->to, &r->dst, &r->link) < 0) {
+		dm_warn("%s; images this run loaded there are left", dm_errmsg());
+		return;
+	}
 	for (size_t i = 0; i < r->o->n; i++) {
 		char *path;
 
@@ -119,7 +124,7 @@ static int transfer(struct image_run *r, const struct strategy *s)
 
 int migrate_images(struct cli *cli, const struct image_opts *o)
 {
-	struct image_run r = { .o = o };
+	struct image_run r = { .cli = cli, .o = o };
 	const struct strategy *s = strategy_find(o->strategy);
 	char *cfgdir = cli_config_dir(cli), *what = NULL;
 	int ret = 1;

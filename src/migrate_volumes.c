@@ -21,11 +21,13 @@ struct vol {
 	yajl_val info;		/* the source's inspect */
 	int replace;		/* --force over an existing one */
 	int created;		/* by us, at the destination */
+	char *sh, *dh;		/* helper containers, until removed */
 	char digest[65];
 	size_t entries;
 };
 
 struct vol_run {
+	struct cli *cli;
 	const struct volumes_opts *o;
 	struct engine *src, *dst;
 	struct sshlink *link;
@@ -125,9 +127,18 @@ static int check(struct vol_run *r)
 	return 0;
 }
 
+/* Remove a helper; on failure keep its id for the rollback to retry. */
+static void drop_helper(struct engine *e, char **id)
+{
+	if (e && helper_remove(e, *id) == 0) {
+		free(*id);
+		*id = NULL;
+	}
+}
+
 static int copy_one(struct vol_run *r, struct vol *v, struct xfer_stats *st)
 {
-	char *sh = NULL, *dh = NULL, back[65];
+	char back[65];
 	yajl_val d = NULL;
 	int ret = -1, f;
 
@@ -144,16 +155,21 @@ static int copy_one(struct vol_run *r, struct vol *v, struct xfer_stats *st)
 		v->created = 1;
 	}
 	record_phase_begin(&r->rec, "transfer");
+	if (volume_is_ephemeral(v->info)) {
+		fprintf(stderr, "Volume %s is a tmpfs: its settings are "
+			"copied, it holds no content\n", v->src_name);
+		return 0;
+	}
 	fprintf(stderr, "Copying volume %s to %s:%s...\n", v->src_name,
 		r->o->to, v->dst_name);
-	sh = helper_create(r->src, v->src_name, 1);
-	dh = sh ? helper_create(r->dst, v->dst_name, 0) : NULL;
-	if (!dh)
+	v->sh = helper_create(r->src, v->src_name, 1);
+	v->dh = v->sh ? helper_create(r->dst, v->dst_name, 0) : NULL;
+	if (!v->dh)
 		goto out;
-	if (volume_copy(r->src, sh, r->dst, dh, v->digest, st) < 0)
+	if (volume_copy(r->src, v->sh, r->dst, v->dh, v->digest, st) < 0)
 		goto out;
 	record_phase_begin(&r->rec, "verify");
-	if (volume_digest(r->dst, dh, back, &v->entries) < 0)
+	if (volume_digest(r->dst, v->dh, back, &v->entries) < 0)
 		goto out;
 	if (strcmp(back, v->digest) != 0) {
 		dm_error("volume %s differs at %s after the copy (tree digest "
@@ -163,20 +179,38 @@ static int copy_one(struct vol_run *r, struct vol *v, struct xfer_stats *st)
 	}
 	ret = 0;
 out:
-	helper_remove(r->src, sh);
-	helper_remove(r->dst, dh);
-	free(sh);
-	free(dh);
+	{
+		char *why = xstrdup(dm_errmsg());
+
+		drop_helper(r->src, &v->sh);
+		drop_helper(r->dst, &v->dh);
+		dm_error("%s", why);	/* the copy's error, not the cleanup's */
+		free(why);
+	}
 	return ret;
 }
 
-static void undo(struct vol_run *r)
+static int undo(struct vol_run *r)
 {
+	int ok = 1;
+
 	dm_cancel_reset();
 	for (size_t i = 0; i < r->n; i++)
-		if (r->v[i].created && volume_remove(r->dst, r->v[i].dst_name) < 0)
+		drop_helper(r->src, &r->v[i].sh);
+	if (cli_dest_revive(r->cli, r->o->to, &r->dst, &r->link) < 0) {
+		dm_warn("%s; volumes this run made there are left: remove them "
+			"by hand", dm_errmsg());
+		return -1;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		drop_helper(r->dst, &r->v[i].dh);
+		if (r->v[i].created && volume_remove(r->dst, r->v[i].dst_name) < 0) {
 			dm_warn("cannot remove volume %s at %s: %s",
 				r->v[i].dst_name, r->o->to, dm_errmsg());
+			ok = 0;
+		}
+	}
+	return ok ? 0 : -1;
 }
 
 static void report(struct vol_run *r)
@@ -228,8 +262,8 @@ static int run(struct vol_run *r, const char *cfgdir)
 
 		fprintf(stderr, "docker migrate: %s failed: %s; rolling back\n",
 			r->rec.cur_phase, why);
-		undo(r);
-		record_fail(&r->rec, "rolled-back", why);
+		record_fail(&r->rec, undo(r) == 0 ? "rolled-back" : "failed",
+			    why);
 		free(why);
 	} else {
 		record_phase_end(&r->rec);
@@ -241,7 +275,7 @@ static int run(struct vol_run *r, const char *cfgdir)
 
 int migrate_volumes(struct cli *cli, const struct volumes_opts *o)
 {
-	struct vol_run r = { .o = o };
+	struct vol_run r = { .cli = cli, .o = o };
 	struct strlist names = { 0 };
 	char *cfgdir = cli_config_dir(cli);
 	int ret = 1;
@@ -280,6 +314,8 @@ out:
 	for (size_t i = 0; i < r.n; i++) {
 		yajl_tree_free(r.v[i].info);
 		free(r.v[i].dst_name);
+		free(r.v[i].sh);
+		free(r.v[i].dh);
 	}
 	free(r.v);
 	strlist_clear(&names);

@@ -15,11 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <libssh/libssh.h>
+#include <libssh/server.h>	/* ssh_send_keepalive, for clients too */
 
 #include "dm.h"
 #include "sshlink.h"
@@ -449,6 +452,7 @@ static void *bridge(void *arg)
 {
 	struct sshlink *l = arg;
 	struct pollfd fds[2 + 256];
+	int64_t last_keepalive = dm_now_ms();
 	int busy = 0;
 
 	ssh_set_blocking(l->s, 0);
@@ -515,6 +519,12 @@ static void *bridge(void *arg)
 				break;
 			}
 			pp = &p->next;
+		}
+		/* a keepalive puts bytes in flight, so that a link that went
+		 * silent is noticed by TCP_USER_TIMEOUT even when idle */
+		if (!l->dead && now - last_keepalive > l->stall_ms / 3) {
+			ssh_send_keepalive(l->s);
+			last_keepalive = now;
 		}
 		if (!l->dead && !ssh_is_connected(l->s)) {
 			char why[512];
@@ -608,6 +618,16 @@ const char *sshlink_engine_socket(struct sshlink *l, const char *remote_path,
 	if (write(l->wake[1], &c, 1) < 0)
 		dm_debug("wake-up pipe: %s", strerror(errno));
 	return l->lpath;
+}
+
+int sshlink_alive(struct sshlink *l)
+{
+	int dead;
+
+	pthread_mutex_lock(&l->mu);
+	dead = l->dead;
+	pthread_mutex_unlock(&l->mu);
+	return !dead;
 }
 
 const char *sshlink_last_error(struct sshlink *l)
@@ -781,6 +801,15 @@ struct sshlink *sshlink_open(const struct ssh_target *t,
 	if (verify_host_key(l->s, l->name) < 0 ||
 	    authenticate(l->s, l->name) < 0)
 		goto fail;
+	{
+		/* data unacknowledged this long: the kernel drops the
+		 * connection, and every stream over it fails */
+		unsigned int ms = (unsigned int)l->stall_ms;
+
+		if (setsockopt(ssh_get_fd(l->s), IPPROTO_TCP, TCP_USER_TIMEOUT,
+			       &ms, sizeof(ms)) < 0)
+			dm_debug("TCP_USER_TIMEOUT: %s", strerror(errno));
+	}
 	if (pipe2(l->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		dm_error("pipe: %s", strerror(errno));
 		goto fail;

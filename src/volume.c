@@ -145,17 +145,21 @@ char *helper_create(struct engine *e, const char *volume, int readonly)
 	return id;
 }
 
-void helper_remove(struct engine *e, const char *id)
+int helper_remove(struct engine *e, const char *id)
 {
 	char *path;
+	int ret = 0;
 
 	if (!id)
-		return;
+		return 0;
 	path = xasprintf("/containers/%s?force=1", id);
-	if (engine_delete(e, path) < 0)
+	if (engine_delete(e, path) < 0) {
 		dm_warn("cannot remove helper container %.12s on %s: %s", id,
 			engine_name(e), dm_errmsg());
+		ret = -1;
+	}
 	free(path);
+	return ret;
 }
 
 int volume_inspect(struct engine *e, const char *name, yajl_val *out)
@@ -199,6 +203,12 @@ int volume_create_like(struct engine *e, yajl_val vol, const char *name)
 	free(body);
 	return st < 0 ? dm_error_wrap("creating volume %s on %s", name,
 				      engine_name(e)) : 0;
+}
+
+int volume_is_ephemeral(yajl_val vol)
+{
+	return dm_streq(json_str(vol, "Driver", NULL), "local") &&
+	       dm_streq(json_str(vol, "Options", "type", NULL), "tmpfs");
 }
 
 int volume_remove(struct engine *e, const char *name)

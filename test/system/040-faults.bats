@@ -9,6 +9,7 @@ setup_file() { dm_setup_file; }
 setup() { dm_setup; }
 teardown() {
 	local p
+	uncut node2
 	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null || true; done
 	lab_clean node1 node2 >/dev/null 2>&1 || true
 }
@@ -29,7 +30,7 @@ slow_container() {
 # wait_for CMD...: until CMD succeeds, 20 s at most
 wait_for() {
 	local i
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < ${WAIT_TRIES:-100}; i++)); do
 		"$@" && return 0
 		sleep 0.2
 	done
@@ -85,4 +86,44 @@ cli_pid() { pgrep -f "^$DOCKER migrate container $1 " | head -n 1; }
 	wait "$bg" || true
 	is "$(state node1 busy)" running "source still running"
 	is "$(state node2 busy)" absent "first one rolled back"
+}
+
+# slow NODE RATE: a token bucket on the node's interface (this kernel has
+# no netem); cut NODE / uncut NODE: drop everything on it, both ways
+slow() { lab_exec "$1" tc qdisc replace dev eth0 root tbf rate "$2" burst 32kbit latency 400ms; }
+cut() {
+	lab_exec "$1" iptables -I INPUT -i eth0 -j DROP
+	lab_exec "$1" iptables -I OUTPUT -o eth0 -j DROP
+}
+uncut() {
+	lab_exec "$1" iptables -D INPUT -i eth0 -j DROP 2>/dev/null || true
+	lab_exec "$1" iptables -D OUTPUT -o eth0 -j DROP 2>/dev/null || true
+	lab_exec "$1" tc qdisc del dev eth0 root 2>/dev/null || true
+}
+
+@test "a link that goes silent mid-copy is detected, and the copy rolled back" {
+	run_docker node1 volume create dmt-big
+	run_docker node1 run --rm -v dmt-big:/d "$LAB_BASE_IMAGE" \
+		dd if=/dev/urandom of=/d/big bs=1k count=6144
+	# 6 MB at 2 Mbit/s: some 25 s of copy, cut after 3
+	slow node2 2mbit
+	DOCKER_MIGRATE_STALL_TIMEOUT=5 "$DOCKER" migrate volumes dmt-big --to node2 \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 &
+	local bg=$! t0 rc=0
+	sleep 3
+	cut node2
+	t0=$(date +%s)
+	# bounded: the stall timeout is 5 s; give up on the test after 60
+	WAIT_TRIES=300 wait_for grep -q "rolling back" "$BATS_TEST_TMPDIR/out" || true
+	local detected=$(( $(date +%s) - t0 ))
+	uncut node2
+	wait "$bg" || rc=$?
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$rc" -ne 0 ] || { echo "the cut copy exited 0"; false; }
+	[ "$detected" -le 40 ] || { echo "noticed after $detected s"; false; }
+	contains "$(cat "$BATS_TEST_TMPDIR/out")" "rolled-back" "rolled back"
+	run ldocker node2 volume inspect dmt-big
+	is "$status" 1 "no half-copied volume at the destination"
+	is "$(ldocker node2 ps -aq)" "" "no helper left at the destination"
+	is "$(ldocker node1 ps -aq)" "" "no helper left at the source"
 }

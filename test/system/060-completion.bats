@@ -12,16 +12,21 @@ load helpers
 
 COMPLETIONS=$(cd "$BATS_TEST_DIRNAME/../../completions" && pwd)
 CONTAINER=dmt-complete-me
+CONTAINER2=dmt-complete-n2
 
 setup_file() {
 	dm_setup_file
-	# a container on the source engine (node1) for name completion
+	# containers for name completion: on the source engine (node1), and
+	# on node2 for "docker -H node2's engine migrate ..."
 	ldocker node1 rm -f "$CONTAINER" >/dev/null 2>&1 || true
 	ldocker node1 run -d --name "$CONTAINER" "$LAB_BASE_IMAGE" sleep 1d >/dev/null
+	ldocker node2 rm -f "$CONTAINER2" >/dev/null 2>&1 || true
+	ldocker node2 create --name "$CONTAINER2" "$LAB_BASE_IMAGE" true >/dev/null
 }
 
 teardown_file() {
 	ldocker node1 rm -f "$CONTAINER" >/dev/null 2>&1 || true
+	ldocker node2 rm -f "$CONTAINER2" >/dev/null 2>&1 || true
 }
 
 setup() {
@@ -88,7 +93,8 @@ shell_start() {
 		cmd=(zsh -o no_global_rcs -i)
 		;;
 	fish)
-		mkdir -p "$h/.config/fish/completions" "$h/.local/share"
+		# generated_completions: no man page scan in the background
+		mkdir -p "$h/.config/fish/completions" "$h/.local/share/fish/generated_completions"
 		{
 			echo "set -g fish_greeting"
 			echo "function fish_prompt; echo -n 'READY> '; end"
@@ -109,13 +115,14 @@ shell_start() {
 		DOCKER_CONFIG="$DOCKER_CONFIG" DOCKER_HOST="$DOCKER_HOST" \
 		DOCKER_MIGRATE_SSH_CONFIG="$DOCKER_MIGRATE_SSH_CONFIG" \
 		"${cmd[@]}"
-	screen_wait '^READY>' "the $shell prompt" 10
+	screen_wait "^READY>" "the $shell prompt" 20
 }
 
-# screen_wait REGEX WHAT [SECS]: wait (default 5 s) until a line of the
-# screen matches REGEX (grep -E); fail showing the screen if none does.
+# screen_wait REGEX WHAT [SECS]: wait until a line of the screen matches
+# REGEX (grep -E), at most SECS (10: a busy machine can be slow); fail
+# showing the screen if none does.
 screen_wait() {
-	local re=$1 what=$2 secs=${3:-5} i screen
+	local re=$1 what=$2 secs=${3:-10} i screen
 
 	for ((i = 0; i < secs * 10; i++)); do
 		screen=$(tm capture-pane -p -t sh)
@@ -129,16 +136,36 @@ screen_wait() {
 	return 1
 }
 
-# screen_only_prompt: wait (5 s) until the screen is an empty prompt alone.
-screen_only_prompt() {
-	local i screen
+# shell_idle: wait (10 s) until the shell runs no command: a Ctrl-C typed
+# while a completion still runs one would stop that, not clear the line.
+shell_idle() {
+	local pid i
 
-	for ((i = 0; i < 50; i++)); do
-		screen=$(tm capture-pane -p -t sh | grep -v '^$')
-		[[ $screen == "READY>" ]] && return 0
+	pid=$(tm display-message -p -t sh '#{pane_pid}')
+	for ((i = 0; i < 100; i++)); do
+		pgrep -P "$pid" >/dev/null || return 0
 		sleep 0.1
 	done
-	printf 'FAIL: the screen is not an empty prompt after 5 s:\n%s\n' "$screen" >&2
+	echo "FAIL: the shell still runs $(pgrep -a -P "$pid") after 10 s" >&2
+	return 1
+}
+
+# empty_line: cancel what is typed (and a pager), clear the screen, and
+# wait until it shows the empty prompt alone.
+empty_line() {
+	local try i screen
+
+	for ((try = 0; try < 3; try++)); do
+		shell_idle || return
+		tm send-keys -t sh C-c
+		tm send-keys -t sh C-l
+		for ((i = 0; i < 20; i++)); do
+			screen=$(tm capture-pane -p -t sh | grep -v '^$')
+			[[ $screen == "READY>" ]] && return 0
+			sleep 0.1
+		done
+	done
+	printf 'FAIL: no empty prompt after 3 Ctrl-C; the screen:\n%s\n' "$screen" >&2
 	return 1
 }
 
@@ -147,10 +174,7 @@ screen_only_prompt() {
 complete_line() {
 	local text=$1 tabs=${2:-1} i
 
-	# cancel what is there (a pager too) and clear the screen
-	tm send-keys -t sh C-c
-	tm send-keys -t sh C-l
-	screen_only_prompt
+	empty_line
 	tm send-keys -t sh -l -- "$text"
 	for ((i = 0; i < tabs; i++)); do
 		sleep 0.2
@@ -173,6 +197,26 @@ check_migrate_completion() {
 	screen_wait "^READY> docker migrate container $CONTAINER\\b" "$1: container names from node1's engine"
 }
 
+# check_script_extras SHELL: what the stand-alone scripts do besides.
+check_script_extras() {
+	# other docker command lines: the docker completion that was there
+	complete_line "docker vers"
+	screen_wait '^READY> docker version\b' "$1: docker vers<TAB> through the docker completion"
+	# the plugin binary itself (its directory is in PATH)
+	complete_line "docker-migrate hi"
+	screen_wait '^READY> docker-migrate history\b' "$1: docker-migrate hi<TAB>"
+	# the CLI drops -H from its completion request: the script says it
+	# with DOCKER_HOST, so names come from node2's engine
+	complete_line "docker -H $LAB_NODE2_SOCK migrate container dmt-complete-n"
+	screen_wait "^READY> docker -H $LAB_NODE2_SOCK migrate container $CONTAINER2\\b" \
+		"$1: -H selects the engine whose containers complete"
+	# ":0" with no candidate: file names
+	: >"$HOME_DIR/lab-ssh-config"
+	complete_line "docker migrate container --ssh-config $HOME_DIR/lab-ssh-c"
+	screen_wait "^READY> docker migrate container --ssh-config $HOME_DIR/lab-ssh-config\\b" \
+		"$1: --ssh-config completes file names"
+}
+
 @test "bash, the Docker CLI's completion: subcommand, flag, strategies, containers" {
 	need bash
 	shell_start bash cli
@@ -183,20 +227,11 @@ check_migrate_completion() {
 	need bash
 	shell_start bash ours
 	check_migrate_completion bash
-	# handed to Debian's docker completion, loaded on first use
-	complete_line "docker vers"
-	screen_wait '^READY> docker version\b' "bash: docker vers<TAB> through the docker completion" 10
-	# the plugin binary itself
-	complete_line "docker-migrate hi"
-	screen_wait '^READY> docker-migrate history\b' "bash: docker-migrate hi<TAB>"
-	# ":0" with no candidate: file names
-	: >"$HOME_DIR/lab-ssh-config"
-	complete_line "docker migrate container --ssh-config $HOME_DIR/lab-ssh-c"
-	screen_wait "^READY> docker migrate container --ssh-config $HOME_DIR/lab-ssh-config\\b" \
-		"bash: --ssh-config completes file names"
+	check_script_extras bash
 	# ":4" with no candidate: no file names
 	complete_line "docker migrate container --start-timeout $HOME_DIR/lab-ssh-c"
-	sleep 0.5
+	sleep 0.2
+	shell_idle
 	run tm capture-pane -p -t sh
 	contains "$output" "--start-timeout $HOME_DIR/lab-ssh-c" "the line is typed"
 	if [[ $output == *"--start-timeout $HOME_DIR/lab-ssh-config"* ]]; then
@@ -215,14 +250,7 @@ check_migrate_completion() {
 	need zsh
 	shell_start zsh ours
 	check_migrate_completion zsh
-	complete_line "docker vers"
-	screen_wait '^READY> docker version\b' "zsh: docker vers<TAB> through _docker" 10
-	complete_line "docker-migrate hi"
-	screen_wait '^READY> docker-migrate history\b' "zsh: docker-migrate hi<TAB>"
-	: >"$HOME_DIR/lab-ssh-config"
-	complete_line "docker migrate container --ssh-config $HOME_DIR/lab-ssh-c"
-	screen_wait "^READY> docker migrate container --ssh-config $HOME_DIR/lab-ssh-config\\b" \
-		"zsh: --ssh-config completes file names"
+	check_script_extras zsh
 }
 
 @test "fish, the Docker CLI's completion: subcommand, flag, strategies, containers" {
@@ -235,12 +263,5 @@ check_migrate_completion() {
 	need fish
 	shell_start fish ours
 	check_migrate_completion fish
-	complete_line "docker vers"
-	screen_wait '^READY> docker version\b' "fish: docker vers<TAB> through docker.fish" 10
-	complete_line "docker-migrate hi"
-	screen_wait '^READY> docker-migrate history\b' "fish: docker-migrate hi<TAB>"
-	: >"$HOME_DIR/lab-ssh-config"
-	complete_line "docker migrate container --ssh-config $HOME_DIR/lab-ssh-c"
-	screen_wait "^READY> docker migrate container --ssh-config $HOME_DIR/lab-ssh-config\\b" \
-		"fish: --ssh-config completes file names"
+	check_script_extras fish
 }

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# bench/table.sh RESULTS.JSON - the table of a benchmark run (table.txt):
+# per link, scenario and method, the median over the repetitions with the
+# min-max spread, and the ratio to save-ssh-load (docker save | ssh docker
+# load) of the same link and scenario in the same run; then the targets of
+# issue 8.
+set -euo pipefail
+res=${1:?usage: table.sh RESULTS.JSON}
+
+# One TSV line per (link, scenario, method), in the run's order.
+rows() {
+	jq -r '
+	def median: sort | if length == 0 then null
+		elif length % 2 == 1 then .[length / 2 | floor]
+		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	def st: if length == 0 then [null, null, null] else [median, min, max] end;
+	def nz: if . == null then "-" else tostring end;
+	.options as $o
+	| ($o.scenarios | split(",")) as $scen
+	| .runs as $runs
+	| ([$runs[].link] | reduce .[] as $l ([]; if index([$l]) then . else . + [$l] end)) as $links
+	| [ $links[] as $l | $scen[] as $s
+	    | (if $s == "container" then $o.container_methods else $o.methods end)[] as $m
+	    | [$runs[] | select(.link == $l and .scenario == $s and .method == $m)] as $g
+	    | select($g | length > 0)
+	    | [$g[] | select(.ok)] as $ok
+	    | {l: $l, s: $s, m: $m, n: ($g | length), nok: ($ok | length),
+	       t: ([$ok[].total_ms / 1000] | st),
+	       b: ([$ok[].link_bytes / 1e6] | st),
+	       x: ([$ok[] | .phases.transfer // empty | . / 1000] | st),
+	       rss: ([$ok[] | .peak_rss_kb // empty] | if length == 0 then null else max / 1024 end),
+	       d: ([$ok[] | .downtime_ms // empty] | st),
+	       lost: ([$ok[] | .lost_writes // empty] | if length == 0 then null else max end)} ] as $rows
+	| $rows[] as $r
+	| ([$rows[] | select(.l == $r.l and .s == $r.s and .m == "save-ssh-load")] | first) as $b0
+	| [$r.l, $r.s, $r.m, "\($r.nok)/\($r.n)",
+	   ($r.t[0] | nz), ($r.t[1] | nz), ($r.t[2] | nz),
+	   (if $b0 and $b0.t[0] and $r.t[0] then $r.t[0] / $b0.t[0] else null end | nz),
+	   ($r.b[0] | nz), ($r.b[1] | nz), ($r.b[2] | nz),
+	   (if $b0 and $b0.b[0] and $r.b[0] then $r.b[0] / $b0.b[0] else null end | nz),
+	   ($r.x[0] | nz), ($r.rss | nz), ($r.d[0] | nz), ($r.d[1] | nz), ($r.d[2] | nz),
+	   ($r.lost | nz)] | @tsv' "$res"
+}
+
+f() { # f DECIMALS VALUE: a number, or "-"
+	if [[ $2 == - ]]; then printf -- '-'; else LC_ALL=C printf "%.${1}f" "$2"; fi
+}
+
+jq -r '"docker-migrate benchmark, \(.date): plugin \(.plugin.version) (\(.plugin.commit))",
+	"machine: \(.machine.cpu), \(.machine.cores) cores, \(.machine.memory), Linux \(.machine.kernel), \(.machine.os), dockerd \(.machine.dockerd)",
+	"workload: \(.workload.image) = lab base + \(.options.size_mb) MB of app data in 2 layers (\(.options.incompressible_pct)% incompressible, the rest text-like);",
+	"  layers (bytes, gzip -1): \([.workload.layer_bytes, .workload.layer_gzip1_bytes] | transpose | map("\(.[0]) -> \(.[1])") | join(", "))",
+	"  \(.options.reps) repetition(s), methods in alternating order; volume of the service: \(.options.vol_size_mb) MB"' "$res"
+echo
+printf '%-14s %-9s %-14s %-4s %21s %5s %21s %5s %7s %6s %17s %4s\n' \
+	link scenario method ok "time s (min-max)" xT "link MB (min-max)" xB "xfer s" "RSS MB" "downtime ms" lost
+prev=
+while IFS=$'\t' read -r l s m n t tmin tmax xt b bmin bmax xb x rss d dmin dmax lost; do
+	key="$l $s"
+	[[ -n $prev && $key != "$prev" ]] && echo
+	prev=$key
+	tt="$(f 2 "$t") ($(f 2 "$tmin")-$(f 2 "$tmax"))"
+	[[ $t == - ]] && tt=-
+	bb="$(f 1 "$b") ($(f 1 "$bmin")-$(f 1 "$bmax"))"
+	[[ $b == - ]] && bb=-
+	dd=-
+	[[ $d != - ]] && dd="$(f 0 "$d") ($(f 0 "$dmin")-$(f 0 "$dmax"))"
+	printf '%-14s %-9s %-14s %-4s %21s %5s %21s %5s %7s %6s %17s %4s\n' \
+		"$l" "$s" "$m" "$n" "$tt" "$(f 2 "$xt")" "$bb" "$(f 2 "$xb")" "$(f 2 "$x")" \
+		"$(f 1 "$rss")" "$dd" "$lost"
+done < <(rows)
+cat <<'EOF'
+
+time: from the command's start to its end (the plugin through the docker CLI;
+  container scenario: until the service answers at node2).  xT, xB: ratio of
+  the median to save-ssh-load's median, same link and scenario, this run.
+link MB: bytes on the bridge side of both nodes' veths, both directions
+  (payload, TCP/IP and SSH overhead, acks); push-pull crosses two links
+  (node1 -> registry, registry -> node2): both are counted.
+xfer s: the plugin's own "transfer" phase (its --format json report).
+RSS MB: peak memory of the plugin process (GNU time), the largest of the reps.
+downtime: longest gap between answers of the service, asked every 50 ms at
+  both nodes, less 50 ms (resolution 50 ms).  lost: lines the service wrote
+  to its volume at the source that are missing at the destination.
+methods: save-ssh-load = docker save | ssh node2 docker load; save-scp-load =
+  docker save -o, scp, ssh node2 docker load -i; push-pull = docker push to
+  the lab registry, docker pull at node2; migrate-S = docker migrate image
+  (container) --strategy S.  Container scenario, baselines: the image by the
+  method while the service runs, then stop, volume by tar | ssh, docker run.
+EOF
+
+# The targets of issue 8 (time ratios to save-ssh-load at 100 Mbit).
+echo
+jq -r '
+	def median: sort | if length == 0 then null
+		elif length % 2 == 1 then .[length / 2 | floor]
+		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	def fix2: . * 100 | round | tostring | (if length < 3 then ("00" + .)[-3:] else . end)
+		| .[0:-2] + "." + .[-2:];
+	.runs as $r
+	| ([$r[] | select(.rate == "100mbit") | .link] | first) as $l
+	| def t($s; $m): [$r[] | select(.link == $l and .scenario == $s and .method == $m and .ok) | .total_ms] | median;
+	def ratio($s): if t($s; "migrate-delta") and t($s; "save-ssh-load")
+		then t($s; "migrate-delta") / t($s; "save-ssh-load") else null end;
+	def line($what; $s; $lim): ratio($s) as $x
+		| "  \($what | . + " " * (40 - length)) <= \($lim | fix2): "
+		  + (if $x == null then "n/a" else "\($x | fix2)  \(if $x <= $lim then "PASS" else "FAIL" end)" end);
+	"targets (issue 8): migrate-delta time / save-ssh-load time, "
+	  + (if $l then "link \($l)" else "no 100mbit link in this run" end)
+	  + ", \(.options.size_mb) MB of app data (the targets are set for 200 MB):",
+	line("base present at the destination"; "base"; 0.5),
+	line("every layer present (config differs)"; "all"; 0.15),
+	line("nothing present"; "none"; 1.0),
+	([$r[] | .peak_rss_kb // empty] | max) as $m
+	| "  \("plugin peak memory, all runs" | . + " " * (40 - length)) <  64 MB: "
+	  + (if $m == null then "n/a" else "\($m / 1024 | fix2) MB  \(if $m < 65536 then "PASS" else "FAIL" end)" end)
+' "$res"
