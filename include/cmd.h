@@ -42,6 +42,22 @@ int cmd_volumes(int argc, char **argv, struct cli *cli);
 int cmd_history(int argc, char **argv, struct cli *cli);
 int cmd_complete(int argc, char **argv, struct cli *cli);
 
+/* Flags that several commands share, spelled once. */
+#define OPT_TO(v) { OPT_STRING, 0, "to", (v), "HOST", \
+	"Destination: [ssh://][USER@]HOST[:PORT] (required)", COMPL_HOST, NULL }
+#define OPT_SSH_CONFIG(cli) { OPT_STRING, 0, "ssh-config", &(cli)->ssh_config, \
+	"FILE", "Read SSH settings from FILE instead of ~/.ssh/config", \
+	COMPL_FILE, NULL }
+#define OPT_FORMAT(v) { OPT_STRING, 0, "format", (v), "FORMAT", \
+	"Print the report as \"json\"", COMPL_CHOICES, NULL }
+#define OPT_DRY_RUN(v) { OPT_BOOL, 0, "dry-run", (v), NULL, \
+	"Print the plan and change nothing", COMPL_NONE, NULL }
+
+/* --to is given and --format is json or absent; else print why (with
+ * the command's path) and return 1.  *json tells which. */
+int cmd_check_to_format(const char *path, const char *to, const char *format,
+			int *json);
+
 /* Shared by commands: parse their flags; returns -1 to go on, or the exit
  * status to return (0 after --help, 1 after a usage error). */
 int cmd_parse(struct cli *cli, int argc, char **argv, const struct opt *opts,

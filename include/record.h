@@ -52,6 +52,8 @@ void record_release(struct migration *m);
 void record_gen(const struct migration *m, yajl_gen g);
 /* The human report printed at the end of a migration. */
 void record_report(const struct migration *m, FILE *out);
+/* The report, or the record as JSON (--format json). */
+void record_print(const struct migration *m, int json, FILE *out);
 
 /* Read all records of cfgdir, oldest first. */
 int record_load_all(const char *cfgdir, struct migration **out, size_t *n);

@@ -144,12 +144,30 @@ static int run_subcommand(int argc, char **argv, struct cli *cli)
 	return 1;
 }
 
+/* The CLI's flags up to the first argument; -1 to go on, else the exit
+ * status (after --help or a bad flag). */
+static int parse_globals(int argc, char **argv, const struct opt *globals,
+			 int *nargs)
+{
+	switch (opt_parse(argc, argv, globals, OPT_STOP_AT_NONOPT, nargs)) {
+	case OPT_OK:
+		return -1;
+	case OPT_HELP:
+		top_usage(stdout);
+		return 0;
+	case OPT_ERROR:
+		break;
+	}
+	fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
+	top_usage(stderr);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct opt globals[GLOBAL_OPTS_MAX];
 	struct cli cli;
-	int nargs, ret;
-	enum opt_result r;
+	int nargs, ret, r;
 
 	if (argc >= 2 && strcmp(argv[1], "docker-cli-plugin-metadata") == 0) {
 		print_metadata();
@@ -164,33 +182,14 @@ int main(int argc, char **argv)
 	argv++;
 	cli.g.tlsverify = -1;	/* tri-state: was --tlsverify given? */
 	plugin_global_opts(&cli.g, globals);
-	r = opt_parse(argc, argv, globals, OPT_STOP_AT_NONOPT, &nargs);
-	if (r == OPT_HELP) {
-		top_usage(stdout);
-		return 0;
-	}
-	if (r == OPT_ERROR) {
-		fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
-		top_usage(stderr);
-		return 1;
-	}
+	if ((r = parse_globals(argc, argv, globals, &nargs)) >= 0)
+		return r;
 	/* run by the CLI, "migrate" follows its global flags; like cobra's
 	 * persistent flags, they may also come right after it */
 	if (nargs > 0 && strcmp(argv[0], "migrate") == 0) {
-		int rest;
-
 		argv++;
-		r = opt_parse(nargs - 1, argv, globals, OPT_STOP_AT_NONOPT, &rest);
-		if (r == OPT_HELP) {
-			top_usage(stdout);
-			return 0;
-		}
-		if (r == OPT_ERROR) {
-			fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
-			top_usage(stderr);
-			return 1;
-		}
-		nargs = rest;
+		if ((r = parse_globals(nargs - 1, argv, globals, &nargs)) >= 0)
+			return r;
 	}
 	plugin_apply_globals(&cli.g);
 	install_signals();

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -116,4 +117,21 @@ int cli_dest_revive(struct cli *cli, const char *to, struct engine **e,
 		sleep(2);
 	}
 	return dm_error("%s stays unreachable: %s", to, dm_errmsg());
+}
+
+int cmd_check_to_format(const char *path, const char *to, const char *format,
+			int *json)
+{
+	if (!to) {
+		fprintf(stderr, "docker %s: --to HOST is required\nSee 'docker "
+			"%s --help'.\n", path, path);
+		return 1;
+	}
+	if (format && strcmp(format, "json") != 0) {
+		fprintf(stderr, "docker %s: unknown --format \"%s\" (use json)\n",
+			path, format);
+		return 1;
+	}
+	*json = format != NULL;
+	return 0;
 }

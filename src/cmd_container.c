@@ -27,9 +27,7 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	const char *format = NULL, *verify = "all";
 	static const char *const verify_choices[] = { "all", "precopy", NULL };
 	struct opt opts[] = {
-		{ OPT_STRING, 0, "to", &o.to, "HOST",
-		  "Destination: [ssh://][USER@]HOST[:PORT] (required)",
-		  COMPL_HOST, NULL },
+		OPT_TO(&o.to),
 		{ OPT_STRING, 0, "strategy", &o.strategy, "NAME",
 		  "How the image travels: delta (default), save", COMPL_CHOICES, strategy_names },
 		{ OPT_BOOL, 0, "volumes", &o.volumes, NULL,
@@ -51,16 +49,12 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		{ OPT_BOOL, 0, "drop-unmovable", &o.drop_unmovable, NULL,
 		  "Leave behind what cannot be carried (devices, missing bind "
 		  "mounts, ...)", COMPL_NONE, NULL },
-		{ OPT_BOOL, 0, "dry-run", &o.dry_run, NULL,
-		  "Print the plan and change nothing", COMPL_NONE, NULL },
+		OPT_DRY_RUN(&o.dry_run),
 		{ OPT_INT, 0, "start-timeout", &o.start_timeout_s, "SECONDS",
 		  "How long to wait for the copy to run and be healthy (60)",
 		  COMPL_NONE, NULL },
-		{ OPT_STRING, 0, "format", &format, "FORMAT",
-		  "Print the report as \"json\"", COMPL_CHOICES, NULL },
-		{ OPT_STRING, 0, "ssh-config", &cli->ssh_config, "FILE",
-		  "Read SSH settings from FILE instead of ~/.ssh/config",
-		  COMPL_FILE, NULL },
+		OPT_FORMAT(&format),
+		OPT_SSH_CONFIG(cli),
 		OPT_END_MARK,
 	};
 	int nargs, r = cmd_parse(cli, argc, argv, opts, &help, &nargs);
@@ -73,16 +67,8 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 			"container --help'.\n");
 		return 1;
 	}
-	if (!o.to) {
-		fprintf(stderr, "docker migrate container: --to HOST is "
-			"required\nSee 'docker migrate container --help'.\n");
+	if (cmd_check_to_format(help.path, o.to, format, &o.json))
 		return 1;
-	}
-	if (format && strcmp(format, "json") != 0) {
-		fprintf(stderr, "docker migrate container: unknown --format "
-			"\"%s\" (use json)\n", format);
-		return 1;
-	}
 	if (o.start_timeout_s <= 0) {
 		fprintf(stderr, "docker migrate container: --start-timeout "
 			"must be positive\n");
@@ -94,7 +80,6 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		return 1;
 	}
 	o.verify_precopy_only = strcmp(verify, "precopy") == 0;
-	o.json = format != NULL;
 	o.container = argv[0];
 	return migrate_container(cli, &o);
 }

@@ -20,18 +20,12 @@ int cmd_image(int argc, char **argv, struct cli *cli)
 	struct image_opts o = { .strategy = STRATEGY_DEFAULT };
 	const char *format = NULL;
 	struct opt opts[] = {
-		{ OPT_STRING, 0, "to", &o.to, "HOST",
-		  "Destination: [ssh://][USER@]HOST[:PORT] (required)",
-		  COMPL_HOST, NULL },
+		OPT_TO(&o.to),
 		{ OPT_STRING, 0, "strategy", &o.strategy, "NAME",
 		  "How the images travel: delta (default), save", COMPL_CHOICES, strategy_names },
-		{ OPT_BOOL, 0, "dry-run", &o.dry_run, NULL,
-		  "Print the plan and change nothing", COMPL_NONE, NULL },
-		{ OPT_STRING, 0, "format", &format, "FORMAT",
-		  "Print the report as \"json\"", COMPL_CHOICES, NULL },
-		{ OPT_STRING, 0, "ssh-config", &cli->ssh_config, "FILE",
-		  "Read SSH settings from FILE instead of ~/.ssh/config",
-		  COMPL_FILE, NULL },
+		OPT_DRY_RUN(&o.dry_run),
+		OPT_FORMAT(&format),
+		OPT_SSH_CONFIG(cli),
 		OPT_END_MARK,
 	};
 	int nargs, r = cmd_parse(cli, argc, argv, opts, &help, &nargs);
@@ -44,17 +38,8 @@ int cmd_image(int argc, char **argv, struct cli *cli)
 			"--help'.\n");
 		return 1;
 	}
-	if (!o.to) {
-		fprintf(stderr, "docker migrate image: --to HOST is required\n"
-			"See 'docker migrate image --help'.\n");
+	if (cmd_check_to_format(help.path, o.to, format, &o.json))
 		return 1;
-	}
-	if (format && strcmp(format, "json") != 0) {
-		fprintf(stderr, "docker migrate image: unknown --format \"%s\" "
-			"(use json)\n", format);
-		return 1;
-	}
-	o.json = format != NULL;
 	o.images = (const char *const *)argv;
 	o.n = (size_t)nargs;
 	return migrate_images(cli, &o);

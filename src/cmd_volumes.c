@@ -24,9 +24,7 @@ int cmd_volumes(int argc, char **argv, struct cli *cli)
 	struct volumes_opts o = { 0 };
 	const char *format = NULL;
 	struct opt opts[] = {
-		{ OPT_STRING, 0, "to", &o.to, "HOST",
-		  "Destination: [ssh://][USER@]HOST[:PORT] (required)",
-		  COMPL_HOST, NULL },
+		OPT_TO(&o.to),
 		{ OPT_STRING, 0, "container", &o.container, "CONTAINER",
 		  "Copy the volumes this container mounts", COMPL_CONTAINER, NULL },
 		{ OPT_LIST, 0, "rename", &o.renames, "SRC=DST",
@@ -35,13 +33,9 @@ int cmd_volumes(int argc, char **argv, struct cli *cli)
 		{ OPT_BOOL, 0, "force", &o.force, NULL,
 		  "Replace a non-empty volume of the same name at the destination",
 		  COMPL_NONE, NULL },
-		{ OPT_BOOL, 0, "dry-run", &o.dry_run, NULL,
-		  "Print the plan and change nothing", COMPL_NONE, NULL },
-		{ OPT_STRING, 0, "format", &format, "FORMAT",
-		  "Print the report as \"json\"", COMPL_CHOICES, NULL },
-		{ OPT_STRING, 0, "ssh-config", &cli->ssh_config, "FILE",
-		  "Read SSH settings from FILE instead of ~/.ssh/config",
-		  COMPL_FILE, NULL },
+		OPT_DRY_RUN(&o.dry_run),
+		OPT_FORMAT(&format),
+		OPT_SSH_CONFIG(cli),
 		OPT_END_MARK,
 	};
 	int nargs, ret, r = cmd_parse(cli, argc, argv, opts, &help, &nargs);
@@ -55,9 +49,7 @@ int cmd_volumes(int argc, char **argv, struct cli *cli)
 		ret = 1;
 		goto out;
 	}
-	if (!o.to) {
-		fprintf(stderr, "docker migrate volumes: --to HOST is required\n"
-			"See 'docker migrate volumes --help'.\n");
+	if (cmd_check_to_format(help.path, o.to, format, &o.json)) {
 		ret = 1;
 		goto out;
 	}
@@ -71,13 +63,6 @@ int cmd_volumes(int argc, char **argv, struct cli *cli)
 			goto out;
 		}
 	}
-	if (format && strcmp(format, "json") != 0) {
-		fprintf(stderr, "docker migrate volumes: unknown --format \"%s\" "
-			"(use json)\n", format);
-		ret = 1;
-		goto out;
-	}
-	o.json = format != NULL;
 	o.names = (const char *const *)argv;
 	o.n = (size_t)nargs;
 	ret = migrate_volumes(cli, &o);

@@ -796,19 +796,7 @@ static int print_plan(const struct handover *h)
 
 static void print_report(struct handover *h)
 {
-	if (h->o->json) {
-		yajl_gen g = yajl_gen_alloc(NULL);
-		const unsigned char *buf;
-		size_t len;
-
-		yajl_gen_config(g, yajl_gen_beautify, 1);
-		record_gen(&h->rec, g);
-		yajl_gen_get_buf(g, &buf, &len);
-		fwrite(buf, 1, len, stdout);
-		yajl_gen_free(g);
-		return;
-	}
-	record_report(&h->rec, stdout);
+	record_print(&h->rec, h->o->json, stdout);
 }
 
 static void handover_release(struct handover *h)

@@ -166,19 +166,7 @@ int migrate_images(struct cli *cli, const struct image_opts *o)
 	record_set_status(&r.rec, "completed");
 	ret = 0;
 report:
-	if (o->json) {
-		yajl_gen g = yajl_gen_alloc(NULL);
-		const unsigned char *buf;
-		size_t len;
-
-		yajl_gen_config(g, yajl_gen_beautify, 1);
-		record_gen(&r.rec, g);
-		yajl_gen_get_buf(g, &buf, &len);
-		fwrite(buf, 1, len, stdout);
-		yajl_gen_free(g);
-	} else {
-		record_report(&r.rec, stdout);
-	}
+	record_print(&r.rec, o->json, stdout);
 	goto out;
 fail:
 	fprintf(stderr, "docker migrate: %s\n", dm_errmsg());

@@ -215,19 +215,9 @@ static int undo(struct vol_run *r)
 
 static void report(struct vol_run *r)
 {
-	if (r->o->json) {
-		yajl_gen g = yajl_gen_alloc(NULL);
-		const unsigned char *buf;
-		size_t len;
-
-		yajl_gen_config(g, yajl_gen_beautify, 1);
-		record_gen(&r->rec, g);
-		yajl_gen_get_buf(g, &buf, &len);
-		fwrite(buf, 1, len, stdout);
-		yajl_gen_free(g);
+	record_print(&r->rec, r->o->json, stdout);
+	if (r->o->json)
 		return;
-	}
-	record_report(&r->rec, stdout);
 	for (size_t i = 0; i < r->n; i++)
 		if (r->v[i].entries)
 			printf("  volume %s -> %s: %zu entries, tree digest %.16s "

@@ -333,3 +333,21 @@ int record_load_all(const char *cfgdir, struct migration **out, size_t *n)
 		qsort(*out, *n, sizeof(**out), by_start);
 	return 0;
 }
+
+void record_print(const struct migration *m, int json, FILE *out)
+{
+	yajl_gen g;
+	const unsigned char *buf;
+	size_t len;
+
+	if (!json) {
+		record_report(m, out);
+		return;
+	}
+	g = yajl_gen_alloc(NULL);
+	yajl_gen_config(g, yajl_gen_beautify, 1);
+	record_gen(m, g);
+	yajl_gen_get_buf(g, &buf, &len);
+	fwrite(buf, 1, len, out);
+	yajl_gen_free(g);
+}
