@@ -19,6 +19,7 @@ struct container_opts {
 	int volumes;		/* carry the container's volumes (default) */
 	int verify_precopy_only; /* --verify precopy */
 	int checkpoint;		/* --checkpoint: memory state too */
+	int rootfs;		/* container layer: -1 when it changed, 0, 1 */
 	long checkpoint_timeout_s;
 };
 

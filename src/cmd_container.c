@@ -23,6 +23,7 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	};
 	struct container_opts o = { .strategy = STRATEGY_DEFAULT,
 				    .start_timeout_s = 60, .volumes = 1,
+				    .rootfs = -1,
 				    .checkpoint_timeout_s = 60 };
 	const char *format = NULL, *verify = "all";
 	static const char *const verify_choices[] = { "all", "precopy", NULL };
@@ -38,6 +39,9 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		  "Compare volume trees after the final pass (all) or only "
 		  "after the pre-copy, for less downtime (precopy)",
 		  COMPL_CHOICES, verify_choices },
+		{ OPT_BOOL, 0, "rootfs", &o.rootfs, NULL,
+		  "Carry the files changed in the container's own layer "
+		  "(default: when there are any)", COMPL_NONE, NULL },
 		{ OPT_BOOL, 0, "checkpoint", &o.checkpoint, NULL,
 		  "Carry the memory state too (CRIU; both engines must run "
 		  "with experimental features)", COMPL_NONE, NULL },

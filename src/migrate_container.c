@@ -57,6 +57,10 @@ struct handover {
 	struct hvol *vols;
 	size_t nvols;
 	int64_t stopped_at;	/* ms: the source stopped serving */
+	int rootfs;		/* the container layer travels */
+	char *commit_id;	/* the source's layer, committed as an image */
+	int commit_loaded;	/* ... and loaded at the destination */
+	int tag_moved;		/* image_ref points at the commit there */
 	struct migration rec;
 };
 
@@ -279,6 +283,54 @@ static int check_volumes_free(struct handover *h)
 	return 0;
 }
 
+/* Does p exist in the layer only because the engine put a mount point
+ * there (volumes, binds, the --init binary), or lead to one? */
+static int engine_made(yajl_val ins, const char *p)
+{
+	yajl_val mounts = json_get(ins, "Mounts", NULL);
+	size_t n = p ? strlen(p) : 0;
+	const char *init = "/sbin/docker-init";
+
+	if (!p)
+		return 1;
+	if (strncmp(init, p, n) == 0 && (init[n] == '\0' || init[n] == '/'))
+		return 1;
+	for (size_t i = 0; i < json_len(mounts); i++) {
+		const char *d = json_str(mounts->u.array.values[i],
+					 "Destination", NULL);
+
+		if (d && strncmp(d, p, n) == 0 && (d[n] == '\0' || d[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Files added, changed or deleted in the container's writable layer:
+ * they travel (as a committed layer) unless --rootfs=false. */
+static int check_rootfs(struct handover *h)
+{
+	char *path = xasprintf("/containers/%s/changes", h->src_id);
+	yajl_val v = NULL;
+	size_t n;
+
+	if (engine_get_json_opt(h->src, path, &v) < 0) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	n = 0;
+	for (size_t i = 0; YAJL_IS_ARRAY(v) && i < json_len(v); i++)
+		if (!engine_made(h->ins, json_str(v->u.array.values[i], "Path",
+						   NULL)))
+			n++;
+	yajl_tree_free(v);
+	h->rootfs = h->o->rootfs > 0 || (h->o->rootfs < 0 && n > 0);
+	if (n && !h->rootfs)
+		dm_warn("%zu change(s) in the container layer of %s are left "
+			"behind (--rootfs=false)", n, h->name);
+	return 0;
+}
+
 static int join_problems(const struct strlist *l, const char *name)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -318,6 +370,8 @@ static int phase_check(struct handover *h)
 		dm_warn("dropping %s", h->plan.dropped.v[i]);
 	if (check_networks(h) < 0 || check_volumes_free(h) < 0 ||
 	    check_space(h) < 0)
+		return -1;
+	if (check_rootfs(h) < 0)
 		return -1;
 	/* last: the probe is the only check that touches the source */
 	if (h->o->checkpoint)
@@ -543,6 +597,57 @@ static int phase_verify(struct handover *h)
 	return 0;
 }
 
+/* The container layer, committed (after the stop, or paused with
+ * --keep) and sent like any image: only that new layer crosses. */
+static int phase_rootfs(struct handover *h)
+{
+	struct xfer_stats st = { 0 };
+	char *path = xasprintf("/commit?container=%s&pause=1&comment=%s",
+			       h->src_id, "docker-migrate%20container%20layer");
+	const char *refs[1];
+	yajl_val v = NULL;
+	long r = engine_post_json(h->src, path, "{}", &v);
+
+	free(path);
+	if (r < 0)
+		return dm_error_wrap("committing the container layer of %s",
+				     h->name);
+	h->commit_id = xstrdup(json_str(v, "Id", NULL));
+	yajl_tree_free(v);
+	if (!h->commit_id[0])
+		return dm_error("the source committed no image id");
+	refs[0] = h->commit_id;
+	h->commit_loaded = 1;
+	r = h->strategy->transfer(h->src, h->dst, refs, 1, &st);
+	h->rec.bytes += st.bytes;
+	return r < 0 ? -1 : 0;
+}
+
+/* Point image_ref at the committed layer for the create, so that the copy
+ * keeps the original image name (docker ps shows it), then back. */
+static int move_tag(struct handover *h, const char *id)
+{
+	const char *ref = h->image_ref, *colon = strrchr(ref, ':');
+	char *repo, *tag, *path, *r;
+	long st;
+
+	if (colon && !strchr(colon, '/')) {
+		r = xstrndup(ref, (size_t)(colon - ref));
+		tag = esc(colon + 1);
+	} else {
+		r = xstrdup(ref);
+		tag = xstrdup("latest");
+	}
+	repo = esc(r);
+	path = xasprintf("/images/%s/tag?repo=%s&tag=%s", id, repo, tag);
+	st = engine_post_json(h->dst, path, NULL, NULL);
+	free(r);
+	free(repo);
+	free(tag);
+	free(path);
+	return st < 0 ? -1 : 0;
+}
+
 static int phase_create(struct handover *h)
 {
 	char *e = esc(h->name);
@@ -555,8 +660,17 @@ static int phase_create(struct handover *h)
 		free(path);
 		return -1;
 	}
+	if (h->commit_id && !dm_starts_with(h->image_ref, "sha256:")) {
+		if (move_tag(h, h->commit_id) < 0) {
+			free(path);
+			return -1;
+		}
+		h->tag_moved = 1;
+	}
 	st = engine_post_json(h->dst, path, h->plan.body, &v);
 	free(path);
+	if (h->tag_moved && move_tag(h, h->img.id) == 0)
+		h->tag_moved = 0;
 	if (st < 0)
 		return -1;
 	h->dst_id = xstrdup(json_str(v, "Id", NULL));
@@ -746,6 +860,13 @@ static int undo(struct handover *h)
 			ok = 0;
 		}
 	}
+	if (h->tag_moved && move_tag(h, h->img.id) < 0)
+		ok = 0;
+	if (h->commit_loaded && h->commit_id) {
+		path = xasprintf("/images/%s?force=1", h->commit_id);
+		engine_delete(h->dst, path);	/* 404 if it never arrived */
+		free(path);
+	}
 	if (h->tag_added) {
 		char *e = esc(h->tag_added);
 
@@ -801,6 +922,16 @@ static void print_report(struct handover *h)
 
 static void handover_release(struct handover *h)
 {
+	if (h->commit_id && h->src) {
+		/* a means of transport: never left at the source */
+		char *path = xasprintf("/images/%s?force=1", h->commit_id);
+
+		if (engine_delete(h->src, path) < 0)
+			dm_warn("cannot remove the committed layer %.19s at the "
+				"source: %s", h->commit_id, dm_errmsg());
+		free(path);
+	}
+	free(h->commit_id);
 	yajl_tree_free(h->ins);
 	free(h->image_ref);
 	image_info_release(&h->img);
@@ -841,32 +972,39 @@ static const struct phase_step stateless[] = {
 	{ "start", phase_start }, { "stop-source", phase_stop_source },
 	{ NULL, NULL },
 };
-static const struct phase_step with_volumes[] = {
+static const struct phase_step stateful[] = {
 	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
 	{ "stop-source", phase_stop_source }, { "sync", phase_sync },
-	{ "create", phase_create }, { "start", phase_start },
-	{ NULL, NULL },
-};
-static const struct phase_step kept_with_volumes[] = {
-	{ "transfer", phase_transfer }, { "copy-volumes", phase_precopy },
-	{ "verify", phase_verify }, { "create", phase_create },
+	{ "rootfs", phase_rootfs }, { "create", phase_create },
 	{ "start", phase_start },
 	{ NULL, NULL },
 };
-static const struct phase_step stopped_with_volumes[] = {
+static const struct phase_step kept_stateful[] = {
 	{ "transfer", phase_transfer }, { "copy-volumes", phase_precopy },
-	{ "verify", phase_verify }, { "create", phase_create },
+	{ "verify", phase_verify }, { "rootfs", phase_rootfs },
+	{ "create", phase_create }, { "start", phase_start },
+	{ NULL, NULL },
+};
+static const struct phase_step stopped_stateful[] = {
+	{ "transfer", phase_transfer }, { "copy-volumes", phase_precopy },
+	{ "verify", phase_verify }, { "rootfs", phase_rootfs },
+	{ "create", phase_create },
 	{ NULL, NULL },
 };
 
 static int run_phases(struct handover *h)
 {
-	const struct phase_step *p = !h->nvols ? stateless
-				     : !h->running ? stopped_with_volumes
-				     : h->o->keep ? kept_with_volumes : with_volumes;
+	const struct phase_step *p = !h->nvols && !h->rootfs ? stateless
+				     : !h->running ? stopped_stateful
+				     : h->o->keep ? kept_stateful : stateful;
 	int64_t ready_at = 0;
 
 	for (; p->name; p++) {
+		/* the phases that have nothing to do are not listed */
+		if ((p->fn == phase_rootfs && !h->rootfs) ||
+		    ((p->fn == phase_precopy || p->fn == phase_sync ||
+		      p->fn == phase_verify) && !h->nvols))
+			continue;
 		record_phase_begin(&h->rec, p->name);
 		if (dm_cancelled())
 			return dm_error("interrupted");

@@ -120,3 +120,21 @@ vol_sum() {	# NODE VOLUME FILE: md5 of a file in a volume
 	contains "$output" "has a TTY" "reason"
 	is "$(state node1 dmt-tty)" running "source still running"
 }
+
+@test "files added, changed and deleted in the container layer arrive too" {
+	run_docker node1 run -d --name dmt-rf --init "$LAB_BASE_IMAGE" \
+		sh -c 'echo conf >/etc/app.conf; echo changed >>/etc/passwd; rm /bin/vi; sleep 600'
+	sleep 1
+	run_dm container dmt-rf --to node2
+	contains "$output" "rootfs" "the container layer phase ran"
+	run ldocker node2 exec dmt-rf cat /etc/app.conf
+	is "$output" conf "added file"
+	run ldocker node2 exec dmt-rf tail -n 1 /etc/passwd
+	is "$output" changed "changed file"
+	run ldocker node2 exec dmt-rf ls /bin/vi
+	is "$status" 1 "deleted file stays deleted"
+	is "$(ldocker node2 inspect -f '{{.Config.Image}}' dmt-rf)" "$LAB_BASE_IMAGE" "original image name kept"
+	is "$(ldocker node2 image inspect -f '{{.Id}}' "$LAB_BASE_IMAGE")" \
+		"$(ldocker node1 image inspect -f '{{.Id}}' "$LAB_BASE_IMAGE")" "the tag still names the original image"
+	is "$(ldocker node1 images -q --filter dangling=true)" "" "no committed layer left at the source"
+}
