@@ -40,7 +40,7 @@ UNIT_SRC   := $(wildcard test/unit/test_*.c)
 UNIT_BIN   := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 
 .PHONY: all deps install install-user uninstall check check-unit \
-        check-system demo lab-up lab-down clean man
+        check-system demo lab-up lab-down clean man fuzz fuzz-replay
 
 all: docker-migrate
 
@@ -79,6 +79,11 @@ check-system: $(BIN)
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(BIN)
 	@DM_BIN=$(abspath $(BIN)) ./test/check.sh $(UNIT_BIN)
+
+# libFuzzer targets (clang) for the parsers of outside bytes: test/fuzz/.
+# make fuzz [FUZZ_SECONDS=20]; make fuzz-replay: gcc+ASan, saved inputs only.
+fuzz fuzz-replay: deps-build
+	@$(MAKE) --no-print-directory -f test/fuzz/fuzz.mk $@
 
 demo: deps all
 	@./scripts/demo.sh

@@ -34,7 +34,7 @@
 
 # __docker_migrate_words: the words up to the cursor into the caller's
 # "words" array, the last one being the word being completed ("" after a
-# blank).
+# blank); the command's "~/" expanded, to run it.
 __docker_migrate_words() {
 	local line=${COMP_LINE:0:COMP_POINT}
 
@@ -42,6 +42,8 @@ __docker_migrate_words() {
 	if [[ -z $line || $line == *[[:blank:]] ]]; then
 		words+=("")
 	fi
+	[[ ${words[0]} == "~/"* ]] && words[0]=$HOME/${words[0]#"~/"}
+	return 0
 }
 
 # __docker_migrate_is_migrate: whether "words" is

@@ -74,6 +74,7 @@ function __docker_migrate_prepare --argument-names kind
     set -g __docker_migrate_results
     set -l words (commandline -opc)
     set -l cur (commandline -ct)
+    set words[1] (string replace -r '^~/' "$HOME/" -- $words[1])
     set -l run
     if test "$kind" = docker
         __docker_migrate_is_migrate $words; or return 1
