@@ -37,6 +37,10 @@ struct image_info {
 /* Inspect ref on e; returns 1 found, 0 absent (404), -1 error. */
 int image_inspect(struct engine *e, const char *ref, struct image_info *out);
 void image_info_release(struct image_info *ii);
+/* Tag image id as ref ("repo[:tag]") on e. */
+int image_tag(struct engine *e, const char *id, const char *ref);
+/* Tag it unless ref already names id there: 1 tagged, 0 nothing to do. */
+int image_tag_if_missing(struct engine *e, const char *id, const char *ref);
 
 /* Which layers of an image the destination has (see strategy_delta.c). */
 struct delta_plan {

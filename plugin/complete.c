@@ -22,16 +22,18 @@
 struct compl {
 	const char *partial;
 	const char *prev;		/* the word before the partial one */
+	const char *prefix;		/* "--flag=" when completing its value */
+	int nodesc;			/* __completeNoDesc: values only */
 };
 
 static void cand(const struct compl *c, const char *v, const char *desc)
 {
 	if (!dm_starts_with(v, c->partial))
 		return;
-	if (desc && *desc)
-		printf("%s\t%s\n", v, desc);
+	if (desc && *desc && !c->nodesc)
+		printf("%s%s\t%s\n", c->prefix ? c->prefix : "", v, desc);
 	else
-		printf("%s\n", v);
+		printf("%s%s\n", c->prefix ? c->prefix : "", v);
 }
 
 static void hosts_from_file(const struct compl *c, const char *path, int kh)
@@ -188,7 +190,20 @@ static int describe(struct cli *cli, const struct opt *opts,
 	int directive = DIR_NOFILE;
 
 	cli->describe = NULL;	/* engine look-ups below run for real */
-	if (c->prev && (o = opt_find(opts, c->prev)) && o->type != OPT_BOOL)
+	if (dm_starts_with(c->partial, "--") && strchr(c->partial, '=') &&
+	    (o = opt_find(opts, c->partial)) && o->type != OPT_BOOL) {
+		/* --flag=VALUE: candidates keep the "--flag=" in front */
+		char *prefix = xstrndup(c->partial,
+					(size_t)(strchr(c->partial, '=') -
+						 c->partial) + 1);
+
+		c->prefix = prefix;
+		c->partial = strchr(c->partial, '=') + 1;
+		directive = complete_value(c, o, cli);
+		free(prefix);
+		c->prefix = NULL;
+	} else if (c->prev && (o = opt_find(opts, c->prev)) &&
+		   o->type != OPT_BOOL)
 		directive = complete_value(c, o, cli);
 	else if (c->partial[0] == '-')
 		complete_flags(c, opts);
@@ -202,9 +217,9 @@ static int describe(struct cli *cli, const struct opt *opts,
 	return 0;
 }
 
-int cmd_complete(int argc, char **argv, struct cli *cli)
+int cmd_complete(int argc, char **argv, struct cli *cli, int nodesc)
 {
-	struct compl c = { .partial = "" };
+	struct compl c = { .partial = "", .nodesc = nodesc };
 	const struct subcmd *sub = NULL;
 
 	/* argv: "migrate" ARGS... PARTIAL */

@@ -385,38 +385,11 @@ static int phase_check(struct handover *h)
 
 static int tag_at_dest(struct handover *h)
 {
-	struct image_info di;
-	const char *ref = h->image_ref;
-	const char *colon = strrchr(ref, ':');
-	char *repo, *tag, *path;
-	long st;
+	int r = image_tag_if_missing(h->dst, h->img.id, h->image_ref);
 
-	if (dm_starts_with(ref, "sha256:"))
-		return 0;
-	if (image_inspect(h->dst, ref, &di) == 1 && dm_streq(di.id, h->img.id)) {
-		image_info_release(&di);
-		return 0;	/* already tagged there */
-	}
-	image_info_release(&di);
-	if (colon && !strchr(colon, '/')) {
-		char *r = xstrndup(ref, (size_t)(colon - ref));
-
-		repo = esc(r);
-		free(r);
-		tag = esc(colon + 1);
-	} else {
-		repo = esc(ref);
-		tag = xstrdup("latest");
-	}
-	path = xasprintf("/images/%s/tag?repo=%s&tag=%s", h->img.id, repo, tag);
-	st = engine_post_json(h->dst, path, NULL, NULL);
-	free(repo);
-	free(tag);
-	free(path);
-	if (st < 0)
-		return -1;
-	h->tag_added = xstrdup(ref);
-	return 0;
+	if (r == 1)
+		h->tag_added = xstrdup(h->image_ref);
+	return r < 0 ? -1 : 0;
 }
 
 static int phase_transfer(struct handover *h)
@@ -624,28 +597,10 @@ static int phase_rootfs(struct handover *h)
 }
 
 /* Point image_ref at the committed layer for the create, so that the copy
- * keeps the original image name (docker ps shows it), then back. */
+ * keeps the original image name in its configuration, then back. */
 static int move_tag(struct handover *h, const char *id)
 {
-	const char *ref = h->image_ref, *colon = strrchr(ref, ':');
-	char *repo, *tag, *path, *r;
-	long st;
-
-	if (colon && !strchr(colon, '/')) {
-		r = xstrndup(ref, (size_t)(colon - ref));
-		tag = esc(colon + 1);
-	} else {
-		r = xstrdup(ref);
-		tag = xstrdup("latest");
-	}
-	repo = esc(r);
-	path = xasprintf("/images/%s/tag?repo=%s&tag=%s", id, repo, tag);
-	st = engine_post_json(h->dst, path, NULL, NULL);
-	free(r);
-	free(repo);
-	free(tag);
-	free(path);
-	return st < 0 ? -1 : 0;
+	return image_tag(h->dst, id, h->image_ref);
 }
 
 static int phase_create(struct handover *h)

@@ -117,6 +117,11 @@ static int transfer(struct image_run *r, const struct strategy *s)
 			refs[n++] = r->o->images[i];
 	if (n)
 		ret = s->transfer(r->src, r->dst, refs, n, &st);
+	/* present under another name: give it the name asked for too */
+	for (size_t i = 0; ret == 0 && i < r->o->n; i++)
+		if (r->present[i] &&
+		    image_tag_if_missing(r->dst, r->info[i].id, r->o->images[i]) < 0)
+			ret = -1;
 	r->rec.bytes += st.bytes;
 	free(refs);
 	return ret;

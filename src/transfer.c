@@ -113,6 +113,46 @@ int image_inspect(struct engine *e, const char *ref, struct image_info *out)
 	return 1;
 }
 
+int image_tag(struct engine *e, const char *id, const char *ref)
+{
+	const char *colon = strrchr(ref, ':');
+	char *r, *repo, *tag, *path;
+	long st;
+
+	/* "host:5000/app" has a colon but no tag: the tag follows the last
+	 * slash, when there is a colon after it */
+	if (colon && !strchr(colon, '/')) {
+		r = xstrndup(ref, (size_t)(colon - ref));
+		tag = engine_escape(colon + 1);
+	} else {
+		r = xstrdup(ref);
+		tag = xstrdup("latest");
+	}
+	repo = engine_escape(r);
+	path = xasprintf("/images/%s/tag?repo=%s&tag=%s", id, repo, tag);
+	st = engine_post_json(e, path, NULL, NULL);
+	free(r);
+	free(repo);
+	free(tag);
+	free(path);
+	return st < 0 ? dm_error_wrap("tagging %s on %s", ref, engine_name(e)) : 0;
+}
+
+int image_tag_if_missing(struct engine *e, const char *id, const char *ref)
+{
+	struct image_info have;
+	int r;
+
+	if (dm_starts_with(ref, "sha256:") || dm_streq(ref, id))
+		return 0;
+	r = image_inspect(e, ref, &have);
+	r = r == 1 && dm_streq(have.id, id);
+	image_info_release(&have);
+	if (r)
+		return 0;
+	return image_tag(e, id, ref) < 0 ? -1 : 1;
+}
+
 /* The seeds' "simple migration": the whole image, docker save | load,
  * streamed engine to engine (no file on either side). */
 static int transfer_save(struct engine *src, struct engine *dst,

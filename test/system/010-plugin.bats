@@ -124,3 +124,10 @@ setup() { dm_setup; }
 	run "$DOCKER" __complete migrate container --to ""
 	contains "$output" "node2" "hosts from the ssh config"
 }
+
+@test "completion of --flag=value and without descriptions" {
+	run "$DOCKER" __complete migrate container --strategy=
+	contains "$output" "--strategy=delta" "value after ="
+	run "$DM_BIN" __completeNoDesc container --str
+	is "$(head -n 1 <<<"$output")" "--strategy" "no description"
+}

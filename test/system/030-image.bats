@@ -98,3 +98,11 @@ teardown() { lab_clean node1 node2 >/dev/null 2>&1 || true; }
 	same_image dmt/app:1
 	[ "$bytes" -ge "$size" ] || { echo "sent $bytes < image size $size"; false; }
 }
+
+@test "an image present under another name gets the name asked for" {
+	run_dm image dmt/one:1 --to node2
+	run_docker node1 tag dmt/one:1 dmt/alias:7
+	run_dm image dmt/alias:7 --to node2
+	is "$(ldocker node2 image inspect -f '{{.Id}}' dmt/alias:7)" \
+		"$(ldocker node1 image inspect -f '{{.Id}}' dmt/one:1)" "tagged at the destination"
+}
