@@ -14,6 +14,7 @@ struct cli {
 	struct globalopts g;
 	struct docker_env env;
 	const char *ssh_config;	/* --ssh-config / DOCKER_MIGRATE_SSH_CONFIG */
+	int progress;		/* enum progress_mode */
 	/* Set by __complete: a command hands its flag table here instead of
 	 * running, so completion reads the same table as the parser. */
 	int (*describe)(struct cli *cli, const struct opt *opts,
@@ -51,6 +52,15 @@ int cmd_complete(int argc, char **argv, struct cli *cli, int nodesc);
 	COMPL_FILE, NULL }
 #define OPT_FORMAT(v) { OPT_STRING, 0, "format", (v), "FORMAT", \
 	"Print the report as \"json\"", COMPL_CHOICES, NULL }
+#define OPT_PROGRESS(v) { OPT_STRING, 0, "progress", (v), "MODE", \
+	"Transfer progress on stderr: auto, tty, plain, none", COMPL_CHOICES, \
+	progress_choices }
+#define OPT_QUIET(v) { OPT_BOOL, 'q', "quiet", (v), NULL, \
+	"No progress, only the report (same as --progress none)", COMPL_NONE, NULL }
+extern const char *const progress_choices[];
+/* Set cli->progress from --progress and -q; 1 (after a message) if bad. */
+int cmd_set_progress(struct cli *cli, const char *path, const char *mode,
+		     int quiet);
 #define OPT_DRY_RUN(v) { OPT_BOOL, 0, "dry-run", (v), NULL, \
 	"Print the plan and change nothing", COMPL_NONE, NULL }
 

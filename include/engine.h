@@ -51,7 +51,7 @@ long engine_get_json_opt(struct engine *e, const char *path, yajl_val *out);
 
 /* Counters of a streamed transfer (read by the progress reporter). */
 struct xfer_stats {
-	volatile uint64_t bytes;
+	uint64_t bytes;		/* updated atomically: progress reads it */
 };
 
 /* GET path and hand the body to fn as it arrives; fn returns -1 (with

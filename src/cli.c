@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "dm.h"
+#include "progress.h"
 
 int cmd_parse(struct cli *cli, int argc, char **argv, const struct opt *opts,
 	      const struct cmd_help *help, int *nargs)
@@ -133,5 +134,20 @@ int cmd_check_to_format(const char *path, const char *to, const char *format,
 		return 1;
 	}
 	*json = format != NULL;
+	return 0;
+}
+
+const char *const progress_choices[] = { "auto", "tty", "plain", "none", NULL };
+
+int cmd_set_progress(struct cli *cli, const char *path, const char *mode,
+		     int quiet)
+{
+	enum progress_mode m = PROGRESS_AUTO;
+
+	if (mode && progress_mode_parse(mode, &m) < 0) {
+		fprintf(stderr, "docker %s: %s\n", path, dm_errmsg());
+		return 1;
+	}
+	cli->progress = quiet ? PROGRESS_NONE : (int)m;
 	return 0;
 }

@@ -25,6 +25,8 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 				    .start_timeout_s = 60, .volumes = 1,
 				    .rootfs = -1,
 				    .checkpoint_timeout_s = 60 };
+	const char *progress = NULL;
+	int quiet = 0;
 	const char *format = NULL, *verify = "all";
 	static const char *const verify_choices[] = { "all", "precopy", NULL };
 	struct opt opts[] = {
@@ -58,6 +60,8 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		  "How long to wait for the copy to run and be healthy (60)",
 		  COMPL_NONE, NULL },
 		OPT_FORMAT(&format),
+		OPT_PROGRESS(&progress),
+		OPT_QUIET(&quiet),
 		OPT_SSH_CONFIG(cli),
 		OPT_END_MARK,
 	};
@@ -71,7 +75,8 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 			"container --help'.\n");
 		return 1;
 	}
-	if (cmd_check_to_format(help.path, o.to, format, &o.json))
+	if (cmd_set_progress(cli, help.path, progress, quiet) ||
+	    cmd_check_to_format(help.path, o.to, format, &o.json))
 		return 1;
 	if (o.start_timeout_s <= 0) {
 		fprintf(stderr, "docker migrate container: --start-timeout "

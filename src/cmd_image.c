@@ -18,6 +18,8 @@ int cmd_image(int argc, char **argv, struct cli *cli)
 		"  docker migrate image web:1.2 redis:7 --to node2\n",
 	};
 	struct image_opts o = { .strategy = STRATEGY_DEFAULT };
+	const char *progress = NULL;
+	int quiet = 0;
 	const char *format = NULL;
 	struct opt opts[] = {
 		OPT_TO(&o.to),
@@ -25,6 +27,8 @@ int cmd_image(int argc, char **argv, struct cli *cli)
 		  "How the images travel: delta (default), save", COMPL_CHOICES, strategy_names },
 		OPT_DRY_RUN(&o.dry_run),
 		OPT_FORMAT(&format),
+		OPT_PROGRESS(&progress),
+		OPT_QUIET(&quiet),
 		OPT_SSH_CONFIG(cli),
 		OPT_END_MARK,
 	};
@@ -38,7 +42,8 @@ int cmd_image(int argc, char **argv, struct cli *cli)
 			"--help'.\n");
 		return 1;
 	}
-	if (cmd_check_to_format(help.path, o.to, format, &o.json))
+	if (cmd_set_progress(cli, help.path, progress, quiet) ||
+	    cmd_check_to_format(help.path, o.to, format, &o.json))
 		return 1;
 	o.images = (const char *const *)argv;
 	o.n = (size_t)nargs;

@@ -22,6 +22,8 @@ int cmd_volumes(int argc, char **argv, struct cli *cli)
 		"  docker migrate volumes --container db --to node2 --rename pgdata=pgdata-old\n",
 	};
 	struct volumes_opts o = { 0 };
+	const char *progress = NULL;
+	int quiet = 0;
 	const char *format = NULL;
 	struct opt opts[] = {
 		OPT_TO(&o.to),
@@ -35,6 +37,8 @@ int cmd_volumes(int argc, char **argv, struct cli *cli)
 		  COMPL_NONE, NULL },
 		OPT_DRY_RUN(&o.dry_run),
 		OPT_FORMAT(&format),
+		OPT_PROGRESS(&progress),
+		OPT_QUIET(&quiet),
 		OPT_SSH_CONFIG(cli),
 		OPT_END_MARK,
 	};
@@ -49,7 +53,8 @@ int cmd_volumes(int argc, char **argv, struct cli *cli)
 		ret = 1;
 		goto out;
 	}
-	if (cmd_check_to_format(help.path, o.to, format, &o.json)) {
+	if (cmd_set_progress(cli, help.path, progress, quiet) ||
+	    cmd_check_to_format(help.path, o.to, format, &o.json)) {
 		ret = 1;
 		goto out;
 	}

@@ -430,7 +430,7 @@ static size_t sink_cb(char *p, size_t sz, size_t n, void *ctx)
 		return 0;
 	}
 	if (s->st)
-		s->st->bytes += len;
+		__atomic_add_fetch(&s->st->bytes, len, __ATOMIC_RELAXED);
 	return len;
 }
 
@@ -508,7 +508,7 @@ static size_t from_fd_cb(char *p, size_t sz, size_t n, void *ctx)
 		return CURL_READFUNC_ABORT;
 	}
 	if (s->st)
-		s->st->bytes += (uint64_t)r;
+		__atomic_add_fetch(&s->st->bytes, (uint64_t)r, __ATOMIC_RELAXED);
 	return (size_t)r;
 }
 

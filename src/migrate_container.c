@@ -14,6 +14,7 @@
 #include "checkpoint.h"
 #include "dm.h"
 #include "json.h"
+#include "progress.h"
 #include "lock.h"
 #include "migrate.h"
 #include "recreate.h"
@@ -403,10 +404,20 @@ static int phase_transfer(struct handover *h)
 			h->image_ref, h->o->to);
 		return tag_at_dest(h);
 	}
-	fprintf(stderr, "Sending image %s to %s (strategy %s)...\n",
-		h->image_ref, h->o->to, h->strategy->name);
 	h->image_loaded = 1;	/* from here on, a failure removes it */
-	ret = h->strategy->transfer(h->src, h->dst, refs, 1, &st);
+	{
+		struct progress p;
+		char *label = xasprintf("image %s", h->image_ref);
+
+		/* the save stream is about the image's size; a delta's size
+		 * is not known before it is sent */
+		progress_start(&p, h->cli->progress, label, &st,
+			       strcmp(h->strategy->name, "save") == 0
+			       ? (uint64_t)h->img.size : 0);
+		ret = h->strategy->transfer(h->src, h->dst, refs, 1, &st);
+		progress_stop(&p);
+		free(label);
+	}
 	h->rec.bytes += st.bytes;
 	return ret;
 }
@@ -510,10 +521,17 @@ static int phase_precopy(struct handover *h)
 		v->dh = v->sh ? helper_create(h->dst, v->name, 0) : NULL;
 		if (!v->dh)
 			return -1;
-		fprintf(stderr, "Copying volume %s to %s%s...\n", v->name,
-			h->o->to, h->running ? " while the container runs" : "");
-		ret = volume_copy_snap(h->src, v->sh, h->dst, v->dh, v->digest,
-				       &st, h->running ? &v->snap : NULL);
+		{
+			struct progress p;
+			char *label = xasprintf("volume %s", v->name);
+
+			progress_start(&p, h->cli->progress, label, &st, 0);
+			ret = volume_copy_snap(h->src, v->sh, h->dst, v->dh,
+					       v->digest, &st,
+					       h->running ? &v->snap : NULL);
+			progress_stop(&p);
+			free(label);
+		}
 		/* checked now, outside the downtime: what the final pass does
 		 * not touch is known to be right */
 		if (ret == 0 && h->running)

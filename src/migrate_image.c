@@ -9,6 +9,7 @@
 
 #include "dm.h"
 #include "migrate.h"
+#include "progress.h"
 #include "record.h"
 #include "transfer.h"
 
@@ -115,8 +116,18 @@ static int transfer(struct image_run *r, const struct strategy *s)
 	for (size_t i = 0; i < r->o->n; i++)
 		if (!r->present[i])
 			refs[n++] = r->o->images[i];
-	if (n)
+	if (n) {
+		struct progress p;
+		uint64_t total = 0;
+
+		for (size_t i = 0; i < r->o->n; i++)
+			if (!r->present[i])
+				total += (uint64_t)r->info[i].size;
+		progress_start(&p, r->cli->progress, refs[0], &st,
+			       strcmp(s->name, "save") == 0 ? total : 0);
 		ret = s->transfer(r->src, r->dst, refs, n, &st);
+		progress_stop(&p);
+	}
 	/* present under another name: give it the name asked for too */
 	for (size_t i = 0; ret == 0 && i < r->o->n; i++)
 		if (r->present[i] &&

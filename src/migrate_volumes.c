@@ -12,6 +12,7 @@
 #include "dm.h"
 #include "json.h"
 #include "migrate.h"
+#include "progress.h"
 #include "record.h"
 #include "volume.h"
 
@@ -160,14 +161,22 @@ static int copy_one(struct vol_run *r, struct vol *v, struct xfer_stats *st)
 			"copied, it holds no content\n", v->src_name);
 		return 0;
 	}
-	fprintf(stderr, "Copying volume %s to %s:%s...\n", v->src_name,
-		r->o->to, v->dst_name);
 	v->sh = helper_create(r->src, v->src_name, 1);
 	v->dh = v->sh ? helper_create(r->dst, v->dst_name, 0) : NULL;
 	if (!v->dh)
 		goto out;
-	if (volume_copy(r->src, v->sh, r->dst, v->dh, v->digest, st) < 0)
-		goto out;
+	{
+		struct progress p;
+		char *label = xasprintf("volume %s", v->src_name);
+		int rc;
+
+		progress_start(&p, r->cli->progress, label, st, 0);
+		rc = volume_copy(r->src, v->sh, r->dst, v->dh, v->digest, st);
+		progress_stop(&p);
+		free(label);
+		if (rc < 0)
+			goto out;
+	}
 	record_phase_begin(&r->rec, "verify");
 	if (volume_digest(r->dst, v->dh, back, &v->entries) < 0)
 		goto out;

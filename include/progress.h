@@ -1,0 +1,39 @@
+/*
+ * progress.h - progress of a transfer on stderr (see progress.c).  The
+ * final report stays on stdout.
+ */
+#ifndef DM_PROGRESS_H
+#define DM_PROGRESS_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+enum progress_mode {
+	PROGRESS_AUTO = 0,	/* a bar on a terminal, lines otherwise */
+	PROGRESS_TTY,
+	PROGRESS_PLAIN,
+	PROGRESS_NONE,
+};
+
+int progress_mode_parse(const char *s, enum progress_mode *m);
+
+struct progress {
+	enum progress_mode mode;
+	char label[64];
+	struct xfer_stats *st;
+	uint64_t total;		/* 0: unknown */
+	int64_t t0;
+	pthread_t thread;
+	int running, stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+/* Show the progress of st (its byte counter) until progress_stop. */
+void progress_start(struct progress *p, enum progress_mode mode,
+		    const char *label, struct xfer_stats *st, uint64_t total);
+void progress_stop(struct progress *p);
+
+#endif
