@@ -11,6 +11,7 @@ DOCKER=${LAB_DOCKER:-/usr/local/bin/docker}
 # Once per file: a config dir of our own with the plugin in it.
 dm_setup_file() {
 	lab_env
+	DOCKER=${LAB_DOCKER:-$DOCKER}
 	export DM_CONFIG="$BATS_FILE_TMPDIR/docker-config"
 	mkdir -p "$DM_CONFIG/cli-plugins"
 	chmod 700 "$DM_CONFIG"
@@ -20,6 +21,7 @@ dm_setup_file() {
 
 dm_setup() {
 	lab_env
+	DOCKER=${LAB_DOCKER:-$DOCKER}
 	export DOCKER_CONFIG="$DM_CONFIG"
 	export DOCKER_MIGRATE_SSH_CONFIG="$LAB_SSH_CONFIG"
 	export DOCKER_HOST="$LAB_NODE1_SOCK"

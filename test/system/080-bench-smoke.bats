@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# The benchmark (bench/run.sh) in --quick mode on the running lab, with a
+# tiny image: its results have the expected shape, and what is stable is
+# checked (bytes on the link, the plugin's peak memory); times never are.
+
+load helpers
+
+setup_file() {
+	dm_setup_file
+	export BENCH_OUT="$BATS_FILE_TMPDIR/bench"
+	# 4 MB of app data (1 MB incompressible, 3 MB text-like) on the quick
+	# link (100mbit/10ms), the base at the destination, every method, once
+	LAB_ID=${LAB_ID:-0} "$BATS_TEST_DIRNAME/../../bench/run.sh" --quick --use-running-lab \
+		--keep-workload --plugin "$DM_BIN" --size 4 --scenarios base --no-plot \
+		--out "$BENCH_OUT" >"$BATS_FILE_TMPDIR/bench.log" 2>&1 || {
+		tail -n 40 "$BATS_FILE_TMPDIR/bench.log" >&3
+		return 1
+	}
+}
+setup() { dm_setup; }
+teardown_file() {
+	lab_env
+	lab_clean node1 node2 >/dev/null 2>&1 || true
+}
+
+# col NAME: the column's number in results.csv
+col() {
+	head -n 1 "$BENCH_OUT/results.csv" | tr ',' '\n' | grep -nx "$1" | cut -d: -f1
+}
+# val SCENARIO METHOD NAME: that run's value
+val() {
+	awk -F, -v s="$1" -v m="$2" -v c="$(col "$3")" '$4 == s && $5 == m { print $c }' "$BENCH_OUT/results.csv"
+}
+
+@test "bench: results.csv has one row per scenario and method, all successful" {
+	is "$(head -n 1 "$BENCH_OUT/results.csv")" \
+		"link,rate,rtt_ms,scenario,method,rep,seq,ok,total_ms,phases,plugin_total_ms,plugin_bytes,link_bytes,node2_tx,node2_rx,node1_tx,node1_rx,peak_rss_kb,downtime_ms,plugin_downtime_ms,lost_writes,error" \
+		"CSV header"
+	local methods s m n
+	methods=$("$DM_BIN" __complete migrate image --strategy "" | grep -v '^:' | cut -f1 | sed 's/^/migrate-/')
+	for s in base; do
+		for m in save-ssh-load save-scp-load push-pull $methods; do
+			n=$(awk -F, -v s="$s" -v m="$m" '$4 == s && $5 == m' "$BENCH_OUT/results.csv" | wc -l)
+			is "$n" 1 "one row for $s/$m"
+			is "$(val "$s" "$m" ok)" 1 "$s/$m succeeded ($(val "$s" "$m" error))"
+			is "$(val "$s" "$m" link)" "100mbit/10ms" "$s/$m link"
+		done
+	done
+	is "$(($(wc -l <"$BENCH_OUT/results.csv") - 1))" "$((3 + $(wc -w <<<"$methods")))" "no other row"
+	# every row has all the columns (the error column is quoted, empty)
+	is "$(awk -F, '{ print NF }' "$BENCH_OUT/results.csv" | sort -u)" 22 "22 columns on every line"
+	jq -e '.runs | length > 0' "$BENCH_OUT/results.json" >/dev/null
+	grep -q '^targets (issue 8)' "$BENCH_OUT/table.txt"
+}
+
+@test "bench: delta with the base present puts the gzip'ed missing layers on the link, and less than save" {
+	# independently of the plugin: the layers of the image that the
+	# destination lacks (all but the base's), each gzip -1'ed
+	local dir="$BATS_TEST_TMPDIR/img" base_layers gz=0 l
+	mkdir -p "$dir"
+	ldocker node1 save dmbench/app:1 | tar -C "$dir" -xf -
+	base_layers=$(ldocker node1 image inspect -f '{{len .RootFS.Layers}}' "$LAB_BASE_IMAGE")
+	for l in $(jq -r '.[0].Layers[]' "$dir/manifest.json" | tail -n +$((base_layers + 1))); do
+		gz=$((gz + $(gzip -1 -c "$dir/$l" | wc -c)))
+	done
+	[ "$gz" -gt 1000000 ] || { echo "the missing layers gzip to $gz bytes only"; false; }
+	local delta save
+	delta=$(val base migrate-delta link_bytes)
+	save=$(val base migrate-save link_bytes)
+	echo "missing layers, gzip -1: $gz; on the link: delta $delta, save $save"
+	# within 5 %, plus 64 KiB: SSH key exchange and authentication, the
+	# Engine API requests of the plan, the image's config and manifest,
+	# tar headers, and the TCP acks coming back
+	[ "$delta" -ge $((gz * 95 / 100)) ] || { echo "delta: $delta < 95 % of $gz"; false; }
+	[ "$delta" -le $((gz * 105 / 100 + 65536)) ] || { echo "delta: $delta > 105 % of $gz + 64 KiB"; false; }
+	[ "$delta" -lt "$save" ] || { echo "delta ($delta) not less than save ($save)"; false; }
+}
+
+@test "bench: the plugin's peak memory stays under 64 MB" {
+	local m rss runs
+	runs=$(awk -F, 'NR > 1 && $5 ~ /^migrate-/ { print $4 "/" $5 }' "$BENCH_OUT/results.csv")
+	[ -n "$runs" ] || { echo "no run of the plugin"; false; }
+	for m in $runs; do
+		rss=$(val "${m%/*}" "${m#*/}" peak_rss_kb)
+		[[ $rss =~ ^[0-9]+$ ]] || { echo "$m: no peak memory recorded"; false; }
+		[ "$rss" -lt 65536 ] || { echo "$m: peak RSS $rss kB"; false; }
+	done
+}
