@@ -127,3 +127,18 @@ uncut() {
 	is "$(ldocker node2 ps -aq)" "" "no helper left at the destination"
 	is "$(ldocker node1 ps -aq)" "" "no helper left at the source"
 }
+
+@test "a destination volume that fills up fails the copy clearly, the source intact" {
+	run_docker node1 volume create dmt-full
+	run_docker node1 run --rm -v dmt-full:/d "$LAB_BASE_IMAGE" \
+		dd if=/dev/urandom of=/d/big bs=1k count=2048
+	# the destination's volume of that name: empty, and 512 kB large
+	run_docker node2 volume create --opt type=tmpfs --opt device=tmpfs \
+		--opt o=size=512k dmt-full
+	run_dm 1 volumes dmt-full --to node2
+	contains "$output" "no space left on device" "says why"
+	contains "$output" "rolled-back" "rolled back"
+	run ldocker node1 run --rm -v dmt-full:/d "$LAB_BASE_IMAGE" wc -c /d/big
+	is "$output" "2097152 /d/big" "source intact"
+	is "$(ldocker node2 ps -aq)" "" "no helper left at the destination"
+}
