@@ -61,6 +61,14 @@ extern const char *const progress_choices[];
 /* Set cli->progress from --progress and -q; 1 (after a message) if bad. */
 int cmd_set_progress(struct cli *cli, const char *path, const char *mode,
 		     int quiet);
+/* --registry, --no-push, --keep-tag: three entries */
+#define OPT_REGISTRY(r) \
+	{ OPT_STRING, 0, "registry", &(r)->registry, "REGISTRY", \
+	  "Registry (HOST[:PORT]) for --strategy registry", COMPL_REGISTRY, NULL }, \
+	{ OPT_BOOL, 0, "no-push", &(r)->no_push, NULL, \
+	  "The image is in the registry already: only pull", COMPL_NONE, NULL }, \
+	{ OPT_BOOL, 0, "keep-tag", &(r)->keep_tag, NULL, \
+	  "Leave the registry tags in place", COMPL_NONE, NULL }
 #define OPT_DRY_RUN(v) { OPT_BOOL, 0, "dry-run", (v), NULL, \
 	"Print the plan and change nothing", COMPL_NONE, NULL }
 

@@ -76,6 +76,11 @@ int engine_send_from_fd(struct engine *e, const char *method, const char *path,
 			int fd, const char *content_type, struct strbuf *reply,
 			struct xfer_stats *st);
 
+/* POST with one extra header (X-Registry-Auth: ...), the progress stream
+ * collected in reply and checked for an error inside it. */
+long engine_post_stream(struct engine *e, const char *path, const char *header,
+			struct strbuf *reply);
+
 /* Check a JSON-lines progress stream (load, push, pull) for an error
  * object: the engine answers 200 and reports failure inside the stream. */
 int engine_stream_error(const char *stream, size_t len, const char *what);

@@ -7,10 +7,18 @@
 
 #include "cmd.h"
 
+/* The registry strategy's flags, shared by container and image. */
+struct registry_opts {
+	const char *registry;	/* --registry HOST[:PORT] */
+	int no_push;		/* --no-push */
+	int keep_tag;		/* --keep-tag */
+};
+
 struct container_opts {
 	const char *container;
 	const char *to;
 	const char *strategy;
+	struct registry_opts reg;
 	int keep;		/* leave the source running: a copy */
 	int drop_unmovable;	/* drop what cannot be carried */
 	int dry_run;
@@ -30,6 +38,7 @@ struct image_opts {
 	size_t n;
 	const char *to;
 	const char *strategy;
+	struct registry_opts reg;
 	int dry_run;
 	int json;
 };

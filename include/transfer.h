@@ -59,18 +59,33 @@ void delta_plan_release(struct delta_plan *p);
  * chain id is its diff id (parent NULL). */
 void chain_id_next(const char *parent, const char *diff_id, char out[72]);
 
-int transfer_delta(struct engine *src, struct engine *dst,
-		   const char *const *refs, size_t n, struct xfer_stats *st);
+/* What a strategy works with. */
+struct transfer {
+	struct engine *src, *dst;
+	struct xfer_stats *st;		/* bytes sent, counted as they go */
+	const char *registry;		/* registry strategy: HOST[:PORT] */
+	int no_push;			/* the image is in the registry already */
+	int keep_tag;			/* leave the registry tags in place */
+	const char *cfgdir;		/* the Docker config: registry auths */
+};
+
+int transfer_delta(const struct transfer *t, const char *const *refs, size_t n);
+int transfer_registry(const struct transfer *t, const char *const *refs,
+		      size_t n);
 
 struct strategy {
 	const char *name;
 	const char *summary;
+	int needs_registry;
 	/* Move refs (which must all exist on src) to dst. */
-	int (*transfer)(struct engine *src, struct engine *dst,
-			const char *const *refs, size_t n,
-			struct xfer_stats *st);
+	int (*transfer)(const struct transfer *t, const char *const *refs,
+			size_t n);
 };
 const struct strategy *strategy_find(const char *name);
+struct registry_opts;
+/* The strategy's flags make sense (--registry where needed, and only
+ * there); -1 with a message otherwise. */
+int strategy_check(const struct strategy *s, const struct registry_opts *r);
 extern const char *const strategy_names[];
 #define STRATEGY_DEFAULT "delta"
 

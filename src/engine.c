@@ -269,11 +269,12 @@ static int status_error(struct engine *e, long status, const char *path,
 }
 
 /* A request with an optional small JSON body, collecting the reply. */
-static long request(struct engine *e, const char *method, const char *path,
-		    const char *body, struct strbuf *reply, int versioned)
+static long request_h(struct engine *e, const char *method, const char *path,
+		      const char *body, struct strbuf *reply, int versioned,
+		      const char *header)
 {
 	struct collect col = { reply, MAX_JSON_REPLY, 0 };
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs = header ? curl_slist_append(NULL, header) : NULL;
 	CURLcode rc;
 	long status = 0;
 	CURL *c = new_handle(e, method, path, versioned);
@@ -282,6 +283,8 @@ static long request(struct engine *e, const char *method, const char *path,
 		return dm_error("cannot create a libcurl handle");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &col);
+	if (hdrs)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	if (body) {
 		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -302,6 +305,24 @@ static long request(struct engine *e, const char *method, const char *path,
 	if (rc != CURLE_OK)
 		return curl_failed(e, rc, path);
 	return status;
+}
+
+static long request(struct engine *e, const char *method, const char *path,
+		    const char *body, struct strbuf *reply, int versioned)
+{
+	return request_h(e, method, path, body, reply, versioned, NULL);
+}
+
+long engine_post_stream(struct engine *e, const char *path, const char *header,
+			struct strbuf *reply)
+{
+	long st = request_h(e, "POST", path, NULL, reply, 1, header);
+
+	if (st >= 400)
+		return status_error(e, st, path, reply);
+	if (st >= 0 && engine_stream_error(sb_str(reply), reply->len, path) < 0)
+		return -1;
+	return st;
 }
 
 static long json_call(struct engine *e, const char *method, const char *path,

@@ -35,6 +35,7 @@ struct hvol {
 
 struct handover {
 	struct cli *cli;
+	const char *cfgdir;
 	const struct container_opts *o;
 	const struct strategy *strategy;
 	struct engine *src, *dst;
@@ -393,6 +394,13 @@ static int tag_at_dest(struct handover *h)
 	return r < 0 ? -1 : 0;
 }
 
+static struct transfer transfer_of(struct handover *h, struct xfer_stats *st)
+{
+	return (struct transfer){ h->src, h->dst, st, h->o->reg.registry,
+				  h->o->reg.no_push, h->o->reg.keep_tag,
+				  h->cfgdir };
+}
+
 static int phase_transfer(struct handover *h)
 {
 	struct xfer_stats st = { 0 };
@@ -414,7 +422,9 @@ static int phase_transfer(struct handover *h)
 		progress_start(&p, h->cli->progress, label, &st,
 			       strcmp(h->strategy->name, "save") == 0
 			       ? (uint64_t)h->img.size : 0);
-		ret = h->strategy->transfer(h->src, h->dst, refs, 1, &st);
+		struct transfer t = transfer_of(h, &st);
+
+		ret = h->strategy->transfer(&t, refs, 1);
 		progress_stop(&p);
 		free(label);
 	}
@@ -609,7 +619,11 @@ static int phase_rootfs(struct handover *h)
 		return dm_error("the source committed no image id");
 	refs[0] = h->commit_id;
 	h->commit_loaded = 1;
-	r = h->strategy->transfer(h->src, h->dst, refs, 1, &st);
+	{
+		struct transfer t = transfer_of(h, &st);
+
+		r = h->strategy->transfer(&t, refs, 1);
+	}
 	h->rec.bytes += st.bytes;
 	return r < 0 ? -1 : 0;
 }
@@ -1001,8 +1015,9 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 	char *cfgdir = cli_config_dir(cli);
 	int ret = 1, began = 0, lock = -1;
 
+	h.cfgdir = cfgdir;
 	h.strategy = strategy_find(o->strategy);
-	if (!h.strategy)
+	if (!h.strategy || strategy_check(h.strategy, &o->reg) < 0)
 		goto fail_early;
 	h.src = cli_source_engine(cli);
 	if (!h.src || inspect_source(&h) < 0)

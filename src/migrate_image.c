@@ -106,7 +106,8 @@ static void undo(struct image_run *r)
 	}
 }
 
-static int transfer(struct image_run *r, const struct strategy *s)
+static int transfer(struct image_run *r, const struct strategy *s,
+		    const char *cfgdir)
 {
 	const char **refs = xcalloc(r->o->n, sizeof(*refs));
 	struct xfer_stats st = { 0 };
@@ -125,7 +126,11 @@ static int transfer(struct image_run *r, const struct strategy *s)
 				total += (uint64_t)r->info[i].size;
 		progress_start(&p, r->cli->progress, refs[0], &st,
 			       strcmp(s->name, "save") == 0 ? total : 0);
-		ret = s->transfer(r->src, r->dst, refs, n, &st);
+		struct transfer t = { r->src, r->dst, &st, r->o->reg.registry,
+				      r->o->reg.no_push, r->o->reg.keep_tag,
+				      cfgdir };
+
+		ret = s->transfer(&t, refs, n);
 		progress_stop(&p);
 	}
 	/* present under another name: give it the name asked for too */
@@ -147,7 +152,8 @@ int migrate_images(struct cli *cli, const struct image_opts *o)
 
 	r.info = xcalloc(o->n, sizeof(*r.info));
 	r.present = xcalloc(o->n, sizeof(*r.present));
-	if (!s || !(r.src = cli_source_engine(cli)))
+	if (!s || strategy_check(s, &o->reg) < 0 ||
+	    !(r.src = cli_source_engine(cli)))
 		goto fail;
 	r.dst = cli_dest_engine(cli, o->to, &r.link);
 	if (!r.dst || check_images(&r) < 0)
@@ -168,7 +174,7 @@ int migrate_images(struct cli *cli, const struct image_opts *o)
 		goto fail;
 	record_set_status(&r.rec, "running");
 	record_phase_begin(&r.rec, "transfer");
-	if (transfer(&r, s) < 0) {
+	if (transfer(&r, s, cfgdir) < 0) {
 		char *why = xstrdup(dm_errmsg());
 
 		fprintf(stderr, "docker migrate: transfer failed: %s; rolling "

@@ -362,11 +362,10 @@ out:
 	return ret;
 }
 
-int transfer_delta(struct engine *src, struct engine *dst,
-		   const char *const *refs, size_t n, struct xfer_stats *st)
+int transfer_delta(const struct transfer *t, const char *const *refs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (transfer_one(src, dst, refs[i], st) < 0)
+		if (transfer_one(t->src, t->dst, refs[i], t->st) < 0)
 			return -1;
 	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "dm.h"
 #include "json.h"
+#include "migrate.h"
 #include "transfer.h"
 
 struct reader {
@@ -155,9 +156,8 @@ int image_tag_if_missing(struct engine *e, const char *id, const char *ref)
 
 /* The seeds' "simple migration": the whole image, docker save | load,
  * streamed engine to engine (no file on either side). */
-static int transfer_save(struct engine *src, struct engine *dst,
-			 const char *const *refs, size_t n,
-			 struct xfer_stats *st)
+static int transfer_save(const struct transfer *t, const char *const *refs,
+			 size_t n)
 {
 	struct strbuf path = STRBUF_INIT;
 	int ret;
@@ -169,27 +169,40 @@ static int transfer_save(struct engine *src, struct engine *dst,
 		sb_addf(&path, "%snames=%s", i ? "&" : "", esc);
 		free(esc);
 	}
-	ret = engine_pipe(src, sb_str(&path), dst, "/images/load?quiet=1",
-			  "application/x-tar", NULL, st);
+	ret = engine_pipe(t->src, sb_str(&path), t->dst, "/images/load?quiet=1",
+			  "application/x-tar", NULL, t->st);
 	sb_release(&path);
 	return ret;
 }
 
 static const struct strategy strategies[] = {
 	{ "delta", "only the layers the destination lacks, gzip'ed, no registry",
-	  transfer_delta },
+	  0, transfer_delta },
 	{ "save", "the whole image, streamed from docker save to docker load",
-	  transfer_save },
-	{ NULL, NULL, NULL },
+	  0, transfer_save },
+	{ "registry", "the source pushes to --registry, the destination pulls: "
+	  "only missing layers at each hop", 1, transfer_registry },
+	{ NULL, NULL, 0, NULL },
 };
 
-const char *const strategy_names[] = { "delta", "save", NULL };
+const char *const strategy_names[] = { "delta", "save", "registry", NULL };
 
 const struct strategy *strategy_find(const char *name)
 {
 	for (const struct strategy *s = strategies; s->name; s++)
 		if (strcmp(s->name, name) == 0)
 			return s;
-	dm_error("unknown strategy \"%s\" (known: delta, save)", name);
+	dm_error("unknown strategy \"%s\" (known: delta, save, registry)", name);
 	return NULL;
+}
+
+int strategy_check(const struct strategy *s, const struct registry_opts *r)
+{
+	if (s->needs_registry && !r->registry)
+		return dm_error("--strategy %s needs --registry HOST[:PORT]",
+				s->name);
+	if (!s->needs_registry && (r->registry || r->no_push || r->keep_tag))
+		return dm_error("--registry, --no-push and --keep-tag are for "
+				"--strategy registry");
+	return 0;
 }

@@ -1,0 +1,242 @@
+/*
+ * strategy_registry.c - the seeds' layered registry-based migration: the
+ * source engine pushes the image to a registry, the destination engine
+ * pulls it, and each hop moves only the layers the other side lacks.  The
+ * same code covers the seeds' three layouts: a master's registry, one at
+ * the destination (the pull is local), one at the source with --no-push
+ * (the image was pushed beforehand; only the pull runs).
+ *
+ * The tags it makes (REGISTRY/REPO:TAG) are its own and are removed from
+ * both engines afterwards unless --keep-tag.  Credentials come from the
+ * Docker config's "auths", as the CLI stores them after docker login, and
+ * travel in X-Registry-Auth; they are never printed or recorded.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "dm.h"
+#include "json.h"
+#include "transfer.h"
+
+/* "app:1.2" -> "REG/app" and "1.2"; a registry in the ref is replaced. */
+static void registry_name(const char *registry, const char *ref, char **name,
+			  char **tag)
+{
+	const char *slash = strchr(ref, '/'), *colon, *rest = ref;
+
+	if (dm_starts_with(ref, "sha256:")) {
+		*name = xasprintf("%s/docker-migrate/%.12s", registry, ref + 7);
+		*tag = xstrdup("latest");
+		return;
+	}
+	/* a first component with a dot, a colon or "localhost" is a host */
+	if (slash && (memchr(ref, '.', (size_t)(slash - ref)) ||
+		      memchr(ref, ':', (size_t)(slash - ref)) ||
+		      strncmp(ref, "localhost/", 10) == 0))
+		rest = slash + 1;
+	colon = strrchr(rest, ':');
+	if (colon && !strchr(colon, '/')) {
+		*name = xasprintf("%s/%.*s", registry, (int)(colon - rest), rest);
+		*tag = xstrdup(colon + 1);
+	} else {
+		*name = xasprintf("%s/%s", registry, rest);
+		*tag = xstrdup("latest");
+	}
+}
+
+static char *b64url(const unsigned char *in, size_t n)
+{
+	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	for (char *p = out; *p; p++)
+		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+	return out;
+}
+
+/* The X-Registry-Auth header for registry, from config.json's "auths"
+ * ({} when there is none: an open registry). */
+static char *auth_header(const char *cfgdir, const char *registry)
+{
+	char *path = xasprintf("%s/config.json", cfgdir), *json, *enc;
+	struct strbuf sb = STRBUF_INIT;
+	yajl_val doc = NULL;
+	const char *auth;
+	FILE *f = fopen(path, "r");
+	char buf[4096];
+	size_t n;
+
+	while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0 && sb.len < (1 << 20))
+		sb_add(&sb, buf, n);
+	if (f)
+		fclose(f);
+	if (sb.len)
+		doc = json_parse(sb.buf, sb.len, path);
+	dm_clear_error();	/* a config without auths is fine here */
+	auth = json_str(doc, "auths", registry, "auth", NULL);
+	if (auth) {
+		unsigned char raw[1024];
+		int len = (int)strlen(auth) < 1300
+			  ? EVP_DecodeBlock(raw, (const unsigned char *)auth,
+					    (int)strlen(auth)) : -1;
+		char *colon;
+		yajl_gen g = yajl_gen_alloc(NULL);
+
+		if (len < 0)
+			len = 0;
+		raw[len < (int)sizeof(raw) ? len : (int)sizeof(raw) - 1] = '\0';
+		colon = strchr((char *)raw, ':');
+		yajl_gen_map_open(g);
+		json_gen_str(g, "username");
+		if (colon)
+			*colon = '\0';
+		json_gen_str(g, (char *)raw);
+		json_gen_str(g, "password");
+		json_gen_str(g, colon ? colon + 1 : "");
+		json_gen_str(g, "serveraddress");
+		json_gen_str(g, registry);
+		yajl_gen_map_close(g);
+		json = json_gen_take(g);
+		yajl_gen_free(g);
+		memset(raw, 0, sizeof(raw));
+	} else {
+		json = xstrdup("{}");
+	}
+	enc = b64url((const unsigned char *)json, strlen(json));
+	memset(json, 0, strlen(json));
+	free(json);
+	json = xasprintf("X-Registry-Auth: %s", enc);
+	free(enc);
+	yajl_tree_free(doc);
+	sb_release(&sb);
+	free(path);
+	return json;
+}
+
+/* Bytes the destination downloaded: the largest "total" of each layer id
+ * that reported "Downloading" in the pull's progress stream. */
+static uint64_t pulled_bytes(const struct strbuf *stream)
+{
+	struct strlist ids = { 0 };
+	uint64_t *max = NULL, sum = 0;
+	const char *p = sb_str((struct strbuf *)stream);
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char err[64], *line = xstrndup(p, len);
+		yajl_val v = yajl_tree_parse(line, err, sizeof(err));
+		const char *id = json_str(v, "id", NULL);
+		long long total = json_int(v, 0, "progressDetail", "total", NULL);
+
+		if (id && total > 0 &&
+		    dm_streq(json_str(v, "status", NULL), "Downloading")) {
+			size_t i;
+
+			for (i = 0; i < ids.n && strcmp(ids.v[i], id); i++)
+				;
+			if (i == ids.n) {
+				strlist_add(&ids, id);
+				max = xrealloc(max, ids.n * sizeof(*max));
+				max[i] = 0;
+			}
+			if ((uint64_t)total > max[i])
+				max[i] = (uint64_t)total;
+		}
+		yajl_tree_free(v);
+		free(line);
+		p += len + (nl ? 1 : 0);
+	}
+	for (size_t i = 0; i < ids.n; i++)
+		sum += max[i];
+	free(max);
+	strlist_clear(&ids);
+	return sum;
+}
+
+static int untag(struct engine *e, const char *name, const char *tag)
+{
+	char *path = xasprintf("/images/%s:%s?noprune=1", name, tag);
+	long st = engine_delete(e, path);
+
+	free(path);
+	return st < 0 ? -1 : 0;
+}
+
+static int move_one(const struct transfer *t, const char *ref,
+		    const char *auth)
+{
+	struct strbuf reply = STRBUF_INIT;
+	struct image_info img = { 0 };
+	char *name, *tag, *path, *full, *esc;
+	int ret = -1, tagged_src = 0, pulled = 0;
+
+	registry_name(t->registry, ref, &name, &tag);
+	full = xasprintf("%s:%s", name, tag);
+	if (!t->no_push) {
+		if (image_inspect(t->src, ref, &img) != 1) {
+			dm_error("no such image at the source: %s", ref);
+			goto out;
+		}
+		if (image_tag(t->src, img.id, full) < 0)
+			goto out;
+		tagged_src = 1;
+		path = xasprintf("/images/%s/push?tag=%s", name, tag);
+		ret = engine_post_stream(t->src, path, auth, &reply) < 0 ? -1 : 0;
+		free(path);
+		if (ret < 0) {
+			dm_error_wrap("pushing %s", full);
+			goto out;
+		}
+		ret = -1;
+		sb_release(&reply);
+	}
+	esc = engine_escape(name);
+	path = xasprintf("/images/create?fromImage=%s&tag=%s", esc, tag);
+	free(esc);
+	if (engine_post_stream(t->dst, path, auth, &reply) < 0) {
+		free(path);
+		dm_error_wrap("pulling %s at the destination", full);
+		goto out;
+	}
+	free(path);
+	pulled = 1;
+	__atomic_add_fetch(&t->st->bytes, pulled_bytes(&reply), __ATOMIC_RELAXED);
+	/* the destination gets the user's name for it, and only that */
+	if (!dm_starts_with(ref, "sha256:")) {
+		image_info_release(&img);
+		if (image_inspect(t->dst, full, &img) != 1 ||
+		    image_tag(t->dst, img.id, ref) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	if (!t->keep_tag) {
+		if (tagged_src && untag(t->src, name, tag) < 0)
+			dm_warn("cannot remove the tag %s at the source", full);
+		if (pulled && !dm_starts_with(ref, "sha256:") &&
+		    untag(t->dst, name, tag) < 0)
+			dm_warn("cannot remove the tag %s at the destination", full);
+	}
+	image_info_release(&img);
+	sb_release(&reply);
+	free(name);
+	free(tag);
+	free(full);
+	return ret;
+}
+
+int transfer_registry(const struct transfer *t, const char *const *refs,
+		      size_t n)
+{
+	char *auth = auth_header(t->cfgdir, t->registry);
+	int ret = 0;
+
+	for (size_t i = 0; i < n && ret == 0; i++)
+		ret = move_one(t, refs[i], auth);
+	memset(auth, 0, strlen(auth));
+	free(auth);
+	return ret;
+}

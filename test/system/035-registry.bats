@@ -1,0 +1,66 @@
+#!/usr/bin/env bats
+# --strategy registry: the source pushes to a registry, the destination
+# pulls; the seeds' layouts (master's registry, source-side with
+# --no-push); the tags it makes are removed.
+
+load helpers
+
+setup_file() { dm_setup_file; }
+setup() {
+	dm_setup
+	printf 'FROM %s\nRUN echo reg-%s >/reg\n' "$LAB_BASE_IMAGE" "$BATS_TEST_NUMBER" |
+		ldocker node1 build -q -t dmt/reg:1 - >/dev/null
+}
+teardown() { lab_clean node1 node2 >/dev/null 2>&1 || true; }
+
+tags() { ldocker "$1" images --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' '; }
+
+@test "push to the lab registry, pull at the destination, no tag left behind" {
+	run_dm image dmt/reg:1 --to node2 --strategy registry --registry "$LAB_REGISTRY"
+	contains "$output" "completed image dmt/reg:1" "report"
+	is "$(ldocker node2 image inspect -f '{{.Id}}' dmt/reg:1)" \
+		"$(ldocker node1 image inspect -f '{{.Id}}' dmt/reg:1)" "same image id"
+	is "$(tags node1)" "$LAB_BASE_IMAGE dmt/reg:1 " "no registry tag at the source"
+	is "$(tags node2)" "$LAB_BASE_IMAGE dmt/reg:1 " "no registry tag at the destination"
+	run curl -fsS "http://$LAB_REGISTRY/v2/dmt/reg/tags/list"
+	contains "$output" '"1"' "the image is in the registry"
+}
+
+@test "--no-push: the source-side registry already has it, only the pull runs" {
+	run_docker node1 tag dmt/reg:1 "$LAB_REGISTRY/dmt/reg:1"
+	run_docker node1 push "$LAB_REGISTRY/dmt/reg:1"
+	run_docker node1 rmi "$LAB_REGISTRY/dmt/reg:1"
+	run_dm image dmt/reg:1 --to node2 --strategy registry --registry "$LAB_REGISTRY" --no-push
+	is "$(ldocker node2 image inspect -f '{{.Id}}' dmt/reg:1)" \
+		"$(ldocker node1 image inspect -f '{{.Id}}' dmt/reg:1)" "same image id"
+}
+
+@test "--keep-tag leaves the registry tags" {
+	run_dm image dmt/reg:1 --to node2 --strategy registry --registry "$LAB_REGISTRY" --keep-tag
+	contains "$(tags node1)" "$LAB_REGISTRY/dmt/reg:1" "kept at the source"
+	contains "$(tags node2)" "$LAB_REGISTRY/dmt/reg:1" "kept at the destination"
+}
+
+@test "a container moves through the registry" {
+	run_docker node1 run -d --name dmt-rc --stop-timeout 1 dmt/reg:1 sleep 600
+	run_dm container dmt-rc --to node2 --strategy registry --registry "$LAB_REGISTRY"
+	run ldocker node2 exec dmt-rc cat /reg
+	is "$output" "reg-$BATS_TEST_NUMBER" "runs on the pulled image"
+}
+
+@test "--registry is required by the registry strategy and refused by others" {
+	run_dm 1 image dmt/reg:1 --to node2 --strategy registry
+	contains "$output" "needs --registry" "missing"
+	run_dm 1 image dmt/reg:1 --to node2 --registry "$LAB_REGISTRY"
+	contains "$output" "are for --strategy registry" "misplaced"
+}
+
+@test "a registry that is down fails clearly and leaves nothing at the destination" {
+	local down=${LAB_REGISTRY%:*}:5999	# nothing listens there
+	run_dm 1 image dmt/reg:1 --to node2 --strategy registry --registry "$down"
+	contains "$output" "pushing $down/dmt/reg:1" "names the step"
+	one_line_error
+	run ldocker node2 image inspect dmt/reg:1
+	is "$status" 1 "nothing at the destination"
+	is "$(tags node1)" "$LAB_BASE_IMAGE dmt/reg:1 " "the source's temporary tag is removed"
+}
