@@ -40,7 +40,7 @@ UNIT_SRC   := $(wildcard test/unit/test_*.c)
 UNIT_BIN   := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 
 .PHONY: all deps install install-user uninstall check check-unit \
-        check-system demo lab-up lab-down clean man fuzz fuzz-replay
+        check-system demo lab-up lab-down clean man fuzz fuzz-replay bench
 
 all: docker-migrate
 
@@ -87,6 +87,11 @@ fuzz fuzz-replay: deps-build
 
 demo: deps all
 	@./scripts/demo.sh
+
+# The benchmark against the baselines on emulated links (bench/README.md);
+# options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--size 200 --links 100mbit:10ms".
+bench: deps $(BIN)
+	@DM_BIN=$(abspath $(BIN)) ./bench/run.sh $(BENCH_ARGS)
 
 lab-up: deps
 	@./test/lab/lab.sh up

@@ -13,6 +13,9 @@
 /* Parse a whole document; NULL with dm_error() set on bad input. */
 yajl_val json_parse(const char *text, size_t len, const char *what);
 
+/* The same without an error message: for lines that may not be JSON. */
+yajl_val json_parse_quiet(const char *text, size_t len);
+
 /* Walk object keys; the list ends with NULL.  NULL when any step fails. */
 yajl_val json_get(yajl_val v, ...) __attribute__((sentinel));
 /* The string at that path, or NULL when absent or not a string. */
@@ -22,7 +25,12 @@ long long json_int(yajl_val v, long long def, ...) __attribute__((sentinel));
 /* True only for JSON true at the path. */
 int json_true(yajl_val v, ...) __attribute__((sentinel));
 
-size_t json_len(yajl_val v);	/* array or object size, 0 otherwise */
+size_t json_alen(yajl_val v);	/* an array's length, 0 for anything else */
+size_t json_olen(yajl_val v);	/* an object's size, 0 for anything else */
+/* Deeper nesting than this is refused (see json_parse). */
+#define JSON_MAX_DEPTH 100
+/* Does text nest at most max levels (strings skipped)? */
+int json_depth_ok(const char *text, size_t len, int max);
 int json_is_empty(yajl_val v);	/* null, absent, "", [], {}, 0, false */
 
 /* Write a yajl tree value into a generator. */

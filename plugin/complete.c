@@ -100,7 +100,7 @@ static void complete_volumes(const struct compl *c, struct engine *e)
 
 	if (engine_get_json(e, "/volumes", &v) == 0) {
 		list = json_get(v, "Volumes", NULL);
-		for (size_t i = 0; i < json_len(list); i++)
+		for (size_t i = 0; i < json_alen(list); i++)
 			cand(c, json_str(list->u.array.values[i], "Name", NULL) ?: "",
 			     json_str(list->u.array.values[i], "Driver", NULL));
 	}
@@ -122,14 +122,14 @@ static void complete_engine_list(const struct compl *c, struct cli *cli,
 	}
 	if (engine_get_json(e, what == COMPL_CONTAINER ? "/containers/json?all=1"
 			    : "/images/json", &v) == 0) {
-		for (size_t i = 0; i < json_len(v); i++) {
+		for (size_t i = 0; i < json_alen(v); i++) {
 			yajl_val it = v->u.array.values[i];
 			yajl_val names = json_get(it, what == COMPL_CONTAINER
 						  ? "Names" : "RepoTags", NULL);
 			const char *desc = json_str(it, what == COMPL_CONTAINER
 						    ? "Status" : "Id", NULL);
 
-			for (size_t k = 0; k < json_len(names); k++) {
+			for (size_t k = 0; k < json_alen(names); k++) {
 				yajl_val n = names->u.array.values[k];
 				const char *s = YAJL_IS_STRING(n) ? n->u.string : NULL;
 

@@ -276,7 +276,7 @@ static int resolve_stored(const char *name, const char *cfgdir,
 			dm_error("cannot read %s: %s", meta, strerror(errno));
 		goto out;
 	}
-	doc = json_parse(sb.buf, sb.len, meta);
+	doc = json_parse(sb_str(&sb), sb.len, meta);
 	if (!doc)
 		goto out;
 	host = json_str(doc, "Endpoints", "docker", "Host", NULL);

@@ -252,11 +252,7 @@ static int status_error(struct engine *e, long status, const char *path,
 	int ret;
 
 	if (body->len && body->len < 65536) {
-		char err[64];
-		char *copy = xstrndup(body->buf, body->len);
-
-		doc = yajl_tree_parse(copy, err, sizeof(err));
-		free(copy);
+		doc = json_parse_quiet(body->buf, body->len);
 		msg = json_str(doc, "message", NULL);
 	}
 	if (msg)
@@ -597,8 +593,7 @@ int engine_stream_error(const char *stream, size_t len, const char *what)
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
 		if (n && memmem(p, n, "\"error", 6)) {
-			char err[64], *line = xstrndup(p, n);
-			yajl_val v = yajl_tree_parse(line, err, sizeof(err));
+			yajl_val v = json_parse_quiet(p, n);
 			const char *msg = json_str(v, "errorDetail", "message", NULL);
 			int ret = 0;
 
@@ -607,7 +602,6 @@ int engine_stream_error(const char *stream, size_t len, const char *what)
 			if (msg)
 				ret = dm_error("%s: %s", what, msg);
 			yajl_tree_free(v);
-			free(line);
 			if (ret < 0)
 				return ret;
 		}

@@ -15,8 +15,15 @@ yajl_val json_parse(const char *text, size_t len, const char *what)
 	char *copy;
 	yajl_val v;
 
+	/* deep nesting: yajl frees trees recursively and its generator stops
+	 * at 128 levels; no engine reply nests like that */
+	if (!json_depth_ok(text, len, JSON_MAX_DEPTH)) {
+		dm_error("%s: JSON nested more than %d levels deep", what,
+			 JSON_MAX_DEPTH);
+		return NULL;
+	}
 	/* yajl_tree_parse wants a NUL-terminated string. */
-	copy = xstrndup(text, len);
+	copy = xstrndup(text ? text : "", len);
 	err[0] = '\0';
 	v = yajl_tree_parse(copy, err, sizeof(err));
 	free(copy);
@@ -28,6 +35,14 @@ yajl_val json_parse(const char *text, size_t len, const char *what)
 		dm_error("%s: malformed JSON (%s)", what,
 			 err[0] ? err : "parse error");
 	}
+	return v;
+}
+
+yajl_val json_parse_quiet(const char *text, size_t len)
+{
+	yajl_val v = json_parse(text, len, "");
+
+	dm_clear_error();
 	return v;
 }
 
@@ -91,13 +106,38 @@ int json_true(yajl_val v, ...)
 	return YAJL_IS_TRUE(v);
 }
 
-size_t json_len(yajl_val v)
+size_t json_alen(yajl_val v)
 {
-	if (YAJL_IS_ARRAY(v))
-		return v->u.array.len;
-	if (YAJL_IS_OBJECT(v))
-		return v->u.object.len;
-	return 0;
+	return YAJL_IS_ARRAY(v) ? v->u.array.len : 0;
+}
+
+size_t json_olen(yajl_val v)
+{
+	return YAJL_IS_OBJECT(v) ? v->u.object.len : 0;
+}
+
+int json_depth_ok(const char *text, size_t len, int max)
+{
+	int depth = 0, in_str = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '[' || c == '{') {
+			if (++depth > max)
+				return 0;
+		} else if (c == ']' || c == '}') {
+			depth--;
+		}
+	}
+	return 1;
 }
 
 int json_is_empty(yajl_val v)
@@ -107,7 +147,7 @@ int json_is_empty(yajl_val v)
 	if (YAJL_IS_STRING(v))
 		return v->u.string[0] == '\0';
 	if (YAJL_IS_ARRAY(v) || YAJL_IS_OBJECT(v))
-		return json_len(v) == 0;
+		return json_alen(v) + json_olen(v) == 0;
 	if (YAJL_IS_INTEGER(v))
 		return YAJL_GET_INTEGER(v) == 0;
 	return 0;

@@ -297,7 +297,7 @@ static int engine_made(yajl_val ins, const char *p)
 		return 1;
 	if (strncmp(init, p, n) == 0 && (init[n] == '\0' || init[n] == '/'))
 		return 1;
-	for (size_t i = 0; i < json_len(mounts); i++) {
+	for (size_t i = 0; i < json_alen(mounts); i++) {
 		const char *d = json_str(mounts->u.array.values[i],
 					 "Destination", NULL);
 
@@ -321,7 +321,7 @@ static int check_rootfs(struct handover *h)
 	}
 	free(path);
 	n = 0;
-	for (size_t i = 0; YAJL_IS_ARRAY(v) && i < json_len(v); i++)
+	for (size_t i = 0; YAJL_IS_ARRAY(v) && i < json_alen(v); i++)
 		if (!engine_made(h->ins, json_str(v->u.array.values[i], "Path",
 						   NULL)))
 			n++;

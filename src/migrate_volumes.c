@@ -64,7 +64,7 @@ static int container_volumes(struct vol_run *r, struct strlist *names)
 		return dm_error("no such container: %s (on %s)", r->o->container,
 				engine_name(r->src));
 	mounts = json_get(c, "Mounts", NULL);
-	for (size_t i = 0; i < json_len(mounts); i++) {
+	for (size_t i = 0; i < json_alen(mounts); i++) {
 		yajl_val m = mounts->u.array.values[i];
 
 		if (dm_streq(json_str(m, "Type", NULL), "volume") &&

@@ -276,7 +276,7 @@ static void load_one(const char *path, struct migration *m)
 	if (json_str(v, "error", NULL))
 		m->error = xstrdup(json_str(v, "error", NULL));
 	ph = json_get(v, "phases", NULL);
-	for (size_t i = 0; i < json_len(ph) && i < RECORD_MAX_PHASES; i++) {
+	for (size_t i = 0; i < json_alen(ph) && i < RECORD_MAX_PHASES; i++) {
 		yajl_val p = ph->u.array.values[i];
 
 		snprintf(m->phases[i].name, sizeof(m->phases[i].name), "%s",

@@ -49,7 +49,7 @@ void recreate_bind_sources(yajl_val inspect, struct strlist *out)
 {
 	yajl_val mounts = json_get(inspect, "Mounts", NULL);
 
-	for (size_t i = 0; i < json_len(mounts); i++) {
+	for (size_t i = 0; i < json_alen(mounts); i++) {
 		yajl_val m = mounts->u.array.values[i];
 		const char *src = json_str(m, "Source", NULL);
 
@@ -81,7 +81,7 @@ static void gen_config(yajl_gen g, const struct recreate_in *in)
 	yajl_val cfg = json_get(in->inspect, "Config", NULL);
 	int drop_host = default_hostname(in->inspect);
 
-	for (size_t i = 0; i < json_len(cfg); i++) {
+	for (size_t i = 0; i < json_olen(cfg); i++) {
 		const char *k = cfg->u.object.keys[i];
 
 		if (strcmp(k, "Image") == 0 ||
@@ -110,7 +110,7 @@ static void gen_binds(yajl_gen g, const struct recreate_in *in,
 		      struct recreate_out *out, yajl_val binds)
 {
 	yajl_gen_array_open(g);
-	for (size_t i = 0; i < json_len(binds); i++) {
+	for (size_t i = 0; i < json_alen(binds); i++) {
 		yajl_val b = binds->u.array.values[i];
 		char *src;
 		int missing;
@@ -136,7 +136,7 @@ static void gen_mounts(yajl_gen g, const struct recreate_in *in,
 		       struct recreate_out *out, yajl_val mounts)
 {
 	yajl_gen_array_open(g);
-	for (size_t i = 0; i < json_len(mounts); i++) {
+	for (size_t i = 0; i < json_alen(mounts); i++) {
 		yajl_val m = mounts->u.array.values[i];
 		const char *src = json_str(m, "Source", NULL);
 
@@ -159,7 +159,7 @@ static void check_volumes(const struct recreate_in *in,
 {
 	yajl_val mounts = json_get(in->inspect, "Mounts", NULL);
 
-	for (size_t i = 0; i < json_len(mounts); i++) {
+	for (size_t i = 0; i < json_alen(mounts); i++) {
 		yajl_val m = mounts->u.array.values[i];
 		const char *name = json_str(m, "Name", NULL);
 
@@ -182,7 +182,7 @@ static int mount_declared(yajl_val hc, const char *target)
 	yajl_val binds = json_get(hc, "Binds", NULL);
 	yajl_val mounts = json_get(hc, "Mounts", NULL);
 
-	for (size_t i = 0; i < json_len(binds); i++) {
+	for (size_t i = 0; i < json_alen(binds); i++) {
 		yajl_val b = binds->u.array.values[i];
 		const char *c1 = YAJL_IS_STRING(b) ? strchr(b->u.string, ':') : NULL;
 		size_t n = c1 ? strcspn(c1 + 1, ":") : 0;
@@ -190,7 +190,7 @@ static int mount_declared(yajl_val hc, const char *target)
 		if (c1 && strlen(target) == n && strncmp(c1 + 1, target, n) == 0)
 			return 1;
 	}
-	for (size_t i = 0; i < json_len(mounts); i++)
+	for (size_t i = 0; i < json_alen(mounts); i++)
 		if (dm_streq(json_str(mounts->u.array.values[i], "Target", NULL),
 			     target))
 			return 1;
@@ -205,7 +205,7 @@ static void gen_anonymous_mounts(yajl_gen g, const struct recreate_in *in)
 	yajl_val hc = json_get(in->inspect, "HostConfig", NULL);
 	yajl_val mounts = json_get(in->inspect, "Mounts", NULL);
 
-	for (size_t i = 0; in->carry_volumes && i < json_len(mounts); i++) {
+	for (size_t i = 0; in->carry_volumes && i < json_alen(mounts); i++) {
 		yajl_val m = mounts->u.array.values[i];
 		const char *dest = json_str(m, "Destination", NULL);
 
@@ -235,7 +235,7 @@ static void gen_host_config(yajl_gen g, const struct recreate_in *in,
 	check_mode(in, out, hc, "PidMode", "PID mode");
 	check_volumes(in, out);
 	yajl_gen_map_open(g);
-	for (size_t i = 0; i < json_len(hc); i++) {
+	for (size_t i = 0; i < json_olen(hc); i++) {
 		const char *k = hc->u.object.keys[i];
 		yajl_val v = hc->u.object.values[i];
 
@@ -246,8 +246,8 @@ static void gen_host_config(yajl_gen g, const struct recreate_in *in,
 		     strcmp(k, "PidMode") == 0) && YAJL_IS_STRING(v) &&
 		    dm_starts_with(v->u.string, "container:"))
 			continue;
-		if (strcmp(k, "Devices") == 0 && json_len(v)) {
-			for (size_t d = 0; d < json_len(v); d++)
+		if (strcmp(k, "Devices") == 0 && json_alen(v)) {
+			for (size_t d = 0; d < json_alen(v); d++)
 				unmovable(in, out, xasprintf("device %s: "
 					  "devices are tied to the source host",
 					  json_str(v->u.array.values[d],
@@ -255,8 +255,8 @@ static void gen_host_config(yajl_gen g, const struct recreate_in *in,
 			continue;
 		}
 		if ((strcmp(k, "VolumesFrom") == 0 || strcmp(k, "Links") == 0)
-		    && json_len(v)) {
-			for (size_t d = 0; d < json_len(v); d++)
+		    && json_alen(v)) {
+			for (size_t d = 0; d < json_alen(v); d++)
 				if (YAJL_IS_STRING(v->u.array.values[d]))
 					unmovable(in, out, xasprintf(
 						  "%s \"%s\": it names a "
@@ -295,10 +295,10 @@ static void gen_endpoint(yajl_gen g, yajl_val ep, const char *id)
 		json_gen_str(g, keep[i]);
 		json_gen_value(g, v);
 	}
-	if (json_len(aliases)) {
+	if (json_alen(aliases)) {
 		json_gen_str(g, "Aliases");
 		yajl_gen_array_open(g);
-		for (size_t i = 0; i < json_len(aliases); i++) {
+		for (size_t i = 0; i < json_alen(aliases); i++) {
 			yajl_val a = aliases->u.array.values[i];
 
 			if (!YAJL_IS_STRING(a) ||
@@ -347,7 +347,7 @@ static void gen_networking(yajl_gen g, const struct recreate_in *in,
 	yajl_gen_map_open(g);
 	json_gen_str(g, "EndpointsConfig");
 	yajl_gen_map_open(g);
-	for (size_t i = 0; i < json_len(nets); i++) {
+	for (size_t i = 0; i < json_olen(nets); i++) {
 		const char *name = nets->u.object.keys[i];
 		yajl_val ep = nets->u.object.values[i];
 

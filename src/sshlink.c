@@ -62,7 +62,8 @@ static int valid_hostname(const char *s, size_t n)
 
 static int valid_ipv6(const char *s, size_t n)
 {
-	if (n < 2 || n > 45)
+	/* an IPv6 address has at least two colons ("::1") */
+	if (n < 2 || n > 45 || !memchr(s, ':', n))
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!isxdigit((unsigned char)s[i]) && !strchr(":.", s[i]))

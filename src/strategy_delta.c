@@ -66,7 +66,7 @@ static int engine_chains(struct engine *e, struct strlist *out)
 
 	if (engine_get_json(e, "/images/json?all=1", &list) < 0)
 		return -1;
-	for (size_t i = 0; i < json_len(list) && ret == 0; i++) {
+	for (size_t i = 0; i < json_alen(list) && ret == 0; i++) {
 		const char *id = json_str(list->u.array.values[i], "Id", NULL);
 		char *path, chain[72] = "";
 		yajl_val img = NULL, layers;
@@ -77,7 +77,7 @@ static int engine_chains(struct engine *e, struct strlist *out)
 		ret = engine_get_json(e, path, &img);
 		free(path);
 		layers = json_get(img, "RootFS", "Layers", NULL);
-		for (size_t k = 0; k < json_len(layers); k++) {
+		for (size_t k = 0; k < json_alen(layers); k++) {
 			yajl_val d = layers->u.array.values[k];
 
 			if (!YAJL_IS_STRING(d))
@@ -104,7 +104,7 @@ static void layer_sizes(struct engine *e, struct delta_plan *p)
 
 	if (engine_get_json(e, path, &h) == 0) {
 		p->sizes = xcalloc(p->n + 1, sizeof(*p->sizes));
-		for (size_t i = json_len(h); i-- > 0;) {
+		for (size_t i = json_alen(h); i-- > 0;) {
 			long long sz = json_int(h->u.array.values[i], 0, "Size", NULL);
 
 			if (sz <= 0)
@@ -142,9 +142,9 @@ int delta_plan(struct engine *src, struct engine *dst, const char *ref,
 	layers = json_get(img, "RootFS", "Layers", NULL);
 	p->image_id = xstrdup(json_str(img, "Id", NULL));
 	p->size = json_int(img, 0, "Size", NULL);
-	p->diff_ids = xcalloc(json_len(layers) + 1, sizeof(char *));
-	p->chain_ids = xcalloc(json_len(layers) + 1, sizeof(char *));
-	for (size_t k = 0; k < json_len(layers); k++) {
+	p->diff_ids = xcalloc(json_alen(layers) + 1, sizeof(char *));
+	p->chain_ids = xcalloc(json_alen(layers) + 1, sizeof(char *));
+	for (size_t k = 0; k < json_alen(layers); k++) {
 		yajl_val d = layers->u.array.values[k];
 
 		if (!YAJL_IS_STRING(d)) {
@@ -222,11 +222,11 @@ static int present_dirs(struct engine *src, const char *get_path,
 		goto out;
 	}
 	doc = json_parse(mp.manifest, strlen(mp.manifest), "manifest.json");
-	layers = doc && YAJL_IS_ARRAY(doc) && json_len(doc) == 1
+	layers = doc && YAJL_IS_ARRAY(doc) && json_alen(doc) == 1
 		 ? json_get(doc->u.array.values[0], "Layers", NULL) : NULL;
-	if (json_len(layers) != p->n) {
+	if (json_alen(layers) != p->n) {
 		dm_error("the source's manifest.json lists %zu layers, the "
-			 "image has %zu", json_len(layers), p->n);
+			 "image has %zu", json_alen(layers), p->n);
 		goto out;
 	}
 	for (size_t i = 0; i < p->present; i++) {

@@ -126,8 +126,7 @@ static uint64_t pulled_bytes(const struct strbuf *stream)
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char err[64], *line = xstrndup(p, len);
-		yajl_val v = yajl_tree_parse(line, err, sizeof(err));
+		yajl_val v = json_parse_quiet(p, len);
 		const char *id = json_str(v, "id", NULL);
 		long long total = json_int(v, 0, "progressDetail", "total", NULL);
 
@@ -146,7 +145,6 @@ static uint64_t pulled_bytes(const struct strbuf *stream)
 				max[i] = (uint64_t)total;
 		}
 		yajl_tree_free(v);
-		free(line);
 		p += len + (nl ? 1 : 0);
 	}
 	for (size_t i = 0; i < ids.n; i++)

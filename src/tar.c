@@ -129,7 +129,11 @@ static int start_member(struct tar_filter *f)
 		if (size > (1u << 20))
 			return dm_error("corrupt tar stream: extension header "
 					"of %llu bytes", (unsigned long long)size);
-		/* held back: forwarded with the member it describes */
+		/* held back: forwarded with the member it describes; a run
+		 * of them with no member is not an archive we take */
+		if (f->ext.len > (2u << 20))
+			return dm_error("corrupt tar stream: extension headers "
+					"without a member");
 		sb_add(&f->ext, b, BLK);
 		f->ext_kind = type;
 		sb_release(&f->ext_data);

@@ -131,7 +131,8 @@ static void fold_links(struct treesum *t)
 
 		if (t->e[i].type != '1')
 			continue;
-		target = bsearch(&key, t->e, t->n, sizeof(*t->e), by_name);
+		target = t->n ? bsearch(&key, t->e, t->n, sizeof(*t->e), by_name)
+			      : NULL;
 		t->e[i].type = '0';
 		t->e[i].linked = 1;
 		free(t->e[i].link);
@@ -154,7 +155,8 @@ void treesum_final(struct treesum *t, char hex[65])
 	unsigned int len = 0;
 
 	treesum_end(t);
-	qsort(t->e, t->n, sizeof(*t->e), by_name);
+	if (t->n)
+		qsort(t->e, t->n, sizeof(*t->e), by_name);
 	fold_links(t);
 	EVP_DigestInit_ex(t->md, EVP_sha256(), NULL);
 	for (size_t i = 0; i < t->n; i++) {

@@ -146,10 +146,12 @@ static void len_and_emptiness(void **state)
 			   "\"f\":false,\"t\":true,\"i\":5}");
 
 	(void)state;
-	assert_int_equal(json_len(json_get(v, "a", NULL)), 3);
-	assert_int_equal(json_len(json_get(v, "o", NULL)), 1);
-	assert_int_equal(json_len(json_get(v, "s1", NULL)), 0);
-	assert_int_equal(json_len(NULL), 0);
+	assert_int_equal(json_alen(json_get(v, "a", NULL)), 3);
+	assert_int_equal(json_olen(json_get(v, "a", NULL)), 0);
+	assert_int_equal(json_olen(json_get(v, "o", NULL)), 1);
+	assert_int_equal(json_alen(json_get(v, "o", NULL)), 0);
+	assert_int_equal(json_alen(json_get(v, "s1", NULL)), 0);
+	assert_int_equal(json_alen(NULL), 0);
 	assert_true(json_is_empty(NULL));
 	assert_true(json_is_empty(json_get(v, "e", NULL)));
 	assert_true(json_is_empty(json_get(v, "eo", NULL)));
@@ -189,7 +191,7 @@ static void gen_quotes_strings(void **state)
 
 	(void)state;
 	back = parse(out);
-	assert_int_equal(json_len(back), 3);
+	assert_int_equal(json_alen(back), 3);
 	assert_string_equal(back->u.array.values[0]->u.string,
 			    "say \"hi\"\n\ttab \\ back");
 	assert_string_equal(back->u.array.values[1]->u.string, "é\x01");

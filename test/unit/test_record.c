@@ -149,7 +149,7 @@ static void begin_file_says_pending_with_all_fields(void **state)
 	assert_string_equal(json_str(v, "strategy", NULL), "save");
 	assert_true(json_int(v, 0, "started", NULL) > 1600000000);
 	assert_int_equal(json_int(v, 0, "downtime_ms", NULL), -1);
-	assert_int_equal(json_len(json_get(v, "phases", NULL)), 0);
+	assert_int_equal(json_alen(json_get(v, "phases", NULL)), 0);
 	assert_true(YAJL_IS_NULL(json_get(v, "error", NULL)));
 	yajl_tree_free(v);
 }
@@ -186,7 +186,7 @@ static void phases_are_recorded_in_order(void **state)
 	record_set_status(&f->m, "completed");
 	v = on_disk(&f->m);
 	ph = json_get(v, "phases", NULL);
-	assert_int_equal(json_len(ph), 3);
+	assert_int_equal(json_alen(ph), 3);
 	assert_string_equal(json_str(ph->u.array.values[0], "name", NULL),
 			    "check");
 	assert_string_equal(json_str(ph->u.array.values[1], "name", NULL),

@@ -110,7 +110,7 @@ static void config_keeps_every_field_but_image_and_default_hostname(
 
 	plan(f, "container_web.json", 0);
 	src = json_get(f->ins, "Config", NULL);
-	for (size_t i = 0; i < json_len(src); i++) {
+	for (size_t i = 0; i < json_olen(src); i++) {
 		const char *k = src->u.object.keys[i];
 
 		if (strcmp(k, "Image") == 0 || strcmp(k, "Hostname") == 0)
@@ -123,7 +123,7 @@ static void config_keeps_every_field_but_image_and_default_hostname(
 	/* "0123456789ab" is the id's prefix: the engine's, not the user's */
 	assert_null(json_get(f->body, "Hostname", NULL));
 	/* Config fields, HostConfig and NetworkingConfig: nothing else */
-	assert_int_equal(json_len(f->body), json_len(src) - 1 + 2);
+	assert_int_equal(json_olen(f->body), json_olen(src) - 1 + 2);
 }
 
 static void config_keeps_a_hostname_the_user_chose(void **state)
@@ -161,7 +161,7 @@ static void host_config_is_copied_except_container_id_file(void **state)
 	src = json_get(f->ins, "HostConfig", NULL);
 	hc = json_get(f->body, "HostConfig", NULL);
 	assert_true(YAJL_IS_OBJECT(hc));
-	for (size_t i = 0; i < json_len(src); i++) {
+	for (size_t i = 0; i < json_olen(src); i++) {
 		const char *k = src->u.object.keys[i];
 
 		if (strcmp(k, "ContainerIDFile") == 0)
@@ -170,7 +170,7 @@ static void host_config_is_copied_except_container_id_file(void **state)
 				 src->u.object.values[i], k);
 	}
 	assert_null(json_get(hc, "ContainerIDFile", NULL));
-	assert_int_equal(json_len(hc), json_len(src) - 1);
+	assert_int_equal(json_olen(hc), json_olen(src) - 1);
 }
 
 static void host_config_numbers_keep_their_exact_spelling(void **state)
@@ -200,7 +200,7 @@ static void primary_user_network_goes_into_endpoints_config(void **state)
 
 	plan(f, "container_web.json", 0);
 	eps = json_get(f->body, "NetworkingConfig", "EndpointsConfig", NULL);
-	assert_int_equal(json_len(eps), 1);
+	assert_int_equal(json_olen(eps), 1);
 	ep = json_get(eps, "appnet", NULL);
 	assert_non_null(ep);
 	/* the id alias is the engine's: it is made again at the destination */
@@ -254,7 +254,7 @@ static void bridge_network_needs_nothing_created_or_connected(void **state)
 	plan(f, "container_named_host.json", 0);
 	assert_int_equal(f->out.networks.n, 0);
 	assert_int_equal(f->out.extra_nets.n, 0);
-	assert_int_equal(json_len(json_get(f->body, "NetworkingConfig",
+	assert_int_equal(json_olen(json_get(f->body, "NetworkingConfig",
 					   "EndpointsConfig", NULL)), 0);
 	assert_string_equal(json_str(f->body, "HostConfig", "NetworkMode",
 				     NULL), "bridge");
@@ -396,7 +396,7 @@ static void carried_volumes_are_listed_and_mounted_by_name(void **state)
 	assert_int_equal(f->out.volumes.n, 2);
 	assert_string_equal(f->out.volumes.v[0], "data");
 	mounts = json_get(f->body, "HostConfig", "Mounts", NULL);
-	for (size_t i = 0; i < json_len(mounts); i++) {
+	for (size_t i = 0; i < json_alen(mounts); i++) {
 		yajl_val m = mounts->u.array.values[i];
 
 		/* the named one stays in Binds, not added twice */
