@@ -119,10 +119,10 @@ shell_start() {
 }
 
 # screen_wait REGEX WHAT [SECS]: wait until a line of the screen matches
-# REGEX (grep -E), at most SECS (10: a busy machine can be slow); fail
+# REGEX (grep -E), at most SECS (30: a busy machine, an ASan build, can be slow); fail
 # showing the screen if none does.
 screen_wait() {
-	local re=$1 what=$2 secs=${3:-10} i screen
+	local re=$1 what=$2 secs=${3:-30} i screen
 
 	for ((i = 0; i < secs * 10; i++)); do
 		screen=$(tm capture-pane -p -t sh)

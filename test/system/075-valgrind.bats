@@ -9,6 +9,11 @@ setup() { dm_setup; }
 teardown() { lab_clean node1 node2 >/dev/null 2>&1 || true; }
 
 @test "a full container migration under valgrind: no error, no leak" {
+	# valgrind cannot run a binary built with AddressSanitizer (SANITIZE=1):
+	# that pass has ASan's own checks instead
+	if grep -qa __asan_init "$DM_BIN"; then
+		skip "the plugin is built with AddressSanitizer"
+	fi
 	printf 'FROM %s\nRUN echo app >/app\n' "$LAB_BASE_IMAGE" | ldocker node1 build -q -t dmt/vg:1 - >/dev/null
 	run_docker node1 run -d --name dmt-vg --init -v dmt-vgdata:/data dmt/vg:1 \
 		sh -c 'echo x >/data/f; echo y >/etc/y; sleep 600'
