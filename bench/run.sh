@@ -16,10 +16,10 @@ usage: bench/run.sh [OPTIONS]
   --links LIST        links to emulate, RATE:RTT,... (tc rates: kbit, mbit,
                       gbit; RTT in ms; "none" = no shaping)
                       default 1gbit:0ms,100mbit:10ms,20mbit:40ms
-  --size MB           app data of the workload image (default 32)
+  --size MB           app data of the workload image (default 16)
   --incompressible P  share of it that is incompressible, in % (default 25;
                       the rest is text-like, ~3.8x smaller under gzip -1)
-  --vol-size MB       the service's volume (container scenario; default 8)
+  --vol-size MB       the service's volume (container scenario; default 4)
   --reps N            repetitions of every (link, scenario, method) (default 3)
   --scenarios LIST    base,none,all,container (default: all four)
                         base       the destination has the base image only
@@ -34,16 +34,18 @@ usage: bench/run.sh [OPTIONS]
   --container-methods LIST  methods of the container scenario
                       (default: save-ssh-load and every migrate-STRATEGY)
   --quick             smoke test: one link (100mbit:10ms), 1 rep, 8 MB image,
-                      4 MB volume (any option given explicitly wins)
+                      2 MB volume (any option given explicitly wins)
   --use-running-lab   use the lab of $LAB_ID as it is (must be up) and leave it
                       up; without it the lab is started and torn down
   --keep-lab          do not tear down the lab this run started
+  --keep-workload     leave the workload images (dmbench/app:1, :2) on node1
   --plugin PATH       the plugin binary (default $DM_BIN, else
                       build/default/docker-migrate)
   --out DIR           results directory (default bench/results/DATE)
   --no-plot           no gnuplot
   --no-latest         do not copy the table and plot to bench/latest/
                       (--quick and --out imply it)
+  --latest-as NAME    copy them to bench/latest/NAME/ instead (even with --out)
   --seed N            seed of the generated data (default 1)
   -h, --help
 
@@ -58,7 +60,7 @@ log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 # ------------------------------------------------------------------ options
 
 LINKS= SIZE= INCOMP= VOL_SIZE= REPS= SCENARIOS= METHODS= CMETHODS=
-QUICK=0 USE_RUNNING=0 KEEP_LAB=0 PLOT=1 LATEST=1 OUT= SEED=1
+QUICK=0 USE_RUNNING=0 KEEP_LAB=0 KEEP_WORKLOAD=0 PLOT=1 LATEST=1 LATEST_AS= OUT= SEED=1
 PLUGIN=${DM_BIN:-$ROOT/build/default/docker-migrate}
 while (($#)); do
 	case $1 in
@@ -73,22 +75,25 @@ while (($#)); do
 	--quick) QUICK=1 ;;
 	--use-running-lab) USE_RUNNING=1 ;;
 	--keep-lab) KEEP_LAB=1 ;;
+	--keep-workload) KEEP_WORKLOAD=1 ;;
 	--plugin) PLUGIN=$2; shift ;;
 	--out) OUT=$2; LATEST=0; shift ;;
 	--no-plot) PLOT=0 ;;
 	--no-latest) LATEST=0 ;;
+	--latest-as) LATEST_AS=$2; shift ;;
 	--seed) SEED=$2; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; die "unknown option: $1" ;;
 	esac
 	shift
 done
+[[ -z $LATEST_AS || $LATEST_AS =~ ^[A-Za-z0-9_-]+$ ]] || die "--latest-as takes a plain name"
 if ((QUICK)); then
 	LATEST=0
-	: "${LINKS:=100mbit:10ms}" "${REPS:=1}" "${SIZE:=8}" "${VOL_SIZE:=4}"
+	: "${LINKS:=100mbit:10ms}" "${REPS:=1}" "${SIZE:=8}" "${VOL_SIZE:=2}"
 fi
-: "${LINKS:=1gbit:0ms,100mbit:10ms,20mbit:40ms}" "${REPS:=3}" "${SIZE:=32}"
-: "${VOL_SIZE:=8}" "${INCOMP:=25}" "${SCENARIOS:=base,none,all,container}"
+: "${LINKS:=1gbit:0ms,100mbit:10ms,20mbit:40ms}" "${REPS:=3}" "${SIZE:=16}"
+: "${VOL_SIZE:=4}" "${INCOMP:=25}" "${SCENARIOS:=base,none,all,container}"
 [[ $SIZE =~ ^[0-9]+$ && $SIZE -ge 1 ]] || die "--size takes a number of MB"
 [[ $VOL_SIZE =~ ^[0-9]+$ ]] || die "--vol-size takes a number of MB"
 [[ $INCOMP =~ ^[0-9]+$ && $INCOMP -le 100 ]] || die "--incompressible takes 0..100"
@@ -159,8 +164,13 @@ cleanup() {
 			for n in node1 node2; do
 				dk "$n" rm -f bench-web >/dev/null 2>&1
 				dk "$n" volume rm -f bench-vol >/dev/null 2>&1
+				if [[ $n == node1 ]] && ((KEEP_WORKLOAD)); then
+					dk "$n" rmi "$LAB_REGISTRY/$IMG1" "$LAB_REGISTRY/$IMG2" "$LAB_REGISTRY/dmlab/busybox:1" >/dev/null 2>&1
+					continue
+				fi
 				dk "$n" images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null |
 					grep -E '(^|/)dmbench/app:' | xargs -r "$DOCKER" -H "$(sock_of "$n")" rmi -f >/dev/null 2>&1
+				dk "$n" rmi "$LAB_REGISTRY/dmlab/busybox:1" >/dev/null 2>&1
 			done
 			# the registry's content as it was
 			if [[ -d $WORK/reg/saved ]]; then
@@ -219,13 +229,37 @@ now_ms() { date +%s%3N; }
 
 # shape RATE RTT_MS: each node's link to the lab bridge (where the plugin,
 # the ssh of the baselines and the registry are) carries at most RATE each
-# way (tbf on the bridge side of its veth and on the node's eth0), and
-# every packet in or out of the node waits RTT/2 (nfqdelay on an NFQUEUE of
-# the node's eth0): a round trip to a node takes RTT more.  This kernel has
+# way (tbf on the bridge side of its veth and on the node's eth0), and a
+# round trip to a node takes RTT more: every packet waits RTT/2 where it
+# arrives (nfqdelay on an NFQUEUE): in the node's PREROUTING for what goes
+# to it, in the root namespace's PREROUTING from the lab bridge for what
+# comes from it.  Delaying at the receiver, never in the sender's own
+# stack: a packet held there still counts against its socket (TCP small
+# queues) and would throttle the sender far below RATE.  This kernel has
 # no netem; tbf and NFQUEUE are what it offers.
-NFQ_NUM=77
+NFQ_NUM=$((7700 + LAB_ID))
+nfq_rule() { # nfq_rule -A|-D NODE|root
+	local chain_args=(PREROUTING -i eth0)
+	[[ $2 == root ]] && chain_args=(PREROUTING -i "dmlab$LAB_ID")
+	if [[ $2 == root ]]; then
+		iptables -w 5 -t mangle "$1" "${chain_args[@]}" -m comment --comment "dmbench$LAB_ID" \
+			-j NFQUEUE --queue-num "$NFQ_NUM" --queue-bypass
+	else
+		innode "$2" iptables -w 5 -t mangle "$1" "${chain_args[@]}" -m comment --comment "dmbench$LAB_ID" \
+			-j NFQUEUE --queue-num "$NFQ_NUM" --queue-bypass
+	fi
+}
+nfq_start() { # nfq_start NODE|root DELAY_US  ($! of nsenter is nfqdelay's pid: it execs)
+	if [[ $1 == root ]]; then
+		"$TOOLS/nfqdelay" "$NFQ_NUM" "$2" </dev/null >/dev/null 2>>"$WORK/nfqdelay.log" &
+	else
+		nsenter --net="/run/netns/$NSPFX$1" -- "$TOOLS/nfqdelay" "$NFQ_NUM" "$2" \
+			</dev/null >/dev/null 2>>"$WORK/nfqdelay.log" &
+	fi
+	NFQ_PIDS+=($!)
+}
 shape() {
-	local rate=$1 rtt=$2 n bps burst
+	local rate=$1 rtt=$2 n bps burst p
 	unshape
 	case $rate in
 	*gbit) bps=$((${rate%gbit} * 1000000000)) ;;
@@ -240,14 +274,14 @@ shape() {
 		tc qdisc replace dev "$VETHPFX$n" root tbf rate "$rate" burst "$burst" latency 50ms
 		innode "$n" tc qdisc replace dev eth0 root tbf rate "$rate" burst "$burst" latency 50ms
 		if ((rtt > 0)); then
-			innode "$n" iptables -w 5 -t mangle -A PREROUTING -i eth0 -m comment --comment dmbench \
-				-j NFQUEUE --queue-num "$NFQ_NUM" --queue-bypass
-			innode "$n" iptables -w 5 -t mangle -A POSTROUTING -o eth0 -m comment --comment dmbench \
-				-j NFQUEUE --queue-num "$NFQ_NUM" --queue-bypass
-			innode "$n" "$TOOLS/nfqdelay" "$NFQ_NUM" $((rtt * 500)) 2>>"$WORK/nfqdelay.log" &
-			NFQ_PIDS+=($!)
+			nfq_rule -A "$n"
+			nfq_start "$n" $((rtt * 500))
 		fi
 	done
+	if ((rtt > 0)); then
+		nfq_rule -A root
+		nfq_start root $((rtt * 500))
+	fi
 	sleep 0.3
 	for p in "${NFQ_PIDS[@]}"; do kill -0 "$p" 2>/dev/null || die "nfqdelay failed: $(cat "$WORK/nfqdelay.log")"; done
 }
@@ -260,11 +294,9 @@ unshape() {
 		[[ -e /run/netns/$NSPFX$n ]] || continue
 		tc qdisc del dev "$VETHPFX$n" root 2>/dev/null || true
 		innode "$n" tc qdisc del dev eth0 root 2>/dev/null || true
-		while innode "$n" iptables -w 5 -t mangle -D PREROUTING -i eth0 -m comment --comment dmbench \
-			-j NFQUEUE --queue-num "$NFQ_NUM" --queue-bypass 2>/dev/null; do :; done
-		while innode "$n" iptables -w 5 -t mangle -D POSTROUTING -o eth0 -m comment --comment dmbench \
-			-j NFQUEUE --queue-num "$NFQ_NUM" --queue-bypass 2>/dev/null; do :; done
+		while nfq_rule -D "$n" 2>/dev/null; do :; done
 	done
+	while nfq_rule -D root 2>/dev/null; do :; done
 	return 0
 }
 
@@ -322,7 +354,7 @@ EOF
 	local l
 	for l in $(jq -r '.[0].Layers[]' "$x/manifest.json"); do
 		LAYER_RAW+=("$(stat -c %s "$x/$l")")
-		LAYER_GZ+=("$(gzip -1 -c "$x/$l" | wc -c)")
+		LAYER_GZ+=("$(gzip -1 -n <"$x/$l" | wc -c)")
 	done
 	rm -rf "$x"
 	IMG1_ID=$(dk node1 image inspect -f '{{.Id}}' "$IMG1")
@@ -349,6 +381,12 @@ prepare_registry() {
 	dk node1 push -q "$LAB_REGISTRY/$IMG1" >/dev/null
 	cp -a "$REG_DATA/docker" "$WORK/reg/all/"
 	dk node1 tag "$IMG2" "$LAB_REGISTRY/$IMG2"
+	# node2 pulls once what it will be given in the runs: its engine then
+	# knows which registry blob is which of its layers (a layer that only
+	# came by docker load is downloaded again by a pull); as if what node2
+	# runs had come through this registry.  Kept by the engine after rmi.
+	dk node2 pull -q "$LAB_REGISTRY/dmlab/busybox:1" >/dev/null
+	dk node2 pull -q "$LAB_REGISTRY/$IMG1" >/dev/null
 	rm -rf "$REG_DATA/docker"
 	for s in none base all; do [[ -d $WORK/reg/$s ]] || die "registry snapshot $s"; done
 }
@@ -360,21 +398,46 @@ registry_state() {
 # dest_state SCENARIO: node2 holds exactly what the scenario says, loaded
 # through its local socket (nothing crosses the shaped link): none:
 # nothing; base/container: the base image (from the lab's own tar: the very
-# same layers as node1's); all: the base and $IMG1.
+# same layers as node1's); all: the base and $IMG1.  Images that should stay
+# are kept (fewer reloads), every other tag and image goes.
 dest_state() {
-	local ids
-	ids=$(dk node2 ps -aq)
-	[[ -z $ids ]] || dk node2 rm -f -v $ids >/dev/null
-	ids=$(dk node2 volume ls -q)
-	[[ -z $ids ]] || dk node2 volume rm -f $ids >/dev/null
-	ids=$(dk node2 images -aq --no-trunc | sort -u)
-	[[ -z $ids ]] || dk node2 rmi -f $ids >/dev/null 2>&1 || true
-	[[ -z $(dk node2 images -aq) ]] || die "cannot empty node2"
+	local want=() keep rm=() ref id
+	# (the Engine API by curl for the bookkeeping: a docker CLI call costs
+	# a few hundred ms on a busy machine)
+	for id in $(api node2 GET '/containers/json?all=1' | jq -r '.[].Id'); do
+		api node2 DELETE "/containers/$id?force=1&v=1" >/dev/null
+	done
+	for id in $(api node2 GET /volumes | jq -r '.Volumes[]?.Name'); do
+		api node2 DELETE "/volumes/$id?force=1" >/dev/null
+	done
 	case $1 in
-	none) ;;
-	base | container) dk node2 load -q -i "$LAB_BASE_TAR" >/dev/null ;;
-	all) dk node2 load -q -i "$LAB_BASE_TAR" >/dev/null; dk node2 load -q -i "$WORK/app1.tar" >/dev/null ;;
+	base | container) want=("$LAB_BASE_IMAGE") ;;
+	all) want=("$LAB_BASE_IMAGE" "$IMG1") ;;
 	esac
+	keep=" ${want[*]} "
+	while read -r ref id; do
+		[[ -n $ref ]] || continue
+		if [[ $ref == *"<none>"* ]]; then rm+=("$id"); elif [[ $keep != *" $ref "* ]]; then rm+=("$ref"); fi
+	done < <(api node2 GET '/images/json?all=1' | jq -r '.[] | (.RepoTags // ["<none>:<none>"])[] as $t | "\($t) \(.Id)"')
+	for ref in "${rm[@]}"; do
+		api node2 DELETE "/images/$(jq -rn --arg r "$ref" '$r | @uri')?force=1" >/dev/null 2>&1 || true
+	done
+	for ref in "${want[@]}"; do
+		api node2 GET "/images/$(jq -rn --arg r "$ref" '$r | @uri')/json" >/dev/null 2>&1 && continue
+		if [[ $ref == "$LAB_BASE_IMAGE" ]]; then
+			dk node2 load -q -i "$LAB_BASE_TAR" >/dev/null
+		else
+			dk node2 load -q -i "$WORK/app1.tar" >/dev/null
+		fi
+	done
+	ref=$(api node2 GET /images/json | jq -r '[.[] | (.RepoTags // [])[]] | sort | join(" ")')
+	[[ $ref == "$(printf '%s\n' "${want[@]}" | sort | xargs)" ]] ||
+		die "node2 holds '$ref', not what scenario $1 wants"
+}
+
+# api NODE METHOD PATH: the node's Engine API through its socket.
+api() {
+	curl -fsS --noproxy '*' -m 60 -X "$2" --unix-socket "$LAB_DIR/$1/run/docker.sock" "http://engine$3"
 }
 
 # ------------------------------------------------------------ the methods
@@ -526,7 +589,7 @@ image_run() {
 	R_TOTAL=$((t1 - t0))
 	[[ $method == migrate-* ]] && plugin_report
 	((rc == 0)) || fail_run "exit $rc: $(tail -n 3 "$RUNLOG")"
-	if ((R_OK)) && [[ $(dk node2 image inspect -f '{{.Id}}' "$img" 2>&1) != "$want" ]]; then
+	if ((R_OK)) && [[ $(api node2 GET "/images/$(jq -rn --arg r "$img" '$r | @uri')/json" 2>&1 | jq -r .Id 2>&1) != "$want" ]]; then
 		fail_run "$img did not arrive at node2 with id $want"
 	fi
 	record "$link" "$rate" "$rtt" "$scen" "$method" "$rep" "$c0" "$c1"
@@ -576,6 +639,16 @@ m_container_manual() {
 	echo "$MANUAL_PHASES" >"$WORK/manual.phases"
 }
 
+# vol_content NODE: md5 of the volume's data file, then its log, read
+# through the archive endpoint of the service's container (stopped or not).
+vol_content() {
+	local t=$WORK/vol.tar
+	api "$1" GET '/containers/bench-web/archive?path=/data' >"$t" || return 1
+	tar -xOf "$t" data/data.bin | md5sum | cut -d' ' -f1
+	tar -xOf "$t" data/log
+	rm -f "$t"
+}
+
 # downtime from the probe log (T OK1 OK2 per tick): the longest time
 # between two ticks answered by either node, from the migration's start
 # to the end of probing, less one interval (no gap at all gives 0).
@@ -623,8 +696,8 @@ container_run() {
 		fi
 		# every line the source wrote must be at the destination, and the
 		# volume's data file must be identical
-		src=$(dk node1 run --rm -v bench-vol:/d "$LAB_BASE_IMAGE" sh -c 'md5sum </d/data.bin; cat /d/log' 2>&1) || src=
-		dst=$(dk node2 run --rm -v bench-vol:/d "$LAB_BASE_IMAGE" sh -c 'md5sum </d/data.bin; cat /d/log' 2>&1) || dst=
+		src=$(vol_content node1) || src=
+		dst=$(vol_content node2) || dst=
 		if [[ -z $src || -z $dst || ${src%%$'\n'*} != "${dst%%$'\n'*}" ]]; then
 			fail_run "the volume's data did not arrive intact"
 		fi
@@ -650,7 +723,8 @@ container_run() {
 report() {
 	jq -s '.' "$WORK/runs.jsonl" >"$WORK/runs.json"
 	jq -n --slurpfile runs "$WORK/runs.json" --slurpfile meta "$WORK/meta.json" \
-		'$meta[0] + {runs: $runs[0]}' >"$OUT/results.json"
+		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --argjson secs "$(($(date +%s) - T_START))" \
+		'$meta[0] | .machine.loadavg_end = $load | .duration_s = $secs | . + {runs: $runs[0]}' >"$OUT/results.json"
 	"$ROOT/bench/table.sh" "$OUT/results.json" >"$OUT/table.txt"
 	cat "$OUT/table.txt"
 	if ((PLOT)); then
@@ -662,13 +736,18 @@ write_meta() {
 	local cpu mem commit dirty dockerd_v
 	cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	mem=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
-	commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	dirty=$(git -C "$ROOT" status --porcelain -- src plugin include 2>/dev/null | grep -q . && echo "+uncommitted changes" || true)
+	# BENCH_PLUGIN_COMMIT: when the plugin was built elsewhere than this tree
+	commit=${BENCH_PLUGIN_COMMIT:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+	dirty=
+	if [[ -z ${BENCH_PLUGIN_COMMIT:-} ]] && git -C "$ROOT" status --porcelain -- src plugin include 2>/dev/null | grep -q .; then
+		dirty="+uncommitted changes"
+	fi
 	dockerd_v=$(dk node1 version -f '{{.Server.Version}}' 2>/dev/null || echo '?')
 	local lr lg
 	lr=$(printf '%s\n' "${LAYER_RAW[@]}" | jq -s -c .)
 	lg=$(printf '%s\n' "${LAYER_GZ[@]}" | jq -s -c .)
 	jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" --arg host "$(hostname)" \
+		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
 		--arg cpu "$cpu" --argjson cores "$(nproc)" --arg mem "$mem" --arg kernel "$(uname -r)" \
 		--arg os "Debian $(cat /etc/debian_version 2>/dev/null)" --arg dockerd "$dockerd_v" \
 		--arg commit "$commit$dirty" --arg plugin "$("$PLUGIN" docker-cli-plugin-metadata | jq -r .Version)" \
@@ -678,7 +757,7 @@ write_meta() {
 		--arg img1 "$IMG1_ID" --arg img2 "$IMG2_ID" --argjson isize "$IMG_SIZE" \
 		--argjson diff "$IMG_DIFF_IDS" --argjson raw "$lr" --argjson gz "$lg" --argjson quick "$QUICK" '
 		{date: $date, machine: {host: $host, cpu: $cpu, cores: $cores, memory: $mem,
-		  kernel: $kernel, os: $os, dockerd: $dockerd},
+		  kernel: $kernel, os: $os, dockerd: $dockerd, loadavg_start: $load},
 		 plugin: {version: $plugin, commit: $commit},
 		 options: {links: $links, size_mb: $size, incompressible_pct: $incomp, vol_size_mb: $vol,
 		  reps: $reps, scenarios: $scen, methods: ($methods | split(" ")),
@@ -770,11 +849,14 @@ done
 unshape
 log "runs done in $(($(date +%s) - T_START)) s"
 report
-if ((LATEST)); then
-	mkdir -p "$ROOT/bench/latest"
-	cp "$OUT/table.txt" "$ROOT/bench/latest/table.txt"
-	[[ -f $OUT/plot.png ]] && cp "$OUT/plot.png" "$ROOT/bench/latest/plot.png"
-	"$ROOT/bench/readme-section.sh" "$OUT/results.json" >"$ROOT/bench/README-section.md"
-	log "bench/latest/ and bench/README-section.md updated"
+if ((LATEST)) || [[ -n $LATEST_AS ]]; then
+	dest=$ROOT/bench/latest${LATEST_AS:+/$LATEST_AS}
+	mkdir -p "$dest"
+	cp "$OUT/table.txt" "$dest/table.txt"
+	rm -f "$dest/plot.png"
+	if [[ -f $OUT/plot.png ]]; then cp "$OUT/plot.png" "$dest/plot.png"; fi
+	jq 'del(.runs)' "$OUT/results.json" >"$dest/meta.json"
+	"$ROOT/bench/readme-section.sh" >"$ROOT/bench/README-section.md"
+	log "${dest#"$ROOT"/}/ and bench/README-section.md updated"
 fi
 log "results: $OUT/{results.csv,results.json,table.txt$( ((PLOT)) && echo ,plot.png)}"

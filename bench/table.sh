@@ -48,6 +48,7 @@ f() { # f DECIMALS VALUE: a number, or "-"
 
 jq -r '"docker-migrate benchmark, \(.date): plugin \(.plugin.version) (\(.plugin.commit))",
 	"machine: \(.machine.cpu), \(.machine.cores) cores, \(.machine.memory), Linux \(.machine.kernel), \(.machine.os), dockerd \(.machine.dockerd)",
+	"  load average at start / end: \(.machine.loadavg_start) / \(.machine.loadavg_end // "?") (other work on the machine slows every method alike)",
 	"workload: \(.workload.image) = lab base + \(.options.size_mb) MB of app data in 2 layers (\(.options.incompressible_pct)% incompressible, the rest text-like);",
 	"  layers (bytes, gzip -1): \([.workload.layer_bytes, .workload.layer_gzip1_bytes] | transpose | map("\(.[0]) -> \(.[1])") | join(", "))",
 	"  \(.options.reps) repetition(s), methods in alternating order; volume of the service: \(.options.vol_size_mb) MB"' "$res"
