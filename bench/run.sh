@@ -59,8 +59,8 @@ log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 
 # ------------------------------------------------------------------ options
 
-LINKS= SIZE= INCOMP= VOL_SIZE= REPS= SCENARIOS= METHODS= CMETHODS=
-QUICK=0 USE_RUNNING=0 KEEP_LAB=0 KEEP_WORKLOAD=0 PLOT=1 LATEST=1 LATEST_AS= OUT= SEED=1
+LINKS='' SIZE='' INCOMP='' VOL_SIZE='' REPS='' SCENARIOS='' METHODS='' CMETHODS=''
+QUICK=0 USE_RUNNING=0 KEEP_LAB=0 KEEP_WORKLOAD=0 PLOT=1 LATEST=1 LATEST_AS='' OUT='' SEED=1
 PLUGIN=${DM_BIN:-$ROOT/build/default/docker-migrate}
 while (($#)); do
 	case $1 in
@@ -317,6 +317,7 @@ IMG2=dmbench/app:2		# the same layers, another config (a label)
 PORT=18080
 # The service: busybox httpd, and a writer appending a counter to the
 # volume ten times a second (it continues the count it finds there).
+# shellcheck disable=SC2016,SC2089  # a command line for the container's sh
 APP_CMD='httpd -p 80 -h /www; trap "exit 0" TERM INT; i=$(wc -l </data/log); while :; do i=$((i+1)); echo $i >>/data/log; sleep 0.1 & wait $!; done'
 
 build_workload() {
@@ -349,7 +350,6 @@ EOF
 	local x=$WORK/x
 	mkdir -p "$x"
 	tar -C "$x" -xf "$WORK/app1.tar"
-	IMG_LAYERS_JSON=$(jq -c '.[0].Layers' "$x/manifest.json")
 	LAYER_RAW=() LAYER_GZ=()
 	local l
 	for l in $(jq -r '.[0].Layers[]' "$x/manifest.json"); do
@@ -401,7 +401,7 @@ registry_state() {
 # same layers as node1's); all: the base and $IMG1.  Images that should stay
 # are kept (fewer reloads), every other tag and image goes.
 dest_state() {
-	local want=() keep rm=() ref id
+	local wanted=() keep rm=() ref id
 	# (the Engine API by curl for the bookkeeping: a docker CLI call costs
 	# a few hundred ms on a busy machine)
 	for id in $(api node2 GET '/containers/json?all=1' | jq -r '.[].Id'); do
@@ -411,10 +411,10 @@ dest_state() {
 		api node2 DELETE "/volumes/$id?force=1" >/dev/null
 	done
 	case $1 in
-	base | container) want=("$LAB_BASE_IMAGE") ;;
-	all) want=("$LAB_BASE_IMAGE" "$IMG1") ;;
+	base | container) wanted=("$LAB_BASE_IMAGE") ;;
+	all) wanted=("$LAB_BASE_IMAGE" "$IMG1") ;;
 	esac
-	keep=" ${want[*]} "
+	keep=" ${wanted[*]} "
 	while read -r ref id; do
 		[[ -n $ref ]] || continue
 		if [[ $ref == *"<none>"* ]]; then rm+=("$id"); elif [[ $keep != *" $ref "* ]]; then rm+=("$ref"); fi
@@ -422,7 +422,7 @@ dest_state() {
 	for ref in "${rm[@]}"; do
 		api node2 DELETE "/images/$(jq -rn --arg r "$ref" '$r | @uri')?force=1" >/dev/null 2>&1 || true
 	done
-	for ref in "${want[@]}"; do
+	for ref in "${wanted[@]}"; do
 		api node2 GET "/images/$(jq -rn --arg r "$ref" '$r | @uri')/json" >/dev/null 2>&1 && continue
 		if [[ $ref == "$LAB_BASE_IMAGE" ]]; then
 			dk node2 load -q -i "$LAB_BASE_TAR" >/dev/null
@@ -431,7 +431,7 @@ dest_state() {
 		fi
 	done
 	ref=$(api node2 GET /images/json | jq -r '[.[] | (.RepoTags // [])[]] | sort | join(" ")')
-	[[ $ref == "$(printf '%s\n' "${want[@]}" | sort | xargs)" ]] ||
+	[[ $ref == "$(printf '%s\n' "${wanted[@]}" | sort | xargs)" ]] ||
 		die "node2 holds '$ref', not what scenario $1 wants"
 }
 
@@ -503,6 +503,7 @@ bounded() {
 export_for_bounded() {
 	export -f sock_of dk lssh now_ms wait_node2 m_migrate m_container_manual \
 		m_save-ssh-load m_save-scp-load m_push-pull
+	# shellcheck disable=SC2090
 	export WORK DOCKER IMG1 PORT APP_CMD
 }
 
@@ -513,7 +514,7 @@ SEQ=0
 
 # Fields of the current run, reset by run_begin.
 run_begin() {
-	R_OK=1 R_TOTAL= R_PHASES= R_PTOTAL= R_PBYTES= R_RSS= R_DOWN= R_PDOWN= R_LOST= R_ERR=
+	R_OK=1 R_TOTAL='' R_PHASES='' R_PTOTAL='' R_PBYTES='' R_RSS='' R_DOWN='' R_PDOWN='' R_LOST='' R_ERR=''
 	RUNLOG=$WORK/run.log
 	: >"$RUNLOG"
 }
@@ -572,8 +573,8 @@ record() {
 
 # image_run LINK RATE RTT SCENARIO METHOD REP
 image_run() {
-	local link=$1 rate=$2 rtt=$3 scen=$4 method=$5 rep=$6 img=$IMG1 want=$IMG1_ID c0 c1 t0 t1 rc=0
-	[[ $scen == all ]] && img=$IMG2 want=$IMG2_ID
+	local link=$1 rate=$2 rtt=$3 scen=$4 method=$5 rep=$6 img=$IMG1 want_id=$IMG1_ID c0 c1 t0 t1 rc=0
+	[[ $scen == all ]] && img=$IMG2 want_id=$IMG2_ID
 	run_begin
 	dest_state "$scen"
 	[[ $method == push-pull ]] && registry_state "$scen"
@@ -589,8 +590,8 @@ image_run() {
 	R_TOTAL=$((t1 - t0))
 	[[ $method == migrate-* ]] && plugin_report
 	((rc == 0)) || fail_run "exit $rc: $(tail -n 3 "$RUNLOG")"
-	if ((R_OK)) && [[ $(api node2 GET "/images/$(jq -rn --arg r "$img" '$r | @uri')/json" 2>&1 | jq -r .Id 2>&1) != "$want" ]]; then
-		fail_run "$img did not arrive at node2 with id $want"
+	if ((R_OK)) && [[ $(api node2 GET "/images/$(jq -rn --arg r "$img" '$r | @uri')/json" 2>&1 | jq -r .Id 2>&1) != "$want_id" ]]; then
+		fail_run "$img did not arrive at node2 with id $want_id"
 	fi
 	record "$link" "$rate" "$rtt" "$scen" "$method" "$rep" "$c0" "$c1"
 }
@@ -599,8 +600,8 @@ image_run() {
 # being written to; the client asks both nodes every 50 ms.
 service_start() {
 	local i
-	dk node1 rm -f bench-web >/dev/null 2>&1 || true
-	dk node1 volume rm -f bench-vol >/dev/null 2>&1 || true
+	api node1 DELETE '/containers/bench-web?force=1' >/dev/null 2>&1 || true
+	api node1 DELETE '/volumes/bench-vol?force=1' >/dev/null 2>&1 || true
 	dk node1 volume create bench-vol >/dev/null
 	"$TOOLS/gendata" rand $((SEED + 1)) $((VOL_SIZE * 1000000)) |
 		dk node1 run -i --rm -v bench-vol:/d "$LAB_BASE_IMAGE" sh -c 'cat >/d/data.bin && : >/d/log'
@@ -667,7 +668,7 @@ container_run() {
 	rm -f "$WORK/report.json" "$WORK/maxrss"
 	"$TOOLS/probe" 50 1000 "$LAB_NODE1_ADDR:$PORT" "$LAB_NODE2_ADDR:$PORT" >"$WORK/probe.log" &
 	PROBE_PID=$!
-	sleep 0.5
+	sleep 0.3
 	c0=$(counters)
 	t0=$(now_ms)
 	rm -f "$WORK/manual.phases"
@@ -679,7 +680,7 @@ container_run() {
 	c1=$(counters)
 	R_TOTAL=$((t1 - t0))
 	wait_node2 || true
-	sleep 0.5
+	sleep 0.3
 	kill "$PROBE_PID" 2>/dev/null || true
 	wait "$PROBE_PID" 2>/dev/null || true
 	PROBE_PID=
@@ -705,12 +706,12 @@ container_run() {
 		R_LOST=$(awk 'NR == FNR { s[FNR] = $0; n = FNR; next }
 			FNR > 1 && !broken { if (FNR <= n && s[FNR] == $0) same = FNR; else broken = 1 }
 			END { print n - (same ? same : 1) }' <(printf '%s\n' "$src") <(printf '%s\n' "$dst"))
-		[[ $(dk node1 inspect -f '{{.State.Running}}' bench-web 2>/dev/null) == false ]] ||
+		[[ $(api node1 GET /containers/bench-web/json 2>/dev/null | jq -r .State.Running) == false ]] ||
 			fail_run "the source still runs"
 	fi
 	record "$link" "$rate" "$rtt" container "$method" "$rep" "$c0" "$c1"
-	dk node1 rm -f bench-web >/dev/null 2>&1 || true
-	dk node1 volume rm -f bench-vol >/dev/null 2>&1 || true
+	api node1 DELETE '/containers/bench-web?force=1' >/dev/null 2>&1 || true
+	api node1 DELETE '/volumes/bench-vol?force=1' >/dev/null 2>&1 || true
 }
 
 # ------------------------------------------------------------------ report
