@@ -64,7 +64,7 @@ int cmd_set_progress(struct cli *cli, const char *path, const char *mode,
 /* --registry, --no-push, --keep-tag: three entries */
 #define OPT_REGISTRY(r) \
 	{ OPT_STRING, 0, "registry", &(r)->registry, "REGISTRY", \
-	  "Registry (HOST[:PORT]) for --strategy registry", COMPL_REGISTRY, NULL }, \
+	  "Registry ([http[s]://]HOST[:PORT]) for --strategy registry or layers", COMPL_REGISTRY, NULL }, \
 	{ OPT_BOOL, 0, "no-push", &(r)->no_push, NULL, \
 	  "The image is in the registry already: only pull", COMPL_NONE, NULL }, \
 	{ OPT_BOOL, 0, "keep-tag", &(r)->keep_tag, NULL, \

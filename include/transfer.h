@@ -7,6 +7,7 @@
 #define DM_TRANSFER_H
 
 #include "engine.h"
+#include "opt.h"
 
 /* A transformation between the two engines: feed gets the source's bytes
  * and writes what goes to the destination to fd; finish flushes. */
@@ -63,14 +64,33 @@ void chain_id_next(const char *parent, const char *diff_id, char out[72]);
 struct transfer {
 	struct engine *src, *dst;
 	struct xfer_stats *st;		/* bytes sent, counted as they go */
-	const char *registry;		/* registry strategy: HOST[:PORT] */
+	const char *registry;		/* --registry [SCHEME://]HOST[:PORT] */
 	int no_push;			/* the image is in the registry already */
 	int keep_tag;			/* leave the registry tags in place */
 	const char *cfgdir;		/* the Docker config: registry auths */
+	long stall_s;			/* no byte for this long: broken (0: 60) */
 };
 
 int transfer_delta(const struct transfer *t, const char *const *refs, size_t n);
 int transfer_registry(const struct transfer *t, const char *const *refs,
+		      size_t n);
+int transfer_layers(const struct transfer *t, const char *const *refs,
+		    size_t n);
+
+/* What the registry strategies share (strategy_registry.c): the name
+ * "HOST/REPO" and tag that ref gets in the registry at host, the
+ * X-Registry-Auth header for host, tagging and pushing ref at the source
+ * (*tagged says whether the tag was made), and removing a tag. */
+void registry_ref(const char *host, const char *ref, char **name, char **tag);
+int registry_auth_header(const char *cfgdir, const char *host, char **out);
+int registry_push(const struct transfer *t, const char *ref, const char *name,
+		  const char *tag, const char *auth, int *tagged);
+int registry_untag(struct engine *e, const char *name, const char *tag);
+/* The chain ids of every prefix of every image of e, sorted: the layers
+ * e has (strategy_delta.c). */
+int engine_layer_chains(struct engine *e, struct strlist *out);
+/* How many of chain_ids[0..n), bottom first, e has (a prefix). */
+size_t chains_present(const struct strlist *have, char *const *chain_ids,
 		      size_t n);
 
 struct strategy {

@@ -63,8 +63,8 @@ int print_image_plan(struct engine *src, struct engine *dst, const char *ref,
 			missing += p.sizes[k];
 	}
 	if (!present)
-		printf("    send: save %s; delta %s of layers before gzip "
-		       "(%zu of %zu layers)\n",
+		printf("    send: save %s; delta, registry and layers %s of "
+		       "layers before gzip (%zu of %zu layers)\n",
 		       dm_human_bytes((uint64_t)info->size, hb, sizeof(hb)),
 		       p.sizes ? dm_human_bytes((uint64_t)missing, hb2,
 						sizeof(hb2)) : "?",
@@ -128,7 +128,8 @@ static int transfer(struct image_run *r, const struct strategy *s,
 			       strcmp(s->name, "save") == 0 ? total : 0);
 		struct transfer t = { r->src, r->dst, &st, r->o->reg.registry,
 				      r->o->reg.no_push, r->o->reg.keep_tag,
-				      cfgdir };
+				      cfgdir,
+				      cli_ssh_opts(r->cli).stall_timeout_s };
 
 		ret = s->transfer(&t, refs, n);
 		progress_stop(&p);

@@ -58,8 +58,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The chain ids of every prefix of every image of e, sorted. */
-static int engine_chains(struct engine *e, struct strlist *out)
+int engine_layer_chains(struct engine *e, struct strlist *out)
 {
 	yajl_val list = NULL;
 	int ret = 0;
@@ -125,6 +124,19 @@ static void layer_sizes(struct engine *e, struct delta_plan *p)
 	free(path);
 }
 
+size_t chains_present(const struct strlist *have, char *const *chain_ids,
+		      size_t n)
+{
+	size_t k = 0;
+
+	/* present layers form a prefix: a layer is there with all below it */
+	while (k < n && have->n &&
+	       bsearch(&chain_ids[k], have->v, have->n, sizeof(*have->v),
+		       cmp_str))
+		k++;
+	return k;
+}
+
 int delta_plan(struct engine *src, struct engine *dst, const char *ref,
 	       struct delta_plan *p)
 {
@@ -157,13 +169,9 @@ int delta_plan(struct engine *src, struct engine *dst, const char *ref,
 		p->n++;
 	}
 	layer_sizes(src, p);
-	if (engine_chains(dst, &have) < 0)
+	if (engine_layer_chains(dst, &have) < 0)
 		goto out;
-	/* present layers form a prefix: a layer is there with all below it */
-	while (p->present < p->n &&
-	       bsearch(&p->chain_ids[p->present], have.v, have.n,
-		       sizeof(*have.v), cmp_str))
-		p->present++;
+	p->present = chains_present(&have, p->chain_ids, p->n);
 	ret = 0;
 out:
 	strlist_clear(&have);

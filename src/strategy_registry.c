@@ -18,11 +18,12 @@
 
 #include "dm.h"
 #include "json.h"
+#include "registry.h"
 #include "transfer.h"
 
 /* "app:1.2" -> "REG/app" and "1.2"; a registry in the ref is replaced. */
-static void registry_name(const char *registry, const char *ref, char **name,
-			  char **tag)
+void registry_ref(const char *registry, const char *ref, char **name,
+		  char **tag)
 {
 	const char *slash = strchr(ref, '/'), *colon, *rest = ref;
 
@@ -56,63 +57,42 @@ static char *b64url(const unsigned char *in, size_t n)
 	return out;
 }
 
-/* The X-Registry-Auth header for registry, from config.json's "auths"
- * ({} when there is none: an open registry). */
-static char *auth_header(const char *cfgdir, const char *registry)
+/* The X-Registry-Auth header for host, with the credentials the CLI
+ * would use ({} when there are none: an open registry). */
+int registry_auth_header(const char *cfgdir, const char *host, char **out)
 {
-	char *path = xasprintf("%s/config.json", cfgdir), *json, *enc;
-	struct strbuf sb = STRBUF_INIT;
-	yajl_val doc = NULL;
-	const char *auth;
-	FILE *f = fopen(path, "r");
-	char buf[4096];
-	size_t n;
+	char *user = NULL, *secret = NULL, *json, *enc;
+	int found = registry_creds(cfgdir, host, &user, &secret);
 
-	while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0 && sb.len < (1 << 20))
-		sb_add(&sb, buf, n);
-	if (f)
-		fclose(f);
-	if (sb.len)
-		doc = json_parse(sb.buf, sb.len, path);
-	dm_clear_error();	/* a config without auths is fine here */
-	auth = json_str(doc, "auths", registry, "auth", NULL);
-	if (auth) {
-		unsigned char raw[1024];
-		int len = (int)strlen(auth) < 1300
-			  ? EVP_DecodeBlock(raw, (const unsigned char *)auth,
-					    (int)strlen(auth)) : -1;
-		char *colon;
+	if (found < 0)
+		return -1;
+	if (found) {
 		yajl_gen g = yajl_gen_alloc(NULL);
 
-		if (len < 0)
-			len = 0;
-		raw[len < (int)sizeof(raw) ? len : (int)sizeof(raw) - 1] = '\0';
-		colon = strchr((char *)raw, ':');
 		yajl_gen_map_open(g);
 		json_gen_str(g, "username");
-		if (colon)
-			*colon = '\0';
-		json_gen_str(g, (char *)raw);
+		json_gen_str(g, user);
 		json_gen_str(g, "password");
-		json_gen_str(g, colon ? colon + 1 : "");
+		json_gen_str(g, secret);
 		json_gen_str(g, "serveraddress");
-		json_gen_str(g, registry);
+		json_gen_str(g, host);
 		yajl_gen_map_close(g);
 		json = json_gen_take(g);
 		yajl_gen_free(g);
-		memset(raw, 0, sizeof(raw));
+		memset(user, 0, strlen(user));
+		memset(secret, 0, strlen(secret));
 	} else {
 		json = xstrdup("{}");
 	}
+	free(user);
+	free(secret);
 	enc = b64url((const unsigned char *)json, strlen(json));
 	memset(json, 0, strlen(json));
 	free(json);
-	json = xasprintf("X-Registry-Auth: %s", enc);
+	*out = xasprintf("X-Registry-Auth: %s", enc);
+	memset(enc, 0, strlen(enc));
 	free(enc);
-	yajl_tree_free(doc);
-	sb_release(&sb);
-	free(path);
-	return json;
+	return 0;
 }
 
 /* Bytes the destination downloaded: the largest "total" of each layer id
@@ -154,7 +134,7 @@ static uint64_t pulled_bytes(const struct strbuf *stream)
 	return sum;
 }
 
-static int untag(struct engine *e, const char *name, const char *tag)
+int registry_untag(struct engine *e, const char *name, const char *tag)
 {
 	char *path = xasprintf("/images/%s:%s?noprune=1", name, tag);
 	long st = engine_delete(e, path);
@@ -163,34 +143,60 @@ static int untag(struct engine *e, const char *name, const char *tag)
 	return st < 0 ? -1 : 0;
 }
 
-static int move_one(const struct transfer *t, const char *ref,
-		    const char *auth)
+int registry_push(const struct transfer *t, const char *ref, const char *name,
+		  const char *tag, const char *auth, int *tagged)
+{
+	struct strbuf reply = STRBUF_INIT;
+	struct image_info img = { 0 }, have = { 0 };
+	char *full = xasprintf("%s:%s", name, tag), *path;
+	int ret = -1, f;
+
+	if (image_inspect(t->src, ref, &img) != 1) {
+		dm_error("no such image at the source: %s", ref);
+		goto out;
+	}
+	/* a tag the user made stays as it was: used if it names this
+	 * image, never moved if it names another */
+	f = image_inspect(t->src, full, &have);
+	if (f < 0)
+		goto out;
+	if (f == 1 && !dm_streq(have.id, img.id)) {
+		dm_error("the source's tag %s names another image: remove it "
+			 "(docker rmi %s) or choose another --registry", full,
+			 full);
+		goto out;
+	}
+	if (f == 0) {
+		if (image_tag(t->src, img.id, full) < 0)
+			goto out;
+		*tagged = 1;
+	}
+	path = xasprintf("/images/%s/push?tag=%s", name, tag);
+	ret = engine_post_stream(t->src, path, auth, &reply) < 0 ? -1 : 0;
+	free(path);
+	if (ret < 0)
+		dm_error_wrap("pushing %s", full);
+out:
+	image_info_release(&img);
+	image_info_release(&have);
+	sb_release(&reply);
+	free(full);
+	return ret;
+}
+
+static int move_one(const struct transfer *t, const char *host,
+		    const char *ref, const char *auth)
 {
 	struct strbuf reply = STRBUF_INIT;
 	struct image_info img = { 0 };
 	char *name, *tag, *path, *full, *esc;
 	int ret = -1, tagged_src = 0, pulled = 0;
 
-	registry_name(t->registry, ref, &name, &tag);
+	registry_ref(host, ref, &name, &tag);
 	full = xasprintf("%s:%s", name, tag);
-	if (!t->no_push) {
-		if (image_inspect(t->src, ref, &img) != 1) {
-			dm_error("no such image at the source: %s", ref);
-			goto out;
-		}
-		if (image_tag(t->src, img.id, full) < 0)
-			goto out;
-		tagged_src = 1;
-		path = xasprintf("/images/%s/push?tag=%s", name, tag);
-		ret = engine_post_stream(t->src, path, auth, &reply) < 0 ? -1 : 0;
-		free(path);
-		if (ret < 0) {
-			dm_error_wrap("pushing %s", full);
-			goto out;
-		}
-		ret = -1;
-		sb_release(&reply);
-	}
+	if (!t->no_push &&
+	    registry_push(t, ref, name, tag, auth, &tagged_src) < 0)
+		goto out;
 	esc = engine_escape(name);
 	path = xasprintf("/images/create?fromImage=%s&tag=%s", esc, tag);
 	free(esc);
@@ -204,7 +210,6 @@ static int move_one(const struct transfer *t, const char *ref,
 	__atomic_add_fetch(&t->st->bytes, pulled_bytes(&reply), __ATOMIC_RELAXED);
 	/* the destination gets the user's name for it, and only that */
 	if (!dm_starts_with(ref, "sha256:")) {
-		image_info_release(&img);
 		if (image_inspect(t->dst, full, &img) != 1 ||
 		    image_tag(t->dst, img.id, ref) < 0)
 			goto out;
@@ -212,10 +217,10 @@ static int move_one(const struct transfer *t, const char *ref,
 	ret = 0;
 out:
 	if (!t->keep_tag) {
-		if (tagged_src && untag(t->src, name, tag) < 0)
+		if (tagged_src && registry_untag(t->src, name, tag) < 0)
 			dm_warn("cannot remove the tag %s at the source", full);
 		if (pulled && !dm_starts_with(ref, "sha256:") &&
-		    untag(t->dst, name, tag) < 0)
+		    registry_untag(t->dst, name, tag) < 0)
 			dm_warn("cannot remove the tag %s at the destination", full);
 	}
 	image_info_release(&img);
@@ -229,12 +234,20 @@ out:
 int transfer_registry(const struct transfer *t, const char *const *refs,
 		      size_t n)
 {
-	char *auth = auth_header(t->cfgdir, t->registry);
-	int ret = 0;
+	char *auth = NULL, *scheme = NULL, *host = NULL;
+	int ret = -1;
 
+	if (reg_spec_parse(t->registry, &scheme, &host) < 0 ||
+	    registry_auth_header(t->cfgdir, host, &auth) < 0)
+		goto out;
+	ret = 0;
 	for (size_t i = 0; i < n && ret == 0; i++)
-		ret = move_one(t, refs[i], auth);
-	memset(auth, 0, strlen(auth));
+		ret = move_one(t, host, refs[i], auth);
+out:
+	if (auth)
+		memset(auth, 0, strlen(auth));
 	free(auth);
+	free(scheme);
+	free(host);
 	return ret;
 }

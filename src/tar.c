@@ -309,7 +309,14 @@ void tar_header(unsigned char blk[512], const char *name, uint64_t size,
 	snprintf((char *)blk + 100, 8, "%07o", mode & 07777);
 	snprintf((char *)blk + 108, 8, "%07o", 0);
 	snprintf((char *)blk + 116, 8, "%07o", 0);
-	snprintf((char *)blk + 124, 12, "%011llo", (unsigned long long)size);
+	if (size < (1ULL << 33)) {
+		snprintf((char *)blk + 124, 12, "%011llo",
+			 (unsigned long long)size);
+	} else {	/* GNU base-256: a layer of 8 GiB or more */
+		blk[124] = 0x80;
+		for (int i = 0; i < 8; i++)
+			blk[135 - i] = (unsigned char)(size >> (8 * i));
+	}
 	snprintf((char *)blk + 136, 12, "%011o", 0);
 	blk[156] = (unsigned char)type;
 	memcpy(blk + 257, "ustar", 6);

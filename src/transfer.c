@@ -12,6 +12,7 @@
 #include "dm.h"
 #include "json.h"
 #include "migrate.h"
+#include "registry.h"
 #include "transfer.h"
 
 struct reader {
@@ -182,27 +183,39 @@ static const struct strategy strategies[] = {
 	  0, transfer_save },
 	{ "registry", "the source pushes to --registry, the destination pulls: "
 	  "only missing layers at each hop", 1, transfer_registry },
+	{ "layers", "the source pushes to --registry, the plugin fetches the "
+	  "layers the destination lacks, blob by blob", 1, transfer_layers },
 	{ NULL, NULL, 0, NULL },
 };
 
-const char *const strategy_names[] = { "delta", "save", "registry", NULL };
+const char *const strategy_names[] = { "delta", "save", "registry", "layers",
+				       NULL };
 
 const struct strategy *strategy_find(const char *name)
 {
 	for (const struct strategy *s = strategies; s->name; s++)
 		if (strcmp(s->name, name) == 0)
 			return s;
-	dm_error("unknown strategy \"%s\" (known: delta, save, registry)", name);
+	dm_error("unknown strategy \"%s\" (known: delta, save, registry, "
+		 "layers)", name);
 	return NULL;
 }
 
 int strategy_check(const struct strategy *s, const struct registry_opts *r)
 {
+	char *scheme = NULL, *host = NULL;
+	int ret;
+
 	if (s->needs_registry && !r->registry)
 		return dm_error("--strategy %s needs --registry HOST[:PORT]",
 				s->name);
 	if (!s->needs_registry && (r->registry || r->no_push || r->keep_tag))
 		return dm_error("--registry, --no-push and --keep-tag are for "
-				"--strategy registry");
-	return 0;
+				"--strategy registry or layers");
+	if (!r->registry)
+		return 0;
+	ret = reg_spec_parse(r->registry, &scheme, &host);
+	free(scheme);
+	free(host);
+	return ret;
 }

@@ -1,0 +1,324 @@
+/*
+ * strategy_layers.c - the seeds' "custom client": the image goes through
+ * a registry (pushed there by the source engine, or already there with
+ * --no-push), and the plugin itself fetches from it, with single blob GETs,
+ * only the layers the destination engine lacks.
+ *
+ * What reaches the destination is a minimal "docker save" archive, built
+ * as the blobs arrive: the image config, each missing layer's blob as its
+ * layer.tar (compressed as the registry holds it: load decompresses), and
+ * manifest.json last.  Layers the destination has are left out; load finds
+ * them by chain id (see strategy_delta.c).  Nothing touches a disk: the
+ * archive streams from the registry's replies into /images/load.
+ *
+ * Why the archive cannot be loaded half: load extracts the whole archive
+ * before it registers anything, and a blob whose digest does not match is
+ * never finished (registry_fetch holds its last bytes back), so the
+ * archive breaks off inside a member and load fails with nothing left.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "registry.h"
+#include "tar.h"
+#include "transfer.h"
+
+#define PARALLEL 3		/* blobs at once, as engines pull */
+#define WINDOW (16u << 20)	/* bytes buffered per blob ahead of the sink */
+
+/* The archive being written into the pipe to /images/load. */
+struct archive {
+	int fd;
+	const struct reg_manifest *m;
+	size_t first;		/* m->layers[first..] are sent */
+	uint64_t member;	/* bytes of the current member written */
+};
+
+static int put_member(int fd, const char *name, const void *data, size_t n)
+{
+	unsigned char blk[512];
+	static const unsigned char zero[512];
+
+	tar_header(blk, name, n, 0644, '0');
+	if (fd_write_all(fd, blk, sizeof(blk)) < 0 ||
+	    fd_write_all(fd, data, n) < 0)
+		return -1;
+	return n % 512 ? fd_write_all(fd, zero, 512 - n % 512) : 0;
+}
+
+static char *layer_name(const struct reg_desc *d)
+{
+	return xasprintf("%s/layer.tar", d->digest + 7);
+}
+
+static int blob_begin(void *ctx, size_t i)
+{
+	struct archive *a = ctx;
+	const struct reg_desc *d = &a->m->layers[a->first + i];
+	char *name = layer_name(d);
+	unsigned char blk[512];
+
+	tar_header(blk, name, (uint64_t)d->size, 0644, '0');
+	free(name);
+	a->member = 0;
+	return fd_write_all(a->fd, blk, sizeof(blk));
+}
+
+static int blob_data(void *ctx, size_t i, const void *buf, size_t n)
+{
+	struct archive *a = ctx;
+
+	(void)i;
+	a->member += n;
+	return fd_write_all(a->fd, buf, n);
+}
+
+static int blob_end(void *ctx, size_t i)
+{
+	static const unsigned char zero[512];
+	struct archive *a = ctx;
+
+	(void)i;
+	return a->member % 512
+	       ? fd_write_all(a->fd, zero, 512 - a->member % 512) : 0;
+}
+
+/* manifest.json: every layer in order, present ones included (load looks
+ * them up by chain id and reads no file for them). */
+static char *manifest_json(const struct reg_manifest *m)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	char *cfg = xasprintf("%s.json", m->config.digest + 7), *out;
+
+	yajl_gen_array_open(g);
+	yajl_gen_map_open(g);
+	json_gen_str(g, "Config");
+	json_gen_str(g, cfg);
+	json_gen_str(g, "RepoTags");
+	yajl_gen_array_open(g);
+	yajl_gen_array_close(g);
+	json_gen_str(g, "Layers");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < m->n; i++) {
+		char *name = layer_name(&m->layers[i]);
+
+		json_gen_str(g, name);
+		free(name);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	yajl_gen_array_close(g);
+	out = json_gen_take(g);
+	yajl_gen_free(g);
+	free(cfg);
+	return out;
+}
+
+struct writer {
+	struct archive a;
+	struct registry *reg;
+	const char *repo;
+	const struct strbuf *config;
+	long stall_s;
+	int ret;
+	char err[1024];
+};
+
+/* The archive, start to end, into the pipe; closing it early (on any
+ * error) leaves the archive cut inside a member. */
+static void *write_archive(void *arg)
+{
+	struct writer *w = arg;
+	struct archive *a = &w->a;
+	const struct reg_manifest *m = a->m;
+	struct blob_sink sink = { blob_begin, blob_data, blob_end, a };
+	char *cfg = xasprintf("%s.json", m->config.digest + 7);
+	char *man = manifest_json(m);
+	static const unsigned char zero[1024];
+
+	w->ret = put_member(a->fd, cfg, w->config->buf, w->config->len);
+	if (w->ret == 0)
+		w->ret = registry_fetch(w->reg, w->repo, m->layers + a->first,
+					m->n - a->first, PARALLEL, WINDOW,
+					w->stall_s, &sink);
+	if (w->ret == 0)
+		w->ret = put_member(a->fd, "manifest.json", man, strlen(man));
+	if (w->ret == 0)
+		w->ret = fd_write_all(a->fd, zero, sizeof(zero));
+	if (w->ret < 0)
+		snprintf(w->err, sizeof(w->err), "%s", dm_errmsg());
+	close(a->fd);
+	free(cfg);
+	free(man);
+	return NULL;
+}
+
+static int load_archive(const struct transfer *t, struct writer *w)
+{
+	struct strbuf reply = STRBUF_INIT;
+	pthread_t th;
+	int p[2], ret;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return dm_error("pipe: %s", strerror(errno));
+	w->a.fd = p[1];
+	if (pthread_create(&th, NULL, write_archive, w) != 0) {
+		close(p[0]);
+		close(p[1]);
+		return dm_error("cannot start a transfer thread");
+	}
+	ret = engine_send_from_fd(t->dst, "POST", "/images/load?quiet=1", p[0],
+				  "application/x-tar", &reply, t->st);
+	close(p[0]);	/* unblocks the writer if load gave up first */
+	pthread_join(th, NULL);
+	sb_release(&reply);
+	if (w->ret < 0)	/* the registry side's failure explains load's */
+		return dm_error("%s", w->err);
+	return ret;
+}
+
+/* "REG/app" -> "app": the repository part of a registry name. */
+static const char *repo_of(const char *name)
+{
+	return strchr(name, '/') + 1;
+}
+
+/* Every layer of m is one load can take; the config's diff ids match. */
+static int check_image(const struct reg_manifest *m, const struct strlist *ids,
+		       const char *ref)
+{
+	if (ids->n != m->n)
+		return dm_error("%s: the registry's manifest has %zu layers, its "
+				"config %zu", ref, m->n, ids->n);
+	for (size_t i = 0; i < m->n; i++) {
+		int k = reg_layer_type(m->layers[i].media_type);
+
+		if (k == 0)
+			return dm_error("%s: layer %zu is a foreign layer (not "
+					"distributable): it cannot be fetched",
+					ref, i + 1);
+		if (k < 0)
+			return dm_error("%s: layer %zu has an unknown media type "
+					"\"%.80s\"", ref, i + 1,
+					m->layers[i].media_type);
+	}
+	return 0;
+}
+
+/* Fetch name:tag from the registry into the destination; only the layers
+ * it lacks travel.  *id gets the image's id (its config's digest). */
+static int fetch_image(const struct transfer *t, struct registry *reg,
+		       const char *name, const char *tag, const char *ref,
+		       char **id)
+{
+	struct reg_manifest m;
+	struct strbuf config = STRBUF_INIT;
+	struct strlist ids = { 0 }, have = { 0 };
+	char **chains = NULL, chain[72] = "";
+	struct image_info got;
+	int ret = -1, f;
+
+	if (registry_manifest(reg, repo_of(name), tag, engine_os_arch(t->dst),
+			      &m) < 0)
+		return -1;
+	if (registry_blob(reg, repo_of(name), &m.config, &config) < 0 ||
+	    reg_config_diff_ids(config.buf, config.len, &ids) < 0 ||
+	    check_image(&m, &ids, ref) < 0)
+		goto out;
+	*id = xstrdup(m.config.digest);
+	f = image_inspect(t->dst, *id, &got);
+	image_info_release(&got);
+	if (f < 0)
+		goto out;
+	if (f == 1) {
+		dm_debug("%s: the destination has %s already", ref, *id);
+		ret = 0;
+		goto out;
+	}
+	chains = xcalloc(ids.n + 1, sizeof(*chains));
+	for (size_t i = 0; i < ids.n; i++) {
+		chain_id_next(i ? chain : NULL, ids.v[i], chain);
+		chains[i] = xstrdup(chain);
+	}
+	if (engine_layer_chains(t->dst, &have) < 0)
+		goto out;
+	{
+		struct writer w = { .a = { .m = &m }, .reg = reg,
+				    .repo = repo_of(name), .config = &config,
+				    .stall_s = t->stall_s };
+
+		w.a.first = chains_present(&have, chains, ids.n);
+		dm_debug("%s: %zu layers, %zu at the destination, fetching %zu",
+			 ref, m.n, w.a.first, m.n - w.a.first);
+		if (load_archive(t, &w) < 0)
+			goto out;
+	}
+	/* load checked each layer's diff id; check the result too */
+	f = image_inspect(t->dst, *id, &got);
+	image_info_release(&got);
+	if (f != 1) {
+		dm_error("%s did not arrive at the destination", ref);
+		goto out;
+	}
+	ret = 0;
+out:
+	for (size_t i = 0; chains && i < ids.n; i++)
+		free(chains[i]);
+	free(chains);
+	strlist_clear(&ids);
+	strlist_clear(&have);
+	sb_release(&config);
+	reg_manifest_release(&m);
+	return ret;
+}
+
+static int layers_one(const struct transfer *t, struct registry *reg,
+		      const char *ref, const char *auth)
+{
+	char *name, *tag, *id = NULL;
+	int ret = -1, tagged = 0;
+
+	registry_ref(registry_host(reg), ref, &name, &tag);
+	if (!t->no_push && registry_push(t, ref, name, tag, auth, &tagged) < 0)
+		goto out;
+	if (fetch_image(t, reg, name, tag, ref, &id) < 0)
+		goto out;
+	/* the destination gets the user's name for it, and only that */
+	if (image_tag_if_missing(t->dst, id, ref) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (tagged && !t->keep_tag && registry_untag(t->src, name, tag) < 0)
+		dm_warn("cannot remove the tag %s:%s at the source", name, tag);
+	free(id);
+	free(name);
+	free(tag);
+	return ret;
+}
+
+int transfer_layers(const struct transfer *t, const char *const *refs,
+		    size_t n)
+{
+	struct registry *reg = registry_open(t->registry, t->cfgdir);
+	char *auth = NULL;
+	int ret = -1;
+
+	if (!reg)
+		return -1;
+	if (t->no_push || registry_auth_header(t->cfgdir, registry_host(reg),
+					       &auth) == 0) {
+		ret = 0;
+		for (size_t i = 0; i < n && ret == 0; i++)
+			ret = layers_one(t, reg, refs[i], auth);
+	}
+	if (auth)
+		memset(auth, 0, strlen(auth));
+	free(auth);
+	registry_free(reg);
+	return ret;
+}
