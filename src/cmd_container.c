@@ -32,7 +32,7 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	struct opt opts[] = {
 		OPT_TO(&o.to),
 		{ OPT_STRING, 0, "strategy", &o.strategy, "NAME",
-		  "How the image travels: delta (default), save, registry", COMPL_CHOICES, strategy_names },
+		  "How the image travels: delta (default), save, registry, layers", COMPL_CHOICES, strategy_names },
 		{ OPT_BOOL, 0, "volumes", &o.volumes, NULL,
 		  "Carry the container's volumes: copied while it runs, then "
 		  "only what changed after it stops (default true)",

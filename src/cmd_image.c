@@ -24,7 +24,7 @@ int cmd_image(int argc, char **argv, struct cli *cli)
 	struct opt opts[] = {
 		OPT_TO(&o.to),
 		{ OPT_STRING, 0, "strategy", &o.strategy, "NAME",
-		  "How the images travel: delta (default), save, registry", COMPL_CHOICES, strategy_names },
+		  "How the images travel: delta (default), save, registry, layers", COMPL_CHOICES, strategy_names },
 		OPT_DRY_RUN(&o.dry_run),
 		OPT_REGISTRY(&o.reg),
 		OPT_FORMAT(&format),

@@ -64,3 +64,16 @@ tags() { ldocker "$1" images --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n
 	is "$status" 1 "nothing at the destination"
 	is "$(tags node1)" "$LAB_BASE_IMAGE dmt/reg:1 " "the source's temporary tag is removed"
 }
+
+@test "a registry tag the user made at the source is used, never moved or removed" {
+	run_docker node1 tag dmt/reg:1 "$LAB_REGISTRY/dmt/reg:1"
+	run_dm image dmt/reg:1 --to node2 --strategy registry --registry "$LAB_REGISTRY"
+	contains "$(tags node1)" "$LAB_REGISTRY/dmt/reg:1" "the user's tag is still there"
+	run_docker node2 rmi dmt/reg:1
+	# now the name belongs to another image: it is not moved
+	run_docker node1 tag "$LAB_BASE_IMAGE" "$LAB_REGISTRY/dmt/reg:1"
+	run_dm 1 image dmt/reg:1 --to node2 --strategy registry --registry "$LAB_REGISTRY"
+	contains "$output" "names another image" "refused"
+	is "$(ldocker node1 image inspect -f '{{.Id}}' "$LAB_REGISTRY/dmt/reg:1")" \
+		"$(ldocker node1 image inspect -f '{{.Id}}' "$LAB_BASE_IMAGE")" "the tag still names the base"
+}
