@@ -421,6 +421,22 @@ static void sha256_of(const void *buf, size_t n, char out[72])
 		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
 }
 
+/* GET a document of repo (a manifest, a config) that must be there;
+ * digest gets the sha256 of what came, to be checked by the caller. */
+static int fetch_doc(struct registry *r, const char *repo, const char *path,
+		     const char *accept, const char *what, struct reply *rp,
+		     char digest[72])
+{
+	if (api_get(r, repo, path, accept, rp) < 0)
+		return -1;
+	if (rp->status != 200)
+		return status_error(r, rp, what);
+	if (!rp->body.buf)
+		sb_adds(&rp->body, "");
+	sha256_of(rp->body.buf, rp->body.len, digest);
+	return 0;
+}
+
 #define ACCEPT_ALL "Accept: " \
 	"application/vnd.docker.distribution.manifest.v2+json, " \
 	"application/vnd.docker.distribution.manifest.list.v2+json, " \
@@ -431,25 +447,20 @@ static int manifest_once(struct registry *r, const char *repo, const char *ref,
 			 const char *platform, struct reg_manifest *m)
 {
 	struct reply rp = { .status = 0 };
-	char *path = xasprintf("manifests/%s", ref), *what;
+	char *path = xasprintf("manifests/%s", ref);
+	char *what = xasprintf("manifest %s:%s", repo, ref);
 	char digest[72];
 	int ret = -1;
 
-	what = xasprintf("manifest %s:%s", repo, ref);
-	if (api_get(r, repo, path, ACCEPT_ALL, &rp) < 0)
+	if (fetch_doc(r, repo, path, ACCEPT_ALL, what, &rp, digest) < 0)
 		goto out;
-	if (rp.status != 200) {
-		status_error(r, &rp, what);
-		goto out;
-	}
-	sha256_of(rp.body.buf ? rp.body.buf : "", rp.body.len, digest);
 	if (dm_starts_with(ref, "sha256:") && strcmp(digest, ref) != 0) {
 		dm_error("registry %s sent a manifest whose digest is %s, not "
 			 "the %s asked for", r->host, digest, ref);
 		goto out;
 	}
-	ret = reg_manifest_parse(rp.body.buf ? rp.body.buf : "", rp.body.len,
-				 rp.ctype, platform, m);
+	ret = reg_manifest_parse(rp.body.buf, rp.body.len, rp.ctype, platform,
+				 m);
 out:
 	reply_release(&rp);
 	free(path);
@@ -496,19 +507,14 @@ int registry_blob(struct registry *r, const char *repo,
 			 what, d->size);
 		goto out;
 	}
-	if (api_get(r, repo, path, NULL, &rp) < 0)
+	if (fetch_doc(r, repo, path, NULL, what, &rp, digest) < 0)
 		goto out;
-	if (rp.status != 200) {
-		status_error(r, &rp, what);
-		goto out;
-	}
-	sha256_of(rp.body.buf ? rp.body.buf : "", rp.body.len, digest);
 	if (strcmp(digest, d->digest) != 0 || (long long)rp.body.len != d->size) {
 		dm_error("registry %s: %s does not match its digest (got %s, "
 			 "%zu bytes)", r->host, what, digest, rp.body.len);
 		goto out;
 	}
-	sb_add(out, rp.body.buf ? rp.body.buf : "", rp.body.len);
+	sb_add(out, rp.body.buf, rp.body.len);
 	ret = 0;
 out:
 	reply_release(&rp);
