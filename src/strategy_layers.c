@@ -29,7 +29,8 @@
 #include "transfer.h"
 
 #define PARALLEL 3		/* blobs at once, as engines pull */
-#define WINDOW (16u << 20)	/* bytes buffered per blob ahead of the sink */
+#define WINDOW (8u << 20)	/* bytes buffered per blob ahead of the sink:
+				 * 16 MB at most with 3 at once */
 
 /* The archive being written into the pipe to /images/load. */
 struct archive {
