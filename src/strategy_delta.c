@@ -61,25 +61,31 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The chain ids of every prefix of every image of e, sorted. */
+/* The chain ids of every prefix of every image of e, sorted.  The images
+ * are inspected in parallel: one by one, each cost a round trip or two
+ * (200 ms for ten images at 40 ms RTT). */
 static int engine_chains(struct engine *e, struct strlist *out)
 {
-	yajl_val list = NULL;
-	int ret = 0;
+	yajl_val list = NULL, *imgs;
+	char **paths;
+	size_t n = 0;
+	int ret;
 
 	if (engine_get_json(e, "/images/json?all=1", &list) < 0)
 		return -1;
-	for (size_t i = 0; i < json_alen(list) && ret == 0; i++) {
+	paths = xcalloc(json_alen(list) + 1, sizeof(*paths));
+	imgs = xcalloc(json_alen(list) + 1, sizeof(*imgs));
+	for (size_t i = 0; i < json_alen(list); i++) {
 		const char *id = json_str(list->u.array.values[i], "Id", NULL);
-		char *path, chain[72] = "";
-		yajl_val img = NULL, layers;
 
-		if (!id)
-			continue;
-		path = xasprintf("/images/%s/json", id);
-		ret = engine_get_json(e, path, &img);
-		free(path);
-		layers = json_get(img, "RootFS", "Layers", NULL);
+		if (id)
+			paths[n++] = xasprintf("/images/%s/json", id);
+	}
+	ret = engine_get_json_many(e, (const char *const *)paths, n, imgs);
+	for (size_t i = 0; i < n; i++) {
+		yajl_val layers = json_get(imgs[i], "RootFS", "Layers", NULL);
+		char chain[72] = "";
+
 		for (size_t k = 0; k < json_alen(layers); k++) {
 			yajl_val d = layers->u.array.values[k];
 
@@ -88,8 +94,11 @@ static int engine_chains(struct engine *e, struct strlist *out)
 			chain_id_next(k ? chain : NULL, d->u.string, chain);
 			strlist_add(out, chain);
 		}
-		yajl_tree_free(img);
+		yajl_tree_free(imgs[i]);
+		free(paths[i]);
 	}
+	free(imgs);
+	free(paths);
 	yajl_tree_free(list);
 	if (out->n)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
