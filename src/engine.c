@@ -612,6 +612,9 @@ int engine_get_stream(struct engine *e, const char *path, engine_sink_fn fn,
 		return dm_error("cannot create a libcurl handle");
 	curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, sink_cb);
 	curl_easy_setopt(s.c, CURLOPT_WRITEDATA, &s);
+	/* an image of hundreds of MB: 16 times fewer reads and callbacks
+	 * than curl's default of 16 kB */
+	curl_easy_setopt(s.c, CURLOPT_BUFFERSIZE, 256L * 1024);
 	rc = curl_easy_perform(s.c);
 	curl_easy_getinfo(s.c, CURLINFO_RESPONSE_CODE, &s.status);
 	curl_easy_cleanup(s.c);

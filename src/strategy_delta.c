@@ -196,6 +196,7 @@ struct delta_stream {
 	size_t dropped;		/* layer.tar members left out */
 	char *manifest;
 	struct gzout gz;
+	int64_t t0, t_first, t_last;	/* for the debug report of phases */
 };
 
 /* "<64 hex>/<rest>": the rest, or NULL. */
@@ -210,13 +211,24 @@ static const char *in_layer_dir(const char *name)
 	return name[64] == '/' ? name + 65 : NULL;
 }
 
+/* A layer also found higher up, among the missing ones: save writes its
+ * content once, in the lowest directory, and links the others to it, so
+ * that file must travel. */
+static int needed_above(const struct delta_plan *p, size_t i)
+{
+	for (size_t j = p->present; j < p->n; j++)
+		if (strcmp(p->diff_ids[i], p->diff_ids[j]) == 0)
+			return 1;
+	return 0;
+}
+
 static int dir_is_present(const struct delta_stream *d, const char *name)
 {
 	if (!d->predicted)
 		return 0;
 	for (size_t i = 0; i < d->p->present; i++)
 		if (strncmp(d->drop[i], name, 64) == 0)
-			return 1;
+			return !needed_above(d->p, i);
 	return 0;
 }
 
@@ -322,8 +334,9 @@ static int check_dropped(const struct delta_stream *d)
 		kept += i < p->present && !present;
 	}
 	if (kept)	/* only bytes lost: the load takes them as well */
-		dm_debug("%zu layer(s) the destination has were sent: the "
-			 "archive's directory names were not recognised", kept);
+		dm_debug("%zu layer(s) the destination has were sent (directory "
+			 "names not recognised, or content that a missing layer "
+			 "repeats)", kept);
 out:
 	yajl_tree_free(doc);
 	return ret;
@@ -333,6 +346,8 @@ static int delta_feed(void *ctx, const void *buf, size_t n, int fd)
 {
 	struct delta_stream *d = ctx;
 
+	if (!d->t_first)
+		d->t_first = dm_now_ms();
 	d->gz.fd = fd;
 	return tar_filter_feed(&d->tf, buf, n);
 }
@@ -341,6 +356,7 @@ static int delta_finish(void *ctx, int fd)
 {
 	struct delta_stream *d = ctx;
 
+	d->t_last = dm_now_ms();
 	d->gz.fd = fd;
 	if (tar_filter_finish(&d->tf) < 0 || check_dropped(d) < 0)
 		return -1;
@@ -368,10 +384,19 @@ static int send_delta(struct engine *src, struct engine *dst,
 		free(d);
 		return -1;
 	}
+	d->t0 = dm_now_ms();
 	ret = engine_pipe(src, get_path, dst, "/images/load?quiet=1",
 			  "application/x-tar", &f, st);
-	dm_debug("%s: %zu layer.tar left out of the archive", p->image_id,
-		 d->dropped);
+	/* where the time goes: the source's export before its first byte,
+	 * the stream (link or compressor bound), the destination's load
+	 * after the last byte */
+	dm_debug("%s: %zu layer.tar left out; %d gzip members, %llu bytes "
+		 "stored; first byte from the source after %lld ms, last after "
+		 "%lld ms, loaded at the destination after %lld ms", p->image_id,
+		 d->dropped, d->gz.members, (unsigned long long)d->gz.stored,
+		 (long long)(d->t_first ? d->t_first - d->t0 : -1),
+		 (long long)(d->t_last ? d->t_last - d->t0 : -1),
+		 (long long)(dm_now_ms() - d->t0));
 	gzout_end(&d->gz);
 	tar_filter_release(&d->tf);
 	free(d->manifest);
