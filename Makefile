@@ -11,14 +11,14 @@ ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 DOCKER_CONFIG_DIR ?= $(or $(DOCKER_CONFIG),$(HOME)/.docker)
 
-PKGS       := libcurl yajl libssh libcrypto zlib
+PKGS       := libcurl yajl libssh libcrypto libdeflate
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 CFLAGS     += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude \
               -DDM_VERSION='"$(VERSION)"' -pthread
 PKG_CFLAGS  = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LDLIBS     += $(PKG_LIBS) -pthread
+LDLIBS     += $(PKG_LIBS) -lm -pthread
 
 # make SANITIZE=1: AddressSanitizer + UndefinedBehaviorSanitizer, in a
 # build directory of its own so both builds can live side by side.

@@ -120,10 +120,12 @@ DOCKER=${LAB_DOCKER:-/usr/local/bin/docker}
 # ------------------------------------------------------------------- tools
 
 # Debian packages the benchmark needs beyond `make deps`: gnuplot-nox (the
-# plot) and time (GNU time: the plugin's peak memory).
+# plot), time (GNU time: the plugin's peak memory) and libdeflate-tools
+# (libdeflate-gzip: the layers compressed as the delta strategy sends them).
 bench_deps() {
 	local want=() p
 	[[ -x /usr/bin/time ]] || want+=(time)
+	command -v libdeflate-gzip >/dev/null || want+=(libdeflate-tools)
 	((PLOT)) && ! command -v gnuplot >/dev/null && want+=(gnuplot-nox)
 	for p in jq curl iptables; do command -v "$p" >/dev/null || want+=("$p"); done
 	((${#want[@]})) || return 0
@@ -345,23 +347,26 @@ EOF
 		{ cat "$WORK/build.log" >&2; die "building $IMG2 failed"; }
 	rm -rf "$ctx"
 	dk node1 save -o "$WORK/app1.tar" "$IMG1"
-	# what an image costs: layer sizes, raw and under gzip -1 (independent
-	# of the plugin: the expected bytes of a delta transfer)
+	# what an image costs: layer sizes, raw, under gzip -1 and under
+	# libdeflate-gzip -1 (independent of the plugin: the delta strategy
+	# compresses with libdeflate level 1, so the latter are its expected
+	# bytes; gzip -1 is what zlib-based tools would send)
 	local x=$WORK/x
 	mkdir -p "$x"
 	tar -C "$x" -xf "$WORK/app1.tar"
-	LAYER_RAW=() LAYER_GZ=()
+	LAYER_RAW=() LAYER_GZ=() LAYER_LD=()
 	local l
 	for l in $(jq -r '.[0].Layers[]' "$x/manifest.json"); do
 		LAYER_RAW+=("$(stat -c %s "$x/$l")")
 		LAYER_GZ+=("$(gzip -1 -n <"$x/$l" | wc -c)")
+		LAYER_LD+=("$(libdeflate-gzip -1 -c <"$x/$l" | wc -c)")
 	done
 	rm -rf "$x"
 	IMG1_ID=$(dk node1 image inspect -f '{{.Id}}' "$IMG1")
 	IMG2_ID=$(dk node1 image inspect -f '{{.Id}}' "$IMG2")
 	IMG_DIFF_IDS=$(dk node1 image inspect -f '{{json .RootFS.Layers}}' "$IMG1")
 	IMG_SIZE=$(dk node1 image inspect -f '{{.Size}}' "$IMG1")
-	log "images: $IMG1 $IMG1_ID ($IMG_SIZE bytes), layers raw ${LAYER_RAW[*]}, gzip -1 ${LAYER_GZ[*]}"
+	log "images: $IMG1 $IMG1_ID ($IMG_SIZE bytes), layers raw ${LAYER_RAW[*]}, gzip -1 ${LAYER_GZ[*]}, libdeflate -1 ${LAYER_LD[*]}"
 }
 
 # Registry contents per scenario, prepared once (unshaped) and put back
@@ -465,11 +470,15 @@ m_push-pull() {
 # migrate KIND OBJECT STRATEGY: the plugin through the real docker CLI; the
 # CLI runs it through the wrapper in cli-plugins/, which records its peak
 # memory (GNU time, the plugin process alone, not the CLI).
+# The registry strategy goes through the lab's registry, which holds what
+# node2 holds (as for push-pull).
 m_migrate() {
+	local extra=()
+	[[ $3 == registry ]] && extra=(--registry "$LAB_REGISTRY")
 	rm -f "$WORK/maxrss"
 	DOCKER_CONFIG=$WORK/cli-config DOCKER_MIGRATE_SSH_CONFIG=$LAB_SSH_CONFIG \
 		DMBENCH_MAXRSS=$WORK/maxrss "$DOCKER" -H "$LAB_NODE1_SOCK" migrate "$1" "$2" --to node2 \
-		--strategy "$3" --format json >"$WORK/report.json"
+		--strategy "$3" "${extra[@]}" --format json >"$WORK/report.json"
 }
 
 plugin_wrapper() {
@@ -577,7 +586,7 @@ image_run() {
 	[[ $scen == all ]] && img=$IMG2 want_id=$IMG2_ID
 	run_begin
 	dest_state "$scen"
-	[[ $method == push-pull ]] && registry_state "$scen"
+	[[ $method == push-pull || $method == migrate-registry ]] && registry_state "$scen"
 	rm -f "$WORK/report.json" "$WORK/maxrss"
 	c0=$(counters)
 	t0=$(now_ms)
@@ -663,7 +672,7 @@ container_run() {
 	local link=$1 rate=$2 rtt=$3 method=$4 rep=$5 c0 c1 t0 t1 rc=0 src dst
 	run_begin
 	dest_state container
-	[[ $method == push-pull ]] && registry_state base
+	[[ $method == push-pull || $method == migrate-registry ]] && registry_state base
 	service_start
 	rm -f "$WORK/report.json" "$WORK/maxrss"
 	"$TOOLS/probe" 50 1000 "$LAB_NODE1_ADDR:$PORT" "$LAB_NODE2_ADDR:$PORT" >"$WORK/probe.log" &
@@ -744,9 +753,10 @@ write_meta() {
 		dirty="+uncommitted changes"
 	fi
 	dockerd_v=$(dk node1 version -f '{{.Server.Version}}' 2>/dev/null || echo '?')
-	local lr lg
+	local lr lg ll
 	lr=$(printf '%s\n' "${LAYER_RAW[@]}" | jq -s -c .)
 	lg=$(printf '%s\n' "${LAYER_GZ[@]}" | jq -s -c .)
+	ll=$(printf '%s\n' "${LAYER_LD[@]}" | jq -s -c .)
 	jq -n --arg date "$(date -u '+%Y-%m-%d %H:%M UTC')" --arg host "$(hostname)" \
 		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
 		--arg cpu "$cpu" --argjson cores "$(nproc)" --arg mem "$mem" --arg kernel "$(uname -r)" \
@@ -756,7 +766,7 @@ write_meta() {
 		--argjson vol "$VOL_SIZE" --argjson reps "$REPS" --arg scen "$SCENARIOS" \
 		--arg methods "${METHOD_LIST[*]}" --arg cmethods "${CMETHOD_LIST[*]}" --argjson seed "$SEED" \
 		--arg img1 "$IMG1_ID" --arg img2 "$IMG2_ID" --argjson isize "$IMG_SIZE" \
-		--argjson diff "$IMG_DIFF_IDS" --argjson raw "$lr" --argjson gz "$lg" --argjson quick "$QUICK" '
+		--argjson diff "$IMG_DIFF_IDS" --argjson raw "$lr" --argjson gz "$lg" --argjson ld "$ll" --argjson quick "$QUICK" '
 		{date: $date, machine: {host: $host, cpu: $cpu, cores: $cores, memory: $mem,
 		  kernel: $kernel, os: $os, dockerd: $dockerd, loadavg_start: $load},
 		 plugin: {version: $plugin, commit: $commit},
@@ -764,7 +774,7 @@ write_meta() {
 		  reps: $reps, scenarios: $scen, methods: ($methods | split(" ")),
 		  container_methods: ($cmethods | split(" ")), seed: $seed, quick: ($quick == 1)},
 		 workload: {image: "dmbench/app:1", id: $img1, image2_id: $img2, size: $isize,
-		  diff_ids: $diff, layer_bytes: $raw, layer_gzip1_bytes: $gz}}' >"$WORK/meta.json"
+		  diff_ids: $diff, layer_bytes: $raw, layer_gzip1_bytes: $gz, layer_libdeflate1_bytes: $ld}}' >"$WORK/meta.json"
 }
 
 # ------------------------------------------------------------------- main
@@ -807,7 +817,10 @@ fi
 log "plugin $PLUGIN (strategies: ${STRATS[*]}); lab $LAB_ID; results in $OUT"
 log "links ${LINK_LIST[*]}; scenarios ${SCEN_LIST[*]}; methods ${METHOD_LIST[*]}; reps $REPS"
 build_workload
-prepare_registry
+# the registry matters only to the methods that go through it
+case " ${METHOD_LIST[*]} ${CMETHOD_LIST[*]} " in
+*" push-pull "* | *" migrate-registry "*) prepare_registry ;;
+esac
 write_meta
 echo "$CSV_HEADER" >"$OUT/results.csv"
 : >"$WORK/runs.jsonl"

@@ -50,7 +50,11 @@ jq -r '"docker-migrate benchmark, \(.date): plugin \(.plugin.version) (\(.plugin
 	"machine: \(.machine.cpu), \(.machine.cores) cores, \(.machine.memory), Linux \(.machine.kernel), \(.machine.os), dockerd \(.machine.dockerd)",
 	"  load average at start / end: \(.machine.loadavg_start) / \(.machine.loadavg_end // "?") (other work on the machine slows every method alike)",
 	"workload: \(.workload.image) = lab base + \(.options.size_mb) MB of app data in 2 layers (\(.options.incompressible_pct)% incompressible, the rest text-like);",
-	"  layers (bytes, gzip -1): \([.workload.layer_bytes, .workload.layer_gzip1_bytes] | transpose | map("\(.[0]) -> \(.[1])") | join(", "))",
+	(if .workload.layer_libdeflate1_bytes then
+	"  layers (bytes -> gzip -1 / libdeflate -1, what delta sends): \([.workload.layer_bytes, .workload.layer_gzip1_bytes, .workload.layer_libdeflate1_bytes] | transpose | map("\(.[0]) -> \(.[1]) / \(.[2])") | join(", "))"
+	else
+	"  layers (bytes, gzip -1): \([.workload.layer_bytes, .workload.layer_gzip1_bytes] | transpose | map("\(.[0]) -> \(.[1])") | join(", "))"
+	end),
 	"  \(.options.reps) repetition(s), methods in alternating order; volume of the service: \(.options.vol_size_mb) MB"' "$res"
 echo
 printf '%-14s %-9s %-14s %-4s %21s %5s %21s %5s %7s %6s %17s %4s\n' \

@@ -48,6 +48,12 @@ long engine_post_json(struct engine *e, const char *path, const char *body,
 long engine_delete(struct engine *e, const char *path);
 /* Like the others, but 404 is returned as 404, not as an error. */
 long engine_get_json_opt(struct engine *e, const char *path, yajl_val *out);
+/* GET the n paths at once (up to ENGINE_PARALLEL connections: over SSH,
+ * n round trips become about one); out[i] is the reply to paths[i].  Any
+ * failure fails all (-1, every out[i] NULL). */
+#define ENGINE_PARALLEL 8
+int engine_get_json_many(struct engine *e, const char *const *paths, size_t n,
+			 yajl_val *out);
 
 /* Counters of a streamed transfer (read by the progress reporter). */
 struct xfer_stats {

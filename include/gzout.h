@@ -2,27 +2,68 @@
  * gzout.h - gzip a stream into a file descriptor as it is written: what
  * crosses the link between engines is compressed, and the receiving
  * engine (image load, archive upload) decompresses it itself.
+ *
+ * The stream is a series of gzip members (RFC 1952 allows it; dockerd's
+ * decompressor, Go's gzip.Reader, reads them as one stream: checked on
+ * dockerd 20.10).  Each member holds up to GZOUT_MEMBER bytes of input of
+ * one kind: pieces that look incompressible (already compressed files,
+ * random data) are stored, the rest is deflated by libdeflate at level 1.
+ *
+ * Why (measured on this project's 2-core machine, under a load of 3.6,
+ * on the benchmark's layers: 150 MB text-like, 50 MB incompressible):
+ *
+ *                       text-like              incompressible
+ *   zlib level 1        44 MB/s, 0.262 of it   28 MB/s, 1.000
+ *   zlib, Huffman only  77 MB/s, 0.582         90 MB/s, 1.000
+ *   ISA-L igzip lvl 1  286 MB/s, 0.248        440 MB/s, 1.001
+ *   libdeflate lvl 1   155 MB/s, 0.227         80 MB/s, 1.000
+ *   libdeflate lvl 2    94 MB/s, 0.216         54 MB/s, 1.000
+ *   stored (level 0)  4100 MB/s, 1.000       4100 MB/s, 1.000
+ *   (entropy test: 1200 MB/s)
+ *
+ * zstd would be faster still, but dockerd 20.10 refuses it, for a whole
+ * archive and for a layer.tar alike ("archive/tar: invalid tar header").
+ * libdeflate level 1 sends 13 % fewer bytes than zlib level 1 and runs
+ * 3.5 times faster; storing what does not compress takes the 28 MB/s
+ * of zlib (slower than a 100 Mbit link once the machine is busy) out
+ * of the way.
  */
 #ifndef DM_GZOUT_H
 #define DM_GZOUT_H
 
 #include <stddef.h>
-#include <zlib.h>
+#include <stdint.h>
+
+/* Input per gzip member; memory is about twice this. */
+#define GZOUT_MEMBER (1u << 20)
+/* Input is judged in pieces of this size. */
+#define GZOUT_PIECE (64u << 10)
+/* libdeflate's level: on a fast link the compressor must not be the
+ * bottleneck (see above). */
+#define GZOUT_LEVEL 1
+
+struct libdeflate_compressor;
 
 struct gzout {
-	z_stream z;
 	int fd;			/* set by the caller before each write */
 	int ready;
-	unsigned char buf[1 << 16];
+	struct libdeflate_compressor *c, *store;
+	unsigned char *in, *out;
+	size_t in_len;		/* bytes held in in */
+	size_t judged;		/* of them, judged (whole pieces) */
+	int kind;		/* of the judged bytes: 1 deflate, 0 store */
+	size_t out_cap;
+	int members;		/* written so far */
+	uint64_t stored;	/* input bytes sent as stored */
 };
-
-/* Level 1: on a fast link the compressor must not be the bottleneck, and
- * layers and volumes are mostly either text or already compressed. */
-#define GZOUT_LEVEL 1
 
 int gzout_init(struct gzout *g);
 int gzout_write(struct gzout *g, const void *buf, size_t n);
 int gzout_finish(struct gzout *g);
 void gzout_end(struct gzout *g);
+
+/* Does this piece look compressible?  (Order-0 entropy under 7.8 bits
+ * per byte: random and compressed data sit just under 8.) */
+int gzout_compressible(const unsigned char *p, size_t n);
 
 #endif

@@ -1,7 +1,12 @@
 /*
- * gzout.c - streaming gzip into a file descriptor (see gzout.h).
+ * gzout.c - streaming gzip into a file descriptor, as gzip members of
+ * stored or deflated pieces (see gzout.h for why).
  */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <libdeflate.h>
 
 #include "dm.h"
 #include "engine.h"
@@ -9,44 +14,123 @@
 
 int gzout_init(struct gzout *g)
 {
-	memset(&g->z, 0, sizeof(g->z));
+	memset(g, 0, sizeof(*g));
 	g->fd = -1;
-	/* 15 + 16: a gzip header and trailer, as docker load expects */
-	if (deflateInit2(&g->z, GZOUT_LEVEL, Z_DEFLATED, 15 + 16, 8,
-			 Z_DEFAULT_STRATEGY) != Z_OK)
-		return dm_error("cannot initialise gzip");
+	g->c = libdeflate_alloc_compressor(GZOUT_LEVEL);
+	g->store = libdeflate_alloc_compressor(0);
+	if (!g->c || !g->store) {
+		gzout_end(g);
+		return dm_error("cannot initialise gzip (out of memory)");
+	}
+	g->out_cap = libdeflate_gzip_compress_bound(g->c, GZOUT_MEMBER);
+	if (libdeflate_gzip_compress_bound(g->store, GZOUT_MEMBER) > g->out_cap)
+		g->out_cap = libdeflate_gzip_compress_bound(g->store,
+							    GZOUT_MEMBER);
+	g->in = xmalloc(GZOUT_MEMBER);
+	g->out = xmalloc(g->out_cap);
+	g->kind = -1;
 	g->ready = 1;
 	return 0;
 }
 
-static int pump(struct gzout *g, const void *buf, size_t n, int flush)
+int gzout_compressible(const unsigned char *p, size_t n)
 {
-	g->z.next_in = (unsigned char *)buf;
-	g->z.avail_in = (unsigned int)n;
-	do {
-		g->z.next_out = g->buf;
-		g->z.avail_out = sizeof(g->buf);
-		if (deflate(&g->z, flush) == Z_STREAM_ERROR)
-			return dm_error("gzip: %s", g->z.msg ? g->z.msg : "error");
-		if (fd_write_all(g->fd, g->buf, sizeof(g->buf) - g->z.avail_out) < 0)
-			return -1;
-	} while (g->z.avail_out == 0 || g->z.avail_in);
+	uint32_t count[256] = { 0 };
+	double h = 0;
+
+	if (n < 512)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		count[p[i]]++;
+	for (int i = 0; i < 256; i++)
+		if (count[i]) {
+			double q = (double)count[i] / (double)n;
+
+			h -= q * log2(q);
+		}
+	return h < 7.8;
+}
+
+/* The first n bytes of in as one member, of the kind judged. */
+static int emit(struct gzout *g, size_t n)
+{
+	struct libdeflate_compressor *c = g->kind == 0 ? g->store : g->c;
+	size_t out;
+
+	if (!n)
+		return 0;
+	out = libdeflate_gzip_compress(c, g->in, n, g->out, g->out_cap);
+	if (!out)
+		return dm_error("gzip: the output buffer is too small");
+	if (g->kind == 0)
+		g->stored += n;
+	g->members++;
+	if (fd_write_all(g->fd, g->out, out) < 0)
+		return -1;
+	memmove(g->in, g->in + n, g->in_len - n);
+	g->in_len -= n;
+	g->judged -= n;
+	return 0;
+}
+
+/* Judge the piece that follows the judged bytes: a new kind ends the
+ * member before it. */
+static int judge(struct gzout *g, size_t len)
+{
+	int kind = gzout_compressible(g->in + g->judged, len);
+
+	if (g->judged && kind != g->kind && emit(g, g->judged) < 0)
+		return -1;
+	g->kind = kind;
+	g->judged += len;
 	return 0;
 }
 
 int gzout_write(struct gzout *g, const void *buf, size_t n)
 {
-	return n ? pump(g, buf, n, Z_NO_FLUSH) : 0;
+	const unsigned char *p = buf;
+
+	while (n) {
+		size_t take = GZOUT_MEMBER - g->in_len;
+
+		if (take > n)
+			take = n;
+		memcpy(g->in + g->in_len, p, take);
+		g->in_len += take;
+		p += take;
+		n -= take;
+		while (g->in_len - g->judged >= GZOUT_PIECE)
+			if (judge(g, GZOUT_PIECE) < 0)
+				return -1;
+		if (g->in_len == GZOUT_MEMBER && emit(g, g->judged) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int gzout_finish(struct gzout *g)
 {
-	return pump(g, NULL, 0, Z_FINISH);
+	if (g->in_len > g->judged && judge(g, g->in_len - g->judged) < 0)
+		return -1;
+	if (g->in_len)
+		return emit(g, g->in_len);
+	if (g->members)
+		return 0;
+	g->kind = 1;		/* nothing written: still a gzip stream */
+	g->members++;
+	return fd_write_all(g->fd, g->out,
+			    libdeflate_gzip_compress(g->c, g->in, 0, g->out,
+						     g->out_cap));
 }
 
 void gzout_end(struct gzout *g)
 {
-	if (g->ready)
-		deflateEnd(&g->z);
-	g->ready = 0;
+	if (g->c)
+		libdeflate_free_compressor(g->c);
+	if (g->store)
+		libdeflate_free_compressor(g->store);
+	free(g->in);
+	free(g->out);
+	memset(g, 0, sizeof(*g));
+	g->fd = -1;
 }

@@ -11,10 +11,12 @@
  * destination "has" the chain ids of every prefix of every local image.
  *
  * The archive names layer directories by v1 ids and lists their order only
- * in manifest.json, its last member.  When the destination has some layers
- * but not all, a first pass reads the stream for manifest.json alone (the
- * bytes stay between the plugin and the source engine), so the second pass
- * knows which directories to leave out.
+ * in manifest.json, its last member.  The v1 ids of the layers below the
+ * top are predicted from the chain ids and the first lower layer's "json"
+ * member, which comes before its layer.tar (see v1id.h), so one pass over
+ * the stream is enough: the source's save, which writes the whole image to
+ * a temporary directory before its first byte, runs once.  manifest.json
+ * confirms at the end what was left out.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@
 #include "json.h"
 #include "tar.h"
 #include "transfer.h"
+#include "v1id.h"
 
 void delta_plan_release(struct delta_plan *p)
 {
@@ -58,24 +61,30 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The images are inspected in parallel: one by one, each cost a round
+ * trip or two (200 ms for ten images at 40 ms RTT). */
 int engine_layer_chains(struct engine *e, struct strlist *out)
 {
-	yajl_val list = NULL;
-	int ret = 0;
+	yajl_val list = NULL, *imgs;
+	char **paths;
+	size_t n = 0;
+	int ret;
 
 	if (engine_get_json(e, "/images/json?all=1", &list) < 0)
 		return -1;
-	for (size_t i = 0; i < json_alen(list) && ret == 0; i++) {
+	paths = xcalloc(json_alen(list) + 1, sizeof(*paths));
+	imgs = xcalloc(json_alen(list) + 1, sizeof(*imgs));
+	for (size_t i = 0; i < json_alen(list); i++) {
 		const char *id = json_str(list->u.array.values[i], "Id", NULL);
-		char *path, chain[72] = "";
-		yajl_val img = NULL, layers;
 
-		if (!id)
-			continue;
-		path = xasprintf("/images/%s/json", id);
-		ret = engine_get_json(e, path, &img);
-		free(path);
-		layers = json_get(img, "RootFS", "Layers", NULL);
+		if (id)
+			paths[n++] = xasprintf("/images/%s/json", id);
+	}
+	ret = engine_get_json_many(e, (const char *const *)paths, n, imgs);
+	for (size_t i = 0; i < n; i++) {
+		yajl_val layers = json_get(imgs[i], "RootFS", "Layers", NULL);
+		char chain[72] = "";
+
 		for (size_t k = 0; k < json_alen(layers); k++) {
 			yajl_val d = layers->u.array.values[k];
 
@@ -84,8 +93,11 @@ int engine_layer_chains(struct engine *e, struct strlist *out)
 			chain_id_next(k ? chain : NULL, d->u.string, chain);
 			strlist_add(out, chain);
 		}
-		yajl_tree_free(img);
+		yajl_tree_free(imgs[i]);
+		free(paths[i]);
 	}
+	free(imgs);
+	free(paths);
 	yajl_tree_free(list);
 	if (out->n)
 		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
@@ -181,110 +193,72 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
-/* pass 1: which directory holds which layer                           */
-
-struct manifest_pass {
-	struct tar_filter tf;
-	char *manifest;
-};
-
-static enum tar_action want_manifest(void *ctx, const struct tar_member *m)
-{
-	(void)ctx;
-	return strcmp(m->name, "manifest.json") == 0 ? TAR_CAPTURE : TAR_DROP;
-}
-
-static int got_manifest(void *ctx, const char *name, const char *data,
-			size_t len)
-{
-	struct manifest_pass *mp = ctx;
-
-	(void)name;
-	free(mp->manifest);
-	mp->manifest = xstrndup(data, len);
-	return 0;
-}
-
-static int manifest_sink(void *ctx, const void *buf, size_t n)
-{
-	return tar_filter_feed(&((struct manifest_pass *)ctx)->tf, buf, n);
-}
-
-/* The directories ("<v1id>") of the first `present` layers. */
-static int present_dirs(struct engine *src, const char *get_path,
-			const struct delta_plan *p, struct strlist *dirs)
-{
-	struct manifest_pass mp = { .manifest = NULL };
-	yajl_val doc = NULL, layers;
-	int ret = -1;
-
-	tar_filter_init(&mp.tf);
-	mp.tf.member = want_manifest;
-	mp.tf.captured = got_manifest;
-	mp.tf.ctx = &mp;
-	if (engine_get_stream(src, get_path, manifest_sink, &mp, NULL) < 0 ||
-	    tar_filter_finish(&mp.tf) < 0)
-		goto out;
-	if (!mp.manifest) {
-		dm_error("the source's image archive has no manifest.json");
-		goto out;
-	}
-	doc = json_parse(mp.manifest, strlen(mp.manifest), "manifest.json");
-	layers = doc && YAJL_IS_ARRAY(doc) && json_alen(doc) == 1
-		 ? json_get(doc->u.array.values[0], "Layers", NULL) : NULL;
-	if (json_alen(layers) != p->n) {
-		dm_error("the source's manifest.json lists %zu layers, the "
-			 "image has %zu", json_alen(layers), p->n);
-		goto out;
-	}
-	for (size_t i = 0; i < p->present; i++) {
-		yajl_val l = layers->u.array.values[i];
-		const char *slash = YAJL_IS_STRING(l) ? strchr(l->u.string, '/') : NULL;
-
-		if (!slash || strcmp(slash, "/layer.tar") != 0) {
-			dm_error("unexpected layer path in manifest.json");
-			goto out;
-		}
-		{
-			char *dir = xstrndup(l->u.string,
-					     (size_t)(slash - l->u.string));
-
-			strlist_add(dirs, dir);
-			free(dir);
-		}
-	}
-	ret = 0;
-out:
-	yajl_tree_free(doc);
-	free(mp.manifest);
-	tar_filter_release(&mp.tf);
-	return ret;
-}
-
-/* ------------------------------------------------------------------ */
-/* pass 2: the filtered, compressed stream                             */
+/* one pass: the filtered, compressed stream                           */
 
 struct delta_stream {
 	struct tar_filter tf;
-	const struct strlist *skip_dirs;
+	const struct delta_plan *p;
 	int skip_all;		/* the destination has every layer */
+	int predicted;		/* drop[] holds the present layers' dirs */
+	char (*drop)[65];	/* v1 ids of layers 0..n-2 (see v1id.h) */
+	size_t dropped;		/* layer.tar members left out */
+	char *manifest;
 	struct gzout gz;
+	int64_t t0, t_first, t_last;	/* for the debug report of phases */
 };
+
+/* "<64 hex>/<rest>": the rest, or NULL. */
+static const char *in_layer_dir(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		      (name[i] >= 'a' && name[i] <= 'f')))
+			return NULL;
+	return name[64] == '/' ? name + 65 : NULL;
+}
+
+/* A layer also found higher up, among the missing ones: save writes its
+ * content once, in the lowest directory, and links the others to it, so
+ * that file must travel. */
+static int needed_above(const struct delta_plan *p, size_t i)
+{
+	for (size_t j = p->present; j < p->n; j++)
+		if (strcmp(p->diff_ids[i], p->diff_ids[j]) == 0)
+			return 1;
+	return 0;
+}
+
+static int dir_is_present(const struct delta_stream *d, const char *name)
+{
+	if (!d->predicted)
+		return 0;
+	for (size_t i = 0; i < d->p->present; i++)
+		if (strncmp(d->drop[i], name, 64) == 0)
+			return !needed_above(d->p, i);
+	return 0;
+}
 
 static enum tar_action keep_member(void *ctx, const struct tar_member *m)
 {
 	struct delta_stream *d = ctx;
-	const char *slash = strchr(m->name, '/');
+	const char *rest = in_layer_dir(m->name);
 
-	if (!slash || strcmp(slash, "/layer.tar") != 0)
+	if (strcmp(m->name, "manifest.json") == 0)
+		return TAR_CAPTURE;	/* checked, then forwarded */
+	if (!rest)
 		return TAR_FORWARD;
-	if (d->skip_all)
+	if (strcmp(rest, "layer.tar") == 0) {
+		if (!d->skip_all && !dir_is_present(d, m->name))
+			return TAR_FORWARD;
+		d->dropped++;
 		return TAR_DROP;
-	for (size_t i = 0; i < d->skip_dirs->n; i++)
-		if (strlen(d->skip_dirs->v[i]) == (size_t)(slash - m->name) &&
-		    strncmp(d->skip_dirs->v[i], m->name,
-			    (size_t)(slash - m->name)) == 0)
-			return TAR_DROP;
+	}
+	/* a layer's v1 config: it names the present layers' directories */
+	if (strcmp(rest, "json") == 0 && !d->skip_all && d->p->present &&
+	    !d->predicted)
+		return TAR_CAPTURE;
 	return TAR_FORWARD;
 }
 
@@ -293,10 +267,95 @@ static int tar_out(void *ctx, const void *buf, size_t n)
 	return gzout_write(&((struct delta_stream *)ctx)->gz, buf, n);
 }
 
+/* A captured member goes on as a plain ustar member of the same name. */
+static int forward_captured(struct delta_stream *d, const char *name,
+			    const char *data, size_t len)
+{
+	static const char zeros[512];
+	unsigned char blk[512];
+
+	tar_header(blk, name, len, 0644, '0');
+	if (tar_out(d, blk, sizeof(blk)) < 0 || tar_out(d, data, len) < 0)
+		return -1;
+	return tar_out(d, zeros, (512 - len % 512) % 512);
+}
+
+/* The v1 ids of the lower layers, if this lower layer's config gives its
+ * own directory's name back. */
+static void learn_dirs(struct delta_stream *d, const char *name,
+		       const char *json, size_t len)
+{
+	size_t lower = d->p->n - 1;
+
+	if (v1_ids_from_json(json, len, d->p->chain_ids, lower, d->drop) < 0)
+		return;
+	for (size_t i = 0; i < lower; i++)
+		if (strncmp(d->drop[i], name, 64) == 0) {
+			d->predicted = 1;
+			return;
+		}
+}
+
+static int captured(void *ctx, const char *name, const char *data, size_t len)
+{
+	struct delta_stream *d = ctx;
+
+	if (strcmp(name, "manifest.json") == 0) {
+		free(d->manifest);
+		d->manifest = xstrndup(data, len);
+	} else if (!d->predicted) {
+		learn_dirs(d, name, data, len);
+	}
+	return forward_captured(d, name, data, len);
+}
+
+/* What was left out must be what the destination has: the first
+ * `present` layers of manifest.json. */
+static int check_dropped(const struct delta_stream *d)
+{
+	const struct delta_plan *p = d->p;
+	yajl_val doc = NULL, layers;
+	size_t kept = 0;
+	int ret = 0;
+
+	if (!d->manifest)
+		return dm_error("the source's image archive has no manifest.json");
+	doc = json_parse(d->manifest, strlen(d->manifest), "manifest.json");
+	layers = doc && YAJL_IS_ARRAY(doc) && json_alen(doc) == 1
+		 ? json_get(doc->u.array.values[0], "Layers", NULL) : NULL;
+	if (json_alen(layers) != p->n) {
+		ret = dm_error("the source's manifest.json lists %zu layers, "
+			       "the image has %zu", json_alen(layers), p->n);
+		goto out;
+	}
+	for (size_t i = 0; i < p->n && !d->skip_all; i++) {
+		yajl_val l = layers->u.array.values[i];
+		const char *dir = YAJL_IS_STRING(l) ? l->u.string : "";
+		int present = in_layer_dir(dir) && dir_is_present(d, dir);
+
+		if (present && i >= p->present) {
+			ret = dm_error("layer %zu of %s was left out but the "
+				       "destination lacks it", i + 1,
+				       p->image_id);
+			goto out;
+		}
+		kept += i < p->present && !present;
+	}
+	if (kept)	/* only bytes lost: the load takes them as well */
+		dm_debug("%zu layer(s) the destination has were sent (directory "
+			 "names not recognised, or content that a missing layer "
+			 "repeats)", kept);
+out:
+	yajl_tree_free(doc);
+	return ret;
+}
+
 static int delta_feed(void *ctx, const void *buf, size_t n, int fd)
 {
 	struct delta_stream *d = ctx;
 
+	if (!d->t_first)
+		d->t_first = dm_now_ms();
 	d->gz.fd = fd;
 	return tar_filter_feed(&d->tf, buf, n);
 }
@@ -305,15 +364,16 @@ static int delta_finish(void *ctx, int fd)
 {
 	struct delta_stream *d = ctx;
 
+	d->t_last = dm_now_ms();
 	d->gz.fd = fd;
-	if (tar_filter_finish(&d->tf) < 0)
+	if (tar_filter_finish(&d->tf) < 0 || check_dropped(d) < 0)
 		return -1;
 	return gzout_finish(&d->gz);
 }
 
 static int send_delta(struct engine *src, struct engine *dst,
 		      const char *get_path, const struct delta_plan *p,
-		      const struct strlist *skip, struct xfer_stats *st)
+		      struct xfer_stats *st)
 {
 	struct delta_stream *d = xcalloc(1, sizeof(*d));
 	struct pipe_filter f = { delta_feed, delta_finish, d };
@@ -321,18 +381,34 @@ static int send_delta(struct engine *src, struct engine *dst,
 
 	tar_filter_init(&d->tf);
 	d->tf.member = keep_member;
+	d->tf.captured = captured;
 	d->tf.out = tar_out;
 	d->tf.ctx = d;
-	d->skip_dirs = skip;
+	d->p = p;
 	d->skip_all = p->present == p->n;
+	d->drop = xcalloc(p->n + 1, sizeof(*d->drop));
 	if (gzout_init(&d->gz) < 0) {
+		free(d->drop);
 		free(d);
 		return -1;
 	}
+	d->t0 = dm_now_ms();
 	ret = engine_pipe(src, get_path, dst, "/images/load?quiet=1",
 			  "application/x-tar", &f, st);
+	/* where the time goes: the source's export before its first byte,
+	 * the stream (link or compressor bound), the destination's load
+	 * after the last byte */
+	dm_debug("%s: %zu layer.tar left out; %d gzip members, %llu bytes "
+		 "stored; first byte from the source after %lld ms, last after "
+		 "%lld ms, loaded at the destination after %lld ms", p->image_id,
+		 d->dropped, d->gz.members, (unsigned long long)d->gz.stored,
+		 (long long)(d->t_first ? d->t_first - d->t0 : -1),
+		 (long long)(d->t_last ? d->t_last - d->t0 : -1),
+		 (long long)(dm_now_ms() - d->t0));
 	gzout_end(&d->gz);
 	tar_filter_release(&d->tf);
+	free(d->manifest);
+	free(d->drop);
 	free(d);
 	return ret;
 }
@@ -340,7 +416,6 @@ static int send_delta(struct engine *src, struct engine *dst,
 static int transfer_one(struct engine *src, struct engine *dst,
 			const char *ref, struct xfer_stats *st)
 {
-	struct strlist skip = { 0 };
 	struct delta_plan p;
 	struct image_info got;
 	char *esc = engine_escape(ref);
@@ -351,10 +426,7 @@ static int transfer_one(struct engine *src, struct engine *dst,
 	if (delta_plan(src, dst, ref, &p) < 0)
 		goto out;
 	dm_debug("%s: %zu layers, %zu at the destination", ref, p.n, p.present);
-	if (p.present > 0 && p.present < p.n &&
-	    present_dirs(src, get_path, &p, &skip) < 0)
-		goto out;
-	if (send_delta(src, dst, get_path, &p, &skip, st) < 0)
+	if (send_delta(src, dst, get_path, &p, st) < 0)
 		goto out;
 	/* the engine checks each layer's digest; check the result too */
 	if (image_inspect(dst, p.image_id, &got) != 1) {
@@ -364,7 +436,6 @@ static int transfer_one(struct engine *src, struct engine *dst,
 	image_info_release(&got);
 	ret = 0;
 out:
-	strlist_clear(&skip);
 	delta_plan_release(&p);
 	free(get_path);
 	return ret;

@@ -4,13 +4,13 @@
 # same targets, without libFuzzer, over the committed inputs).
 
 FUZZ_SECONDS ?= 20
-PKGS    := libcurl yajl libssh libcrypto zlib
+PKGS    := libcurl yajl libssh libcrypto libdeflate
 B       := build/fuzz
 COMMON  := -g -O1 -std=c11 -D_GNU_SOURCE -Iinclude -Itest/fuzz -pthread \
            -DDM_VERSION='"fuzz"' -fno-omit-frame-pointer \
            -fsanitize=address,undefined -fno-sanitize-recover=all \
            $(shell pkg-config --cflags $(PKGS))
-LIBS    := $(shell pkg-config --libs $(PKGS)) -pthread
+LIBS    := $(shell pkg-config --libs $(PKGS)) -lm -pthread
 HDRS    := $(wildcard include/*.h) test/fuzz/fuzz.h
 NAMES   := $(patsubst test/fuzz/fuzz_%.c,%,$(wildcard test/fuzz/fuzz_*.c))
 SRC     := $(wildcard src/*.c)
