@@ -995,6 +995,7 @@ static int run_phases(struct handover *h)
 		record_phase_begin(&h->rec, p->name);
 		if (dm_cancelled())
 			return dm_error("interrupted");
+		dm_test_pause(p->name);
 		if (p->fn(h) < 0)
 			return -1;
 		if (p->fn == phase_start)
@@ -1037,6 +1038,7 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		began = 1;
 		record_set_status(&h.rec, "running");
 		record_phase_begin(&h.rec, "check");
+		dm_test_pause("check");
 	}
 	h.dst = cli_dest_engine(cli, o->to, &h.link);
 	if (!h.dst || phase_check(&h) < 0)

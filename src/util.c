@@ -221,6 +221,18 @@ int dm_cancelled(void)
 	return cancelled != 0;
 }
 
+void dm_test_pause(const char *phase)
+{
+	const char *at = getenv("DOCKER_MIGRATE_TEST_PAUSE_AT");
+	int64_t deadline = dm_now_ms() + 60000;
+
+	if (!at || strcmp(at, phase) != 0)
+		return;
+	fprintf(stderr, "docker migrate: test hook: paused in %s\n", phase);
+	while (!cancelled && dm_now_ms() < deadline)
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+}
+
 int64_t dm_now_ms(void)
 {
 	struct timespec ts;
