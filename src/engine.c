@@ -510,6 +510,7 @@ struct fd_source {
 	int fd;
 	struct xfer_stats *st;
 	int rerr;
+	int eof;	/* the whole body went out */
 };
 
 static size_t from_fd_cb(char *p, size_t sz, size_t n, void *ctx)
@@ -523,6 +524,13 @@ static size_t from_fd_cb(char *p, size_t sz, size_t n, void *ctx)
 	if (r < 0) {
 		s->rerr = errno;
 		return CURL_READFUNC_ABORT;
+	}
+	if (r == 0 && !s->eof) {
+		/* the engine acts on a body it got whole (a load, an
+		 * archive) even if we hang up now: wait for its answer, so
+		 * that a rollback comes after what it did, not before */
+		s->eof = 1;
+		dm_cancel_defer(1);
 	}
 	if (s->st)
 		__atomic_add_fetch(&s->st->bytes, (uint64_t)r, __ATOMIC_RELAXED);
@@ -540,7 +548,7 @@ int engine_send_from_fd(struct engine *e, const char *method, const char *path,
 			int fd, const char *content_type, struct strbuf *reply,
 			struct xfer_stats *st)
 {
-	struct fd_source src = { fd, st, 0 };
+	struct fd_source src = { fd, st, 0, 0 };
 	struct collect col = { reply, MAX_JSON_REPLY, 0 };
 	struct curl_slist *hdrs = NULL;
 	char *ct = xasprintf("Content-Type: %s", content_type);
@@ -564,6 +572,8 @@ int engine_send_from_fd(struct engine *e, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &col);
 	rc = curl_easy_perform(c);
+	if (src.eof)
+		dm_cancel_defer(0);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(hdrs);

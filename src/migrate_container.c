@@ -770,12 +770,21 @@ static int phase_stop_source(struct handover *h)
 			return -1;
 		h->restart_changed = 1;
 	}
+	if (dm_cancelled())
+		return dm_error("interrupted");
 	path = xasprintf("/containers/%s/stop", h->src_id);
 	h->src_stopped = 1;
 	h->stopped_at = dm_now_ms();
+	/* the engine finishes a stop it began even when we hang up: a
+	 * rollback's start would come first, and the stop would then leave
+	 * the source down.  Ctrl-C waits for the stop, then rolls back. */
+	dm_cancel_defer(1);
 	st = engine_post_json(h->src, path, NULL, NULL);
+	dm_cancel_defer(0);
 	free(path);
-	return st < 0 ? -1 : 0;
+	if (st < 0)
+		return -1;
+	return dm_cancelled() ? dm_error("interrupted") : 0;
 }
 
 /* ------------------------------------------------------------------ */

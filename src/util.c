@@ -204,7 +204,7 @@ void sb_release(struct strbuf *sb)
 }
 
 /* Process-wide by nature: a signal handler has no arguments to carry it. */
-static volatile sig_atomic_t cancelled;
+static volatile sig_atomic_t cancelled, deferred;
 
 void dm_cancel(void)
 {
@@ -216,9 +216,14 @@ void dm_cancel_reset(void)
 	cancelled = 0;
 }
 
+void dm_cancel_defer(int on)
+{
+	deferred = on;
+}
+
 int dm_cancelled(void)
 {
-	return cancelled != 0;
+	return cancelled != 0 && !deferred;
 }
 
 void dm_test_pause(const char *phase)
