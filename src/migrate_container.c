@@ -58,6 +58,7 @@ struct handover {
 	int restart_changed;
 	struct hvol *vols;
 	size_t nvols;
+	int helper_absent;	/* the volumes' helper image, at the destination */
 	int64_t stopped_at;	/* ms: the source stopped serving */
 	int rootfs;		/* the container layer travels */
 	char *commit_id;	/* the source's layer, committed as an image */
@@ -251,6 +252,15 @@ static int check_volumes_free(struct handover *h)
 {
 	h->nvols = h->plan.volumes.n;
 	h->vols = xcalloc(h->nvols + 1, sizeof(*h->vols));
+	if (h->nvols) {
+		struct image_info ii;
+		int r = image_inspect(h->dst, HELPER_IMAGE, &ii);
+
+		image_info_release(&ii);
+		if (r < 0)
+			return -1;
+		h->helper_absent = r == 0;
+	}
 	for (size_t i = 0; i < h->nvols; i++) {
 		struct hvol *v = &h->vols[i];
 		yajl_val d = NULL;
@@ -855,6 +865,16 @@ static int undo(struct handover *h)
 				h->o->to, dm_errmsg());
 			ok = 0;
 		}
+	}
+	if (h->helper_absent) {
+		/* loaded for this migration's volumes: a tool of ours, not
+		 * to be left behind by a migration that did not happen */
+		char *e = esc(HELPER_IMAGE);
+
+		path = xasprintf("/images/%s", e);
+		engine_delete(h->dst, path);	/* 404 if never loaded */
+		free(path);
+		free(e);
 	}
 	if (h->tag_moved && move_tag(h, h->img.id) < 0)
 		ok = 0;
