@@ -15,7 +15,7 @@
 # Usage: lab.sh up [NODE...] | down | env | status | docker NODE ARGS... |
 #        exec NODE CMD... | ssh NODE [CMD...] | add NODE [--disk MB] |
 #        remove NODE | stop-dockerd|start-dockerd|restart-dockerd NODE |
-#        stop-sshd|start-sshd NODE | pid NODE dockerd|sshd
+#        stop-sshd|start-sshd NODE | pid NODE dockerd|sshd | shape NODE RATE|off
 # See test/lab/README.md.
 set -euo pipefail
 
@@ -848,6 +848,23 @@ wait_sshd() {
 	wait_for "sshd of $1" "$LAB_DIR/$1/sshd.log" "$LAB_DIR/pids/$1-sshd.pid" ping_ssh "$1"
 }
 
+# shape NODE RATE|off: a token bucket both ways on the node's link (its
+# eth0, and the bridge side of its veth for what it receives); this kernel
+# has no netem.
+shape() {
+	local n=$1 rate=$2 dev
+	for dev in "nsenter --net=/run/netns/$PFX$n -- tc:eth0" "tc:$VETH_PFX$n"; do
+		local cmd=${dev%%:*} ifc=${dev##*:}
+		# shellcheck disable=SC2086
+		if [[ $rate == off ]]; then
+			$cmd qdisc del dev "$ifc" root 2>/dev/null || true
+		else
+			$cmd qdisc replace dev "$ifc" root tbf rate "$rate" burst 32kbit latency 400ms ||
+				die "tc on $ifc failed"
+		fi
+	done
+}
+
 # do_add NODE [--disk MB]: one more node in the running lab, with the base
 # image; --disk gives it a data root of that size (see setup_node).
 do_add() {
@@ -924,6 +941,7 @@ usage: $PROG up [NODE...]        start the lab (default nodes: ${DEFAULT_NODES[*
        $PROG stop-sshd NODE      SIGKILL its sshd and the sessions it runs
        $PROG start-sshd NODE     start it again, wait until it answers
        $PROG pid NODE dockerd|sshd  the pid of that daemon (exit 1 if down)
+       $PROG shape NODE RATE|off slow the node's link both ways (tc tbf)
 LAB_ID=$LAB_ID (0..9: labs side by side) LAB_DIR=$LAB_DIR
 EOF
 }
@@ -964,6 +982,11 @@ main() {
 		[[ $(id -u) == 0 ]] || die "must run as root"
 		check_lab_dir; lock
 		if [[ $cmd == add ]]; then do_add "$@"; else do_remove "$@"; fi ;;
+	shape)
+		(($# == 2)) || die "usage: $PROG shape NODE RATE|off"
+		check_lab_dir
+		node_up "$1"
+		shape "$1" "$2" ;;
 	stop-dockerd | start-dockerd | restart-dockerd | stop-sshd | start-sshd)
 		(($# == 1)) || die "usage: $PROG $cmd NODE"
 		check_lab_dir
