@@ -232,8 +232,11 @@ static int curl_failed(struct engine *e, CURLcode rc, const char *path)
 			      rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR)) {
 		const char *why = sshlink_last_error(e->ssh);
 
-		return dm_error("cannot talk to the Docker engine at %s: %s",
-				e->name, *why ? why : curl_easy_strerror(rc));
+		return dm_error("cannot talk to the Docker engine at %s: %s%s",
+				e->name, *why ? why : curl_easy_strerror(rc),
+				sshlink_alive(e->ssh) &&
+				(rc == CURLE_GOT_NOTHING || rc == CURLE_COULDNT_CONNECT)
+				? " (is dockerd running there?)" : "");
 	}
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
 		return dm_error("cannot connect to the Docker engine at %s: %s "
