@@ -57,6 +57,17 @@ int dm_cancelled(void);
 /* Before a rollback: its requests must run even after Ctrl-C (a second
  * Ctrl-C kills the process: the handler is reset after the first). */
 void dm_cancel_reset(void);
+/* While deferred (on = 1), dm_cancelled() says no but a cancellation is
+ * kept: for a request whose effect the engine completes even when we hang
+ * up, and which we must therefore see to its end before rolling back. */
+void dm_cancel_defer(int on);
+/*
+ * Test hook, compiled in and inert unless DOCKER_MIGRATE_TEST_PAUSE_AT names
+ * this phase: then the migration says "test hook: paused in PHASE" on stderr
+ * and waits there (60 s at most) until it is cancelled, so that a test can
+ * interrupt a phase that has no natural duration without racing a sleep.
+ */
+void dm_test_pause(const char *phase);
 
 /* Monotonic clock in milliseconds, for phase timings. */
 int64_t dm_now_ms(void);

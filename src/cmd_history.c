@@ -13,9 +13,9 @@
 
 static void print_table(const struct migration *m, size_t n)
 {
-	printf("%-16s  %-19s  %-11s  %-9s  %-20s  %-20s  %-8s  %9s  %10s\n",
+	printf("%-16s  %-19s  %-11s  %-9s  %-20s  %-20s  %-8s  %9s  %10s  %s\n",
 	       "ID", "STARTED", "STATUS", "KIND", "OBJECT", "DESTINATION",
-	       "STRATEGY", "TIME", "SENT");
+	       "STRATEGY", "TIME", "SENT", "ERROR");
 	for (size_t i = 0; i < n; i++) {
 		char when[32], hb[32];
 		time_t t = (time_t)m[i].started;
@@ -23,11 +23,16 @@ static void print_table(const struct migration *m, size_t n)
 
 		localtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		/* a failure says where and why in the last column: the step,
+		 * then the reason */
 		printf("%-16s  %-19s  %-11s  %-9s  %-20.20s  %-20.20s  %-8s  "
-		       "%8.2fs  %10s\n", m[i].id, when, m[i].status, m[i].kind,
-		       m[i].object, m[i].dest, m[i].strategy,
+		       "%8.2fs  %10s  %s%s%s\n", m[i].id, when, m[i].status,
+		       m[i].kind, m[i].object, m[i].dest, m[i].strategy,
 		       (double)record_total_ms(&m[i]) / 1000.0,
-		       dm_human_bytes(m[i].bytes, hb, sizeof(hb)));
+		       dm_human_bytes(m[i].bytes, hb, sizeof(hb)),
+		       m[i].failed_step ? m[i].failed_step : "",
+		       m[i].failed_step ? ": " : "",
+		       m[i].failed_step && m[i].error ? m[i].error : "");
 	}
 }
 

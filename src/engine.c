@@ -277,8 +277,11 @@ static int curl_failed(struct engine *e, CURLcode rc, const char *path)
 			      rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR)) {
 		const char *why = sshlink_last_error(e->ssh);
 
-		return dm_error("cannot talk to the Docker engine at %s: %s",
-				e->name, *why ? why : curl_easy_strerror(rc));
+		return dm_error("cannot talk to the Docker engine at %s: %s%s",
+				e->name, *why ? why : curl_easy_strerror(rc),
+				sshlink_alive(e->ssh) &&
+				(rc == CURLE_GOT_NOTHING || rc == CURLE_COULDNT_CONNECT)
+				? " (is dockerd running there?)" : "");
 	}
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
 		return dm_error("cannot connect to the Docker engine at %s: %s "
@@ -661,6 +664,7 @@ struct fd_source {
 	int fd;
 	struct xfer_stats *st;
 	int rerr;
+	int eof;	/* the whole body went out */
 };
 
 static size_t from_fd_cb(char *p, size_t sz, size_t n, void *ctx)
@@ -674,6 +678,13 @@ static size_t from_fd_cb(char *p, size_t sz, size_t n, void *ctx)
 	if (r < 0) {
 		s->rerr = errno;
 		return CURL_READFUNC_ABORT;
+	}
+	if (r == 0 && !s->eof) {
+		/* the engine acts on a body it got whole (a load, an
+		 * archive) even if we hang up now: wait for its answer, so
+		 * that a rollback comes after what it did, not before */
+		s->eof = 1;
+		dm_cancel_defer(1);
 	}
 	if (s->st)
 		__atomic_add_fetch(&s->st->bytes, (uint64_t)r, __ATOMIC_RELAXED);
@@ -691,7 +702,7 @@ int engine_send_from_fd(struct engine *e, const char *method, const char *path,
 			int fd, const char *content_type, struct strbuf *reply,
 			struct xfer_stats *st)
 {
-	struct fd_source src = { fd, st, 0 };
+	struct fd_source src = { fd, st, 0, 0 };
 	struct collect col = { reply, MAX_JSON_REPLY, 0 };
 	struct curl_slist *hdrs = NULL;
 	char *ct = xasprintf("Content-Type: %s", content_type);
@@ -715,6 +726,8 @@ int engine_send_from_fd(struct engine *e, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &col);
 	rc = curl_easy_perform(c);
+	if (src.eof)
+		dm_cancel_defer(0);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(hdrs);

@@ -58,6 +58,7 @@ struct handover {
 	int restart_changed;
 	struct hvol *vols;
 	size_t nvols;
+	int helper_absent;	/* the volumes' helper image, at the destination */
 	int64_t stopped_at;	/* ms: the source stopped serving */
 	int rootfs;		/* the container layer travels */
 	char *commit_id;	/* the source's layer, committed as an image */
@@ -251,6 +252,15 @@ static int check_volumes_free(struct handover *h)
 {
 	h->nvols = h->plan.volumes.n;
 	h->vols = xcalloc(h->nvols + 1, sizeof(*h->vols));
+	if (h->nvols) {
+		struct image_info ii;
+		int r = image_inspect(h->dst, HELPER_IMAGE, &ii);
+
+		image_info_release(&ii);
+		if (r < 0)
+			return -1;
+		h->helper_absent = r == 0;
+	}
 	for (size_t i = 0; i < h->nvols; i++) {
 		struct hvol *v = &h->vols[i];
 		yajl_val d = NULL;
@@ -770,12 +780,21 @@ static int phase_stop_source(struct handover *h)
 			return -1;
 		h->restart_changed = 1;
 	}
+	if (dm_cancelled())
+		return dm_error("interrupted");
 	path = xasprintf("/containers/%s/stop", h->src_id);
 	h->src_stopped = 1;
 	h->stopped_at = dm_now_ms();
+	/* the engine finishes a stop it began even when we hang up: a
+	 * rollback's start would come first, and the stop would then leave
+	 * the source down.  Ctrl-C waits for the stop, then rolls back. */
+	dm_cancel_defer(1);
 	st = engine_post_json(h->src, path, NULL, NULL);
+	dm_cancel_defer(0);
 	free(path);
-	return st < 0 ? -1 : 0;
+	if (st < 0)
+		return -1;
+	return dm_cancelled() ? dm_error("interrupted") : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -846,6 +865,16 @@ static int undo(struct handover *h)
 				h->o->to, dm_errmsg());
 			ok = 0;
 		}
+	}
+	if (h->helper_absent) {
+		/* loaded for this migration's volumes: a tool of ours, not
+		 * to be left behind by a migration that did not happen */
+		char *e = esc(HELPER_IMAGE);
+
+		path = xasprintf("/images/%s", e);
+		engine_delete(h->dst, path);	/* 404 if never loaded */
+		free(path);
+		free(e);
 	}
 	if (h->tag_moved && move_tag(h, h->img.id) < 0)
 		ok = 0;
@@ -995,6 +1024,7 @@ static int run_phases(struct handover *h)
 		record_phase_begin(&h->rec, p->name);
 		if (dm_cancelled())
 			return dm_error("interrupted");
+		dm_test_pause(p->name);
 		if (p->fn(h) < 0)
 			return -1;
 		if (p->fn == phase_start)
@@ -1037,6 +1067,7 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		began = 1;
 		record_set_status(&h.rec, "running");
 		record_phase_begin(&h.rec, "check");
+		dm_test_pause("check");
 	}
 	h.dst = cli_dest_engine(cli, o->to, &h.link);
 	if (!h.dst || phase_check(&h) < 0)

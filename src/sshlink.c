@@ -175,11 +175,13 @@ struct pair {
 	char down[BUFSZ];	/* channel -> fd */
 	size_t down_len, down_off;
 	int fd_eof, eof_sent, ch_eof, wr_shut;
+	int engine_stdio;	/* docker system dial-stdio: its stderr says why */
 	int64_t last_move;	/* ms: last byte moved either way */
 	struct pair *next;
 };
 
 enum dial_kind { DIAL_UNIX, DIAL_EXEC };
+static const char DIAL_STDIO[] = "docker system dial-stdio";
 
 struct dial_req {
 	enum dial_kind kind;
@@ -279,6 +281,7 @@ static int add_pair(struct sshlink *l, int fd, struct dial_req *r)
 	ssh_set_blocking(l->s, 1);
 	p = xcalloc(1, sizeof(*p));
 	p->fd = fd;
+	p->engine_stdio = r->kind == DIAL_EXEC && r->arg == DIAL_STDIO;
 	p->ch = open_channel(l, r);
 	ssh_set_blocking(l->s, 0);
 	if (!p->ch) {
@@ -324,7 +327,7 @@ static void serve_listener(struct sshlink *l, int lfd)
 	r.arg = l->remote_path;
 	if (l->stdio_only) {
 		r.kind = DIAL_EXEC;
-		r.arg = "docker system dial-stdio";
+		r.arg = DIAL_STDIO;
 	}
 	pthread_mutex_unlock(&l->mu);
 	if (add_pair(l, fd, &r) == 0)
@@ -332,7 +335,7 @@ static void serve_listener(struct sshlink *l, int lfd)
 	if (r.kind == DIAL_UNIX && !l->dead) {
 		dm_debug("%s; trying docker system dial-stdio", r.err);
 		r.kind = DIAL_EXEC;
-		r.arg = "docker system dial-stdio";
+		r.arg = DIAL_STDIO;
 		if (add_pair(l, fd, &r) == 0) {
 			pthread_mutex_lock(&l->mu);
 			l->stdio_only = 1;
@@ -373,6 +376,14 @@ static int pump(struct sshlink *l, struct pair *p)
 	if (n > 0) {
 		errbuf[n] = '\0';
 		dm_debug("%s: remote stderr: %s", l->name, errbuf);
+		if (p->engine_stdio) {
+			/* e.g. no dockerd there: the reason the engine's
+			 * connection ends without an answer, for the error */
+			pthread_mutex_lock(&l->mu);
+			snprintf(l->last_err, sizeof(l->last_err), "%.*s",
+				 (int)strcspn(errbuf, "\r\n"), errbuf);
+			pthread_mutex_unlock(&l->mu);
+		}
 	}
 	if (p->down_len) {
 		w = write(p->fd, p->down + p->down_off, p->down_len);

@@ -428,8 +428,12 @@ static int transfer_one(struct engine *src, struct engine *dst,
 	dm_debug("%s: %zu layers, %zu at the destination", ref, p.n, p.present);
 	if (send_delta(src, dst, get_path, &p, st) < 0)
 		goto out;
-	/* the engine checks each layer's digest; check the result too */
-	if (image_inspect(dst, p.image_id, &got) != 1) {
+	/* the engine checks each layer's digest; check the result too (a
+	 * failed inspect, e.g. interrupted, says why itself) */
+	switch (image_inspect(dst, p.image_id, &got)) {
+	case -1:
+		goto out;
+	case 0:
 		dm_error("%s did not arrive at the destination", ref);
 		goto out;
 	}

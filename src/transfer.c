@@ -79,7 +79,9 @@ int engine_pipe_method(struct engine *src, const char *src_path,
 	close(p[0]);
 	pthread_join(t, NULL);
 	sb_release(&reply);
-	if (r.ret < 0)	/* the source's failure explains the sink's */
+	/* the source's failure explains the sink's, unless we were
+	 * interrupted: the reader then only saw the sink go away */
+	if (r.ret < 0 && (ret == 0 || !dm_cancelled()))
 		return dm_error("reading from %s: %s", engine_name(src), r.err);
 	return ret;
 }

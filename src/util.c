@@ -204,7 +204,7 @@ void sb_release(struct strbuf *sb)
 }
 
 /* Process-wide by nature: a signal handler has no arguments to carry it. */
-static volatile sig_atomic_t cancelled;
+static volatile sig_atomic_t cancelled, deferred;
 
 void dm_cancel(void)
 {
@@ -216,9 +216,26 @@ void dm_cancel_reset(void)
 	cancelled = 0;
 }
 
+void dm_cancel_defer(int on)
+{
+	deferred = on;
+}
+
 int dm_cancelled(void)
 {
-	return cancelled != 0;
+	return cancelled != 0 && !deferred;
+}
+
+void dm_test_pause(const char *phase)
+{
+	const char *at = getenv("DOCKER_MIGRATE_TEST_PAUSE_AT");
+	int64_t deadline = dm_now_ms() + 60000;
+
+	if (!at || strcmp(at, phase) != 0)
+		return;
+	fprintf(stderr, "docker migrate: test hook: paused in %s\n", phase);
+	while (!cancelled && dm_now_ms() < deadline)
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
 }
 
 int64_t dm_now_ms(void)

@@ -37,6 +37,13 @@ lab_env() {
 	eval "$out"
 }
 
+# lab_ctl VERB ARGS...: the fault verbs of lab.sh on the running lab (add,
+# remove, stop-dockerd, start-dockerd, restart-dockerd, stop-sshd, start-sshd,
+# pid, shape; see README.md).
+lab_ctl() {
+	_lab_sh "$@"
+}
+
 # lab_is_up: true if every daemon of the lab answers.
 lab_is_up() {
 	_lab_sh status >/dev/null 2>&1

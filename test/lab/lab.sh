@@ -13,7 +13,9 @@
 # 10.(77+N).0.0/16.  LAB_ID=0 is the lab as it always was.
 #
 # Usage: lab.sh up [NODE...] | down | env | status | docker NODE ARGS... |
-#        exec NODE CMD... | ssh NODE [CMD...]
+#        exec NODE CMD... | ssh NODE [CMD...] | add NODE [--disk MB] |
+#        remove NODE | stop-dockerd|start-dockerd|restart-dockerd NODE |
+#        stop-sshd|start-sshd NODE | pid NODE dockerd|sshd | shape NODE RATE|off
 # See test/lab/README.md.
 set -euo pipefail
 
@@ -61,6 +63,10 @@ readonly REGISTRY_BIN=/usr/bin/docker-registry
 readonly BUSYBOX=/bin/busybox
 readonly WAIT_SECS=${LAB_WAIT_SECS:-30}
 readonly DEFAULT_NODES=(node1 node2)
+# What kill_all, netns_list and cgroup_list act on: every node (a glob), and
+# every pid file (the registry's too); remove NODE narrows both to one node.
+SCOPE='node[1-9]*'
+PID_SCOPE='*'
 readonly MARKER=.dmlab-lab
 # $LAB_DIR/LAB_ID_FILE: the id of the lab living in LAB_DIR (absent: 0)
 readonly LAB_ID_FILE=lab-id
@@ -191,7 +197,7 @@ MNT_FDS=()
 hold_mntns() {
 	local f p fd ino self
 	self=$(stat -L -c %i /proc/self/ns/mnt)
-	for f in "$LAB_DIR"/pids/*-holder.pid "$LAB_DIR"/pids/*-dockerd.pid "$LAB_DIR"/pids/*-sshd.pid; do
+	for f in "$LAB_DIR"/pids/$SCOPE-holder.pid "$LAB_DIR"/pids/$SCOPE-dockerd.pid "$LAB_DIR"/pids/$SCOPE-sshd.pid; do
 		[[ -e $f ]] || continue
 		p=$(recorded_pid "$f") || continue
 		exec {fd}<"/proc/$p/ns/mnt" || continue
@@ -237,7 +243,7 @@ lab_member_pids() {
 # This lab's network namespaces, names only.
 netns_list() {
 	local ns
-	for ns in "/run/netns/$PFX"node[1-9]*; do
+	for ns in "/run/netns/$PFX"$SCOPE; do
 		[[ -e $ns ]] && printf '%s\n' "${ns##*/}"
 	done
 	return 0
@@ -246,7 +252,7 @@ netns_list() {
 # This lab's containers' cgroup parents (every hierarchy), as directories.
 cgroup_list() {
 	local d
-	for d in /sys/fs/cgroup/*/"$PFX"node[1-9]*/ /sys/fs/cgroup/"$PFX"node[1-9]*/; do
+	for d in /sys/fs/cgroup/*/"$PFX"$SCOPE/ /sys/fs/cgroup/"$PFX"$SCOPE/; do
 		[[ -d $d ]] && printf '%s\n' "$d"
 	done
 	return 0
@@ -264,7 +270,7 @@ kill_members() {
 	deadline=$(($(date +%s) + 15))
 	while :; do
 		pids=()
-		for f in "$LAB_DIR"/pids/*.pid; do
+		for f in "$LAB_DIR"/pids/$PID_SCOPE.pid; do
 			[[ -e $f ]] || continue
 			p=$(recorded_pid "$f") && pids+=("$p")
 		done
@@ -320,7 +326,7 @@ do_down() {
 	for ns in $(netns_list); do
 		ip netns del "$ns" 2>/dev/null || log "warning: cannot delete netns $ns"
 	done
-	for f in "/sys/class/net/$VETH_PFX"node[1-9]*; do
+	for f in "/sys/class/net/$VETH_PFX"$SCOPE; do
 		if [[ -e $f ]]; then ip link del "${f##*/}" 2>/dev/null || true; fi
 	done
 	if [[ -e /sys/class/net/$BRIDGE ]]; then
@@ -445,9 +451,12 @@ http:
 EOF
 }
 
-# setup_node NODE DRIVER: directories, configs, keys, veth, holder.
+# setup_node NODE DRIVER [DISK_MB]: directories, configs, keys, veth, holder.
+# With DISK_MB, the node's /var/lib/docker is an ext4 file system of that
+# size (an image file under LAB_DIR, loop-mounted in the node's mount
+# namespace only: it goes away with the namespace), so that it can fill up.
 setup_node() {
-	local n=$1 driver=$2 i addr d
+	local n=$1 driver=$2 disk_mb=${3:-} i addr d
 	i=$(node_index "$n")
 	addr=$(node_addr "$n")
 	d=$LAB_DIR/$n
@@ -455,6 +464,14 @@ setup_node() {
 	chmod 0700 "$d/home"
 	chmod 0755 "$d" "$d/run" "$d/run/sshd"
 	chmod 0710 "$d/docker"
+	local data_mount=(mount --bind "$d/docker" /var/lib/docker)
+	if [[ -n $disk_mb ]]; then
+		if ! [[ $disk_mb =~ ^[0-9]+$ ]] || ((disk_mb < 32)); then die "--disk wants a size in MB, 32 or more"; fi
+		truncate -s "${disk_mb}M" "$d/disk.img"
+		mkfs.ext4 -q -F -m 0 -L "$PFX$n" "$d/disk.img" >/dev/null || die "mkfs.ext4 $d/disk.img failed"
+		data_mount=(mount -o loop "$d/disk.img" /var/lib/docker)
+		echo "$disk_mb" >"$d/disk-mb"
+	fi
 
 	# docker0 and user networks get NET16.16*i.0/20 (bip: first /24, pools:
 	# upper /21), so no address outside the lab's NET16/16 appears anywhere.
@@ -521,9 +538,10 @@ EOF
 			hostname "$2"
 			mount --bind "$1/run" /run
 			mount --bind "$1/etc-docker" /etc/docker
-			mount --bind "$1/docker" /var/lib/docker
+			shift 2
+			"$@"
 			: > /run/.dmlab-holder
-			exec sleep infinity' holder "$d" "$n"
+			exec sleep infinity' holder "$d" "$n" "${data_mount[@]}"
 }
 
 holder_pid() {
@@ -540,12 +558,20 @@ in_node() {
 }
 
 start_daemons() {
+	start_dockerd "$1"
+	start_sshd "$1"
+}
+start_dockerd() {
 	local n=$1 d=$LAB_DIR/$1 h
 	h=$(holder_pid "$n")
 	# TMPDIR: where containerd drops stack dumps (e.g. when dockerd restarts it)
 	spawn "$d/dockerd.log" "$LAB_DIR/pids/$n-dockerd.pid" \
 		env TMPDIR="$d/tmp" nsenter --mount="/proc/$h/ns/mnt" --uts="/proc/$h/ns/uts" --net="/run/netns/$PFX$n" -- \
 		"$DOCKERD" --config-file /etc/docker/daemon.json
+}
+start_sshd() {
+	local n=$1 d=$LAB_DIR/$1 h
+	h=$(holder_pid "$n")
 	spawn "$d/sshd.log" "$LAB_DIR/pids/$n-sshd.pid" \
 		nsenter --mount="/proc/$h/ns/mnt" --uts="/proc/$h/ns/uts" --net="/run/netns/$PFX$n" -- \
 		"$SSHD" -D -e -f "$d/sshd_config"
@@ -763,6 +789,140 @@ do_status() {
 	return "$bad"
 }
 
+# --------------------------------------------------- one node, for fault tests
+
+# node_up NODE: fail unless NODE is a node of the running lab.
+node_up() {
+	lab_nodes | grep -qx -- "$1" || die "$1 is not a node of this lab (see: lab.sh status)"
+	holder_pid "$1" >/dev/null
+}
+
+# descendants PID: the pids of PID's children, grandchildren ... (10 levels).
+descendants() {
+	local level=("$1") next p i
+	for ((i = 0; i < 10 && ${#level[@]}; i++)); do
+		next=()
+		for p in "${level[@]}"; do
+			mapfile -t -O "${#next[@]}" next < <(pgrep -P "$p" || true)
+		done
+		((${#next[@]})) && printf '%s\n' "${next[@]}"
+		level=("${next[@]}")
+	done
+	return 0
+}
+
+# gone PID: true once PID has exited (a zombie counts as gone).
+gone() { ! proc_start "$1" >/dev/null; }
+
+# stop_dockerd NODE: SIGTERM, as a service manager stops it (it stops its
+# containers and its containerd), SIGKILL after 30 s; its socket is gone after.
+stop_dockerd() {
+	local n=$1 p i
+	if p=$(recorded_pid "$LAB_DIR/pids/$n-dockerd.pid"); then
+		kill -TERM "$p" 2>/dev/null || true
+		for ((i = 0; i < 300; i++)); do gone "$p" && break; sleep 0.1; done
+		if ! gone "$p"; then
+			log "warning: dockerd of $n still runs after 30 s: SIGKILL"
+			# shellcheck disable=SC2046
+			kill -KILL "$p" $(descendants "$p") 2>/dev/null || true
+		fi
+	fi
+	rm -f -- "$LAB_DIR/$n/run/docker.sock"
+}
+
+# stop_sshd NODE: SIGKILL the listener and every session it forked, as if
+# the daemon crashed or was killed with its sessions: the connections drop.
+stop_sshd() {
+	local n=$1 p
+	if p=$(recorded_pid "$LAB_DIR/pids/$n-sshd.pid"); then
+		# shellcheck disable=SC2046
+		kill -KILL "$p" $(descendants "$p") 2>/dev/null || true
+	fi
+	return 0
+}
+
+wait_dockerd() {
+	wait_for "dockerd of $1" "$LAB_DIR/$1/dockerd.log" "$LAB_DIR/pids/$1-dockerd.pid" ping_docker "$1"
+}
+wait_sshd() {
+	wait_for "sshd of $1" "$LAB_DIR/$1/sshd.log" "$LAB_DIR/pids/$1-sshd.pid" ping_ssh "$1"
+}
+
+# shape NODE RATE|off: a token bucket both ways on the node's link (its
+# eth0, and the bridge side of its veth for what it receives); this kernel
+# has no netem.
+shape() {
+	local n=$1 rate=$2 dev
+	for dev in "nsenter --net=/run/netns/$PFX$n -- tc:eth0" "tc:$VETH_PFX$n"; do
+		local cmd=${dev%%:*} ifc=${dev##*:}
+		# shellcheck disable=SC2086
+		if [[ $rate == off ]]; then
+			$cmd qdisc del dev "$ifc" root 2>/dev/null || true
+		else
+			$cmd qdisc replace dev "$ifc" root tbf rate "$rate" burst 32kbit latency 400ms ||
+				die "tc on $ifc failed"
+		fi
+	done
+}
+
+# do_add NODE [--disk MB]: one more node in the running lab, with the base
+# image; --disk gives it a data root of that size (see setup_node).
+do_add() {
+	local n=${1:-} disk=
+	[[ -n $n ]] || die "usage: $PROG add NODE [--disk MB]"
+	shift
+	node_index "$n" >/dev/null
+	while (($#)); do
+		case $1 in
+		--disk) (($# >= 2)) || die "--disk needs a size in MB"; disk=$2; shift 2 ;;
+		--disk=*) disk=${1#--disk=}; shift ;;
+		*) die "add: unknown option $1" ;;
+		esac
+	done
+	[[ -e $LAB_DIR/$MARKER ]] || die "no lab to add $n to (run: lab.sh up)"
+	! lab_nodes | grep -qx -- "$n" || die "$n is already a node of this lab"
+	local t0 driver=overlay2
+	t0=$(now)
+	driver=$(sed -n 's/.*"storage-driver": "\(.*\)",/\1/p' "$LAB_DIR/$(lab_nodes | head -n 1)/etc-docker/daemon.json")
+	setup_node "$n" "${driver:-overlay2}" "$disk"
+	printf '%s\n' "$n" >>"$LAB_DIR/nodes"
+	wait_for "mount namespace holder of $n" "$LAB_DIR/$n/holder.log" \
+		"$LAB_DIR/pids/$n-holder.pid" holder_ready "$n"
+	start_daemons "$n"
+	wait_dockerd "$n"
+	wait_sshd "$n"
+	mapfile -t nodes < <(lab_nodes)
+	write_ssh_client "${nodes[@]}"
+	"$DOCKER" -H "$(node_sock "$n")" load -q -i "$LAB_DIR/base-image.tar" >>"$LAB_DIR/build.log" 2>&1 ||
+		die_log "$LAB_DIR/build.log" "loading $BASE_IMAGE into $n failed"
+	log "added $n${disk:+ (data root: $disk MB ext4)} in $(elapsed "$t0") s"
+}
+
+# do_remove NODE: the reverse of add (any node): its processes, containers,
+# namespaces, veth and directory go; the other nodes are not touched.
+do_remove() {
+	local n=${1:-} ns
+	[[ -n $n ]] || die "usage: $PROG remove NODE"
+	node_index "$n" >/dev/null
+	SCOPE=$n PID_SCOPE="$n-*" kill_all
+	for d in $(SCOPE=$n cgroup_list); do
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
+	ns=$PFX$n
+	if [[ -e /run/netns/$ns ]]; then ip netns del "$ns" 2>/dev/null || log "warning: cannot delete netns $ns"; fi
+	if [[ -e /sys/class/net/$VETH_PFX$n ]]; then ip link del "$VETH_PFX$n" 2>/dev/null || true; fi
+	if [[ -s $LAB_DIR/nodes ]]; then
+		grep -vx -- "$n" "$LAB_DIR/nodes" >"$LAB_DIR/nodes.new" || true
+		mv -- "$LAB_DIR/nodes.new" "$LAB_DIR/nodes"
+	fi
+	rm -f -- "$LAB_DIR/pids/$n-"*.pid
+	rm -rf --one-file-system -- "${LAB_DIR:?}/$n"
+	local nodes
+	mapfile -t nodes < <(lab_nodes)
+	((${#nodes[@]})) && write_ssh_client "${nodes[@]}"
+	log "removed $n"
+}
+
 usage() {
 	cat <<EOF
 usage: $PROG up [NODE...]        start the lab (default nodes: ${DEFAULT_NODES[*]})
@@ -772,6 +932,16 @@ usage: $PROG up [NODE...]        start the lab (default nodes: ${DEFAULT_NODES[*
        $PROG docker NODE ARGS... docker CLI against the node's engine
        $PROG exec NODE CMD...    run CMD in the node's namespaces
        $PROG ssh NODE [CMD...]   ssh to the node with the lab's config
+       $PROG add NODE [--disk MB]  one more node; --disk: its data root is
+                                 an ext4 file system of MB megabytes
+       $PROG remove NODE         stop and remove one node
+       $PROG stop-dockerd NODE   SIGTERM its dockerd, wait until it exits
+       $PROG start-dockerd NODE  start it again, wait until it answers
+       $PROG restart-dockerd NODE
+       $PROG stop-sshd NODE      SIGKILL its sshd and the sessions it runs
+       $PROG start-sshd NODE     start it again, wait until it answers
+       $PROG pid NODE dockerd|sshd  the pid of that daemon (exit 1 if down)
+       $PROG shape NODE RATE|off slow the node's link both ways (tc tbf)
 LAB_ID=$LAB_ID (0..9: labs side by side) LAB_DIR=$LAB_DIR
 EOF
 }
@@ -808,6 +978,31 @@ main() {
 		(($# >= 1)) || die "usage: $PROG ssh NODE [CMD...]"
 		check_lab_dir
 		exec ssh -F "$LAB_DIR/ssh/config" "$@" ;;
+	add | remove)
+		[[ $(id -u) == 0 ]] || die "must run as root"
+		check_lab_dir; lock
+		if [[ $cmd == add ]]; then do_add "$@"; else do_remove "$@"; fi ;;
+	shape)
+		(($# == 2)) || die "usage: $PROG shape NODE RATE|off"
+		check_lab_dir
+		node_up "$1"
+		shape "$1" "$2" ;;
+	stop-dockerd | start-dockerd | restart-dockerd | stop-sshd | start-sshd)
+		(($# == 1)) || die "usage: $PROG $cmd NODE"
+		check_lab_dir
+		node_up "$1"
+		case $cmd in
+		stop-dockerd) stop_dockerd "$1" ;;
+		start-dockerd) start_dockerd "$1"; wait_dockerd "$1" ;;
+		restart-dockerd) stop_dockerd "$1"; start_dockerd "$1"; wait_dockerd "$1" ;;
+		stop-sshd) stop_sshd "$1" ;;
+		start-sshd) start_sshd "$1"; wait_sshd "$1" ;;
+		esac ;;
+	pid)
+		if (($# != 2)) || [[ $2 != dockerd && $2 != sshd ]]; then die "usage: $PROG pid NODE dockerd|sshd"; fi
+		check_lab_dir
+		node_index "$1" >/dev/null
+		recorded_pid "$LAB_DIR/pids/$1-$2.pid" ;;
 	-h | --help | help) usage ;;
 	*) usage >&2; exit 2 ;;
 	esac
