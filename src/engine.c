@@ -274,7 +274,8 @@ static int curl_failed(struct engine *e, CURLcode rc, const char *path)
 				path, e->timeout_s);
 	if (e->t == T_SSH && (rc == CURLE_GOT_NOTHING ||
 			      rc == CURLE_COULDNT_CONNECT ||
-			      rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR)) {
+			      rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+			      rc == CURLE_SEND_FAIL_REWIND)) {
 		const char *why = sshlink_last_error(e->ssh);
 
 		return dm_error("cannot talk to the Docker engine at %s: %s%s",
@@ -721,6 +722,11 @@ int engine_send_from_fd(struct engine *e, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	/* a stream cannot be sent twice: on a kept connection that turns out
+	 * dead, curl would retry and fail to rewind it, hiding why the link
+	 * broke.  One long request gains nothing from reuse anyway. */
+	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
 	curl_easy_setopt(c, CURLOPT_READFUNCTION, from_fd_cb);
 	curl_easy_setopt(c, CURLOPT_READDATA, &src);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_cb);
