@@ -26,6 +26,7 @@ struct container_opts {
 	int json;		/* --format json */
 	int volumes;		/* carry the container's volumes (default) */
 	int verify_precopy_only; /* --verify precopy */
+	int verify_full;	/* --verify full: read the whole tree back */
 	int checkpoint;		/* --checkpoint: memory state too */
 	int rootfs;		/* container layer: -1 when it changed, 0, 1 */
 	long checkpoint_timeout_s;

@@ -28,7 +28,8 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	const char *progress = NULL;
 	int quiet = 0;
 	const char *format = NULL, *verify = "all";
-	static const char *const verify_choices[] = { "all", "precopy", NULL };
+	static const char *const verify_choices[] = { "all", "full", "precopy",
+						       NULL };
 	struct opt opts[] = {
 		OPT_TO(&o.to),
 		{ OPT_STRING, 0, "strategy", &o.strategy, "NAME",
@@ -38,8 +39,9 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		  "only what changed after it stops (default true)",
 		  COMPL_NONE, NULL },
 		{ OPT_STRING, 0, "verify", &verify, "WHEN",
-		  "Compare volume trees after the final pass (all) or only "
-		  "after the pre-copy, for less downtime (precopy)",
+		  "Check volumes after the final pass: what it sent, the rest "
+		  "being known from the pre-copy (all), the whole tree read "
+		  "back (full), or nothing more (precopy)",
 		  COMPL_CHOICES, verify_choices },
 		{ OPT_BOOL, 0, "rootfs", &o.rootfs, NULL,
 		  "Carry the files changed in the container's own layer "
@@ -84,12 +86,14 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 			"must be positive\n");
 		return 1;
 	}
-	if (strcmp(verify, "all") != 0 && strcmp(verify, "precopy") != 0) {
-		fprintf(stderr, "docker migrate container: --verify takes all "
-			"or precopy, not \"%s\"\n", verify);
+	if (strcmp(verify, "all") != 0 && strcmp(verify, "full") != 0 &&
+	    strcmp(verify, "precopy") != 0) {
+		fprintf(stderr, "docker migrate container: --verify takes all, "
+			"full or precopy, not \"%s\"\n", verify);
 		return 1;
 	}
 	o.verify_precopy_only = strcmp(verify, "precopy") == 0;
+	o.verify_full = strcmp(verify, "full") == 0;
 	o.container = argv[0];
 	return migrate_container(cli, &o);
 }

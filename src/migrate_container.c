@@ -496,7 +496,8 @@ static int verify_volume(struct handover *h, struct hvol *v)
 
 	if (!v->dh)
 		return 0;	/* a tmpfs: nothing was copied */
-	if (volume_digest(h->dst, v->dh, back, &v->entries) < 0)
+	/* kept: the final pass is then checked against it */
+	if (volume_read_back(h->dst, v->dh, back, &v->entries, v->snap) < 0)
 		return -1;
 	if (strcmp(back, v->digest) != 0)
 		return dm_error("volume %s differs at %s after the copy (tree "
@@ -580,9 +581,19 @@ static int phase_sync(struct handover *h)
 			ret = volume_copy(h->src, v->sh, h->dst, v->dh,
 					  v->digest, &st);
 		}
-		/* reading the tree back costs downtime: --verify precopy
-		 * trusts the engine's extraction of the final pass */
-		if (ret == 0 && (deleted || !h->o->verify_precopy_only))
+		/* reading the whole tree back costs downtime: what the pass
+		 * sent is checked, the rest was by the pre-copy's read-back
+		 * (--verify full reads it all, precopy trusts the pass) */
+		if (ret == 0 && !deleted && !h->o->verify_precopy_only &&
+		    !h->o->verify_full) {
+			ret = volume_sync_check(h->dst, v->dh, v->snap,
+						&v->entries);
+			if (ret < 0)
+				dm_error_wrap("volume %s", v->name);
+		} else if (ret == 0) {
+			ret = deleted || !h->o->verify_precopy_only;
+		}
+		if (ret == 1)
 			ret = verify_volume(h, v);
 	}
 	h->rec.bytes += st.bytes;

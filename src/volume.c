@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,12 @@
 #include "dm.h"
 #include "gzout.h"
 #include "json.h"
+#include "opt.h"
 #include "tar.h"
 #include "transfer.h"
 #include "volume.h"
+
+#include <openssl/evp.h>
 
 /* sha256 of 1024 zero bytes: the empty layer every engine knows */
 #define EMPTY_LAYER \
@@ -235,6 +239,8 @@ struct volsnap {
 	size_t n, cap;
 	int64_t taken;		/* wall clock seconds when the copy began */
 	int sorted;
+	struct treesum *dest;	/* the destination, read back and verified */
+	struct treesum *now;	/* the source at the last sync, sent marked */
 };
 
 void volsnap_free(struct volsnap *s)
@@ -244,6 +250,8 @@ void volsnap_free(struct volsnap *s)
 	for (size_t i = 0; i < s->n; i++)
 		free(s->e[i].name);
 	free(s->e);
+	treesum_free(s->dest);
+	treesum_free(s->now);
 	free(s);
 }
 
@@ -305,6 +313,7 @@ static enum tar_action sum_member(void *ctx, const struct tar_member *m)
 		s->skipped += m->size;
 		return TAR_DROP;
 	}
+	treesum_mark_sent(s->sum);
 	return TAR_FORWARD;
 }
 
@@ -417,7 +426,7 @@ int volume_copy(struct engine *src, const char *src_helper,
 
 int volume_sync(struct engine *src, const char *src_helper,
 		struct engine *dst, const char *dst_helper,
-		const struct volsnap *snap, char digest[65],
+		struct volsnap *snap, char digest[65],
 		struct xfer_stats *st, int *deleted)
 {
 	struct summing s;
@@ -434,6 +443,12 @@ int volume_sync(struct engine *src, const char *src_helper,
 			*deleted = 1;
 	dm_debug("sync: %llu bytes of unchanged files not sent%s",
 		 (unsigned long long)s.skipped, *deleted ? "; deletions seen" : "");
+	treesum_free(snap->now);
+	snap->now = NULL;
+	if (ret == 0) {	/* kept for volume_sync_check */
+		snap->now = s.sum;
+		s.sum = NULL;
+	}
 	summing_release(&s);
 	return ret;
 }
@@ -443,24 +458,278 @@ static int sum_sink(void *ctx, const void *buf, size_t n)
 	return tar_filter_feed(&((struct summing *)ctx)->tf, buf, n);
 }
 
-int volume_digest(struct engine *e, const char *helper, char digest[65],
-		  size_t *entries)
+/* The tree below /v/name (the whole volume for ""), read at e. */
+static int read_tree(struct engine *e, const char *helper, const char *name,
+		     struct treesum **out)
 {
 	struct summing s;
-	char *path = xasprintf("/containers/%s/archive?path=%s", helper,
-			       HELPER_MOUNT);
+	char *full = xasprintf("%s%s%s", HELPER_MOUNT, name[0] ? "/" : "",
+			       name);
+	char *q = engine_escape(full);
+	char *path = xasprintf("/containers/%s/archive?path=%s", helper, q);
+	const char *slash = strrchr(name, '/');
 	int ret;
 
 	summing_init(&s, 0);
+	if (name[0]) {	/* names come as "base/...": put the parent back */
+		char *parent = xstrndup(name, slash ? (size_t)(slash - name) : 0);
+
+		treesum_free(s.sum);
+		s.sum = treesum_new_at(parent);
+		free(parent);
+	}
 	ret = engine_get_stream(e, path, sum_sink, &s, NULL);
 	if (ret == 0)
 		ret = tar_filter_finish(&s.tf);
 	if (ret == 0) {
-		treesum_final(s.sum, digest);
-		if (entries)
-			*entries = treesum_entries(s.sum);
+		char hex[65];
+
+		treesum_final(s.sum, hex);
+		*out = s.sum;
+		s.sum = NULL;
 	}
 	summing_release(&s);
 	free(path);
+	free(q);
+	free(full);
+	return ret;
+}
+
+int volume_read_back(struct engine *e, const char *helper, char digest[65],
+		     size_t *entries, struct volsnap *keep)
+{
+	struct treesum *t = NULL;
+
+	if (read_tree(e, helper, "", &t) < 0)
+		return -1;
+	treesum_final(t, digest);
+	if (entries)
+		*entries = treesum_entries(t);
+	if (keep) {
+		treesum_free(keep->dest);
+		keep->dest = t;
+	} else {
+		treesum_free(t);
+	}
+	return 0;
+}
+
+int volume_digest(struct engine *e, const char *helper, char digest[65],
+		  size_t *entries)
+{
+	return volume_read_back(e, helper, digest, entries, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* the final pass's evidence, without reading the whole tree back      */
+
+/* Go's os.FileMode bits, as the engine's path stat gives them */
+#define GO_DIR		(1u << 31)
+#define GO_SYMLINK	(1u << 27)
+#define GO_OTHER	((1u << 26) | (1u << 25) | (1u << 24) | (1u << 21) | \
+			 (1u << 19))
+#define GO_SETUID	(1u << 23)
+#define GO_SETGID	(1u << 22)
+#define GO_STICKY	(1u << 20)
+
+/* "2026-11-25T01:40:09.37425005Z" or "...+02:00" -> seconds since 1970 */
+static int rfc3339_seconds(const char *s, int64_t *out)
+{
+	struct tm tm = { 0 };
+	int n = 0, oh = 0, om = 0;
+	const char *p;
+	int64_t off = 0;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+		   &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+		return -1;
+	p = s + n;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d", &oh, &om) == 2)
+		off = (*p == '+' ? 1 : -1) * (int64_t)(oh * 3600 + om * 60);
+	else if (*p != 'Z')
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*out = (int64_t)timegm(&tm) - off;
+	return 0;
+}
+
+int path_stat_parse(const char *b64, struct path_stat *st)
+{
+	size_t len = strlen(b64);
+	unsigned char *raw = xmalloc(len / 4 * 3 + 4);
+	int n = len % 4 ? -1 : EVP_DecodeBlock(raw, (const unsigned char *)b64,
+					      (int)len);
+	yajl_val v;
+	uint64_t m;
+	const char *mt;
+	int ret = -1;
+
+	/* EVP_DecodeBlock counts the padding's zero bytes: JSON ends at '}' */
+	while (n > 0 && raw[n - 1] == '\0')
+		n--;
+	v = n > 0 ? json_parse_quiet((const char *)raw, (size_t)n) : NULL;
+	mt = json_str(v, "mtime", NULL);
+	if (v && mt && json_int(v, -1, "mode", NULL) >= 0 &&
+	    rfc3339_seconds(mt, &st->mtime) == 0) {
+		m = (uint64_t)json_int(v, 0, "mode", NULL);
+		st->type = m & GO_DIR ? '5' : m & GO_SYMLINK ? '2'
+			   : m & GO_OTHER ? '?' : '0';
+		st->perm = (m & 0777) | (m & GO_SETUID ? 04000 : 0) |
+			   (m & GO_SETGID ? 02000 : 0) |
+			   (m & GO_STICKY ? 01000 : 0);
+		st->size = (uint64_t)json_int(v, 0, "size", NULL);
+		ret = 0;
+	}
+	yajl_tree_free(v);
+	free(raw);
+	return ret;
+}
+
+/* HEAD .../archive?path=/v/name: the entry's type, mode and mtime. */
+static int stat_entry(struct engine *e, const char *helper, const char *name,
+		      struct path_stat *st)
+{
+	char *full = xasprintf("%s%s%s", HELPER_MOUNT, name[0] ? "/" : "",
+			       name);
+	char *q = engine_escape(full);
+	char *path = xasprintf("/containers/%s/archive?path=%s", helper, q);
+	char *val = NULL;
+	long status = engine_head(e, path, "X-Docker-Container-Path-Stat", &val);
+	int ret = -1;
+
+	if (status == 404 || (status >= 0 && !val))
+		dm_error("%s is missing at %s", full, engine_name(e));
+	else if (status >= 0 && path_stat_parse(val, st) < 0)
+		dm_error("%s: cannot read the engine's stat of %s",
+			 engine_name(e), full);
+	else if (status >= 0)
+		ret = 0;
+	free(val);
+	free(path);
+	free(q);
+	free(full);
+	return ret;
+}
+
+static int under(const char *name, const struct strlist *roots)
+{
+	for (size_t i = 0; i < roots->n; i++) {
+		size_t n = strlen(roots->v[i]);
+
+		if (strncmp(name, roots->v[i], n) == 0 &&
+		    (name[n] == '\0' || name[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+static int differs(const char *name, const char *how)
+{
+	return dm_error("entry \"%s\" differs at the destination after the "
+			"final pass (%s)", name[0] ? name : ".", how);
+}
+
+/* A directory sent again for its attributes (its entries changed, or
+ * the extraction touched its mtime) over one the read-back found right:
+ * the engine's stat must show the source's mode and mtime. */
+static int check_dir(struct engine *e, const char *helper,
+		     const struct tree_entry *want)
+{
+	struct path_stat st;
+
+	if (stat_entry(e, helper, want->name, &st) < 0)
+		return -1;
+	if (st.type != '5' || st.perm != (want->mode & 07777) ||
+	    st.mtime != (int64_t)want->mtime)
+		return differs(want->name, "mode or mtime");
+	return 0;
+}
+
+/* Read back what the pass sent, below each root, and compare it with
+ * the source; every entry under a root must be there. */
+static int check_roots(struct engine *e, const char *helper,
+		       const struct treesum *now, const struct strlist *roots)
+{
+	for (size_t i = 0; i < roots->n; i++) {
+		struct treesum *back = NULL;
+		struct strlist one = { 0 };
+		size_t want = 0;
+
+		if (read_tree(e, helper, roots->v[i], &back) < 0)
+			return -1;
+		strlist_add(&one, roots->v[i]);
+		for (size_t j = 0; j < treesum_entries(now); j++)
+			want += under(treesum_at(now, j)->name, &one);
+		strlist_clear(&one);
+		for (size_t j = 0; j < treesum_entries(back); j++) {
+			const struct tree_entry *b = treesum_at(back, j);
+			const struct tree_entry *s = treesum_find(now, b->name);
+
+			if (!s || !tree_entry_equal(b, s)) {
+				int r = differs(b->name, s ? "content or "
+						"attributes" : "not at the source");
+
+				treesum_free(back);
+				return r;
+			}
+		}
+		if (treesum_entries(back) != want) {
+			treesum_free(back);
+			return differs(roots->v[i], "entries missing");
+		}
+		treesum_free(back);
+	}
+	return 0;
+}
+
+int volume_sync_check(struct engine *dst, const char *dst_helper,
+		      const struct volsnap *snap, size_t *entries)
+{
+	const struct treesum *now = snap ? snap->now : NULL;
+	const struct treesum *before = snap ? snap->dest : NULL;
+	struct strlist roots = { 0 };
+	size_t stats = 0;
+	int ret = 0;
+
+	if (!now || !before)
+		return 1;
+	for (size_t i = 0; i < treesum_entries(before); i++)
+		if (!treesum_find(now, treesum_at(before, i)->name))
+			return 1;	/* deleted at the source */
+	for (size_t i = 0; i < treesum_entries(now) && ret == 0; i++) {
+		const struct tree_entry *e = treesum_at(now, i);
+		const struct tree_entry *b = treesum_find(before, e->name);
+
+		if (!e->sent) {
+			/* left out as unchanged: the read-back must agree */
+			if (!b || !tree_entry_equal(e, b))
+				ret = differs(e->name, "changed at the source "
+					      "but not sent");
+		} else if (e->linked) {
+			ret = 1;	/* a group of hard links: read it all */
+		} else if (under(e->name, &roots)) {
+			continue;
+		} else if (e->type == '5' && b && b->type == '5' &&
+			   b->uid == e->uid && b->gid == e->gid &&
+			   strcmp(b->xattrs, e->xattrs) == 0) {
+			ret = ++stats > SYNC_CHECK_MAX_STATS ? 1
+				: check_dir(dst, dst_helper, e);
+		} else if (!e->name[0] || roots.n == SYNC_CHECK_MAX_READS) {
+			ret = 1;	/* cheaper read whole */
+		} else {
+			strlist_add(&roots, e->name);
+		}
+	}
+	if (ret == 0)
+		ret = check_roots(dst, dst_helper, now, &roots);
+	if (ret == 0 && entries)
+		*entries = treesum_entries(now);
+	dm_debug("final pass checked by %zu read(s) back%s", roots.n,
+		 ret == 1 ? ": reading the whole tree instead" : "");
+	strlist_clear(&roots);
 	return ret;
 }
