@@ -20,6 +20,10 @@
 int helper_image_ensure(struct engine *e);
 /* A created, not started, container with `volume` at /v; NULL on error. */
 char *helper_create(struct engine *e, const char *volume, int readonly);
+/* The same with a host directory bind-mounted at /v (it must exist): a
+ * bind mount's content read and written through the engine, which may be
+ * remote, never by the caller. */
+char *helper_create_bind(struct engine *e, const char *path, int readonly);
 /* 0, or -1 (with a warning printed) when it could not be removed. */
 int helper_remove(struct engine *e, const char *id);
 

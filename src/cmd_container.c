@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "dm.h"
 #include "migrate.h"
+#include "recreate.h"
 #include "transfer.h"
 
 int cmd_container(int argc, char **argv, struct cli *cli)
@@ -27,7 +28,8 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 				    .checkpoint_timeout_s = 60 };
 	const char *progress = NULL;
 	int quiet = 0;
-	const char *format = NULL, *verify = "all";
+	const char *format = NULL, *verify = "all", *binds = NULL;
+	static const char *const bind_choices[] = { "copy", "skip", NULL };
 	static const char *const verify_choices[] = { "all", "full", "precopy",
 						       NULL };
 	struct opt opts[] = {
@@ -43,6 +45,10 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		  "being known from the pre-copy (all), the whole tree read "
 		  "back (full), or nothing more (precopy)",
 		  COMPL_CHOICES, verify_choices },
+		{ OPT_STRING, 0, "bind-mounts", &binds, "WHAT",
+		  "Bind mounts whose path is missing at the destination: copy "
+		  "their content there, or skip them (default: refuse)",
+		  COMPL_CHOICES, bind_choices },
 		{ OPT_BOOL, 0, "rootfs", &o.rootfs, NULL,
 		  "Carry the files changed in the container's own layer "
 		  "(default: when there are any)", COMPL_NONE, NULL },
@@ -94,6 +100,13 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	}
 	o.verify_precopy_only = strcmp(verify, "precopy") == 0;
 	o.verify_full = strcmp(verify, "full") == 0;
+	if (binds && strcmp(binds, "copy") != 0 && strcmp(binds, "skip") != 0) {
+		fprintf(stderr, "docker migrate container: --bind-mounts takes "
+			"copy or skip, not \"%s\"\n", binds);
+		return 1;
+	}
+	o.bind_mode = !binds ? BIND_REFUSE : strcmp(binds, "copy") == 0
+		      ? BIND_COPY : BIND_SKIP;
 	o.container = argv[0];
 	return migrate_container(cli, &o);
 }

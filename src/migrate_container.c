@@ -22,9 +22,12 @@
 #include "transfer.h"
 #include "volume.h"
 
-/* A volume that travels with the container. */
+/* A volume that travels with the container, or the content of a bind
+ * mount copied to the same path (--bind-mounts copy). */
 struct hvol {
 	const char *name;
+	const char *bind;	/* the host path, for a bind mount */
+	char *made;		/* the top directory we made for it there */
 	yajl_val info;		/* the source's inspect */
 	int created;		/* at the destination, by us */
 	char *sh, *dh;		/* helper containers, source and destination */
@@ -249,9 +252,13 @@ static int check_space(struct handover *h)
  * (a non-empty one would be mixed with the copy). */
 static int check_volumes_free(struct handover *h)
 {
-	h->nvols = h->plan.volumes.n;
+	size_t nv = h->plan.volumes.n;
+
+	h->nvols = nv + h->plan.bind_copies.n;
 	h->vols = xcalloc(h->nvols + 1, sizeof(*h->vols));
-	for (size_t i = 0; i < h->nvols; i++) {
+	for (size_t i = nv; i < h->nvols; i++)
+		h->vols[i].name = h->vols[i].bind = h->plan.bind_copies.v[i - nv];
+	for (size_t i = 0; i < nv; i++) {
 		struct hvol *v = &h->vols[i];
 		yajl_val d = NULL;
 		char *helper, digest[65];
@@ -363,13 +370,18 @@ static int phase_check(struct handover *h)
 	if (check_binds(h, &missing) < 0)
 		return -1;
 	in = (struct recreate_in){ h->ins, h->image_ref, &missing,
-				   h->o->drop_unmovable, h->o->volumes };
+				   h->o->drop_unmovable, h->o->volumes,
+				   h->o->bind_mode };
 	r = recreate_plan(&in, &h->plan);
 	strlist_clear(&missing);
 	if (r < 0)
 		return join_problems(&h->plan.problems, h->name);
 	for (size_t i = 0; i < h->plan.dropped.n; i++)
 		dm_warn("dropping %s", h->plan.dropped.v[i]);
+	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
+		dm_warn("leaving out bind mount %s: its path is missing at %s "
+			"(--bind-mounts skip)", h->plan.bind_skipped.v[i],
+			h->o->to);
 	if (check_networks(h) < 0 || check_volumes_free(h) < 0 ||
 	    check_space(h) < 0)
 		return -1;
@@ -506,6 +518,87 @@ static int verify_volume(struct handover *h, struct hvol *v)
 	return 0;
 }
 
+/* The destination directory of a copied bind mount, made with its
+ * missing parents; the top one made is kept for the rollback. */
+static int bind_make(struct handover *h, struct hvol *v)
+{
+	char *q = sh_quote(v->bind), *cmd;
+	struct strbuf out = STRBUF_INIT;
+	int ret;
+
+	cmd = xasprintf("p=%s; t=$p; while [ ! -e \"$(dirname -- \"$t\")\" ]; "
+			"do t=$(dirname -- \"$t\"); done; if [ -e \"$p\" ]; "
+			"then printf E; else mkdir -p -- \"$p\" && "
+			"printf 'M%%s' \"$t\"; fi", q);
+	ret = sshlink_run(h->link, cmd, &out, 1 << 16);
+	if (ret == 0 && out.len > 1 && out.buf[0] == 'M')
+		v->made = xstrdup(sb_str(&out) + 1);
+	else if (ret == 0)
+		ret = dm_error("cannot make %s at %s for the bind mount's "
+			       "copy (%s)", v->bind, h->o->to,
+			       out.len && out.buf[0] == 'E' ? "it appeared "
+			       "meanwhile" : "mkdir failed");
+	free(cmd);
+	free(q);
+	sb_release(&out);
+	return ret;
+}
+
+static int bind_unmake(struct handover *h, struct hvol *v)
+{
+	char *q = sh_quote(v->made), *cmd = xasprintf("rm -rf -- %s", q);
+	struct strbuf out = STRBUF_INIT;
+	int ret = sshlink_run(h->link, cmd, &out, 4096);
+
+	free(cmd);
+	free(q);
+	sb_release(&out);
+	if (ret == 0) {
+		free(v->made);
+		v->made = NULL;
+	}
+	return ret;
+}
+
+/* An empty destination for a copy made again whole. */
+static int reset_copy(struct handover *h, struct hvol *v)
+{
+	helper_remove(h->dst, v->dh);
+	free(v->dh);
+	v->dh = NULL;
+	if (v->bind) {
+		if (bind_unmake(h, v) < 0 || bind_make(h, v) < 0)
+			return -1;
+		v->dh = helper_create_bind(h->dst, v->bind, 0);
+	} else {
+		if (volume_remove(h->dst, v->name) < 0 ||
+		    volume_create_like(h->dst, v->info, v->name) < 0)
+			return -1;
+		v->dh = helper_create(h->dst, v->name, 0);
+	}
+	return v->dh ? 0 : -1;
+}
+
+/* Make the volume (or the bind mount's directory) at the destination. */
+static int make_dest(struct handover *h, struct hvol *v)
+{
+	yajl_val d = NULL;
+	int f;
+
+	if (v->bind)
+		return bind_make(h, v);
+	f = volume_inspect(h->dst, v->name, &d);
+	yajl_tree_free(d);
+	if (f < 0)
+		return -1;
+	if (f == 0) {
+		if (volume_create_like(h->dst, v->info, v->name) < 0)
+			return -1;
+		v->created = 1;
+	}
+	return 0;
+}
+
 /* Copy every volume while the container still runs: the bulk of the
  * data moves before any downtime. */
 static int phase_precopy(struct handover *h)
@@ -515,21 +608,16 @@ static int phase_precopy(struct handover *h)
 
 	for (size_t i = 0; i < h->nvols && ret == 0; i++) {
 		struct hvol *v = &h->vols[i];
-		yajl_val d = NULL;
-		int f = volume_inspect(h->dst, v->name, &d);
 
-		yajl_tree_free(d);
-		if (f < 0)
+		if (make_dest(h, v) < 0)
 			return -1;
-		if (f == 0) {
-			if (volume_create_like(h->dst, v->info, v->name) < 0)
-				return -1;
-			v->created = 1;
-		}
-		if (volume_is_ephemeral(v->info))
+		if (!v->bind && volume_is_ephemeral(v->info))
 			continue;	/* settings only: a tmpfs holds nothing */
-		v->sh = helper_create(h->src, v->name, 1);
-		v->dh = v->sh ? helper_create(h->dst, v->name, 0) : NULL;
+		v->sh = v->bind ? helper_create_bind(h->src, v->bind, 1)
+				: helper_create(h->src, v->name, 1);
+		v->dh = !v->sh ? NULL : v->bind
+			? helper_create_bind(h->dst, v->bind, 0)
+			: helper_create(h->dst, v->name, 0);
 		if (!v->dh)
 			return -1;
 		{
@@ -571,12 +659,7 @@ static int phase_sync(struct handover *h)
 			/* the archive endpoint cannot delete: start over */
 			dm_debug("files were deleted in %s: copying it whole",
 				 v->name);
-			helper_remove(h->dst, v->dh);
-			free(v->dh);
-			v->dh = NULL;
-			if (volume_remove(h->dst, v->name) < 0 ||
-			    volume_create_like(h->dst, v->info, v->name) < 0 ||
-			    !(v->dh = helper_create(h->dst, v->name, 0)))
+			if (reset_copy(h, v) < 0)
 				return -1;
 			ret = volume_copy(h->src, v->sh, h->dst, v->dh,
 					  v->digest, &st);
@@ -857,6 +940,11 @@ static int undo(struct handover *h)
 				h->o->to, dm_errmsg());
 			ok = 0;
 		}
+		if (v->made && bind_unmake(h, v) < 0) {
+			dm_warn("cannot remove %s at %s: %s", v->made,
+				h->o->to, dm_errmsg());
+			ok = 0;
+		}
 	}
 	if (h->tag_moved && move_tag(h, h->img.id) < 0)
 		ok = 0;
@@ -901,8 +989,11 @@ static int print_plan(const struct handover *h)
 	       ? "none: the destination has the image"
 	       : h->strategy->summary);
 	for (size_t i = 0; i < h->nvols; i++)
-		printf("  volume     %s: copied while it runs, then what changed\n",
-		       h->vols[i].name);
+		printf("  %-10s %s: copied%s\n", h->vols[i].bind ? "bind" : "volume",
+		       h->vols[i].name, h->running
+		       ? " while it runs, then what changed" : "");
+	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
+		printf("  skip       bind mount %s\n", h->plan.bind_skipped.v[i]);
 	for (size_t i = 0; i < h->nets_missing.n; i++)
 		printf("  network    create %s at the destination\n",
 		       h->nets_missing.v[i]);
@@ -943,6 +1034,7 @@ static void handover_release(struct handover *h)
 			helper_remove(h->dst, h->vols[i].dh);
 		free(h->vols[i].sh);
 		free(h->vols[i].dh);
+		free(h->vols[i].made);
 		volsnap_free(h->vols[i].snap);
 		yajl_tree_free(h->vols[i].info);
 	}

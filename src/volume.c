@@ -99,7 +99,10 @@ int helper_image_ensure(struct engine *e)
 				     engine_name(e)) : 0;
 }
 
-char *helper_create(struct engine *e, const char *volume, int readonly)
+/* A never-started container with one mount (a volume, or a host path
+ * for a bind mount) at /v. */
+static char *helper_with_mount(struct engine *e, const char *type,
+			       const char *source, int readonly)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
 	yajl_val v = NULL;
@@ -125,9 +128,9 @@ char *helper_create(struct engine *e, const char *volume, int readonly)
 	yajl_gen_array_open(g);
 	yajl_gen_map_open(g);
 	json_gen_str(g, "Type");
-	json_gen_str(g, "volume");
+	json_gen_str(g, type);
 	json_gen_str(g, "Source");
-	json_gen_str(g, volume);
+	json_gen_str(g, source);
 	json_gen_str(g, "Target");
 	json_gen_str(g, HELPER_MOUNT);
 	json_gen_str(g, "ReadOnly");
@@ -142,11 +145,21 @@ char *helper_create(struct engine *e, const char *volume, int readonly)
 	    json_str(v, "Id", NULL))
 		id = xstrdup(json_str(v, "Id", NULL));
 	else
-		dm_error_wrap("creating a helper container for volume %s on %s",
-			      volume, engine_name(e));
+		dm_error_wrap("creating a helper container for %s %s on %s",
+			      type, source, engine_name(e));
 	yajl_tree_free(v);
 	free(body);
 	return id;
+}
+
+char *helper_create(struct engine *e, const char *volume, int readonly)
+{
+	return helper_with_mount(e, "volume", volume, readonly);
+}
+
+char *helper_create_bind(struct engine *e, const char *path, int readonly)
+{
+	return helper_with_mount(e, "bind", path, readonly);
 }
 
 int helper_remove(struct engine *e, const char *id)
