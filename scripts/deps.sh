@@ -5,7 +5,7 @@ set -eu
 
 build="gcc make pkg-config libcurl4-openssl-dev libyajl-dev libssh-dev libssl-dev zlib1g-dev"
 tools="libcmocka-dev bats docker.io docker-registry openssh-server openssh-client
-busybox-static criu jq iproute2 iptables curl util-linux procps tmux groff-base valgrind bash-completion zsh fish mandoc man-db"
+busybox-static criu attr acl jq iproute2 iptables curl util-linux procps tmux groff-base valgrind bash-completion zsh fish mandoc man-db"
 
 case "${1:-all}" in
 build) want=$build ;;
