@@ -28,6 +28,7 @@ struct container_opts {
 	int verify_precopy_only; /* --verify precopy */
 	int verify_full;	/* --verify full: read the whole tree back */
 	int bind_mode;		/* --bind-mounts: BIND_REFUSE, _COPY, _SKIP */
+	int pause;		/* --pause: freeze, not stop, for the sync */
 	int checkpoint;		/* --checkpoint: memory state too */
 	int rootfs;		/* container layer: -1 when it changed, 0, 1 */
 	long checkpoint_timeout_s;

@@ -45,6 +45,10 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		  "being known from the pre-copy (all), the whole tree read "
 		  "back (full), or nothing more (precopy)",
 		  COMPL_CHOICES, verify_choices },
+		{ OPT_BOOL, 0, "pause", &o.pause, NULL,
+		  "Freeze the source for the final pass of its volumes and stop "
+		  "it once the copy runs: less downtime, but what it had not "
+		  "written out when frozen is lost", COMPL_NONE, NULL },
 		{ OPT_STRING, 0, "bind-mounts", &binds, "WHAT",
 		  "Bind mounts whose path is missing at the destination: copy "
 		  "their content there, or skip them (default: refuse)",

@@ -58,6 +58,7 @@ struct handover {
 	struct strlist nets_created;
 	char *dst_id;
 	int src_stopped;
+	int src_paused;		/* --pause: frozen for the final pass */
 	int restart_changed;
 	struct hvol *vols;
 	size_t nvols;
@@ -864,8 +865,28 @@ static int phase_stop_source(struct handover *h)
 			return -1;
 		h->restart_changed = 1;
 	}
-	path = xasprintf("/containers/%s/stop", h->src_id);
+	/* paused, it has not served since the freeze, and a SIGTERM would
+	 * wait for the thaw: the stop kills it at once */
+	path = xasprintf("/containers/%s/stop%s", h->src_id,
+			 h->src_paused ? "?t=0" : "");
 	h->src_stopped = 1;
+	if (!h->src_paused)
+		h->stopped_at = dm_now_ms();
+	st = engine_post_json(h->src, path, NULL, NULL);
+	free(path);
+	return st < 0 ? -1 : 0;
+}
+
+/* --pause: the source is frozen for the final pass instead of stopped,
+ * and stopped once the copy runs, so that its stop is no longer part of
+ * the downtime and a rollback only thaws it.  What the process had not
+ * written when frozen stays behind (the copy is crash-consistent). */
+static int phase_pause_source(struct handover *h)
+{
+	char *path = xasprintf("/containers/%s/pause", h->src_id);
+	long st;
+
+	h->src_paused = 1;
 	h->stopped_at = dm_now_ms();
 	st = engine_post_json(h->src, path, NULL, NULL);
 	free(path);
@@ -882,6 +903,15 @@ static int undo(struct handover *h)
 
 	dm_cancel_reset();
 	/* the source first: its service must not wait for the destination */
+	if (h->src_paused) {
+		path = xasprintf("/containers/%s/unpause", h->src_id);
+		if (engine_post_json(h->src, path, NULL, NULL) < 0 &&
+		    !h->src_stopped) {
+			dm_warn("cannot unpause the source: %s", dm_errmsg());
+			ok = 0;
+		}
+		free(path);
+	}
 	if (h->src_stopped) {
 		path = xasprintf("/containers/%s/start", h->src_id);
 		if (engine_post_json(h->src, path, NULL, NULL) < 0) {
@@ -1069,6 +1099,13 @@ static const struct phase_step stateful[] = {
 	{ "start", phase_start },
 	{ NULL, NULL },
 };
+static const struct phase_step paused_stateful[] = {
+	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
+	{ "pause-source", phase_pause_source }, { "sync", phase_sync },
+	{ "rootfs", phase_rootfs }, { "create", phase_create },
+	{ "start", phase_start }, { "stop-source", phase_stop_source },
+	{ NULL, NULL },
+};
 static const struct phase_step kept_stateful[] = {
 	{ "transfer", phase_transfer }, { "copy-volumes", phase_precopy },
 	{ "verify", phase_verify }, { "rootfs", phase_rootfs },
@@ -1086,7 +1123,8 @@ static int run_phases(struct handover *h)
 {
 	const struct phase_step *p = !h->nvols && !h->rootfs ? stateless
 				     : !h->running ? stopped_stateful
-				     : h->o->keep ? kept_stateful : stateful;
+				     : h->o->keep ? kept_stateful
+				     : h->o->pause ? paused_stateful : stateful;
 	int64_t ready_at = 0;
 
 	for (; p->name; p++) {

@@ -406,6 +406,24 @@ static int copy_stream(struct engine *src, const char *src_helper,
 	return ret;
 }
 
+static int rfc3339_seconds(const char *s, int64_t *out);
+
+/* The source engine's clock: mtimes there are compared with it, and the
+ * caller's may be off. */
+static int64_t engine_now_s(struct engine *e)
+{
+	yajl_val info = NULL;
+	const char *t;
+	int64_t now = dm_wall_s();
+
+	if (engine_get_json(e, "/info", &info) == 0 &&
+	    (t = json_str(info, "SystemTime", NULL)) != NULL &&
+	    rfc3339_seconds(t, &now) < 0)
+		now = dm_wall_s();
+	yajl_tree_free(info);
+	return now;
+}
+
 int volume_copy_snap(struct engine *src, const char *src_helper,
 		     struct engine *dst, const char *dst_helper, char digest[65],
 		     struct xfer_stats *st, struct volsnap **snap)
@@ -416,7 +434,7 @@ int volume_copy_snap(struct engine *src, const char *src_helper,
 	summing_init(&s, 1);
 	if (snap) {
 		s.record = xcalloc(1, sizeof(*s.record));
-		s.record->taken = dm_wall_s();
+		s.record->taken = engine_now_s(src);
 	}
 	ret = copy_stream(src, src_helper, dst, dst_helper, &s, digest, st);
 	if (snap && ret == 0) {
@@ -445,6 +463,8 @@ int volume_sync(struct engine *src, const char *src_helper,
 	struct summing s;
 	int ret;
 
+	int64_t t0 = dm_now_ms();
+
 	for (size_t i = 0; i < snap->n; i++)
 		snap->e[i].seen = 0;
 	summing_init(&s, 1);
@@ -454,8 +474,9 @@ int volume_sync(struct engine *src, const char *src_helper,
 	for (size_t i = 0; ret == 0 && i < snap->n; i++)
 		if (!snap->e[i].seen)
 			*deleted = 1;
-	dm_debug("sync: %llu bytes of unchanged files not sent%s",
-		 (unsigned long long)s.skipped, *deleted ? "; deletions seen" : "");
+	dm_debug("sync: %llu bytes of unchanged files not sent%s, %lld ms",
+		 (unsigned long long)s.skipped, *deleted ? "; deletions seen" : "",
+		 (long long)(dm_now_ms() - t0));
 	treesum_free(snap->now);
 	snap->now = NULL;
 	if (ret == 0) {	/* kept for volume_sync_check */
@@ -706,6 +727,7 @@ int volume_sync_check(struct engine *dst, const char *dst_helper,
 	const struct treesum *before = snap ? snap->dest : NULL;
 	struct strlist roots = { 0 };
 	size_t stats = 0;
+	int64_t t0 = dm_now_ms(), t1;
 	int ret = 0;
 
 	if (!now || !before)
@@ -737,11 +759,14 @@ int volume_sync_check(struct engine *dst, const char *dst_helper,
 			strlist_add(&roots, e->name);
 		}
 	}
+	t1 = dm_now_ms();
 	if (ret == 0)
 		ret = check_roots(dst, dst_helper, now, &roots);
 	if (ret == 0 && entries)
 		*entries = treesum_entries(now);
-	dm_debug("final pass checked by %zu read(s) back%s", roots.n,
+	dm_debug("final pass checked by %zu stat(s) in %lld ms and %zu "
+		 "read(s) back in %lld ms%s", stats, (long long)(t1 - t0),
+		 roots.n, (long long)(dm_now_ms() - t1),
 		 ret == 1 ? ": reading the whole tree instead" : "");
 	strlist_clear(&roots);
 	return ret;

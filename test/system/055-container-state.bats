@@ -88,6 +88,24 @@ vol_sum() {	# NODE VOLUME FILE: md5 of a file in a volume
 	is "$(ldocker node2 ps -aq)" "" "no container left at the destination"
 }
 
+@test "--pause: a failed start thaws the source, which keeps its data and runs on" {
+	run_docker node1 run -d --name dmt-pf --init -v dmt-data:/data --health-cmd true \
+		--health-interval 60s --health-start-period 60s "$LAB_BASE_IMAGE" \
+		sh -c 'echo precious >/data/p; i=0; while :; do i=$((i+1)); echo $i >>/data/log; sleep 0.05; done'
+	sleep 1
+	run_dm 1 container dmt-pf --to node2 --pause --start-timeout 2
+	contains "$output" "pause-source" "it was frozen"
+	contains "$output" "rolled-back" "rolled back"
+	is "$(ldocker node1 inspect -f '{{.State.Status}} {{.State.Paused}}' dmt-pf)" "running false" "thawed, running"
+	local n1 n2
+	n1=$(ldocker node1 exec dmt-pf wc -l /data/log | cut -d' ' -f1)
+	sleep 0.5
+	n2=$(ldocker node1 exec dmt-pf wc -l /data/log | cut -d' ' -f1)
+	[ "$n2" -gt "$n1" ] || { echo "the source does not write any more ($n1, $n2)"; false; }
+	is "$(ldocker node1 exec dmt-pf cat /data/p)" precious "its data"
+	is "$(ldocker node2 ps -aq)" "" "no container left at the destination"
+}
+
 @test "--volumes=false refuses a container with volumes unless told to drop them" {
 	run_docker node1 run -d --name dmt-n --stop-timeout 1 -v dmt-data:/data "$LAB_BASE_IMAGE" sleep 600
 	run_dm 1 container dmt-n --to node2 --volumes=false

@@ -52,14 +52,16 @@ volume_tar() {	# NODE FILE: the volume, through a helper, as a tar
 	ldocker "$1" run --rm -v dmt-state:/v:ro "$LAB_BASE_IMAGE" tar -C /v -cf - . >"$2"
 }
 
-@test "a service with a 100 MB volume moves; the client sees it down only for the last changes" {
+# move [FLAGS...]: the service moves while the probe runs; the report's
+# JSON in $rep, the client's downtime printed; then the content checked.
+move_and_check() {
 	service
 	sleep 1
-	local plog="$BATS_TEST_TMPDIR/probe.log" rep
+	local plog="$BATS_TEST_TMPDIR/probe.log"
 	"$PROBE" 50 1000 "$LAB_NODE1_ADDR:8080" "$LAB_NODE2_ADDR:8080" >"$plog" &
 	PROBE_PID=$!
 	sleep 0.5
-	rep=$(dm_json container dmt-web --to node2 --format json ${DM_EXTRA:-})
+	rep=$(dm_json container dmt-web --to node2 --format json "$@")
 	lab_wait_http "http://$LAB_NODE2_ADDR:8080/" 20
 	sleep 0.5
 	kill "$PROBE_PID"
@@ -67,10 +69,11 @@ volume_tar() {	# NODE FILE: the volume, through a helper, as a tar
 	PROBE_PID=
 	local gap
 	gap=$(probe_gap "$plog")
-	echo "# downtime seen by the client (50 ms probe): $gap ms; reported: $(jq -r .downtime_ms <<<"$rep") ms;" \
+	echo "# $*: downtime seen by the client (50 ms probe): $gap ms; reported: $(jq -r .downtime_ms <<<"$rep") ms;" \
 		"phases: $(jq -r '[.phases[] | "\(.name)=\(.ms)"] | join(" ")' <<<"$rep")" >&3
 	is "$(jq -r .status <<<"$rep")" completed "completed"
 	is "$(curl -fsS -m 2 "http://$LAB_NODE2_ADDR:8080/index.html")" hello "the service answers at node2"
+	is "$(ldocker node1 inspect -f '{{.State.Status}}' dmt-web)" exited "the source is stopped"
 	# what the source had when it stopped is at the destination, byte for
 	# byte; the copy has only appended to its log since
 	volume_tar node1 "$BATS_TEST_TMPDIR/a.tar"
@@ -84,5 +87,16 @@ volume_tar() {	# NODE FILE: the volume, through a helper, as a tar
 	[ "$n" -ge 10 ] || { echo "only $n lines written at the source"; false; }
 	cmp <(head -n "$n" "$b/log") "$a/log"
 	[ "$(cat "$b/www/n")" -ge 1 ] || { echo "the copy does not write"; false; }
-	(( $(jq -r '[.phases[] | select(.name == "precopy")] | length' <<<"$rep") == 1 ))
+}
+
+@test "a service with a 100 MB volume moves; the client sees it down only for the last changes" {
+	move_and_check ${DM_EXTRA:-}
+	is "$(jq -r '[.phases[].name] | join(",")' <<<"$rep")" \
+		"check,transfer,precopy,stop-source,sync,create,start" "phases"
+}
+
+@test "--pause: frozen for the final pass, stopped once the copy runs" {
+	move_and_check --pause
+	is "$(jq -r '[.phases[].name] | join(",")' <<<"$rep")" \
+		"check,transfer,precopy,pause-source,sync,create,start,stop-source" "phases"
 }
