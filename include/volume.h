@@ -69,11 +69,11 @@ int volume_sync(struct engine *src, const char *src_helper,
  * what the source gave, every directory it sent again for its attributes
  * is stat'ed there (mode, mtime).  0: identical; -1: differs or failed
  * (dm_error says which entry); 1: no cheap evidence (deletions, hard
- * links, more than SYNC_CHECK_MAX_READS reads or SYNC_CHECK_MAX_STATS
- * stats, no read-back kept): read
- * the whole tree back instead. */
+ * links sent, the root new, more than SYNC_CHECK_MAX_READS reads, or
+ * reads and stats that would cost more than reading the volume whole,
+ * as estimated from its size; no read-back kept): read the whole tree
+ * back instead. */
 #define SYNC_CHECK_MAX_READS 16
-#define SYNC_CHECK_MAX_STATS 64
 int volume_sync_check(struct engine *dst, const char *dst_helper,
 		      const struct volsnap *snap, size_t *entries);
 

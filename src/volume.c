@@ -245,6 +245,8 @@ struct snapent {
 	uint64_t size, mtime;
 	char type;
 	int seen;		/* in the later pass */
+	char *link;		/* symlink or hard link target */
+	int sent;		/* sent again by the later pass */
 };
 
 struct volsnap {
@@ -261,7 +263,10 @@ void volsnap_free(struct volsnap *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n; i++)
+	{
 		free(s->e[i].name);
+		free(s->e[i].link);
+	}
 	free(s->e);
 	treesum_free(s->dest);
 	treesum_free(s->now);
@@ -275,7 +280,8 @@ static void snap_add(struct volsnap *s, const struct tar_member *m)
 		s->e = xrealloc(s->e, s->cap * sizeof(*s->e));
 	}
 	s->e[s->n++] = (struct snapent){ xstrdup(m->name), m->size, m->mtime,
-					 m->type, 0 };
+					 m->type, 0, xstrdup(m->linkname ?: ""),
+					 0 };
 }
 
 static int snap_cmp(const void *a, const void *b)
@@ -301,16 +307,32 @@ struct summing {
 };
 
 /* Unchanged since the snapshot: a regular file of the same size and
- * mtime, last modified before the second the snapshot began. */
+ * mtime, last modified before the second the snapshot began; a symlink
+ * to the same target, of the same mtime; a hard link to the same file,
+ * when that file is not sent again (its extraction would make a new
+ * inode and break the link).  Directories are always sent: extracting
+ * their entries touches their mtime, which their header restores. */
 static int unchanged(const struct volsnap *s, const struct tar_member *m)
 {
-	struct snapent *e = snap_find(s, m->name);
+	struct snapent *e = snap_find(s, m->name), *t;
 
 	if (!e)
 		return 0;
 	e->seen = 1;
-	return m->type == '0' && e->type == '0' && e->size == m->size &&
-	       e->mtime == m->mtime && (int64_t)m->mtime < s->taken;
+	if (m->type != e->type || e->mtime != m->mtime ||
+	    (int64_t)m->mtime >= s->taken)
+		return 0;
+	switch (m->type) {
+	case '0':
+		return e->size == m->size;
+	case '2':
+		return strcmp(e->link, m->linkname ?: "") == 0;
+	case '1':
+		t = snap_find(s, m->linkname ?: "");
+		return t && !t->sent && strcmp(e->link, m->linkname) == 0;
+	default:
+		return 0;
+	}
 }
 
 static enum tar_action sum_member(void *ctx, const struct tar_member *m)
@@ -325,6 +347,12 @@ static enum tar_action sum_member(void *ctx, const struct tar_member *m)
 	if (s->since && unchanged(s->since, m)) {
 		s->skipped += m->size;
 		return TAR_DROP;
+	}
+	if (s->since) {
+		struct snapent *e = snap_find(s->since, m->name);
+
+		if (e)
+			e->sent = 1;
 	}
 	treesum_mark_sent(s->sum);
 	return TAR_FORWARD;
@@ -466,7 +494,7 @@ int volume_sync(struct engine *src, const char *src_helper,
 	int64_t t0 = dm_now_ms();
 
 	for (size_t i = 0; i < snap->n; i++)
-		snap->e[i].seen = 0;
+		snap->e[i].seen = snap->e[i].sent = 0;
 	summing_init(&s, 1);
 	s.since = snap;
 	ret = copy_stream(src, src_helper, dst, dst_helper, &s, digest, st);
@@ -720,13 +748,26 @@ static int check_roots(struct engine *e, const char *helper,
 	return 0;
 }
 
+/* Is checking stats and reads cheaper than reading size bytes whole?
+ * Measured on dockerd 20.10 through SSH: a stat about 50 ms, any read
+ * 300-500 ms before its first byte, then some 50 MB/s. */
+static int cheaper(size_t stats, size_t reads, uint64_t size)
+{
+	uint64_t part = stats * 50 + reads * 450;
+	uint64_t whole = 450 + size / (50 * 1000);
+
+	return part < whole;
+}
+
 int volume_sync_check(struct engine *dst, const char *dst_helper,
 		      const struct volsnap *snap, size_t *entries)
 {
 	const struct treesum *now = snap ? snap->now : NULL;
 	const struct treesum *before = snap ? snap->dest : NULL;
 	struct strlist roots = { 0 };
-	size_t stats = 0;
+	const struct tree_entry **dirs;
+	size_t ndirs = 0;
+	uint64_t size = 0;
 	int64_t t0 = dm_now_ms(), t1;
 	int ret = 0;
 
@@ -735,10 +776,12 @@ int volume_sync_check(struct engine *dst, const char *dst_helper,
 	for (size_t i = 0; i < treesum_entries(before); i++)
 		if (!treesum_find(now, treesum_at(before, i)->name))
 			return 1;	/* deleted at the source */
+	dirs = xcalloc(treesum_entries(now) + 1, sizeof(*dirs));
 	for (size_t i = 0; i < treesum_entries(now) && ret == 0; i++) {
 		const struct tree_entry *e = treesum_at(now, i);
 		const struct tree_entry *b = treesum_find(before, e->name);
 
+		size += e->size;
 		if (!e->sent) {
 			/* left out as unchanged: the read-back must agree */
 			if (!b || !tree_entry_equal(e, b))
@@ -751,23 +794,29 @@ int volume_sync_check(struct engine *dst, const char *dst_helper,
 		} else if (e->type == '5' && b && b->type == '5' &&
 			   b->uid == e->uid && b->gid == e->gid &&
 			   strcmp(b->xattrs, e->xattrs) == 0) {
-			ret = ++stats > SYNC_CHECK_MAX_STATS ? 1
-				: check_dir(dst, dst_helper, e);
-		} else if (!e->name[0] || roots.n == SYNC_CHECK_MAX_READS) {
-			ret = 1;	/* cheaper read whole */
+			dirs[ndirs++] = e;	/* sent for its attributes */
+		} else if (!e->name[0]) {
+			ret = 1;	/* the root's owner changed: read it all */
 		} else {
 			strlist_add(&roots, e->name);
 		}
 	}
+	if (ret == 0 && (roots.n > SYNC_CHECK_MAX_READS ||
+			 !cheaper(ndirs, roots.n, size)))
+		ret = 1;
+	for (size_t i = 0; i < ndirs && ret == 0; i++)
+		if (!under(dirs[i]->name, &roots))
+			ret = check_dir(dst, dst_helper, dirs[i]);
 	t1 = dm_now_ms();
 	if (ret == 0)
 		ret = check_roots(dst, dst_helper, now, &roots);
 	if (ret == 0 && entries)
 		*entries = treesum_entries(now);
-	dm_debug("final pass checked by %zu stat(s) in %lld ms and %zu "
-		 "read(s) back in %lld ms%s", stats, (long long)(t1 - t0),
-		 roots.n, (long long)(dm_now_ms() - t1),
-		 ret == 1 ? ": reading the whole tree instead" : "");
+	dm_debug("final pass: %zu stat(s) and %zu read(s) back%s (%lld + %lld "
+		 "ms)", ndirs, roots.n, ret == 1 ? " would cost more than "
+		 "reading the whole tree: reading it" : "",
+		 (long long)(t1 - t0), (long long)(dm_now_ms() - t1));
 	strlist_clear(&roots);
+	free(dirs);
 	return ret;
 }

@@ -257,3 +257,50 @@ bind_source() {
 	run lab_exec node2 test -e /run/dmt-b
 	is "$status" 1 "nothing made at the destination"
 }
+
+# tree NODE VOLUME: type, mode, owner, size, mtime, link target and content
+# of every entry, as find and stat see them
+vol_tree() {
+	ldocker "$1" run --rm -v "$2":/v:ro "$LAB_BASE_IMAGE" sh -c '
+		cd /v && find . | sort | while IFS= read -r f; do
+			s=$(stat -c "%F %a %u:%g %s %Y %h" "$f")
+			l=$( [ -L "$f" ] && readlink "$f" )
+			d=$( [ -f "$f" ] && [ ! -L "$f" ] && md5sum <"$f" | cut -c1-32 )
+			printf "%s|%s|%s|%s\n" "$f" "$s" "$l" "$d"
+		done'
+}
+
+# kinds WRITER_LOOP_BODY: a writer in dmt-data that writes only where it
+# first ran (the copy has another hostname), after 96 MB of data and a
+# hard-linked pair; then the move, with -D to see how it was checked
+kinds() {
+	run_docker node1 run -d --name dmt-k --init -v dmt-data:/data "$LAB_BASE_IMAGE" sh -c '
+		cd /data && i=0
+		[ -f host ] || { hostname >host && echo h >hard1 && ln hard1 hard2 &&
+			dd if=/dev/urandom of=big bs=1M count=96 2>/dev/null && mkdir -p keep; }
+		while [ "$(cat host)" = "$(hostname)" ]; do
+			i=$((i+1)); '"$1"'; sleep 0.05
+		done; exec sleep 100000'
+	sleep 2
+	run "$DOCKER" -D migrate container dmt-k --to node2
+	echo "$output"
+	is "$status" 0 "migrated"
+	ldocker node2 stop -t 1 dmt-k >/dev/null
+	local a b
+	a=$(vol_tree node1 dmt-data)
+	b=$(vol_tree node2 dmt-data)
+	diff <(echo "$a") <(echo "$b")
+	contains "$a" "./hard2|regular file 644 0:0 2 " "the hard links in the listing"
+}
+
+@test "appends, rewrites, a new symlink, modes and owners changed during the move: checked by what was sent" {
+	kinds 'echo $i >>log; echo $i >keep/state; ln -sfn "keep/state" latest
+		chmod $((i % 2 ? 640 : 604)) log; chown $i:$((i * 2)) keep'
+	contains "$output" "final pass: 1 stat(s) and 3 read(s) back (" "the sent part read back"
+	[[ $output != *"reading it"* ]] || { echo "it read the whole tree"; false; }
+}
+
+@test "new directories by the dozen during the move: the whole tree is read back instead" {
+	kinds 'mkdir -p "d $i" && echo $i >"d $i/new"'
+	contains "$output" "would cost more than reading the whole tree" "fell back"
+}
