@@ -74,8 +74,13 @@ int volume_sync(struct engine *src, const char *src_helper,
  * as estimated from its size; no read-back kept): read the whole tree
  * back instead. */
 #define SYNC_CHECK_MAX_READS 16
+/* stat_only: every entry sent is checked by the engine's stat alone
+ * (type, mode, size, mtime; not owners nor xattrs), its bytes by gzip's
+ * CRC-32 that the destination engine checks as it unpacks (a mismatch
+ * fails the PUT): no read per file, less downtime, weaker evidence. */
 int volume_sync_check(struct engine *dst, const char *dst_helper,
-		      const struct volsnap *snap, size_t *entries);
+		      const struct volsnap *snap, int stat_only,
+		      size_t *entries);
 
 /* The engine's stat of a path (X-Docker-Container-Path-Stat). */
 struct path_stat {

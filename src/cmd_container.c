@@ -30,8 +30,8 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	int quiet = 0;
 	const char *format = NULL, *verify = "all", *binds = NULL;
 	static const char *const bind_choices[] = { "copy", "skip", NULL };
-	static const char *const verify_choices[] = { "all", "full", "precopy",
-						       NULL };
+	static const char *const verify_choices[] = { "all", "stat", "full",
+						       "precopy", NULL };
 	struct opt opts[] = {
 		OPT_TO(&o.to),
 		{ OPT_STRING, 0, "strategy", &o.strategy, "NAME",
@@ -41,9 +41,10 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		  "only what changed after it stops (default true)",
 		  COMPL_NONE, NULL },
 		{ OPT_STRING, 0, "verify", &verify, "WHEN",
-		  "Check volumes after the final pass: what it sent, the rest "
-		  "being known from the pre-copy (all), the whole tree read "
-		  "back (full), or nothing more (precopy)",
+		  "Check volumes after the final pass: what it sent read back, "
+		  "the rest being known from the pre-copy (all), what it sent "
+		  "by stat and CRC only (stat), the whole tree read back "
+		  "(full), or nothing more (precopy)",
 		  COMPL_CHOICES, verify_choices },
 		{ OPT_BOOL, 0, "pause", &o.pause, NULL,
 		  "Freeze the source for the final pass of its volumes and stop "
@@ -97,13 +98,14 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		return 1;
 	}
 	if (strcmp(verify, "all") != 0 && strcmp(verify, "full") != 0 &&
-	    strcmp(verify, "precopy") != 0) {
+	    strcmp(verify, "stat") != 0 && strcmp(verify, "precopy") != 0) {
 		fprintf(stderr, "docker migrate container: --verify takes all, "
-			"full or precopy, not \"%s\"\n", verify);
+			"stat, full or precopy, not \"%s\"\n", verify);
 		return 1;
 	}
 	o.verify_precopy_only = strcmp(verify, "precopy") == 0;
 	o.verify_full = strcmp(verify, "full") == 0;
+	o.verify_stat = strcmp(verify, "stat") == 0;
 	if (binds && strcmp(binds, "copy") != 0 && strcmp(binds, "skip") != 0) {
 		fprintf(stderr, "docker migrate container: --bind-mounts takes "
 			"copy or skip, not \"%s\"\n", binds);

@@ -671,7 +671,7 @@ static int phase_sync(struct handover *h)
 		if (ret == 0 && !deleted && !h->o->verify_precopy_only &&
 		    !h->o->verify_full) {
 			ret = volume_sync_check(h->dst, v->dh, v->snap,
-						&v->entries);
+						h->o->verify_stat, &v->entries);
 			if (ret < 0)
 				dm_error_wrap("volume %s", v->name);
 		} else if (ret == 0) {

@@ -270,7 +270,7 @@ vol_tree() {
 		done'
 }
 
-# kinds WRITER_LOOP_BODY: a writer in dmt-data that writes only where it
+# kinds WRITER_LOOP_BODY [FLAGS]: a writer in dmt-data that writes only where it
 # first ran (the copy has another hostname), after 96 MB of data and a
 # hard-linked pair; then the move, with -D to see how it was checked
 kinds() {
@@ -282,7 +282,7 @@ kinds() {
 			i=$((i+1)); '"$1"'; sleep 0.05
 		done; exec sleep 100000'
 	sleep 2
-	run "$DOCKER" -D migrate container dmt-k --to node2
+	run "$DOCKER" -D migrate container dmt-k --to node2 ${2:-}
 	echo "$output"
 	is "$status" 0 "migrated"
 	ldocker node2 stop -t 1 dmt-k >/dev/null
@@ -303,4 +303,10 @@ kinds() {
 @test "new directories by the dozen during the move: the whole tree is read back instead" {
 	kinds 'mkdir -p "d $i" && echo $i >"d $i/new"'
 	contains "$output" "would cost more than reading the whole tree" "fell back"
+}
+
+@test "--verify stat: the same changes, what was sent checked by stat and the engine's CRC check" {
+	kinds 'echo $i >>log; echo $i >keep/state; ln -sfn "keep/state" latest
+		chmod $((i % 2 ? 640 : 604)) log; chown $i:$((i * 2)) keep' "--verify stat"
+	contains "$output" "final pass: 5 stat(s) and 0 read(s) back (" "only stats"
 }

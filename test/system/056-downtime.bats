@@ -100,3 +100,9 @@ move_and_check() {
 	is "$(jq -r '[.phases[].name] | join(",")' <<<"$rep")" \
 		"check,transfer,precopy,pause-source,sync,create,start,stop-source" "phases"
 }
+
+@test "--pause --verify stat: the least downtime, the same content" {
+	move_and_check --pause --verify stat
+	is "$(jq -r '[.phases[].name] | join(",")' <<<"$rep")" \
+		"check,transfer,precopy,pause-source,sync,create,start,stop-source" "phases"
+}
