@@ -156,3 +156,24 @@ xattrs() {
 	is "$(lab_exec node2 md5sum "$m2/sparse" | cut -c1-32)" \
 		"$(lab_exec node1 md5sum "$mp/sparse" | cut -c1-32)" "same bytes, holes filled"
 }
+
+@test "the destination engine checks gzip's CRC-32 as it unpacks (what --verify stat relies on)" {
+	run_docker node1 volume create dmt-crc
+	local id sock d="$BATS_TEST_TMPDIR/crc"
+	id=$(ldocker node1 create -v dmt-crc:/v "$LAB_BASE_IMAGE" true)
+	sock=${LAB_NODE1_SOCK#unix://}
+	mkdir -p "$d/v"
+	head -c 100000 /dev/urandom >"$d/v/f"
+	tar -C "$d" -cf - v | gzip -1 >"$d/ok.tgz"
+	# one bit flipped in the compressed data: inflate may still succeed,
+	# the CRC cannot match
+	python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[len(b) // 2] ^= 1; open(sys.argv[2], "wb").write(b)' \
+		"$d/ok.tgz" "$d/bad.tgz"
+	run curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/x-tar' \
+		--data-binary @"$d/bad.tgz" --unix-socket "$sock" "http://engine/containers/$id/archive?path=/"
+	is "$output" 500 "a corrupt stream fails the PUT"
+	run curl -s -o /dev/null -w '%{http_code}' -X PUT -H 'Content-Type: application/x-tar' \
+		--data-binary @"$d/ok.tgz" --unix-socket "$sock" "http://engine/containers/$id/archive?path=/"
+	is "$output" 200 "the intact one is taken"
+	ldocker node1 rm "$id" >/dev/null
+}
