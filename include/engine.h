@@ -65,6 +65,10 @@ struct xfer_stats {
 typedef int (*engine_sink_fn)(void *ctx, const void *buf, size_t n);
 int engine_get_stream(struct engine *e, const char *path, engine_sink_fn fn,
 		      void *ctx, struct xfer_stats *st);
+/* HEAD path: the status (404 included), the value of one reply header in
+ * *value (malloc'ed, NULL when absent); -1 on error. */
+long engine_head(struct engine *e, const char *path, const char *header,
+		 char **value);
 /* write(2) until done; -1 with dm_error on failure. */
 int fd_write_all(int fd, const void *buf, size_t n);
 

@@ -26,6 +26,10 @@ struct container_opts {
 	int json;		/* --format json */
 	int volumes;		/* carry the container's volumes (default) */
 	int verify_precopy_only; /* --verify precopy */
+	int verify_full;	/* --verify full: read the whole tree back */
+	int verify_stat;	/* --verify stat: stat what the sync sent */
+	int bind_mode;		/* --bind-mounts: BIND_REFUSE, _COPY, _SKIP */
+	int pause;		/* --pause: freeze, not stop, for the sync */
 	int checkpoint;		/* --checkpoint: memory state too */
 	int rootfs;		/* container layer: -1 when it changed, 0, 1 */
 	long checkpoint_timeout_s;

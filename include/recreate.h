@@ -18,7 +18,12 @@ struct recreate_in {
 	const struct strlist *missing_binds;	/* host paths absent there */
 	int drop_unmovable;		/* drop what cannot be carried */
 	int carry_volumes;		/* volumes travel with the container */
+	int bind_mode;			/* missing bind sources: BIND_* */
 };
+
+/* --bind-mounts: what to do with a bind mount whose host path is missing
+ * at the destination */
+enum { BIND_REFUSE, BIND_COPY, BIND_SKIP };
 
 struct recreate_out {
 	char *body;			/* JSON for POST /containers/create */
@@ -28,6 +33,8 @@ struct recreate_out {
 	struct strlist extra_nets;	/* networks to connect after create */
 	struct strlist extra_bodies;	/* POST /networks/{}/connect bodies */
 	struct strlist volumes;		/* volume names it mounts (carried) */
+	struct strlist bind_copies;	/* host paths to copy (BIND_COPY) */
+	struct strlist bind_skipped;	/* mounts left out (BIND_SKIP) */
 };
 
 /* Fills out; returns -1 (with problems listed) when the container cannot

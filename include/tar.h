@@ -22,6 +22,8 @@ struct tar_member {
 	char type;		/* '0' file, '5' dir, '2' symlink ... */
 	uint64_t mode, uid, gid, mtime;
 	const char *linkname;	/* symlink or hard link target */
+	const char *xattrs;	/* pax SCHILY.xattr records, "name=hex\n"
+				 * sorted by name; NULL for none */
 };
 
 struct tar_filter {
@@ -45,6 +47,8 @@ struct tar_filter {
 	char *longname;
 	char *longlink;		/* GNU 'K' or pax linkpath */
 	char *link;		/* the current member's link target */
+	char *xattrs;		/* from a pax header, for the next member */
+	char *cur_xattrs;	/* the current member's */
 	int ext_kind;		/* 'L' or 'x' being read into ext_data */
 	struct strbuf ext_data;
 	uint64_t remain;	/* data bytes left in the member */

@@ -10,6 +10,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "engine.h"
+#include "treesum.h"
 
 /* The helper image: an empty root filesystem the plugin makes and loads
  * itself (no registry, no internet); its containers never run. */
@@ -19,6 +20,10 @@
 int helper_image_ensure(struct engine *e);
 /* A created, not started, container with `volume` at /v; NULL on error. */
 char *helper_create(struct engine *e, const char *volume, int readonly);
+/* The same with a host directory bind-mounted at /v (it must exist): a
+ * bind mount's content read and written through the engine, which may be
+ * remote, never by the caller. */
+char *helper_create_bind(struct engine *e, const char *path, int readonly);
 /* 0, or -1 (with a warning printed) when it could not be removed. */
 int helper_remove(struct engine *e, const char *id);
 
@@ -31,20 +36,6 @@ int volume_remove(struct engine *e, const char *name);
  * so there is no content to carry (its settings are). */
 int volume_is_ephemeral(yajl_val vol);
 
-/* The canonical digest of a tree read from a tar stream: every entry's
- * name, type, mode, owner, size, mtime, link target and content, sorted by
- * name, so that two hosts walking directories in different orders agree;
- * hard links are folded into their group. */
-struct treesum;
-struct treesum *treesum_new(void);
-void treesum_free(struct treesum *t);
-struct tar_member;
-/* Fed from a tar filter's callbacks: a member, its content, its end. */
-void treesum_member(struct treesum *t, const struct tar_member *m);
-void treesum_data(struct treesum *t, const void *buf, size_t n);
-void treesum_end(struct treesum *t);
-void treesum_final(struct treesum *t, char hex[65]);
-size_t treesum_entries(const struct treesum *t);
 
 /* Copy the content of the volume behind src_helper into the one behind
  * dst_helper; digest receives the tree digest of what was sent. */
@@ -68,11 +59,44 @@ int volume_copy_snap(struct engine *src, const char *src_helper,
  * the whole source tree. */
 int volume_sync(struct engine *src, const char *src_helper,
 		struct engine *dst, const char *dst_helper,
-		const struct volsnap *snap, char digest[65],
+		struct volsnap *snap, char digest[65],
 		struct xfer_stats *st, int *deleted);
+
+/* The evidence of a final pass without reading the whole tree back: every
+ * entry the pass left out must be as the destination's read-back after
+ * the pre-copy found it (volume_read_back with keep), every file it sent
+ * is read back (one request per file or new directory) and compared with
+ * what the source gave, every directory it sent again for its attributes
+ * is stat'ed there (mode, mtime).  0: identical; -1: differs or failed
+ * (dm_error says which entry); 1: no cheap evidence (deletions, hard
+ * links sent, the root new, more than SYNC_CHECK_MAX_READS reads, or
+ * reads and stats that would cost more than reading the volume whole,
+ * as estimated from its size; no read-back kept): read the whole tree
+ * back instead. */
+#define SYNC_CHECK_MAX_READS 16
+/* stat_only: every entry sent is checked by the engine's stat alone
+ * (type, mode, size, mtime; not owners nor xattrs), its bytes by gzip's
+ * CRC-32 that the destination engine checks as it unpacks (a mismatch
+ * fails the PUT): no read per file, less downtime, weaker evidence. */
+int volume_sync_check(struct engine *dst, const char *dst_helper,
+		      const struct volsnap *snap, int stat_only,
+		      size_t *entries);
+
+/* The engine's stat of a path (X-Docker-Container-Path-Stat). */
+struct path_stat {
+	char type;		/* '0', '5', '2', '?' */
+	uint64_t perm;		/* 07777 bits */
+	uint64_t size;
+	int64_t mtime;		/* seconds */
+};
+int path_stat_parse(const char *b64, struct path_stat *st);
 
 /* The tree digest of the volume behind helper; *entries its entry count. */
 int volume_digest(struct engine *e, const char *helper, char digest[65],
 		  size_t *entries);
+/* The same, keeping the tree read in keep (if not NULL) for
+ * volume_sync_check. */
+int volume_read_back(struct engine *e, const char *helper, char digest[65],
+		     size_t *entries, struct volsnap *keep);
 
 #endif

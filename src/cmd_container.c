@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "dm.h"
 #include "migrate.h"
+#include "recreate.h"
 #include "transfer.h"
 
 int cmd_container(int argc, char **argv, struct cli *cli)
@@ -27,8 +28,10 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 				    .checkpoint_timeout_s = 60 };
 	const char *progress = NULL;
 	int quiet = 0;
-	const char *format = NULL, *verify = "all";
-	static const char *const verify_choices[] = { "all", "precopy", NULL };
+	const char *format = NULL, *verify = "all", *binds = NULL;
+	static const char *const bind_choices[] = { "copy", "skip", NULL };
+	static const char *const verify_choices[] = { "all", "stat", "full",
+						       "precopy", NULL };
 	struct opt opts[] = {
 		OPT_TO(&o.to),
 		{ OPT_STRING, 0, "strategy", &o.strategy, "NAME",
@@ -38,9 +41,19 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		  "only what changed after it stops (default true)",
 		  COMPL_NONE, NULL },
 		{ OPT_STRING, 0, "verify", &verify, "WHEN",
-		  "Compare volume trees after the final pass (all) or only "
-		  "after the pre-copy, for less downtime (precopy)",
+		  "Check volumes after the final pass: what it sent read back, "
+		  "the rest being known from the pre-copy (all), what it sent "
+		  "by stat and CRC only (stat), the whole tree read back "
+		  "(full), or nothing more (precopy)",
 		  COMPL_CHOICES, verify_choices },
+		{ OPT_BOOL, 0, "pause", &o.pause, NULL,
+		  "Freeze the source for the final pass of its volumes and stop "
+		  "it once the copy runs: less downtime, but what it had not "
+		  "written out when frozen is lost", COMPL_NONE, NULL },
+		{ OPT_STRING, 0, "bind-mounts", &binds, "WHAT",
+		  "Bind mounts whose path is missing at the destination: copy "
+		  "their content there, or skip them (default: refuse)",
+		  COMPL_CHOICES, bind_choices },
 		{ OPT_BOOL, 0, "rootfs", &o.rootfs, NULL,
 		  "Carry the files changed in the container's own layer "
 		  "(default: when there are any)", COMPL_NONE, NULL },
@@ -84,12 +97,22 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 			"must be positive\n");
 		return 1;
 	}
-	if (strcmp(verify, "all") != 0 && strcmp(verify, "precopy") != 0) {
-		fprintf(stderr, "docker migrate container: --verify takes all "
-			"or precopy, not \"%s\"\n", verify);
+	if (strcmp(verify, "all") != 0 && strcmp(verify, "full") != 0 &&
+	    strcmp(verify, "stat") != 0 && strcmp(verify, "precopy") != 0) {
+		fprintf(stderr, "docker migrate container: --verify takes all, "
+			"stat, full or precopy, not \"%s\"\n", verify);
 		return 1;
 	}
 	o.verify_precopy_only = strcmp(verify, "precopy") == 0;
+	o.verify_full = strcmp(verify, "full") == 0;
+	o.verify_stat = strcmp(verify, "stat") == 0;
+	if (binds && strcmp(binds, "copy") != 0 && strcmp(binds, "skip") != 0) {
+		fprintf(stderr, "docker migrate container: --bind-mounts takes "
+			"copy or skip, not \"%s\"\n", binds);
+		return 1;
+	}
+	o.bind_mode = !binds ? BIND_REFUSE : strcmp(binds, "copy") == 0
+		      ? BIND_COPY : BIND_SKIP;
 	o.container = argv[0];
 	return migrate_container(cli, &o);
 }

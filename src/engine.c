@@ -632,6 +632,60 @@ int engine_get_stream(struct engine *e, const char *path, engine_sink_fn fn,
 	return ret;
 }
 
+struct one_header {
+	const char *name;
+	size_t len;
+	char *value;
+};
+
+static size_t one_header_cb(char *p, size_t sz, size_t n, void *ctx)
+{
+	struct one_header *h = ctx;
+	size_t len = sz * n, end = len;
+
+	if (len > h->len && p[h->len] == ':' &&
+	    strncasecmp(p, h->name, h->len) == 0 && !h->value) {
+		const char *v = p + h->len + 1;
+
+		while (end && (p[end - 1] == '\r' || p[end - 1] == '\n'))
+			end--;
+		while (v < p + end && *v == ' ')
+			v++;
+		h->value = xstrndup(v, (size_t)(p + end - v));
+	}
+	return len;
+}
+
+long engine_head(struct engine *e, const char *path, const char *header,
+		 char **value)
+{
+	struct one_header h = { header, strlen(header), NULL };
+	long status = 0;
+	CURLcode rc;
+	CURL *c = new_handle(e, "HEAD", path, 1);
+
+	*value = NULL;
+	if (!c)
+		return dm_error("cannot create a libcurl handle");
+	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, one_header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	if (rc != CURLE_OK) {
+		free(h.value);
+		return curl_failed(e, rc, path);
+	}
+	if (status >= 400 && status != 404) {
+		free(h.value);
+		return dm_error("Docker engine at %s answered %ld to %s",
+				e->name, status, path);
+	}
+	*value = h.value;
+	return status;
+}
+
 int fd_write_all(int fd, const void *buf, size_t n)
 {
 	const char *p = buf;

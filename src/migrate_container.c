@@ -22,9 +22,12 @@
 #include "transfer.h"
 #include "volume.h"
 
-/* A volume that travels with the container. */
+/* A volume that travels with the container, or the content of a bind
+ * mount copied to the same path (--bind-mounts copy). */
 struct hvol {
 	const char *name;
+	const char *bind;	/* the host path, for a bind mount */
+	char *made;		/* the top directory we made for it there */
 	yajl_val info;		/* the source's inspect */
 	int created;		/* at the destination, by us */
 	char *sh, *dh;		/* helper containers, source and destination */
@@ -55,6 +58,7 @@ struct handover {
 	struct strlist nets_created;
 	char *dst_id;
 	int src_stopped;
+	int src_paused;		/* --pause: frozen for the final pass */
 	int restart_changed;
 	struct hvol *vols;
 	size_t nvols;
@@ -250,7 +254,9 @@ static int check_space(struct handover *h)
  * (a non-empty one would be mixed with the copy). */
 static int check_volumes_free(struct handover *h)
 {
-	h->nvols = h->plan.volumes.n;
+	size_t nv = h->plan.volumes.n;
+
+	h->nvols = nv + h->plan.bind_copies.n;
 	h->vols = xcalloc(h->nvols + 1, sizeof(*h->vols));
 	if (h->nvols) {
 		struct image_info ii;
@@ -261,7 +267,9 @@ static int check_volumes_free(struct handover *h)
 			return -1;
 		h->helper_absent = r == 0;
 	}
-	for (size_t i = 0; i < h->nvols; i++) {
+	for (size_t i = nv; i < h->nvols; i++)
+		h->vols[i].name = h->vols[i].bind = h->plan.bind_copies.v[i - nv];
+	for (size_t i = 0; i < nv; i++) {
 		struct hvol *v = &h->vols[i];
 		yajl_val d = NULL;
 		char *helper, digest[65];
@@ -373,13 +381,18 @@ static int phase_check(struct handover *h)
 	if (check_binds(h, &missing) < 0)
 		return -1;
 	in = (struct recreate_in){ h->ins, h->image_ref, &missing,
-				   h->o->drop_unmovable, h->o->volumes };
+				   h->o->drop_unmovable, h->o->volumes,
+				   h->o->bind_mode };
 	r = recreate_plan(&in, &h->plan);
 	strlist_clear(&missing);
 	if (r < 0)
 		return join_problems(&h->plan.problems, h->name);
 	for (size_t i = 0; i < h->plan.dropped.n; i++)
 		dm_warn("dropping %s", h->plan.dropped.v[i]);
+	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
+		dm_warn("leaving out bind mount %s: its path is missing at %s "
+			"(--bind-mounts skip)", h->plan.bind_skipped.v[i],
+			h->o->to);
 	if (check_networks(h) < 0 || check_volumes_free(h) < 0 ||
 	    check_space(h) < 0)
 		return -1;
@@ -506,12 +519,94 @@ static int verify_volume(struct handover *h, struct hvol *v)
 
 	if (!v->dh)
 		return 0;	/* a tmpfs: nothing was copied */
-	if (volume_digest(h->dst, v->dh, back, &v->entries) < 0)
+	/* kept: the final pass is then checked against it */
+	if (volume_read_back(h->dst, v->dh, back, &v->entries, v->snap) < 0)
 		return -1;
 	if (strcmp(back, v->digest) != 0)
 		return dm_error("volume %s differs at %s after the copy (tree "
 				"digest %.12s, source %.12s)", v->name, h->o->to,
 				back, v->digest);
+	return 0;
+}
+
+/* The destination directory of a copied bind mount, made with its
+ * missing parents; the top one made is kept for the rollback. */
+static int bind_make(struct handover *h, struct hvol *v)
+{
+	char *q = sh_quote(v->bind), *cmd;
+	struct strbuf out = STRBUF_INIT;
+	int ret;
+
+	cmd = xasprintf("p=%s; t=$p; while [ ! -e \"$(dirname -- \"$t\")\" ]; "
+			"do t=$(dirname -- \"$t\"); done; if [ -e \"$p\" ]; "
+			"then printf E; else mkdir -p -- \"$p\" && "
+			"printf 'M%%s' \"$t\"; fi", q);
+	ret = sshlink_run(h->link, cmd, &out, 1 << 16);
+	if (ret == 0 && out.len > 1 && out.buf[0] == 'M')
+		v->made = xstrdup(sb_str(&out) + 1);
+	else if (ret == 0)
+		ret = dm_error("cannot make %s at %s for the bind mount's "
+			       "copy (%s)", v->bind, h->o->to,
+			       out.len && out.buf[0] == 'E' ? "it appeared "
+			       "meanwhile" : "mkdir failed");
+	free(cmd);
+	free(q);
+	sb_release(&out);
+	return ret;
+}
+
+static int bind_unmake(struct handover *h, struct hvol *v)
+{
+	char *q = sh_quote(v->made), *cmd = xasprintf("rm -rf -- %s", q);
+	struct strbuf out = STRBUF_INIT;
+	int ret = sshlink_run(h->link, cmd, &out, 4096);
+
+	free(cmd);
+	free(q);
+	sb_release(&out);
+	if (ret == 0) {
+		free(v->made);
+		v->made = NULL;
+	}
+	return ret;
+}
+
+/* An empty destination for a copy made again whole. */
+static int reset_copy(struct handover *h, struct hvol *v)
+{
+	helper_remove(h->dst, v->dh);
+	free(v->dh);
+	v->dh = NULL;
+	if (v->bind) {
+		if (bind_unmake(h, v) < 0 || bind_make(h, v) < 0)
+			return -1;
+		v->dh = helper_create_bind(h->dst, v->bind, 0);
+	} else {
+		if (volume_remove(h->dst, v->name) < 0 ||
+		    volume_create_like(h->dst, v->info, v->name) < 0)
+			return -1;
+		v->dh = helper_create(h->dst, v->name, 0);
+	}
+	return v->dh ? 0 : -1;
+}
+
+/* Make the volume (or the bind mount's directory) at the destination. */
+static int make_dest(struct handover *h, struct hvol *v)
+{
+	yajl_val d = NULL;
+	int f;
+
+	if (v->bind)
+		return bind_make(h, v);
+	f = volume_inspect(h->dst, v->name, &d);
+	yajl_tree_free(d);
+	if (f < 0)
+		return -1;
+	if (f == 0) {
+		if (volume_create_like(h->dst, v->info, v->name) < 0)
+			return -1;
+		v->created = 1;
+	}
 	return 0;
 }
 
@@ -524,21 +619,16 @@ static int phase_precopy(struct handover *h)
 
 	for (size_t i = 0; i < h->nvols && ret == 0; i++) {
 		struct hvol *v = &h->vols[i];
-		yajl_val d = NULL;
-		int f = volume_inspect(h->dst, v->name, &d);
 
-		yajl_tree_free(d);
-		if (f < 0)
+		if (make_dest(h, v) < 0)
 			return -1;
-		if (f == 0) {
-			if (volume_create_like(h->dst, v->info, v->name) < 0)
-				return -1;
-			v->created = 1;
-		}
-		if (volume_is_ephemeral(v->info))
+		if (!v->bind && volume_is_ephemeral(v->info))
 			continue;	/* settings only: a tmpfs holds nothing */
-		v->sh = helper_create(h->src, v->name, 1);
-		v->dh = v->sh ? helper_create(h->dst, v->name, 0) : NULL;
+		v->sh = v->bind ? helper_create_bind(h->src, v->bind, 1)
+				: helper_create(h->src, v->name, 1);
+		v->dh = !v->sh ? NULL : v->bind
+			? helper_create_bind(h->dst, v->bind, 0)
+			: helper_create(h->dst, v->name, 0);
 		if (!v->dh)
 			return -1;
 		{
@@ -580,19 +670,24 @@ static int phase_sync(struct handover *h)
 			/* the archive endpoint cannot delete: start over */
 			dm_debug("files were deleted in %s: copying it whole",
 				 v->name);
-			helper_remove(h->dst, v->dh);
-			free(v->dh);
-			v->dh = NULL;
-			if (volume_remove(h->dst, v->name) < 0 ||
-			    volume_create_like(h->dst, v->info, v->name) < 0 ||
-			    !(v->dh = helper_create(h->dst, v->name, 0)))
+			if (reset_copy(h, v) < 0)
 				return -1;
 			ret = volume_copy(h->src, v->sh, h->dst, v->dh,
 					  v->digest, &st);
 		}
-		/* reading the tree back costs downtime: --verify precopy
-		 * trusts the engine's extraction of the final pass */
-		if (ret == 0 && (deleted || !h->o->verify_precopy_only))
+		/* reading the whole tree back costs downtime: what the pass
+		 * sent is checked, the rest was by the pre-copy's read-back
+		 * (--verify full reads it all, precopy trusts the pass) */
+		if (ret == 0 && !deleted && !h->o->verify_precopy_only &&
+		    !h->o->verify_full) {
+			ret = volume_sync_check(h->dst, v->dh, v->snap,
+						h->o->verify_stat, &v->entries);
+			if (ret < 0)
+				dm_error_wrap("volume %s", v->name);
+		} else if (ret == 0) {
+			ret = deleted || !h->o->verify_precopy_only;
+		}
+		if (ret == 1)
 			ret = verify_volume(h, v);
 	}
 	h->rec.bytes += st.bytes;
@@ -782,9 +877,13 @@ static int phase_stop_source(struct handover *h)
 	}
 	if (dm_cancelled())
 		return dm_error("interrupted");
-	path = xasprintf("/containers/%s/stop", h->src_id);
+	/* paused, it has not served since the freeze, and a SIGTERM would
+	 * wait for the thaw: the stop kills it at once */
+	path = xasprintf("/containers/%s/stop%s", h->src_id,
+			 h->src_paused ? "?t=0" : "");
 	h->src_stopped = 1;
-	h->stopped_at = dm_now_ms();
+	if (!h->src_paused)
+		h->stopped_at = dm_now_ms();
 	/* the engine finishes a stop it began even when we hang up: a
 	 * rollback's start would come first, and the stop would then leave
 	 * the source down.  Ctrl-C waits for the stop, then rolls back. */
@@ -797,6 +896,24 @@ static int phase_stop_source(struct handover *h)
 	return dm_cancelled() ? dm_error("interrupted") : 0;
 }
 
+/* --pause: the source is frozen for the final pass instead of stopped,
+ * and stopped once the copy runs, so that its stop is no longer part of
+ * the downtime and a rollback only thaws it.  What the process had not
+ * written when frozen stays behind (the copy is crash-consistent). */
+static int phase_pause_source(struct handover *h)
+{
+	char *path = xasprintf("/containers/%s/pause", h->src_id);
+	long st;
+
+	if (dm_cancelled())
+		return dm_error("interrupted");
+	h->src_paused = 1;
+	h->stopped_at = dm_now_ms();
+	st = engine_post_json(h->src, path, NULL, NULL);
+	free(path);
+	return st < 0 ? -1 : 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* rollback                                                            */
 
@@ -807,6 +924,15 @@ static int undo(struct handover *h)
 
 	dm_cancel_reset();
 	/* the source first: its service must not wait for the destination */
+	if (h->src_paused) {
+		path = xasprintf("/containers/%s/unpause", h->src_id);
+		if (engine_post_json(h->src, path, NULL, NULL) < 0 &&
+		    !h->src_stopped) {
+			dm_warn("cannot unpause the source: %s", dm_errmsg());
+			ok = 0;
+		}
+		free(path);
+	}
 	if (h->src_stopped) {
 		path = xasprintf("/containers/%s/start", h->src_id);
 		if (engine_post_json(h->src, path, NULL, NULL) < 0) {
@@ -865,6 +991,11 @@ static int undo(struct handover *h)
 				h->o->to, dm_errmsg());
 			ok = 0;
 		}
+		if (v->made && bind_unmake(h, v) < 0) {
+			dm_warn("cannot remove %s at %s: %s", v->made,
+				h->o->to, dm_errmsg());
+			ok = 0;
+		}
 	}
 	if (h->helper_absent) {
 		/* loaded for this migration's volumes: a tool of ours, not
@@ -919,8 +1050,11 @@ static int print_plan(const struct handover *h)
 	       ? "none: the destination has the image"
 	       : h->strategy->summary);
 	for (size_t i = 0; i < h->nvols; i++)
-		printf("  volume     %s: copied while it runs, then what changed\n",
-		       h->vols[i].name);
+		printf("  %-10s %s: copied%s\n", h->vols[i].bind ? "bind" : "volume",
+		       h->vols[i].name, h->running
+		       ? " while it runs, then what changed" : "");
+	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
+		printf("  skip       bind mount %s\n", h->plan.bind_skipped.v[i]);
 	for (size_t i = 0; i < h->nets_missing.n; i++)
 		printf("  network    create %s at the destination\n",
 		       h->nets_missing.v[i]);
@@ -961,6 +1095,7 @@ static void handover_release(struct handover *h)
 			helper_remove(h->dst, h->vols[i].dh);
 		free(h->vols[i].sh);
 		free(h->vols[i].dh);
+		free(h->vols[i].made);
 		volsnap_free(h->vols[i].snap);
 		yajl_tree_free(h->vols[i].info);
 	}
@@ -995,6 +1130,13 @@ static const struct phase_step stateful[] = {
 	{ "start", phase_start },
 	{ NULL, NULL },
 };
+static const struct phase_step paused_stateful[] = {
+	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
+	{ "pause-source", phase_pause_source }, { "sync", phase_sync },
+	{ "rootfs", phase_rootfs }, { "create", phase_create },
+	{ "start", phase_start }, { "stop-source", phase_stop_source },
+	{ NULL, NULL },
+};
 static const struct phase_step kept_stateful[] = {
 	{ "transfer", phase_transfer }, { "copy-volumes", phase_precopy },
 	{ "verify", phase_verify }, { "rootfs", phase_rootfs },
@@ -1012,7 +1154,8 @@ static int run_phases(struct handover *h)
 {
 	const struct phase_step *p = !h->nvols && !h->rootfs ? stateless
 				     : !h->running ? stopped_stateful
-				     : h->o->keep ? kept_stateful : stateful;
+				     : h->o->keep ? kept_stateful
+				     : h->o->pause ? paused_stateful : stateful;
 	int64_t ready_at = 0;
 
 	for (; p->name; p++) {

@@ -34,6 +34,8 @@ void recreate_out_release(struct recreate_out *out)
 	strlist_clear(&out->extra_nets);
 	strlist_clear(&out->extra_bodies);
 	strlist_clear(&out->volumes);
+	strlist_clear(&out->bind_copies);
+	strlist_clear(&out->bind_skipped);
 	memset(out, 0, sizeof(*out));
 }
 
@@ -106,6 +108,30 @@ static void check_mode(const struct recreate_in *in, struct recreate_out *out,
 					     "stays on the source", what, mode));
 }
 
+/* A bind mount whose host path is missing at the destination: copied
+ * there (kept in the body), left out, or a problem.  1: leave it out. */
+static int missing_bind(const struct recreate_in *in, struct recreate_out *out,
+			const char *src, const char *what)
+{
+	if (!in_list(in->missing_binds, src))
+		return 0;
+	switch (in->bind_mode) {
+	case BIND_COPY:
+		if (!in_list(&out->bind_copies, src))
+			strlist_add(&out->bind_copies, src);
+		return 0;
+	case BIND_SKIP:
+		strlist_add(&out->bind_skipped, what);
+		return 1;
+	default:
+		unmovable(in, out, xasprintf("bind mount \"%s\": %s does not "
+			  "exist at the destination (--bind-mounts copy copies "
+			  "it there, --bind-mounts skip leaves the mount out)",
+			  what, src));
+		return 1;
+	}
+}
+
 static void gen_binds(yajl_gen g, const struct recreate_in *in,
 		      struct recreate_out *out, yajl_val binds)
 {
@@ -113,18 +139,14 @@ static void gen_binds(yajl_gen g, const struct recreate_in *in,
 	for (size_t i = 0; i < json_alen(binds); i++) {
 		yajl_val b = binds->u.array.values[i];
 		char *src;
-		int missing;
+		int leave;
 
 		if (!YAJL_IS_STRING(b))
 			continue;
 		src = bind_source(b->u.string);
-		missing = src[0] == '/' && in_list(in->missing_binds, src);
-		if (missing)
-			unmovable(in, out, xasprintf("bind mount \"%s\": %s "
-				  "does not exist at the destination",
-				  b->u.string, src));
+		leave = src[0] == '/' && missing_bind(in, out, src, b->u.string);
 		free(src);
-		if (!missing)
+		if (!leave)
 			json_gen_value(g, b);
 	}
 	yajl_gen_array_close(g);
@@ -140,11 +162,14 @@ static void gen_mounts(yajl_gen g, const struct recreate_in *in,
 		yajl_val m = mounts->u.array.values[i];
 		const char *src = json_str(m, "Source", NULL);
 
-		if (dm_streq(json_str(m, "Type", NULL), "bind") && src &&
-		    in_list(in->missing_binds, src)) {
-			unmovable(in, out, xasprintf("bind mount %s: it does "
-				  "not exist at the destination", src));
-			continue;
+		if (dm_streq(json_str(m, "Type", NULL), "bind") && src) {
+			char *what = xasprintf("%s:%s", src,
+					       json_str(m, "Target", NULL) ?: "?");
+			int leave = missing_bind(in, out, src, what);
+
+			free(what);
+			if (leave)
+				continue;
 		}
 		json_gen_value(g, m);
 	}

@@ -28,7 +28,10 @@ void tar_filter_release(struct tar_filter *f)
 	free(f->longlink);
 	free(f->link);
 	free(f->name);
+	free(f->xattrs);
+	free(f->cur_xattrs);
 	f->longname = f->name = f->longlink = f->link = NULL;
+	f->xattrs = f->cur_xattrs = NULL;
 }
 
 int tar_number(const unsigned char *field, size_t len, uint64_t *out)
@@ -87,10 +90,52 @@ static int emit(struct tar_filter *f, const void *buf, size_t n)
 	return f->out(f->ctx, buf, n);
 }
 
-/* "path=..." of a pax extended header ("LEN key=value\n" records). */
+static int by_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct xattr_list {
+	char **v;
+	size_t n;
+};
+
+/* "SCHILY.xattr.NAME=VALUE" records as "NAME=HEX\n" lines, sorted. */
+static void pax_xattrs(struct tar_filter *f, struct xattr_list *l)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!l->n)
+		return;
+	qsort(l->v, l->n, sizeof(*l->v), by_str);
+	for (size_t i = 0; i < l->n; i++)
+		sb_addf(&sb, "%s\n", l->v[i]);
+	free(f->xattrs);
+	f->xattrs = xstrdup(sb_str(&sb));
+	sb_release(&sb);
+}
+
+static void add_xattr(struct xattr_list *l, const char *kv, size_t len)
+{
+	const char *eq = memchr(kv, '=', len);
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!eq)
+		return;
+	sb_add(&sb, kv, (size_t)(eq - kv) + 1);
+	for (const char *c = eq + 1; c < kv + len; c++)
+		sb_addf(&sb, "%02x", (unsigned char)*c);
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = xstrdup(sb_str(&sb));
+	sb_release(&sb);
+}
+
+/* "path=..." of a pax extended header ("LEN key=value\n" records), and
+ * the extended attributes it carries. */
 static void pax_path(struct tar_filter *f)
 {
 	const char *p = sb_str(&f->ext_data), *end = p + f->ext_data.len;
+	struct xattr_list xa = { 0 };
 
 	while (p < end) {
 		char *sp;
@@ -107,9 +152,16 @@ static void pax_path(struct tar_filter *f)
 			   strncmp(sp, "linkpath=", 9) == 0) {
 			free(f->longlink);
 			f->longlink = xstrndup(sp + 9, (size_t)(rec + len - sp - 10));
+		} else if ((size_t)(rec + len - sp) > 13 &&
+			   strncmp(sp, "SCHILY.xattr.", 13) == 0) {
+			add_xattr(&xa, sp + 13, (size_t)(rec + len - sp - 14));
 		}
 		p = rec + len;
 	}
+	pax_xattrs(f, &xa);
+	for (size_t i = 0; i < xa.n; i++)
+		free(xa.v[i]);
+	free(xa.v);
 }
 
 static int start_member(struct tar_filter *f)
@@ -166,6 +218,10 @@ static int start_member(struct tar_filter *f)
 		f->link = xstrdup(link);
 	}
 	f->ext_kind = 0;
+	free(f->cur_xattrs);
+	f->cur_xattrs = f->xattrs;
+	f->xattrs = NULL;
+	m.xattrs = f->cur_xattrs;
 	m.name = f->name;
 	m.size = size;
 	m.type = type ? type : '0';

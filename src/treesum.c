@@ -1,6 +1,6 @@
 /*
  * treesum.c - the digest of a directory tree read from a tar stream (see
- * volume.h).  Both ends of a volume copy produce their tar in their own
+ * treesum.h).  Both ends of a volume copy produce their tar in their own
  * readdir order, and a hard-linked group may be stored from any of its
  * names: the digest is built from sorted, canonical entries so that equal
  * trees give equal digests, whatever the order.
@@ -13,22 +13,17 @@
 
 #include "dm.h"
 #include "tar.h"
-#include "volume.h"
+#include "treesum.h"
 
-struct entry {
-	char *name;
-	char type;
-	uint64_t mode, uid, gid, size, mtime;
-	char *link;
-	unsigned char sha[32];
-	int linked;	/* one of a group of hard links */
-};
+#define entry tree_entry
 
 struct treesum {
 	struct entry *e;
 	size_t n, cap;
 	EVP_MD_CTX *md;
 	int open;
+	char *parent;	/* NULL: names begin with the volume's "v/" */
+	int final;
 };
 
 struct treesum *treesum_new(void)
@@ -39,6 +34,14 @@ struct treesum *treesum_new(void)
 	return t;
 }
 
+struct treesum *treesum_new_at(const char *parent)
+{
+	struct treesum *t = treesum_new();
+
+	t->parent = xstrdup(parent);
+	return t;
+}
+
 void treesum_free(struct treesum *t)
 {
 	if (!t)
@@ -46,8 +49,10 @@ void treesum_free(struct treesum *t)
 	for (size_t i = 0; i < t->n; i++) {
 		free(t->e[i].name);
 		free(t->e[i].link);
+		free(t->e[i].xattrs);
 	}
 	free(t->e);
+	free(t->parent);
 	EVP_MD_CTX_free(t->md);
 	free(t);
 }
@@ -57,13 +62,17 @@ size_t treesum_entries(const struct treesum *t)
 	return t->n;
 }
 
-/* "v/a/b" -> "a/b", "v/" -> "": names relative to the volume's root */
-static char *relative(const char *name)
+/* "v/a/b" -> "a/b", "v/" -> "": names relative to the volume's root;
+ * read below it, "b/c" under parent "a" -> "a/b/c" */
+static char *relative(const struct treesum *t, const char *name)
 {
 	const char *p = name;
 
 	if (p[0] == '.' && p[1] == '/')
 		p += 2;
+	if (t->parent)
+		return t->parent[0] ? xasprintf("%s/%s", t->parent, p)
+				    : xstrdup(p);
 	p = strchr(p, '/') ? strchr(p, '/') + 1 : "";
 	return xstrdup(p);
 }
@@ -87,15 +96,16 @@ void treesum_member(struct treesum *t, const struct tar_member *m)
 	}
 	e = &t->e[t->n++];
 	memset(e, 0, sizeof(*e));
-	e->name = strip_slash(relative(m->name));
+	e->name = strip_slash(relative(t, m->name));
 	e->type = m->type == '7' ? '0' : m->type;
 	e->mode = m->mode & 07777;
 	e->uid = m->uid;
 	e->gid = m->gid;
 	e->size = m->type == '0' || m->type == '7' ? m->size : 0;
 	e->mtime = m->mtime;
-	e->link = m->type == '1' ? strip_slash(relative(m->linkname))
+	e->link = m->type == '1' ? strip_slash(relative(t, m->linkname))
 				 : xstrdup(m->type == '2' ? m->linkname : "");
+	e->xattrs = xstrdup(m->xattrs ? m->xattrs : "");
 	EVP_DigestInit_ex(t->md, EVP_sha256(), NULL);
 	t->open = 1;
 }
@@ -104,6 +114,12 @@ void treesum_data(struct treesum *t, const void *buf, size_t n)
 {
 	if (t->open)
 		EVP_DigestUpdate(t->md, buf, n);
+}
+
+void treesum_mark_sent(struct treesum *t)
+{
+	if (t->n)
+		t->e[t->n - 1].sent = 1;
 }
 
 void treesum_end(struct treesum *t)
@@ -145,6 +161,8 @@ static void fold_links(struct treesum *t)
 		t->e[i].uid = target->uid;
 		t->e[i].gid = target->gid;
 		t->e[i].mtime = target->mtime;
+		free(t->e[i].xattrs);
+		t->e[i].xattrs = xstrdup(target->xattrs);
 		memcpy(t->e[i].sha, target->sha, sizeof(target->sha));
 	}
 }
@@ -155,9 +173,12 @@ void treesum_final(struct treesum *t, char hex[65])
 	unsigned int len = 0;
 
 	treesum_end(t);
-	if (t->n)
-		qsort(t->e, t->n, sizeof(*t->e), by_name);
-	fold_links(t);
+	if (!t->final) {
+		if (t->n)
+			qsort(t->e, t->n, sizeof(*t->e), by_name);
+		fold_links(t);
+		t->final = 1;
+	}
 	EVP_DigestInit_ex(t->md, EVP_sha256(), NULL);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct entry *e = &t->e[i];
@@ -174,10 +195,36 @@ void treesum_final(struct treesum *t, char hex[65])
 		EVP_DigestUpdate(t->md, e->name, strlen(e->name) + 1);
 		EVP_DigestUpdate(t->md, head, (size_t)n);
 		EVP_DigestUpdate(t->md, e->link, strlen(e->link) + 1);
+		/* what the archive carries of extended attributes (pax
+		 * SCHILY.xattr records: security.capability on dockerd 20.10) */
+		EVP_DigestUpdate(t->md, e->xattrs, strlen(e->xattrs) + 1);
 		if (e->type == '0')
 			EVP_DigestUpdate(t->md, e->sha, sizeof(e->sha));
 	}
 	EVP_DigestFinal_ex(t->md, md, &len);
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+const struct tree_entry *treesum_at(const struct treesum *t, size_t i)
+{
+	return i < t->n ? &t->e[i] : NULL;
+}
+
+const struct tree_entry *treesum_find(const struct treesum *t,
+				      const char *name)
+{
+	struct entry key = { .name = (char *)name };
+
+	return t->n ? bsearch(&key, t->e, t->n, sizeof(*t->e), by_name) : NULL;
+}
+
+int tree_entry_equal(const struct tree_entry *a, const struct tree_entry *b)
+{
+	return a->type == b->type && a->mode == b->mode && a->uid == b->uid &&
+	       a->gid == b->gid && a->size == b->size && a->mtime == b->mtime &&
+	       a->linked == b->linked && strcmp(a->name, b->name) == 0 &&
+	       strcmp(a->link, b->link) == 0 &&
+	       strcmp(a->xattrs, b->xattrs) == 0 &&
+	       (a->type != '0' || memcmp(a->sha, b->sha, sizeof(a->sha)) == 0);
 }

@@ -7,7 +7,12 @@ load helpers
 
 setup_file() { dm_setup_file; }
 setup() { dm_setup; }
-teardown() { lab_clean node1 node2 >/dev/null 2>&1 || true; }
+teardown() {
+	lab_clean node1 node2 >/dev/null 2>&1 || true
+	# /run is each node's own: a bind source there is missing at the other
+	lab_exec node1 rm -rf /run/dmt-b >/dev/null 2>&1 || true
+	lab_exec node2 rm -rf /run/dmt-b /run/dmt-p >/dev/null 2>&1 || true
+}
 
 state() {
 	local s
@@ -83,6 +88,24 @@ vol_sum() {	# NODE VOLUME FILE: md5 of a file in a volume
 	is "$(ldocker node2 ps -aq)" "" "no container left at the destination"
 }
 
+@test "--pause: a failed start thaws the source, which keeps its data and runs on" {
+	run_docker node1 run -d --name dmt-pf --init -v dmt-data:/data --health-cmd true \
+		--health-interval 60s --health-start-period 60s "$LAB_BASE_IMAGE" \
+		sh -c 'echo precious >/data/p; i=0; while :; do i=$((i+1)); echo $i >>/data/log; sleep 0.05; done'
+	sleep 1
+	run_dm 1 container dmt-pf --to node2 --pause --start-timeout 2
+	contains "$output" "pause-source" "it was frozen"
+	contains "$output" "rolled-back" "rolled back"
+	is "$(ldocker node1 inspect -f '{{.State.Status}} {{.State.Paused}}' dmt-pf)" "running false" "thawed, running"
+	local n1 n2
+	n1=$(ldocker node1 exec dmt-pf wc -l /data/log | cut -d' ' -f1)
+	sleep 0.5
+	n2=$(ldocker node1 exec dmt-pf wc -l /data/log | cut -d' ' -f1)
+	[ "$n2" -gt "$n1" ] || { echo "the source does not write any more ($n1, $n2)"; false; }
+	is "$(ldocker node1 exec dmt-pf cat /data/p)" precious "its data"
+	is "$(ldocker node2 ps -aq)" "" "no container left at the destination"
+}
+
 @test "--volumes=false refuses a container with volumes unless told to drop them" {
 	run_docker node1 run -d --name dmt-n --stop-timeout 1 -v dmt-data:/data "$LAB_BASE_IMAGE" sleep 600
 	run_dm 1 container dmt-n --to node2 --volumes=false
@@ -137,4 +160,153 @@ vol_sum() {	# NODE VOLUME FILE: md5 of a file in a volume
 	is "$(ldocker node2 image inspect -f '{{.Id}}' "$LAB_BASE_IMAGE")" \
 		"$(ldocker node1 image inspect -f '{{.Id}}' "$LAB_BASE_IMAGE")" "the tag still names the original image"
 	is "$(ldocker node1 images -q --filter dangling=true)" "" "no committed layer left at the source"
+}
+
+# tree NODE DIR: what must arrive identical, entry by entry (read through a
+# container that bind-mounts DIR read-only).
+bind_tree() {
+	ldocker "$1" run --rm -v "$2":/v:ro "$LAB_BASE_IMAGE" sh -c '
+		cd /v && find . | sort | while IFS= read -r f; do
+			s=$(stat -c "%F %a %u:%g %s %Y" "$f")
+			d=$( [ -f "$f" ] && md5sum <"$f" | cut -c1-32 )
+			printf "%s|%s|%s\n" "$f" "$s" "$d"
+		done'
+}
+
+# A bind source at node1 only, with odd names, owners and a link.
+bind_source() {
+	lab_exec node1 sh -c 'mkdir -p /run/dmt-b/sub && cd /run/dmt-b &&
+		echo conf >"a file" && printf "x" >"$(printf "new\nline")" &&
+		ln -s "a file" link && chown 4321:99 sub && chmod 0750 sub &&
+		touch -d "2003-04-05 06:07:08" "a file"'
+}
+
+@test "a bind mount missing at the destination is refused, naming --bind-mounts" {
+	bind_source
+	run_docker node1 run -d --name dmt-bm --stop-timeout 1 -v /run/dmt-b:/conf "$LAB_BASE_IMAGE" sleep 600
+	run_dm 1 container dmt-bm --to node2
+	contains "$output" "/run/dmt-b does not exist at the destination (--bind-mounts copy" "says what to pass"
+	one_line_error
+	is "$(state node1 dmt-bm)" running "source untouched"
+	run lab_exec node2 test -e /run/dmt-b
+	is "$status" 1 "nothing made at the destination"
+}
+
+@test "--bind-mounts copy copies the directory to the same path, its changes during the move too" {
+	bind_source
+	run_docker node1 run -d --name dmt-bc --init -v /run/dmt-b:/conf "$LAB_BASE_IMAGE" \
+		sh -c 'i=0; while :; do i=$((i+1)); echo $i >>/conf/sub/log; sleep 0.05; done'
+	sleep 1
+	run_dm container dmt-bc --to node2 --bind-mounts copy
+	contains "$output" "completed" "completed"
+	is "$(state node1 dmt-bc)" exited "source stopped"
+	is "$(state node2 dmt-bc)" running "copy running"
+	is "$(ldocker node2 inspect -f '{{range .Mounts}}{{.Type}} {{.Source}} {{.Destination}}{{end}}' dmt-bc)" \
+		"bind /run/dmt-b /conf" "the same bind mount at the destination"
+	ldocker node2 stop -t 1 dmt-bc >/dev/null
+	local a b
+	a=$(bind_tree node1 /run/dmt-b)
+	b=$(bind_tree node2 /run/dmt-b)
+	# the copy appended to the log once it ran: compare it apart
+	diff <(grep -v '^./sub/log|' <<<"$a") <(grep -v '^./sub/log|' <<<"$b")
+	contains "$a" "./sub|directory 750 4321:99 " "owner and mode in the listing"
+	contains "$b" "./a file|regular file 644 0:0 5 1049522828|" "mtime kept"
+	local src dst n
+	src=$(lab_exec node1 cat /run/dmt-b/sub/log)
+	n=$(wc -l <<<"$src")
+	[ "$n" -ge 10 ] || { echo "only $n lines written at the source"; false; }
+	dst=$(lab_exec node2 head -n "$n" /run/dmt-b/sub/log)
+	is "$dst" "$src" "every line the source wrote"
+	is "$(ldocker node2 ps -aq --filter label=org.docker-migrate.helper)" "" "no helper left"
+}
+
+@test "--bind-mounts copy (--mount): a failed start removes the directory it made" {
+	lab_exec node1 sh -c 'mkdir -p /run/dmt-b && echo precious >/run/dmt-b/p'
+	run_docker node1 run -d --name dmt-bf --init --mount type=bind,source=/run/dmt-b,target=/conf \
+		--health-cmd true --health-interval 60s --health-start-period 60s \
+		"$LAB_BASE_IMAGE" sleep 600
+	run_dm 1 container dmt-bf --to node2 --bind-mounts copy --start-timeout 2
+	contains "$output" "rolled-back" "rolled back"
+	run lab_exec node2 test -e /run/dmt-b
+	is "$status" 1 "the copied directory is removed"
+	is "$(state node1 dmt-bf)" running "source restarted"
+	is "$(lab_exec node1 cat /run/dmt-b/p)" precious "source data intact"
+}
+
+@test "--bind-mounts copy makes missing parents and removes them on rollback" {
+	lab_exec node1 sh -c 'mkdir -p /run/dmt-p/deep/b && echo x >/run/dmt-p/deep/b/f'
+	run_docker node1 run -d --name dmt-bp --init -v /run/dmt-p/deep/b:/b \
+		--health-cmd true --health-interval 60s --health-start-period 60s \
+		"$LAB_BASE_IMAGE" sleep 600
+	run_dm 1 container dmt-bp --to node2 --bind-mounts copy --start-timeout 2
+	contains "$output" "rolled-back" "rolled back"
+	run lab_exec node2 test -e /run/dmt-p
+	is "$status" 1 "the top directory made is removed"
+	lab_exec node1 rm -rf /run/dmt-p
+}
+
+@test "--bind-mounts skip creates the copy without them, and says so" {
+	bind_source
+	run_docker node1 run -d --name dmt-bs --stop-timeout 1 -v /run/dmt-b:/conf \
+		-v dmt-data:/data "$LAB_BASE_IMAGE" sleep 600
+	run_dm container dmt-bs --to node2 --bind-mounts skip
+	contains "$output" "leaving out bind mount /run/dmt-b:/conf" "said in the report"
+	is "$(state node2 dmt-bs)" running "copy running"
+	is "$(ldocker node2 inspect -f '{{range .Mounts}}{{.Type}}:{{.Destination}} {{end}}' dmt-bs)" \
+		"volume:/data " "only the volume is mounted"
+	run lab_exec node2 test -e /run/dmt-b
+	is "$status" 1 "nothing made at the destination"
+}
+
+# tree NODE VOLUME: type, mode, owner, size, mtime, link target and content
+# of every entry, as find and stat see them
+vol_tree() {
+	ldocker "$1" run --rm -v "$2":/v:ro "$LAB_BASE_IMAGE" sh -c '
+		cd /v && find . | sort | while IFS= read -r f; do
+			s=$(stat -c "%F %a %u:%g %s %Y %h" "$f")
+			l=$( [ -L "$f" ] && readlink "$f" )
+			d=$( [ -f "$f" ] && [ ! -L "$f" ] && md5sum <"$f" | cut -c1-32 )
+			printf "%s|%s|%s|%s\n" "$f" "$s" "$l" "$d"
+		done'
+}
+
+# kinds WRITER_LOOP_BODY [FLAGS]: a writer in dmt-data that writes only where it
+# first ran (the copy has another hostname), after 96 MB of data and a
+# hard-linked pair; then the move, with -D to see how it was checked
+kinds() {
+	run_docker node1 run -d --name dmt-k --init -v dmt-data:/data "$LAB_BASE_IMAGE" sh -c '
+		cd /data && i=0
+		[ -f host ] || { hostname >host && echo h >hard1 && ln hard1 hard2 &&
+			dd if=/dev/urandom of=big bs=1M count=96 2>/dev/null && mkdir -p keep; }
+		while [ "$(cat host)" = "$(hostname)" ]; do
+			i=$((i+1)); '"$1"'; sleep 0.05
+		done; exec sleep 100000'
+	sleep 2
+	run "$DOCKER" -D migrate container dmt-k --to node2 ${2:-}
+	echo "$output"
+	is "$status" 0 "migrated"
+	ldocker node2 stop -t 1 dmt-k >/dev/null
+	local a b
+	a=$(vol_tree node1 dmt-data)
+	b=$(vol_tree node2 dmt-data)
+	diff <(echo "$a") <(echo "$b")
+	contains "$a" "./hard2|regular file 644 0:0 2 " "the hard links in the listing"
+}
+
+@test "appends, rewrites, a new symlink, modes and owners changed during the move: checked by what was sent" {
+	kinds 'echo $i >>log; echo $i >keep/state; ln -sfn "keep/state" latest
+		chmod $((i % 2 ? 640 : 604)) log; chown $i:$((i * 2)) keep'
+	contains "$output" "final pass: 1 stat(s) and 3 read(s) back (" "the sent part read back"
+	[[ $output != *"reading it"* ]] || { echo "it read the whole tree"; false; }
+}
+
+@test "new directories by the dozen during the move: the whole tree is read back instead" {
+	kinds 'mkdir -p "d $i" && echo $i >"d $i/new"'
+	contains "$output" "would cost more than reading the whole tree" "fell back"
+}
+
+@test "--verify stat: the same changes, what was sent checked by stat and the engine's CRC check" {
+	kinds 'echo $i >>log; echo $i >keep/state; ln -sfn "keep/state" latest
+		chmod $((i % 2 ? 640 : 604)) log; chown $i:$((i * 2)) keep' "--verify stat"
+	contains "$output" "final pass: 5 stat(s) and 0 read(s) back (" "only stats"
 }

@@ -46,7 +46,8 @@ static yajl_val load(const char *fixture)
 	return v;
 }
 
-static void plan_carry(struct fx *f, const char *fixture, int drop, int carry)
+static void plan_binds(struct fx *f, const char *fixture, int drop, int carry,
+		       int bind_mode)
 {
 	struct recreate_in in;
 
@@ -55,13 +56,19 @@ static void plan_carry(struct fx *f, const char *fixture, int drop, int carry)
 				   .image = "registry.example/web:v2",
 				   .missing_binds = &f->missing,
 				   .drop_unmovable = drop,
-				   .carry_volumes = carry };
+				   .carry_volumes = carry,
+				   .bind_mode = bind_mode };
 	f->ret = recreate_plan(&in, &f->out);
 	assert_non_null(f->out.body);
 	f->body = json_parse(f->out.body, strlen(f->out.body), "create body");
 	if (!f->body)
 		fail_msg("the create body is not JSON: %s\n%s", dm_errmsg(),
 			 f->out.body);
+}
+
+static void plan_carry(struct fx *f, const char *fixture, int drop, int carry)
+{
+	plan_binds(f, fixture, drop, carry, BIND_REFUSE);
 }
 
 static void plan(struct fx *f, const char *fixture, int drop)
@@ -275,7 +282,7 @@ static const char *const unmovable_items[] = {
 	"VolumesFrom \"data-ctr:ro\"",
 	"Links \"/db:/sidecar/db\"",
 	"bind mount \"/srv/missing:/m\"",
-	"bind mount /srv/missing2",
+	"bind mount \"/srv/missing2:",
 	"volume \"logs\" at /logs",
 };
 #define N_UNMOVABLE (sizeof(unmovable_items) / sizeof(*unmovable_items))
@@ -343,6 +350,50 @@ static void binds_present_at_the_destination_are_kept(void **state)
 	assert_json_text(json_get(f->body, "HostConfig", "Binds", NULL),
 			 "[\"/srv/missing:/m\",\"/srv/present:/p:ro\","
 			 "\"logs:/logs\"]", "Binds");
+}
+
+static void missing_binds_name_the_flag_that_moves_them(void **state)
+{
+	struct fx *f = *state;
+
+	missing_list_of(f);
+	plan(f, "container_unmovable.json", 0);
+	assert_true(unit_list_has(&f->out.problems, "/srv/missing does not "
+				  "exist at the destination (--bind-mounts copy"));
+}
+
+static void bind_mounts_copy_keeps_them_and_lists_their_paths(void **state)
+{
+	struct fx *f = *state;
+
+	missing_list_of(f);
+	plan_binds(f, "container_unmovable.json", 0, 0, BIND_COPY);
+	assert_false(unit_list_has(&f->out.problems, "bind mount"));
+	assert_int_equal(f->out.bind_copies.n, 2);
+	assert_string_equal(f->out.bind_copies.v[0], "/srv/missing");
+	assert_string_equal(f->out.bind_copies.v[1], "/srv/missing2");
+	assert_json_text(json_get(f->body, "HostConfig", "Binds", NULL),
+			 "[\"/srv/missing:/m\",\"/srv/present:/p:ro\","
+			 "\"logs:/logs\"]", "Binds");
+	assert_int_equal(f->out.bind_skipped.n, 0);
+}
+
+static void bind_mounts_skip_leaves_them_out_and_says_so(void **state)
+{
+	struct fx *f = *state;
+	yajl_val hc;
+
+	missing_list_of(f);
+	plan_binds(f, "container_unmovable.json", 0, 0, BIND_SKIP);
+	assert_false(unit_list_has(&f->out.problems, "bind mount"));
+	assert_int_equal(f->out.bind_copies.n, 0);
+	assert_int_equal(f->out.bind_skipped.n, 2);
+	assert_true(unit_list_has(&f->out.bind_skipped, "/srv/missing:/m"));
+	assert_true(unit_list_has(&f->out.bind_skipped, "/srv/missing2:"));
+	hc = json_get(f->body, "HostConfig", NULL);
+	assert_json_text(json_get(hc, "Binds", NULL),
+			 "[\"/srv/present:/p:ro\",\"logs:/logs\"]", "Binds");
+	assert_false(strstr(f->out.body, "/srv/missing"));
 }
 
 static void container_mode_network_is_not_a_user_network(void **state)
@@ -461,6 +512,9 @@ int main(void)
 		T(drop_unmovable_lists_them_as_dropped),
 		T(dropped_items_leave_the_host_config),
 		T(binds_present_at_the_destination_are_kept),
+		T(missing_binds_name_the_flag_that_moves_them),
+		T(bind_mounts_copy_keeps_them_and_lists_their_paths),
+		T(bind_mounts_skip_leaves_them_out_and_says_so),
 		T(container_mode_network_is_not_a_user_network),
 		T(carried_volumes_are_listed_and_mounted_by_name),
 		cmocka_unit_test(bind_sources_are_the_bind_mounts_host_paths),
