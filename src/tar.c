@@ -143,8 +143,10 @@ static void pax_path(struct tar_filter *f)
 		const char *rec = p;
 
 		if (!len || sp >= end || *sp != ' ' || len > (size_t)(end - p))
-			return;
+			break;
 		sp++;
+		if ((size_t)(sp - rec) >= len)
+			break;	/* a length shorter than its own digits */
 		if ((size_t)(rec + len - sp) > 5 && strncmp(sp, "path=", 5) == 0) {
 			free(f->longname);
 			f->longname = xstrndup(sp + 5, (size_t)(rec + len - sp - 6));

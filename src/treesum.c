@@ -161,8 +161,12 @@ static void fold_links(struct treesum *t)
 		t->e[i].uid = target->uid;
 		t->e[i].gid = target->gid;
 		t->e[i].mtime = target->mtime;
-		free(t->e[i].xattrs);
-		t->e[i].xattrs = xstrdup(target->xattrs);
+		{	/* a link to itself: target is this entry */
+			char *x = xstrdup(target->xattrs);
+
+			free(t->e[i].xattrs);
+			t->e[i].xattrs = x;
+		}
 		memcpy(t->e[i].sha, target->sha, sizeof(target->sha));
 	}
 }
