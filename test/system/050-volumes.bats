@@ -8,18 +8,6 @@ setup_file() { dm_setup_file; }
 setup() { dm_setup; }
 teardown() { lab_clean node1 node2 >/dev/null 2>&1 || true; }
 
-# tree NODE VOLUME: a listing of everything that must arrive identical:
-# type, mode, owner, size, mtime, link target, content digest, name.
-tree() {
-	ldocker "$1" run --rm -v "$2":/v:ro "$LAB_BASE_IMAGE" sh -c '
-		cd /v && find . | sort | while IFS= read -r f; do
-			s=$(stat -c "%F %a %u:%g %s %Y %h" "$f")
-			l=$( [ -L "$f" ] && readlink "$f" )
-			d=$( [ -f "$f" ] && [ ! -L "$f" ] && md5sum <"$f" | cut -c1-32 )
-			printf "%s|%s|%s|%s\n" "$f" "$s" "$l" "$d"
-		done'
-}
-
 fill() {
 	run_docker node1 run --rm -v "$1":/d "$LAB_BASE_IMAGE" sh -c '
 		cd /d && mkdir -p empty sub/deep &&
@@ -40,8 +28,8 @@ fill() {
 	contains "$output" "completed volumes dmt-data" "report"
 	contains "$output" "tree digest" "the digest was compared"
 	local a b
-	a=$(tree node1 dmt-data)
-	b=$(tree node2 dmt-data)
+	a=$(tree_of node1 dmt-data)
+	b=$(tree_of node2 dmt-data)
 	diff <(echo "$a") <(echo "$b")
 	contains "$a" "./hard2|regular file 644 1234:5678 2 " "hard link with owner in the listing"
 	contains "$b" "./hard1|regular file 644 1234:5678 2 " "still 2 links at the destination"

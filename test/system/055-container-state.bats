@@ -162,17 +162,6 @@ vol_sum() {	# NODE VOLUME FILE: md5 of a file in a volume
 	is "$(ldocker node1 images -q --filter dangling=true)" "" "no committed layer left at the source"
 }
 
-# tree NODE DIR: what must arrive identical, entry by entry (read through a
-# container that bind-mounts DIR read-only).
-bind_tree() {
-	ldocker "$1" run --rm -v "$2":/v:ro "$LAB_BASE_IMAGE" sh -c '
-		cd /v && find . | sort | while IFS= read -r f; do
-			s=$(stat -c "%F %a %u:%g %s %Y" "$f")
-			d=$( [ -f "$f" ] && md5sum <"$f" | cut -c1-32 )
-			printf "%s|%s|%s\n" "$f" "$s" "$d"
-		done'
-}
-
 # A bind source at node1 only, with odd names, owners and a link.
 bind_source() {
 	lab_exec node1 sh -c 'mkdir -p /run/dmt-b/sub && cd /run/dmt-b &&
@@ -205,12 +194,12 @@ bind_source() {
 		"bind /run/dmt-b /conf" "the same bind mount at the destination"
 	ldocker node2 stop -t 1 dmt-bc >/dev/null
 	local a b
-	a=$(bind_tree node1 /run/dmt-b)
-	b=$(bind_tree node2 /run/dmt-b)
+	a=$(tree_of node1 /run/dmt-b)
+	b=$(tree_of node2 /run/dmt-b)
 	# the copy appended to the log once it ran: compare it apart
 	diff <(grep -v '^./sub/log|' <<<"$a") <(grep -v '^./sub/log|' <<<"$b")
 	contains "$a" "./sub|directory 750 4321:99 " "owner and mode in the listing"
-	contains "$b" "./a file|regular file 644 0:0 5 1049522828|" "mtime kept"
+	contains "$b" "./a file|regular file 644 0:0 5 1049522828 1|" "mtime kept"
 	local src dst n
 	src=$(lab_exec node1 cat /run/dmt-b/sub/log)
 	n=$(wc -l <<<"$src")
@@ -258,18 +247,6 @@ bind_source() {
 	is "$status" 1 "nothing made at the destination"
 }
 
-# tree NODE VOLUME: type, mode, owner, size, mtime, link target and content
-# of every entry, as find and stat see them
-vol_tree() {
-	ldocker "$1" run --rm -v "$2":/v:ro "$LAB_BASE_IMAGE" sh -c '
-		cd /v && find . | sort | while IFS= read -r f; do
-			s=$(stat -c "%F %a %u:%g %s %Y %h" "$f")
-			l=$( [ -L "$f" ] && readlink "$f" )
-			d=$( [ -f "$f" ] && [ ! -L "$f" ] && md5sum <"$f" | cut -c1-32 )
-			printf "%s|%s|%s|%s\n" "$f" "$s" "$l" "$d"
-		done'
-}
-
 # kinds WRITER_LOOP_BODY [FLAGS]: a writer in dmt-data that writes only where it
 # first ran (the copy has another hostname), after 96 MB of data and a
 # hard-linked pair; then the move, with -D to see how it was checked
@@ -287,8 +264,8 @@ kinds() {
 	is "$status" 0 "migrated"
 	ldocker node2 stop -t 1 dmt-k >/dev/null
 	local a b
-	a=$(vol_tree node1 dmt-data)
-	b=$(vol_tree node2 dmt-data)
+	a=$(tree_of node1 dmt-data)
+	b=$(tree_of node2 dmt-data)
 	diff <(echo "$a") <(echo "$b")
 	contains "$a" "./hard2|regular file 644 0:0 2 " "the hard links in the listing"
 }

@@ -105,3 +105,17 @@ one_line_error() {
 uname_for() {
 	printf 'dmt-%s-%s' "$1" "$BATS_TEST_NUMBER"
 }
+
+# tree_of NODE SOURCE: what must arrive identical, entry by entry: type,
+# mode, owner, size, mtime, link count, link target and content digest of
+# every entry of SOURCE (a volume, or a directory of the node), read
+# through a container that mounts it read-only.
+tree_of() {
+	ldocker "$1" run --rm -v "$2":/v:ro "$LAB_BASE_IMAGE" sh -c '
+		cd /v && find . | sort | while IFS= read -r f; do
+			s=$(stat -c "%F %a %u:%g %s %Y %h" "$f")
+			l=$( [ -L "$f" ] && readlink "$f" )
+			d=$( [ -f "$f" ] && [ ! -L "$f" ] && md5sum <"$f" | cut -c1-32 )
+			printf "%s|%s|%s|%s\n" "$f" "$s" "$l" "$d"
+		done'
+}
