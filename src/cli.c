@@ -108,7 +108,7 @@ int cli_dest_revive(struct cli *cli, const char *to, struct engine **e,
 	 * engine that restarts drops what it had: ask the engine itself */
 	dead = !sshlink_alive(*link);
 	if (!dead && *e && engine_connect(*e) == 0)
-		return 0;
+		goto bound;
 	engine_free(*e);
 	sshlink_close(*link);
 	*e = NULL;
@@ -123,12 +123,19 @@ int cli_dest_revive(struct cli *cli, const char *to, struct engine **e,
 	for (int tries = 0; tries < 30; tries++) {
 		*e = cli_dest_engine(cli, to, link);
 		if (*e)
-			return 0;
+			goto bound;
 		if (dm_now_ms() > deadline)
 			break;
 		sleep(2);
 	}
 	return dm_error("%s stays unreachable: %s", to, dm_errmsg());
+bound:
+	/* a request of the dead connection may still run there, holding a
+	 * container's lock until that host notices the connection is gone
+	 * (sshd's ClientAliveInterval; never, by default): the cleanup's
+	 * requests must not wait for it forever */
+	engine_set_timeout(*e, 120);
+	return 0;
 }
 
 int cmd_check_to_format(const char *path, const char *to, const char *format,
