@@ -100,24 +100,42 @@ int cli_dest_revive(struct cli *cli, const char *to, struct engine **e,
 		    struct sshlink **link)
 {
 	int64_t deadline = dm_now_ms() + 30000;
+	int dead;
 
-	if (!*link || sshlink_alive(*link))
+	if (!*link)
 		return 0;
+	/* the link's flag can lag behind a session that just broke, and an
+	 * engine that restarts drops what it had: ask the engine itself */
+	dead = !sshlink_alive(*link);
+	if (!dead && *e && engine_connect(*e) == 0)
+		goto bound;
 	engine_free(*e);
 	sshlink_close(*link);
 	*e = NULL;
 	*link = NULL;
-	fprintf(stderr, "docker migrate: the link to %s died; reconnecting "
-		"to clean up there (30 s at most)...\n", to);
+	if (dead)
+		fprintf(stderr, "docker migrate: the link to %s died; "
+			"reconnecting to clean up there (30 s at most)...\n", to);
+	else
+		fprintf(stderr, "docker migrate: the engine at %s does not "
+			"answer (%s); reconnecting to clean up there (30 s at "
+			"most)...\n", to, dm_errmsg());
 	for (int tries = 0; tries < 30; tries++) {
 		*e = cli_dest_engine(cli, to, link);
 		if (*e)
-			return 0;
+			goto bound;
 		if (dm_now_ms() > deadline)
 			break;
 		sleep(2);
 	}
 	return dm_error("%s stays unreachable: %s", to, dm_errmsg());
+bound:
+	/* a request of the dead connection may still run there, holding a
+	 * container's lock until that host notices the connection is gone
+	 * (sshd's ClientAliveInterval; never, by default): the cleanup's
+	 * requests must not wait for it forever */
+	engine_set_timeout(*e, 120);
+	return 0;
 }
 
 int cmd_check_to_format(const char *path, const char *to, const char *format,

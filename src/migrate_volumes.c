@@ -14,6 +14,7 @@
 #include "migrate.h"
 #include "progress.h"
 #include "record.h"
+#include "transfer.h"
 #include "volume.h"
 
 struct vol {
@@ -34,6 +35,7 @@ struct vol_run {
 	struct sshlink *link;
 	struct vol *v;
 	size_t n;
+	int helper_absent;	/* the helper image, at the destination */
 	struct migration rec;
 };
 
@@ -99,6 +101,13 @@ static int dest_volume_empty(struct vol_run *r, const char *name, int *empty)
 
 static int check(struct vol_run *r)
 {
+	struct image_info ii;
+	int h = image_inspect(r->dst, HELPER_IMAGE, &ii);
+
+	image_info_release(&ii);
+	if (h < 0)
+		return -1;
+	r->helper_absent = h == 0;
 	for (size_t i = 0; i < r->n; i++) {
 		struct vol *v = &r->v[i];
 		yajl_val d = NULL;
@@ -218,6 +227,15 @@ static int undo(struct vol_run *r)
 				r->v[i].dst_name, r->o->to, dm_errmsg());
 			ok = 0;
 		}
+	}
+	if (r->helper_absent) {
+		/* loaded by this run: not to be left by a copy that failed */
+		char *e = engine_escape(HELPER_IMAGE);
+		char *path = xasprintf("/images/%s", e);
+
+		engine_delete(r->dst, path);	/* 404 if never loaded */
+		free(path);
+		free(e);
 	}
 	return ok ? 0 : -1;
 }

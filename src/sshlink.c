@@ -460,6 +460,15 @@ static void kill_all(struct sshlink *l, const char *why)
 	}
 }
 
+static void link_lost(struct sshlink *l)
+{
+	char why[512];
+
+	snprintf(why, sizeof(why), "the SSH connection to %s was lost: %s",
+		 l->name, ssh_get_error(l->s));
+	kill_all(l, why);
+}
+
 static void *bridge(void *arg)
 {
 	struct sshlink *l = arg;
@@ -518,7 +527,14 @@ static void *bridge(void *arg)
 				busy = 1;
 			if (r < 0) {
 				*pp = p->next;
+				/* a broken session: say so before the fd
+				 * closes, so that whoever sees it close
+				 * finds the link dead and why */
+				if (!l->dead && !ssh_is_connected(l->s))
+					link_lost(l);
 				pair_free(p);
+				if (l->dead)
+					break;
 				continue;
 			}
 			if (pending(p) && now - p->last_move > l->stall_ms) {
@@ -538,13 +554,8 @@ static void *bridge(void *arg)
 			ssh_send_keepalive(l->s);
 			last_keepalive = now;
 		}
-		if (!l->dead && !ssh_is_connected(l->s)) {
-			char why[512];
-
-			snprintf(why, sizeof(why), "the SSH connection to %s "
-				 "was lost: %s", l->name, ssh_get_error(l->s));
-			kill_all(l, why);
-		}
+		if (!l->dead && !ssh_is_connected(l->s))
+			link_lost(l);
 	}
 	return NULL;
 }

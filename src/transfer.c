@@ -21,6 +21,7 @@ struct reader {
 	int fd;
 	const struct pipe_filter *f;
 	int ret;
+	int done;	/* set before its end of the pipe closes */
 	char err[1024];
 };
 
@@ -42,6 +43,7 @@ static void *read_side(void *arg)
 		r->ret = r->f->finish(r->f->ctx, r->fd);
 	if (r->ret < 0)
 		snprintf(r->err, sizeof(r->err), "%s", dm_errmsg());
+	__atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
 	/* EOF for the writer side: a short stream fails the load there */
 	close(r->fd);
 	return NULL;
@@ -63,7 +65,7 @@ int engine_pipe_method(struct engine *src, const char *src_path,
 	struct reader r = { .e = src, .path = src_path, .f = f };
 	struct strbuf reply = STRBUF_INIT;
 	pthread_t t;
-	int p[2], ret;
+	int p[2], ret, reader_first;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return dm_error("pipe: %s", strerror(errno));
@@ -75,13 +77,15 @@ int engine_pipe_method(struct engine *src, const char *src_path,
 	}
 	ret = engine_send_from_fd(dst, method, dst_path, p[0], content_type,
 				  &reply, st);
+	reader_first = __atomic_load_n(&r.done, __ATOMIC_SEQ_CST);
 	/* unblocks the reader if the writer side gave up first */
 	close(p[0]);
 	pthread_join(t, NULL);
 	sb_release(&reply);
-	/* the source's failure explains the sink's, unless we were
-	 * interrupted: the reader then only saw the sink go away */
-	if (r.ret < 0 && (ret == 0 || !dm_cancelled()))
+	/* whichever side failed first explains the other's failure: a
+	 * reader still running when the sink gave up (interrupted, the
+	 * link lost) only saw the pipe break */
+	if (r.ret < 0 && (ret == 0 || reader_first))
 		return dm_error("reading from %s: %s", engine_name(src), r.err);
 	return ret;
 }

@@ -516,6 +516,11 @@ AcceptEnv LANG LC_*
 # root namespace's ~/.bashrc (which may be slow or change PATH).
 SetEnv HOME=$d/home
 MaxSessions 100
+# A client gone without a word (a link cut) is noticed within 15 s: its
+# session ends, and the engine requests it carried end with it (a request
+# left running there would hold a container's lock against the rollback).
+ClientAliveInterval 5
+ClientAliveCountMax 3
 MaxStartups 100:30:200
 LogLevel VERBOSE
 Subsystem sftp /usr/lib/openssh/sftp-server

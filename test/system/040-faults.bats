@@ -4,6 +4,7 @@
 # the destination clean, and history says what happened.
 
 load helpers
+load fixtures/faults
 
 setup_file() { dm_setup_file; }
 setup() { dm_setup; }
@@ -98,19 +99,22 @@ cut() {
 uncut() {
 	lab_exec "$1" iptables -D INPUT -i eth0 -j DROP 2>/dev/null || true
 	lab_exec "$1" iptables -D OUTPUT -o eth0 -j DROP 2>/dev/null || true
-	lab_exec "$1" tc qdisc del dev eth0 root 2>/dev/null || true
+	lab_ctl shape "$1" off 2>/dev/null || true
 }
 
 @test "a link that goes silent mid-copy is detected, and the copy rolled back" {
 	run_docker node1 volume create dmt-big
 	run_docker node1 run --rm -v dmt-big:/d "$LAB_BASE_IMAGE" \
 		dd if=/dev/urandom of=/d/big bs=1k count=6144
-	# 6 MB at 2 Mbit/s: some 25 s of copy, cut after 3
-	slow node2 2mbit
+	remember node2
+	# 6 MB at 2 Mbit/s: some 25 s of copy
+	lab_ctl shape node2 2mbit
 	DOCKER_MIGRATE_STALL_TIMEOUT=5 "$DOCKER" migrate volumes dmt-big --to node2 \
 		>"$BATS_TEST_TMPDIR/out" 2>&1 &
 	local bg=$! t0 rc=0
-	sleep 3
+	# cut once the content streams (a progress line with bytes sent): the
+	# destination engine is then extracting into its helper container
+	wait_until grep -q "^volume dmt-big: .* sent" "$BATS_TEST_TMPDIR/out"
 	cut node2
 	t0=$(date +%s)
 	# bounded: the stall timeout is 5 s; give up on the test after 60
@@ -126,6 +130,8 @@ uncut() {
 	is "$status" 1 "no half-copied volume at the destination"
 	is "$(ldocker node2 ps -aq)" "" "no helper left at the destination"
 	is "$(ldocker node1 ps -aq)" "" "no helper left at the source"
+	# nor the helper image, nor anything else
+	unchanged node2
 }
 
 @test "a destination volume that fills up fails the copy clearly, the source intact" {

@@ -29,6 +29,7 @@ teardown_file() {
 }
 setup() { dm_setup; }
 teardown() {
+	[ -n "${BATS_TEST_COMPLETED:-}" ] || [ ! -s "${OUT:-}" ] || { echo "--- output:"; cat "$OUT"; }
 	slow_off node2
 	if [ -n "${BG:-}" ] && kill -0 "$BG" 2>/dev/null; then kill -KILL "$BG" 2>/dev/null || true; fi
 	ldocker node1 rm -f -v dmt-web dmt-db dmt-slow >/dev/null 2>&1 || true
