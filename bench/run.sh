@@ -470,11 +470,11 @@ m_push-pull() {
 # migrate KIND OBJECT STRATEGY: the plugin through the real docker CLI; the
 # CLI runs it through the wrapper in cli-plugins/, which records its peak
 # memory (GNU time, the plugin process alone, not the CLI).
-# The registry strategy goes through the lab's registry, which holds what
+# The registry and layers strategies go through the lab's registry, which holds what
 # node2 holds (as for push-pull).
 m_migrate() {
 	local extra=()
-	[[ $3 == registry ]] && extra=(--registry "$LAB_REGISTRY")
+	[[ $3 == registry || $3 == layers ]] && extra=(--registry "$LAB_REGISTRY")
 	rm -f "$WORK/maxrss"
 	DOCKER_CONFIG=$WORK/cli-config DOCKER_MIGRATE_SSH_CONFIG=$LAB_SSH_CONFIG \
 		DMBENCH_MAXRSS=$WORK/maxrss "$DOCKER" -H "$LAB_NODE1_SOCK" migrate "$1" "$2" --to node2 \
@@ -586,7 +586,7 @@ image_run() {
 	[[ $scen == all ]] && img=$IMG2 want_id=$IMG2_ID
 	run_begin
 	dest_state "$scen"
-	[[ $method == push-pull || $method == migrate-registry ]] && registry_state "$scen"
+	[[ $method == push-pull || $method == migrate-registry || $method == migrate-layers ]] && registry_state "$scen"
 	rm -f "$WORK/report.json" "$WORK/maxrss"
 	c0=$(counters)
 	t0=$(now_ms)
@@ -672,7 +672,7 @@ container_run() {
 	local link=$1 rate=$2 rtt=$3 method=$4 rep=$5 c0 c1 t0 t1 rc=0 src dst
 	run_begin
 	dest_state container
-	[[ $method == push-pull || $method == migrate-registry ]] && registry_state base
+	[[ $method == push-pull || $method == migrate-registry || $method == migrate-layers ]] && registry_state base
 	service_start
 	rm -f "$WORK/report.json" "$WORK/maxrss"
 	"$TOOLS/probe" 50 1000 "$LAB_NODE1_ADDR:$PORT" "$LAB_NODE2_ADDR:$PORT" >"$WORK/probe.log" &
@@ -819,7 +819,7 @@ log "links ${LINK_LIST[*]}; scenarios ${SCEN_LIST[*]}; methods ${METHOD_LIST[*]}
 build_workload
 # the registry matters only to the methods that go through it
 case " ${METHOD_LIST[*]} ${CMETHOD_LIST[*]} " in
-*" push-pull "* | *" migrate-registry "*) prepare_registry ;;
+*" push-pull "* | *" migrate-registry "* | *" migrate-layers "*) prepare_registry ;;
 esac
 write_meta
 echo "$CSV_HEADER" >"$OUT/results.csv"
