@@ -30,6 +30,15 @@ int engine_pipe_method(struct engine *src, const char *src_path,
 		       const char *dst_path, const char *content_type,
 		       const struct pipe_filter *f, struct xfer_stats *st);
 
+/* Send what produce(ctx, fd) writes to fd, run in a thread of its own,
+ * as the body of method path on dst.  When both sides fail, the one that
+ * failed first is reported (the producer's as "what: why", or its own
+ * message when what is NULL). */
+int engine_send_produced(struct engine *dst, const char *method,
+			 const char *path, const char *content_type,
+			 int (*produce)(void *ctx, int fd), void *ctx,
+			 const char *what, struct xfer_stats *st);
+
 struct image_info {
 	char *id;		/* sha256:... */
 	long long size;

@@ -16,12 +16,8 @@
  * never finished (registry_fetch holds its last bytes back), so the
  * archive breaks off inside a member and load fails with nothing left.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "json.h"
 #include "registry.h"
@@ -126,61 +122,42 @@ struct writer {
 	const char *repo;
 	const struct strbuf *config;
 	long stall_s;
-	int ret;
-	char err[1024];
 };
 
-/* The archive, start to end, into the pipe; closing it early (on any
- * error) leaves the archive cut inside a member. */
-static void *write_archive(void *arg)
+/* The archive, start to end, into fd; stopping early (on any error)
+ * leaves the archive cut inside a member. */
+static int write_archive(void *ctx, int fd)
 {
-	struct writer *w = arg;
+	struct writer *w = ctx;
 	struct archive *a = &w->a;
 	const struct reg_manifest *m = a->m;
 	struct blob_sink sink = { blob_begin, blob_data, blob_end, a };
 	char *cfg = xasprintf("%s.json", m->config.digest + 7);
 	char *man = manifest_json(m);
 	static const unsigned char zero[1024];
+	int ret;
 
-	w->ret = put_member(a->fd, cfg, w->config->buf, w->config->len);
-	if (w->ret == 0)
-		w->ret = registry_fetch(w->reg, w->repo, m->layers + a->first,
-					m->n - a->first, PARALLEL, WINDOW,
-					w->stall_s, &sink);
-	if (w->ret == 0)
-		w->ret = put_member(a->fd, "manifest.json", man, strlen(man));
-	if (w->ret == 0)
-		w->ret = fd_write_all(a->fd, zero, sizeof(zero));
-	if (w->ret < 0)
-		snprintf(w->err, sizeof(w->err), "%s", dm_errmsg());
-	close(a->fd);
+	a->fd = fd;
+	ret = put_member(fd, cfg, w->config->buf, w->config->len);
+	if (ret == 0)
+		ret = registry_fetch(w->reg, w->repo, m->layers + a->first,
+				     m->n - a->first, PARALLEL, WINDOW,
+				     w->stall_s, &sink);
+	if (ret == 0)
+		ret = put_member(fd, "manifest.json", man, strlen(man));
+	if (ret == 0)
+		ret = fd_write_all(fd, zero, sizeof(zero));
 	free(cfg);
 	free(man);
-	return NULL;
+	return ret;
 }
 
 static int load_archive(const struct transfer *t, struct writer *w)
 {
-	struct strbuf reply = STRBUF_INIT;
-	pthread_t th;
-	int p[2], ret;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return dm_error("pipe: %s", strerror(errno));
-	w->a.fd = p[1];
-	if (pthread_create(&th, NULL, write_archive, w) != 0) {
-		close(p[0]);
-		close(p[1]);
-		return dm_error("cannot start a transfer thread");
-	}
-	ret = engine_send_from_fd(t->dst, "POST", "/images/load?quiet=1", p[0],
-				  "application/x-tar", &reply, t->st);
-	close(p[0]);	/* unblocks the writer if load gave up first */
-	pthread_join(th, NULL);
-	sb_release(&reply);
-	if (w->ret < 0)	/* the registry side's failure explains load's */
-		return dm_error("%s", w->err);
-	return ret;
+	/* registry.c's messages name the registry already */
+	return engine_send_produced(t->dst, "POST", "/images/load?quiet=1",
+				    "application/x-tar", write_archive, w,
+				    NULL, t->st);
 }
 
 /* "REG/app" -> "app": the repository part of a registry name. */

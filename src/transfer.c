@@ -15,14 +15,68 @@
 #include "registry.h"
 #include "transfer.h"
 
-struct reader {
-	struct engine *e;
-	const char *path;
+/* The producing side of a pipe into an engine: a thread of its own. */
+struct producer {
+	int (*produce)(void *ctx, int fd);
+	void *ctx;
 	int fd;
-	const struct pipe_filter *f;
 	int ret;
 	int done;	/* set before its end of the pipe closes */
 	char err[1024];
+};
+
+static void *produce_side(void *arg)
+{
+	struct producer *p = arg;
+
+	p->ret = p->produce(p->ctx, p->fd);
+	if (p->ret < 0)
+		snprintf(p->err, sizeof(p->err), "%s", dm_errmsg());
+	__atomic_store_n(&p->done, 1, __ATOMIC_SEQ_CST);
+	/* EOF for the sending side: a short stream fails the load there */
+	close(p->fd);
+	return NULL;
+}
+
+int engine_send_produced(struct engine *dst, const char *method,
+			 const char *path, const char *content_type,
+			 int (*produce)(void *ctx, int fd), void *ctx,
+			 const char *what, struct xfer_stats *st)
+{
+	struct producer pr = { .produce = produce, .ctx = ctx };
+	struct strbuf reply = STRBUF_INIT;
+	pthread_t t;
+	int p[2], ret, producer_first;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return dm_error("pipe: %s", strerror(errno));
+	pr.fd = p[1];
+	if (pthread_create(&t, NULL, produce_side, &pr) != 0) {
+		close(p[0]);
+		close(p[1]);
+		return dm_error("cannot start a transfer thread");
+	}
+	ret = engine_send_from_fd(dst, method, path, p[0], content_type,
+				  &reply, st);
+	producer_first = __atomic_load_n(&pr.done, __ATOMIC_SEQ_CST);
+	/* unblocks the producer if the sending side gave up first */
+	close(p[0]);
+	pthread_join(t, NULL);
+	sb_release(&reply);
+	/* whichever side failed first explains the other's failure: a
+	 * producer still running when the sink gave up (interrupted, the
+	 * link lost) only saw the pipe break */
+	if (pr.ret < 0 && (ret == 0 || producer_first))
+		return what ? dm_error("%s: %s", what, pr.err)
+			    : dm_error("%s", pr.err);
+	return ret;
+}
+
+struct reader {
+	struct engine *e;
+	const char *path;
+	const struct pipe_filter *f;
+	int fd;
 };
 
 static int reader_sink(void *ctx, const void *buf, size_t n)
@@ -34,19 +88,14 @@ static int reader_sink(void *ctx, const void *buf, size_t n)
 	return fd_write_all(r->fd, buf, n);
 }
 
-static void *read_side(void *arg)
+static int read_source(void *ctx, int fd)
 {
-	struct reader *r = arg;
+	struct reader *r = ctx;
 
-	r->ret = engine_get_stream(r->e, r->path, reader_sink, r, NULL);
-	if (r->ret == 0 && r->f && r->f->finish)
-		r->ret = r->f->finish(r->f->ctx, r->fd);
-	if (r->ret < 0)
-		snprintf(r->err, sizeof(r->err), "%s", dm_errmsg());
-	__atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
-	/* EOF for the writer side: a short stream fails the load there */
-	close(r->fd);
-	return NULL;
+	r->fd = fd;
+	if (engine_get_stream(r->e, r->path, reader_sink, r, NULL) < 0)
+		return -1;
+	return r->f && r->f->finish ? r->f->finish(r->f->ctx, fd) : 0;
 }
 
 int engine_pipe(struct engine *src, const char *src_path, struct engine *dst,
@@ -63,30 +112,11 @@ int engine_pipe_method(struct engine *src, const char *src_path,
 		       const struct pipe_filter *f, struct xfer_stats *st)
 {
 	struct reader r = { .e = src, .path = src_path, .f = f };
-	struct strbuf reply = STRBUF_INIT;
-	pthread_t t;
-	int p[2], ret, reader_first;
+	char *what = xasprintf("reading from %s", engine_name(src));
+	int ret = engine_send_produced(dst, method, dst_path, content_type,
+				       read_source, &r, what, st);
 
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return dm_error("pipe: %s", strerror(errno));
-	r.fd = p[1];
-	if (pthread_create(&t, NULL, read_side, &r) != 0) {
-		close(p[0]);
-		close(p[1]);
-		return dm_error("cannot start a transfer thread");
-	}
-	ret = engine_send_from_fd(dst, method, dst_path, p[0], content_type,
-				  &reply, st);
-	reader_first = __atomic_load_n(&r.done, __ATOMIC_SEQ_CST);
-	/* unblocks the reader if the writer side gave up first */
-	close(p[0]);
-	pthread_join(t, NULL);
-	sb_release(&reply);
-	/* whichever side failed first explains the other's failure: a
-	 * reader still running when the sink gave up (interrupted, the
-	 * link lost) only saw the pipe break */
-	if (r.ret < 0 && (ret == 0 || reader_first))
-		return dm_error("reading from %s: %s", engine_name(src), r.err);
+	free(what);
 	return ret;
 }
 

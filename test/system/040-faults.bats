@@ -89,19 +89,6 @@ cli_pid() { pgrep -f "^$DOCKER migrate container $1 " | head -n 1; }
 	is "$(state node2 busy)" absent "first one rolled back"
 }
 
-# slow NODE RATE: a token bucket on the node's interface (this kernel has
-# no netem); cut NODE / uncut NODE: drop everything on it, both ways
-slow() { lab_exec "$1" tc qdisc replace dev eth0 root tbf rate "$2" burst 32kbit latency 400ms; }
-cut() {
-	lab_exec "$1" iptables -I INPUT -i eth0 -j DROP
-	lab_exec "$1" iptables -I OUTPUT -o eth0 -j DROP
-}
-uncut() {
-	lab_exec "$1" iptables -D INPUT -i eth0 -j DROP 2>/dev/null || true
-	lab_exec "$1" iptables -D OUTPUT -o eth0 -j DROP 2>/dev/null || true
-	lab_ctl shape "$1" off 2>/dev/null || true
-}
-
 @test "a link that goes silent mid-copy is detected, and the copy rolled back" {
 	run_docker node1 volume create dmt-big
 	run_docker node1 run --rm -v dmt-big:/d "$LAB_BASE_IMAGE" \
