@@ -569,7 +569,8 @@ static int drain(struct job *j)
 				  give) < 0)
 		return -1;
 	j->off += give;
-	if (j->off == j->buf.len || j->off > (1u << 20)) {
+	/* (nothing given yet: the buffer may not even exist) */
+	if (j->off && (j->off == j->buf.len || j->off > (1u << 20))) {
 		/* keep the buffer small: move the held bytes to the front */
 		memmove(j->buf.buf, j->buf.buf + j->off, j->buf.len - j->off);
 		j->buf.len -= j->off;
