@@ -16,11 +16,7 @@ APP=dmt/app:1
 setup_file() {
 	dm_setup_file
 	# an image the destinations lack: a 1 MB random layer over the base
-	ldocker node1 rm -f dmt-mk >/dev/null 2>&1 || true
-	ldocker node1 run --name dmt-mk "$LAB_BASE_IMAGE" \
-		sh -c 'head -c 1000000 /dev/urandom > /blob' >/dev/null
-	ldocker node1 commit dmt-mk "$APP" >/dev/null
-	ldocker node1 rm dmt-mk >/dev/null
+	app_image "$APP" 1000000
 	# node3: a data root of 64 MB of its own, to fill up
 	lab_ctl add node3 --disk 64 >/dev/null
 }

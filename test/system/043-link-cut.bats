@@ -12,11 +12,7 @@ APP=dmt/cut:1
 setup_file() {
 	dm_setup_file
 	# 4 MB of random bytes over the base: some 16 s at 2 Mbit/s
-	ldocker node1 rm -f dmt-mk >/dev/null 2>&1 || true
-	ldocker node1 run --name dmt-mk "$LAB_BASE_IMAGE" \
-		sh -c 'head -c 4000000 /dev/urandom > /blob' >/dev/null
-	ldocker node1 commit dmt-mk "$APP" >/dev/null
-	ldocker node1 rm dmt-mk >/dev/null
+	app_image "$APP" 4000000
 }
 teardown_file() {
 	ldocker node1 rmi -f "$APP" "$LAB_REGISTRY/$APP" >/dev/null 2>&1 || true
