@@ -151,21 +151,34 @@ shell_idle() {
 }
 
 # empty_line: cancel what is typed (and a pager), clear the screen, and
-# wait until it shows the empty prompt alone.
+# wait until it shows the empty prompt alone. Ctrl-C is a signal: the
+# shell may act on it after keys sent later (CI saw a line typed after
+# it cancelled), so a marker typed behind it must show before the line
+# is cleared with keys the shell reads in order (C-u, C-l).
 empty_line() {
-	local try i screen
+	local try i screen marker
 
 	for ((try = 0; try < 3; try++)); do
 		shell_idle || return
 		tm send-keys -t sh C-c
 		tm send-keys -t sh C-l
-		for ((i = 0; i < 20; i++)); do
+		marker="#sync$try$RANDOM"
+		tm send-keys -t sh -l -- "$marker"
+		for ((i = 0; i < 50; i++)); do
+			screen=$(tm capture-pane -p -t sh | grep -v '^$')
+			[[ $screen == "READY> $marker"* ]] && break
+			sleep 0.1
+		done
+		[[ $screen == "READY> $marker"* ]] || continue
+		tm send-keys -t sh C-u
+		tm send-keys -t sh C-l
+		for ((i = 0; i < 50; i++)); do
 			screen=$(tm capture-pane -p -t sh | grep -v '^$')
 			[[ $screen == "READY>" ]] && return 0
 			sleep 0.1
 		done
 	done
-	printf 'FAIL: no empty prompt after 3 Ctrl-C; the screen:\n%s\n' "$screen" >&2
+	printf 'FAIL: no empty prompt after 3 tries; the screen:\n%s\n' "$screen" >&2
 	return 1
 }
 
