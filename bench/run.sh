@@ -50,7 +50,8 @@ usage: bench/run.sh [OPTIONS]
   -h, --help
 
 Environment: LAB_ID (default 5: a test suite running in lab 0 is never
-touched).  Needs root.
+touched); DMBENCH_DEBUG=1 runs the plugin with -D and keeps each run's log
+(where its time goes) as logs/SEQ.log in the results directory.  Needs root.
 EOF
 }
 
@@ -477,7 +478,8 @@ m_migrate() {
 	[[ $3 == registry || $3 == layers ]] && extra=(--registry "$LAB_REGISTRY")
 	rm -f "$WORK/maxrss"
 	DOCKER_CONFIG=$WORK/cli-config DOCKER_MIGRATE_SSH_CONFIG=$LAB_SSH_CONFIG \
-		DMBENCH_MAXRSS=$WORK/maxrss "$DOCKER" -H "$LAB_NODE1_SOCK" migrate "$1" "$2" --to node2 \
+		DMBENCH_MAXRSS=$WORK/maxrss "$DOCKER" ${DMBENCH_DEBUG:+-D} -H "$LAB_NODE1_SOCK" \
+		migrate "$1" "$2" --to node2 \
 		--strategy "$3" "${extra[@]}" --format json >"$WORK/report.json"
 }
 
@@ -525,6 +527,8 @@ SEQ=0
 run_begin() {
 	R_OK=1 R_TOTAL='' R_PHASES='' R_PTOTAL='' R_PBYTES='' R_RSS='' R_DOWN='' R_PDOWN='' R_LOST='' R_ERR=''
 	RUNLOG=$WORK/run.log
+	# with DMBENCH_DEBUG, each run's log is kept, named by its seq column
+	[[ -n ${DMBENCH_DEBUG:-} ]] && mkdir -p "$OUT/logs" && RUNLOG=$OUT/logs/$((SEQ + 1)).log
 	: >"$RUNLOG"
 }
 fail_run() {

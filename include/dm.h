@@ -71,6 +71,7 @@ void dm_test_pause(const char *phase);
 
 /* Monotonic clock in milliseconds, for phase timings. */
 int64_t dm_now_ms(void);
+int64_t dm_now_us(void);
 /* Wall clock in seconds since the epoch. */
 int64_t dm_wall_s(void);
 

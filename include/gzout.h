@@ -55,6 +55,9 @@ struct gzout {
 	size_t out_cap;
 	int members;		/* written so far */
 	uint64_t stored;	/* input bytes sent as stored */
+	/* where the time went, for the debug report: compressing, and
+	 * waiting for the reader of fd (the link, when it is the slower) */
+	int64_t us_deflate, us_write;
 };
 
 int gzout_init(struct gzout *g);

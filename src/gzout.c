@@ -57,16 +57,22 @@ static int emit(struct gzout *g, size_t n)
 	struct libdeflate_compressor *c = g->kind == 0 ? g->store : g->c;
 	size_t out;
 
+	int64_t t0, t1;
+
 	if (!n)
 		return 0;
+	t0 = dm_now_us();
 	out = libdeflate_gzip_compress(c, g->in, n, g->out, g->out_cap);
 	if (!out)
 		return dm_error("gzip: the output buffer is too small");
 	if (g->kind == 0)
 		g->stored += n;
 	g->members++;
+	t1 = dm_now_us();
+	g->us_deflate += t1 - t0;
 	if (fd_write_all(g->fd, g->out, out) < 0)
 		return -1;
+	g->us_write += dm_now_us() - t1;
 	memmove(g->in, g->in + n, g->in_len - n);
 	g->in_len -= n;
 	g->judged -= n;

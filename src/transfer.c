@@ -38,6 +38,16 @@ static void *produce_side(void *arg)
 	return NULL;
 }
 
+/* A compressing producer writes in bursts (a member at a time) while the
+ * link drains steadily: 64 kB of pipe lets the link idle while the next
+ * member is compressed, a few MB let both run at once.  Root may go past
+ * fs.pipe-max-size; anyone may reach it (1 MB by default). */
+static void grow_pipe(int fd)
+{
+	if (fcntl(fd, F_SETPIPE_SZ, 4 << 20) < 0)
+		(void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+}
+
 int engine_send_produced(struct engine *dst, const char *method,
 			 const char *path, const char *content_type,
 			 int (*produce)(void *ctx, int fd), void *ctx,
@@ -50,6 +60,7 @@ int engine_send_produced(struct engine *dst, const char *method,
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return dm_error("pipe: %s", strerror(errno));
+	grow_pipe(p[1]);
 	pr.fd = p[1];
 	if (pthread_create(&t, NULL, produce_side, &pr) != 0) {
 		close(p[0]);

@@ -238,12 +238,17 @@ void dm_test_pause(const char *phase)
 		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
 }
 
-int64_t dm_now_ms(void)
+int64_t dm_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t dm_now_ms(void)
+{
+	return dm_now_us() / 1000;
 }
 
 int64_t dm_wall_s(void)
