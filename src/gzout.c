@@ -16,13 +16,16 @@ int gzout_init(struct gzout *g)
 {
 	memset(g, 0, sizeof(*g));
 	g->fd = -1;
-	g->c = libdeflate_alloc_compressor(GZOUT_LEVEL);
+	g->level = g->max_level = GZOUT_LEVEL;
+	g->c[g->level] = libdeflate_alloc_compressor(g->level);
 	g->store = libdeflate_alloc_compressor(0);
-	if (!g->c || !g->store) {
+	if (!g->c[g->level] || !g->store) {
 		gzout_end(g);
 		return dm_error("cannot initialise gzip (out of memory)");
 	}
-	g->out_cap = libdeflate_gzip_compress_bound(g->c, GZOUT_MEMBER);
+	/* the bound depends on the input size, not on the level */
+	g->out_cap = libdeflate_gzip_compress_bound(g->c[g->level],
+						    GZOUT_MEMBER);
 	if (libdeflate_gzip_compress_bound(g->store, GZOUT_MEMBER) > g->out_cap)
 		g->out_cap = libdeflate_gzip_compress_bound(g->store,
 							    GZOUT_MEMBER);
@@ -51,13 +54,44 @@ int gzout_compressible(const unsigned char *p, size_t n)
 	return h < 7.8;
 }
 
+int gzout_next_level(int level, int64_t deflate_us, int64_t write_us)
+{
+	/* margins both ways, so that the level does not swing on noise */
+	if (write_us > 2 * deflate_us && level < GZOUT_MAX_LEVEL)
+		return level + 1;
+	if (write_us * 4 < deflate_us && level > 1)
+		return level - 1;
+	return level;
+}
+
+/* After a deflated member: every few, move the level towards the link. */
+static void adapt(struct gzout *g, int64_t deflate_us, int64_t write_us)
+{
+	int next;
+
+	g->adapt_deflate += deflate_us;
+	g->adapt_write += write_us;
+	if (++g->adapt_n < GZOUT_ADAPT_EVERY)
+		return;
+	next = gzout_next_level(g->level, g->adapt_deflate, g->adapt_write);
+	g->adapt_n = 0;
+	g->adapt_deflate = g->adapt_write = 0;
+	if (!g->c[next])
+		g->c[next] = libdeflate_alloc_compressor(next);
+	if (!g->c[next])	/* out of memory: stay where we are */
+		return;
+	g->level = next;
+	if (next > g->max_level)
+		g->max_level = next;
+}
+
 /* The first n bytes of in as one member, of the kind judged. */
 static int emit(struct gzout *g, size_t n)
 {
-	struct libdeflate_compressor *c = g->kind == 0 ? g->store : g->c;
+	struct libdeflate_compressor *c = g->kind == 0 ? g->store
+						       : g->c[g->level];
 	size_t out;
-
-	int64_t t0, t1;
+	int64_t t0, t1, t2;
 
 	if (!n)
 		return 0;
@@ -72,7 +106,10 @@ static int emit(struct gzout *g, size_t n)
 	g->us_deflate += t1 - t0;
 	if (fd_write_all(g->fd, g->out, out) < 0)
 		return -1;
-	g->us_write += dm_now_us() - t1;
+	t2 = dm_now_us();
+	g->us_write += t2 - t1;
+	if (g->kind != 0)
+		adapt(g, t1 - t0, t2 - t1);
 	memmove(g->in, g->in + n, g->in_len - n);
 	g->in_len -= n;
 	g->judged -= n;
@@ -125,14 +162,15 @@ int gzout_finish(struct gzout *g)
 	g->kind = 1;		/* nothing written: still a gzip stream */
 	g->members++;
 	return fd_write_all(g->fd, g->out,
-			    libdeflate_gzip_compress(g->c, g->in, 0, g->out,
-						     g->out_cap));
+			    libdeflate_gzip_compress(g->c[g->level], g->in, 0,
+						     g->out, g->out_cap));
 }
 
 void gzout_end(struct gzout *g)
 {
-	if (g->c)
-		libdeflate_free_compressor(g->c);
+	for (int i = 0; i <= GZOUT_MAX_LEVEL; i++)
+		if (g->c[i])
+			libdeflate_free_compressor(g->c[i]);
 	if (g->store)
 		libdeflate_free_compressor(g->store);
 	free(g->in);

@@ -399,11 +399,13 @@ static int send_delta(struct engine *src, struct engine *dst,
 	 * the stream (link or compressor bound), the destination's load
 	 * after the last byte */
 	dm_debug("%s: %zu layer.tar left out; %d gzip members, %llu bytes "
-		 "stored, %lld ms compressing, %lld ms waiting for the link; "
+		 "stored, %lld ms compressing (level %d to %d), %lld ms waiting "
+		 "for the link; "
 		 "first byte from the source after %lld ms, last after "
 		 "%lld ms, loaded at the destination after %lld ms", p->image_id,
 		 d->dropped, d->gz.members, (unsigned long long)d->gz.stored,
-		 (long long)(d->gz.us_deflate / 1000),
+		 (long long)(d->gz.us_deflate / 1000), GZOUT_LEVEL,
+		 d->gz.max_level,
 		 (long long)(d->gz.us_write / 1000),
 		 (long long)(d->t_first ? d->t_first - d->t0 : -1),
 		 (long long)(d->t_last ? d->t_last - d->t0 : -1),

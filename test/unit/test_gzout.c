@@ -5,6 +5,9 @@
  */
 #include "unit.h"
 
+#include <pthread.h>
+#include <time.h>
+
 #include "gzout.h"
 
 /* Deterministic bytes: text-like lines or noise (xorshift). */
@@ -130,12 +133,95 @@ static void text_is_compressible_noise_is_not(void **state)
 	assert_true(gzout_compressible(buf, sizeof(buf)));
 }
 
+static void level_follows_the_slower_side(void **state)
+{
+	(void)state;
+	/* the link waits on us: compress less hard, never below 1 */
+	assert_int_equal(gzout_next_level(3, 1000, 100), 2);
+	assert_int_equal(gzout_next_level(1, 1000, 0), 1);
+	/* we wait on the link: compress harder, never past the cap */
+	assert_int_equal(gzout_next_level(1, 1000, 5000), 2);
+	assert_int_equal(gzout_next_level(GZOUT_MAX_LEVEL, 1000, 99000),
+			 GZOUT_MAX_LEVEL);
+	/* about even: stay */
+	assert_int_equal(gzout_next_level(4, 1000, 1000), 4);
+	assert_int_equal(gzout_next_level(4, 1000, 1999), 4);
+	assert_int_equal(gzout_next_level(4, 1000, 251), 4);
+}
+
+struct slow_reader {
+	int fd;
+	struct strbuf got;
+};
+
+/* A link far slower than any compressor: 64 kB per 50 ms (1.3 MB/s). */
+static void *read_slowly(void *arg)
+{
+	struct slow_reader *r = arg;
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(r->fd, buf, sizeof(buf))) > 0) {
+		sb_add(&r->got, buf, (size_t)n);
+		nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+	}
+	return NULL;
+}
+
+static void slow_link_raises_the_level_and_the_stream_reads_back(void **state)
+{
+	size_t n = 8u << 20;
+	unsigned char *in = xmalloc(n);
+	uint64_t seed = 7;
+	struct slow_reader r = { .got = STRBUF_INIT };
+	struct gzout g;
+	pthread_t t;
+	int p[2];
+	char *dir = unit_mkdtemp(), *gz = xasprintf("%s/x.gz", dir), *cmd;
+	unsigned char *back = xmalloc(n + 1);
+	FILE *f;
+
+	(void)state;
+	fill(in, n, 0, &seed);
+	assert_int_equal(pipe(p), 0);
+	r.fd = p[0];
+	assert_int_equal(pthread_create(&t, NULL, read_slowly, &r), 0);
+	assert_int_equal(gzout_init(&g), 0);
+	g.fd = p[1];
+	assert_int_equal(gzout_write(&g, in, n), 0);
+	assert_int_equal(gzout_finish(&g), 0);
+	close(p[1]);
+	pthread_join(t, NULL);
+	close(p[0]);
+	/* 8 members each written in well over 2 times their compression */
+	assert_true(g.max_level > GZOUT_LEVEL);
+	gzout_end(&g);
+	f = fopen(gz, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(r.got.buf, 1, r.got.len, f), r.got.len);
+	fclose(f);
+	cmd = xasprintf("gzip -dc < %s", gz);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_int_equal(fread(back, 1, n + 1, f), n);
+	assert_int_equal(pclose(f), 0);
+	assert_memory_equal(back, in, n);
+	sb_release(&r.got);
+	free(back);
+	free(cmd);
+	free(gz);
+	unit_rmtree(dir);
+	free(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(mixed_stream_reads_back_and_noise_is_stored),
 		cmocka_unit_test(empty_stream_is_valid_gzip),
 		cmocka_unit_test(text_is_compressible_noise_is_not),
+		cmocka_unit_test(level_follows_the_slower_side),
+		cmocka_unit_test(slow_link_raises_the_level_and_the_stream_reads_back),
 	};
 
 	return cmocka_run_group_tests_name("gzout", tests, NULL, NULL);
