@@ -571,6 +571,9 @@ static int bind_unmake(struct handover *h, struct hvol *v)
 	return ret;
 }
 
+static int create_container(struct handover *h);
+static int release_copy(struct handover *h);
+
 /* An empty destination for a copy made again whole. */
 static int reset_copy(struct handover *h, struct hvol *v)
 {
@@ -655,7 +658,7 @@ static int phase_precopy(struct handover *h)
 static int phase_sync(struct handover *h)
 {
 	struct xfer_stats st = { 0 };
-	int ret = 0;
+	int ret = 0, released = 0;
 
 	for (size_t i = 0; i < h->nvols && ret == 0; i++) {
 		struct hvol *v = &h->vols[i];
@@ -670,6 +673,11 @@ static int phase_sync(struct handover *h)
 			/* the archive endpoint cannot delete: start over */
 			dm_debug("files were deleted in %s: copying it whole",
 				 v->name);
+			if (!v->bind && !released) {
+				released = release_copy(h);
+				if (released < 0)
+					return -1;
+			}
 			if (reset_copy(h, v) < 0)
 				return -1;
 			ret = volume_copy(h->src, v->sh, h->dst, v->dh,
@@ -691,6 +699,8 @@ static int phase_sync(struct handover *h)
 			ret = verify_volume(h, v);
 	}
 	h->rec.bytes += st.bytes;
+	if (ret == 0 && released == 1)
+		ret = create_container(h);
 	return ret;
 }
 
@@ -740,7 +750,7 @@ static int move_tag(struct handover *h, const char *id)
 	return image_tag(h->dst, id, h->image_ref);
 }
 
-static int phase_create(struct handover *h)
+static int create_container(struct handover *h)
 {
 	char *e = esc(h->name);
 	char *path = xasprintf("/containers/create?name=%s", e);
@@ -748,10 +758,6 @@ static int phase_create(struct handover *h)
 	long st;
 
 	free(e);
-	if (create_networks(h) < 0) {
-		free(path);
-		return -1;
-	}
 	if (h->commit_id && !dm_starts_with(h->image_ref, "sha256:")) {
 		if (move_tag(h, h->commit_id) < 0) {
 			free(path);
@@ -770,6 +776,33 @@ static int phase_create(struct handover *h)
 	if (!h->dst_id[0])
 		return dm_error("the destination created no container id");
 	return connect_extra_networks(h);
+}
+
+static int phase_create(struct handover *h)
+{
+	if (create_networks(h) < 0)
+		return -1;
+	return create_container(h);
+}
+
+/* The created copy holds its volumes: one to be emptied and made again
+ * (reset_copy) must be let go first; the copy is then created again. */
+static int release_copy(struct handover *h)
+{
+	char *path;
+	long st;
+
+	if (!h->dst_id)
+		return 0;
+	path = xasprintf("/containers/%s?force=1", h->dst_id);
+	st = engine_delete(h->dst, path);
+	free(path);
+	if (st < 0)
+		return dm_error_wrap("removing the created copy at %s to empty "
+				     "its volume", h->o->to);
+	free(h->dst_id);
+	h->dst_id = NULL;
+	return 1;
 }
 
 /* Wait until the copy runs, and is healthy when it has a healthcheck. */
@@ -815,7 +848,8 @@ static int wait_ready(struct handover *h)
 				 " (see --start-timeout)", h->o->start_timeout_s);
 			break;
 		}
-		usleep(200 * 1000);
+		/* the first second polled finely: it is downtime */
+		usleep(tries < 20 ? 50 * 1000 : 200 * 1000);
 	}
 	free(path);
 	return ret;
@@ -1116,8 +1150,12 @@ struct phase_step {
 };
 
 /* Stateless: the copy runs before the source stops, no downtime.  With
- * volumes: copy them while the source runs, stop it, send what changed,
- * then create and start the copy; the downtime is the last three. */
+ * volumes: copy them while the source runs, create the copy (its volumes
+ * exist once pre-copied; a created container binds no port and the two
+ * names live on different engines), stop the source, send what changed,
+ * start the copy: the downtime is the last three.  A container layer can
+ * only be committed once the source stopped, and the copy is created
+ * from it: then the create comes after. */
 static const struct phase_step stateless[] = {
 	{ "transfer", phase_transfer }, { "create", phase_create },
 	{ "start", phase_start }, { "stop-source", phase_stop_source },
@@ -1125,12 +1163,25 @@ static const struct phase_step stateless[] = {
 };
 static const struct phase_step stateful[] = {
 	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
+	{ "create", phase_create }, { "stop-source", phase_stop_source },
+	{ "sync", phase_sync }, { "start", phase_start },
+	{ NULL, NULL },
+};
+static const struct phase_step paused_stateful[] = {
+	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
+	{ "create", phase_create }, { "pause-source", phase_pause_source },
+	{ "sync", phase_sync }, { "start", phase_start },
+	{ "stop-source", phase_stop_source },
+	{ NULL, NULL },
+};
+static const struct phase_step rootfs_stateful[] = {
+	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
 	{ "stop-source", phase_stop_source }, { "sync", phase_sync },
 	{ "rootfs", phase_rootfs }, { "create", phase_create },
 	{ "start", phase_start },
 	{ NULL, NULL },
 };
-static const struct phase_step paused_stateful[] = {
+static const struct phase_step rootfs_paused_stateful[] = {
 	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
 	{ "pause-source", phase_pause_source }, { "sync", phase_sync },
 	{ "rootfs", phase_rootfs }, { "create", phase_create },
@@ -1155,7 +1206,9 @@ static int run_phases(struct handover *h)
 	const struct phase_step *p = !h->nvols && !h->rootfs ? stateless
 				     : !h->running ? stopped_stateful
 				     : h->o->keep ? kept_stateful
-				     : h->o->pause ? paused_stateful : stateful;
+				     : h->o->pause ? (h->rootfs ? rootfs_paused_stateful
+						      : paused_stateful)
+				     : h->rootfs ? rootfs_stateful : stateful;
 	int64_t ready_at = 0;
 
 	for (; p->name; p++) {

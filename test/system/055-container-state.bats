@@ -62,7 +62,7 @@ vol_sum() {	# NODE VOLUME FILE: md5 of a file in a volume
 	local rep
 	rep=$(dm_json container dmt-t --to node2 --verify precopy --format json)
 	is "$(jq -r '[.phases[].name] | join(",")' <<<"$rep")" \
-		"check,transfer,precopy,stop-source,sync,create,start" "phases"
+		"check,transfer,precopy,create,stop-source,sync,start" "phases"
 	[ "$(jq -r .downtime_ms <<<"$rep")" -gt 0 ] || { echo "no downtime measured"; false; }
 }
 
