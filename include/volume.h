@@ -32,6 +32,11 @@ int volume_inspect(struct engine *e, const char *name, yajl_val *out);
 /* Create at e a volume like `vol` (driver, options, labels) named name. */
 int volume_create_like(struct engine *e, yajl_val vol, const char *name);
 int volume_remove(struct engine *e, const char *name);
+/* Make a volume that was empty before a failed copy wrote into it empty
+ * again: removed, then created anew from its own inspect of before
+ * (driver, options, labels).  Refused by the engine while a container
+ * uses it: then -1, the message saying what to do. */
+int volume_empty_again(struct engine *e, yajl_val before, const char *name);
 /* A tmpfs volume of the local driver: a new, empty tmpfs at every mount,
  * so there is no content to carry (its settings are). */
 int volume_is_ephemeral(yajl_val vol);

@@ -30,6 +30,8 @@ struct hvol {
 	char *made;		/* the top directory we made for it there */
 	yajl_val info;		/* the source's inspect */
 	int created;		/* at the destination, by us */
+	yajl_val was_empty;	/* there before, empty: its inspect */
+	int written;		/* a copy went into it */
 	char *sh, *dh;		/* helper containers, source and destination */
 	struct volsnap *snap;	/* what the pre-copy sent */
 	char digest[65];
@@ -281,11 +283,14 @@ static int check_volumes_free(struct handover *h)
 			return dm_error("volume %s of %s is gone from the source",
 					v->name, h->name);
 		f = volume_inspect(h->dst, v->name, &d);
-		yajl_tree_free(d);
-		if (f < 0)
-			return -1;
-		if (f == 0)
+		if (f <= 0) {
+			yajl_tree_free(d);
+			if (f < 0)
+				return -1;
 			continue;
+		}
+		/* kept: a rollback leaves it empty again, as it was */
+		v->was_empty = d;
 		helper = helper_create(h->dst, v->name, 1);
 		if (!helper)
 			return -1;
@@ -586,7 +591,8 @@ static int reset_copy(struct handover *h, struct hvol *v)
 		v->dh = helper_create_bind(h->dst, v->bind, 0);
 	} else {
 		if (volume_remove(h->dst, v->name) < 0 ||
-		    volume_create_like(h->dst, v->info, v->name) < 0)
+		    volume_create_like(h->dst, v->was_empty ? v->was_empty
+				       : v->info, v->name) < 0)
 			return -1;
 		v->dh = helper_create(h->dst, v->name, 0);
 	}
@@ -634,6 +640,7 @@ static int phase_precopy(struct handover *h)
 			: helper_create(h->dst, v->name, 0);
 		if (!v->dh)
 			return -1;
+		v->written = 1;
 		{
 			struct progress p;
 			char *label = xasprintf("volume %s", v->name);
@@ -1025,6 +1032,12 @@ static int undo(struct handover *h)
 				h->o->to, dm_errmsg());
 			ok = 0;
 		}
+		/* written into only once its helper was made */
+		if (v->was_empty && v->written &&
+		    volume_empty_again(h->dst, v->was_empty, v->name) < 0) {
+			dm_warn("%s", dm_errmsg());
+			ok = 0;
+		}
 		if (v->made && bind_unmake(h, v) < 0) {
 			dm_warn("cannot remove %s at %s: %s", v->made,
 				h->o->to, dm_errmsg());
@@ -1132,6 +1145,7 @@ static void handover_release(struct handover *h)
 		free(h->vols[i].made);
 		volsnap_free(h->vols[i].snap);
 		yajl_tree_free(h->vols[i].info);
+		yajl_tree_free(h->vols[i].was_empty);
 	}
 	free(h->vols);
 	free(h->tag_added);

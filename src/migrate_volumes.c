@@ -23,6 +23,8 @@ struct vol {
 	yajl_val info;		/* the source's inspect */
 	int replace;		/* --force over an existing one */
 	int created;		/* by us, at the destination */
+	yajl_val was_empty;	/* there before, empty: its inspect */
+	int written;		/* ... and the copy wrote into it */
 	char *sh, *dh;		/* helper containers, until removed */
 	char digest[65];
 	size_t entries;
@@ -120,19 +122,28 @@ static int check(struct vol_run *r)
 			return dm_error("no such volume: %s (on %s)", v->src_name,
 					engine_name(r->src));
 		f = volume_inspect(r->dst, v->dst_name, &d);
-		yajl_tree_free(d);
-		if (f < 0)
-			return -1;
-		if (f == 0)
+		if (f <= 0) {
+			yajl_tree_free(d);
+			if (f < 0)
+				return -1;
 			continue;
-		if (dest_volume_empty(r, v->dst_name, &empty) < 0)
+		}
+		if (dest_volume_empty(r, v->dst_name, &empty) < 0) {
+			yajl_tree_free(d);
 			return -1;
-		if (!empty && !r->o->force)
+		}
+		if (!empty && !r->o->force) {
+			yajl_tree_free(d);
 			return dm_error("volume %s already exists at %s and is not "
 					"empty: pass --rename %s=NEWNAME, or "
 					"--force to replace it", v->dst_name,
 					r->o->to, v->src_name);
+		}
 		v->replace = !empty;
+		if (empty)
+			v->was_empty = d;	/* a failed copy leaves it so */
+		else
+			yajl_tree_free(d);
 	}
 	return 0;
 }
@@ -174,6 +185,7 @@ static int copy_one(struct vol_run *r, struct vol *v, struct xfer_stats *st)
 	v->dh = v->sh ? helper_create(r->dst, v->dst_name, 0) : NULL;
 	if (!v->dh)
 		goto out;
+	v->written = 1;
 	{
 		struct progress p;
 		char *label = xasprintf("volume %s", v->src_name);
@@ -225,6 +237,12 @@ static int undo(struct vol_run *r)
 		if (r->v[i].created && volume_remove(r->dst, r->v[i].dst_name) < 0) {
 			dm_warn("cannot remove volume %s at %s: %s",
 				r->v[i].dst_name, r->o->to, dm_errmsg());
+			ok = 0;
+		}
+		if (r->v[i].was_empty && r->v[i].written &&
+		    volume_empty_again(r->dst, r->v[i].was_empty,
+				       r->v[i].dst_name) < 0) {
+			dm_warn("%s", dm_errmsg());
 			ok = 0;
 		}
 	}
@@ -330,6 +348,7 @@ fail:
 out:
 	for (size_t i = 0; i < r.n; i++) {
 		yajl_tree_free(r.v[i].info);
+		yajl_tree_free(r.v[i].was_empty);
 		free(r.v[i].dst_name);
 		free(r.v[i].sh);
 		free(r.v[i].dh);

@@ -238,6 +238,16 @@ int volume_remove(struct engine *e, const char *name)
 	return st < 0 ? -1 : 0;
 }
 
+int volume_empty_again(struct engine *e, yajl_val before, const char *name)
+{
+	if (volume_remove(e, name) == 0 &&
+	    volume_create_like(e, before, name) == 0)
+		return 0;
+	return dm_error_wrap("volume %s at %s, empty before, holds part of a "
+			     "failed copy: remove it there (docker volume rm) "
+			     "and create it again", name, engine_name(e));
+}
+
 /* ------------------------------------------------------------------ */
 
 struct snapent {
