@@ -34,6 +34,7 @@ struct hvol {
 	int written;		/* a copy went into it */
 	char *sh, *dh;		/* helper containers, source and destination */
 	struct volsnap *snap;	/* what the pre-copy sent */
+	int exec;		/* both helpers run: dm-helper does the sync */
 	char digest[65];
 	size_t entries;
 };
@@ -262,7 +263,7 @@ static int check_volumes_free(struct handover *h)
 	h->vols = xcalloc(h->nvols + 1, sizeof(*h->vols));
 	if (h->nvols) {
 		struct image_info ii;
-		int r = image_inspect(h->dst, HELPER_IMAGE, &ii);
+		int r = image_inspect(h->dst, helper_image(), &ii);
 
 		image_info_release(&ii);
 		if (r < 0)
@@ -619,6 +620,32 @@ static int make_dest(struct handover *h, struct hvol *v)
 	return 0;
 }
 
+/* The final pass by dm-helper needs both helpers running (started now,
+ * before the downtime); without (another architecture, an engine that
+ * refuses), the archive endpoints do it, reading the volume whole. */
+static void start_helpers(struct handover *h, struct hvol *v)
+{
+	/* test hook, inert unless set: the archive's final pass, as on
+	 * engines where dm-helper cannot run */
+	if (getenv("DOCKER_MIGRATE_TEST_NO_HELPER")) {
+		fprintf(stderr, "docker migrate: test hook: no dm-helper\n");
+		return;
+	}
+	if (!helper_can_run(h->src) || !helper_can_run(h->dst)) {
+		dm_debug("dm-helper cannot run on %s or %s: the final pass of "
+			 "%s reads it whole", engine_os_arch(h->src),
+			 engine_os_arch(h->dst), v->name);
+		return;
+	}
+	if (helper_start(h->src, v->sh) < 0 || helper_start(h->dst, v->dh) < 0 ||
+	    helper_probe(h->src, v->sh) < 0 || helper_probe(h->dst, v->dh) < 0) {
+		dm_warn("%s; the final pass of %s reads it whole", dm_errmsg(),
+			v->name);
+		return;
+	}
+	v->exec = 1;
+}
+
 /* Copy every volume while the container still runs: the bulk of the
  * data moves before any downtime. */
 static int phase_precopy(struct handover *h)
@@ -656,6 +683,8 @@ static int phase_precopy(struct handover *h)
 		 * not touch is known to be right */
 		if (ret == 0 && h->running)
 			ret = verify_volume(h, v);
+		if (ret == 0 && v->snap && !h->o->keep)
+			start_helpers(h, v);
 	}
 	h->rec.bytes += st.bytes;
 	return ret;
@@ -673,9 +702,15 @@ static int phase_sync(struct handover *h)
 
 		if (!v->dh)
 			continue;
-		if (v->snap)
+		ret = v->snap && v->exec
+		      ? volume_sync_exec(h->src, v->sh, h->dst, v->dh, v->snap,
+					 v->digest, &st)
+		      : 1;
+		if (ret == 1 && v->snap)
 			ret = volume_sync(h->src, v->sh, h->dst, v->dh, v->snap,
 					  v->digest, &st, &deleted);
+		else if (ret == 1)
+			ret = 0;
 		if (ret == 0 && deleted) {
 			/* the archive endpoint cannot delete: start over */
 			dm_debug("files were deleted in %s: copying it whole",
@@ -1047,7 +1082,7 @@ static int undo(struct handover *h)
 	if (h->helper_absent) {
 		/* loaded for this migration's volumes: a tool of ours, not
 		 * to be left behind by a migration that did not happen */
-		char *e = esc(HELPER_IMAGE);
+		char *e = esc(helper_image());
 
 		path = xasprintf("/images/%s", e);
 		engine_delete(h->dst, path);	/* 404 if never loaded */

@@ -104,7 +104,7 @@ static int dest_volume_empty(struct vol_run *r, const char *name, int *empty)
 static int check(struct vol_run *r)
 {
 	struct image_info ii;
-	int h = image_inspect(r->dst, HELPER_IMAGE, &ii);
+	int h = image_inspect(r->dst, helper_image(), &ii);
 
 	image_info_release(&ii);
 	if (h < 0)
@@ -248,7 +248,7 @@ static int undo(struct vol_run *r)
 	}
 	if (r->helper_absent) {
 		/* loaded by this run: not to be left by a copy that failed */
-		char *e = engine_escape(HELPER_IMAGE);
+		char *e = engine_escape(helper_image());
 		char *path = xasprintf("/images/%s", e);
 
 		engine_delete(r->dst, path);	/* 404 if never loaded */
