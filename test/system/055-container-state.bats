@@ -68,11 +68,16 @@ vol_sum() {	# NODE VOLUME FILE: md5 of a file in a volume
 
 @test "entries deleted and replaced while it moves: the same tree arrives, without a second copy" {
 	# 4 MB that do not change; every 50 ms a directory made, the one of
-	# three rounds before removed, a symlink pointed at the newest
+	# three rounds before removed, a symlink pointed at the newest; only
+	# where it first ran (the copy has another hostname)
 	run_docker node1 run -d --name dmt-d --init -v dmt-data:/data "$LAB_BASE_IMAGE" sh -c '
-		dd if=/dev/urandom of=/data/big bs=1k count=4096 2>/dev/null
-		i=0; while :; do i=$((i+1)); mkdir /data/d$i && echo $i >/data/d$i/x
-			rm -rf /data/d$((i-3)); ln -sfn d$i /data/cur; sleep 0.05; done'
+		cd /data && i=0
+		[ -f host ] || { hostname >host &&
+			dd if=/dev/urandom of=big bs=1k count=4096 2>/dev/null; }
+		while [ "$(cat host)" = "$(hostname)" ]; do
+			i=$((i+1)); mkdir d$i && echo $i >d$i/x
+			rm -rf d$((i-3)); ln -sfn d$i cur; sleep 0.05
+		done; exec sleep 100000'
 	sleep 1
 	local rep
 	rep=$(dm_json container dmt-d --to node2 --format json)
