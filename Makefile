@@ -33,7 +33,10 @@ endif
 
 SRC        := $(wildcard src/*.c)
 PLUGIN_SRC := $(wildcard plugin/*.c)
-OBJ        := $(patsubst %.c,$(BUILD)/%.o,$(SRC))
+# dm-helper: the tool of the helper image, static, embedded in the plugin
+HELPER     := $(BUILD)/dm-helper
+HELPER_OBJ := $(BUILD)/src/helper/blob.o
+OBJ        := $(patsubst %.c,$(BUILD)/%.o,$(SRC)) $(HELPER_OBJ)
 PLUGIN_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(PLUGIN_SRC))
 BIN        := $(BUILD)/docker-migrate
 UNIT_SRC   := $(wildcard test/unit/test_*.c)
@@ -55,6 +58,18 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h) | deps-build
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+# no sanitizer, no shared library, no NSS: it runs alone in a container
+$(HELPER): src/helper/dm-helper.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@ (static)"
+	@$(CC) -static -Os -s -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+		-o $@ $<
+
+$(HELPER_OBJ): src/helper/blob.S $(HELPER)
+	@mkdir -p $(dir $@)
+	@echo "  AS      $@"
+	@$(CC) -c -DHELPER_BIN='"$(HELPER)"' -o $@ $<
 
 # Build dependencies only; the test and lab tools are checked by 'deps'.
 deps-build:

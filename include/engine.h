@@ -65,6 +65,36 @@ struct xfer_stats {
 typedef int (*engine_sink_fn)(void *ctx, const void *buf, size_t n);
 int engine_get_stream(struct engine *e, const char *path, engine_sink_fn fn,
 		      void *ctx, struct xfer_stats *st);
+/* The same with any method and an optional JSON body (POST
+ * /exec/{id}/start: the engine answers with a raw stream until the end). */
+int engine_stream(struct engine *e, const char *method, const char *path,
+		  const char *body, engine_sink_fn fn, void *ctx,
+		  struct xfer_stats *st);
+
+/* Run argv in the running container id (POST /containers/{id}/exec, then
+ * /exec/{eid}/start, no TTY): what it writes to stdout goes to out as it
+ * arrives, its stderr is kept in err (the first 4 kB), *exit_code from
+ * GET /exec/{eid}/json once the stream ended.  -1 when the engine failed
+ * (a command that failed is 0 with its exit code). */
+int engine_exec(struct engine *e, const char *id, const char *const *argv,
+		engine_sink_fn out, void *ctx, struct strbuf *err,
+		long *exit_code);
+
+/* The exec stream's multiplexing (no TTY): frames of an 8-byte header
+ * (stream 1 stdout, 2 stderr; 3 bytes of zero; the length, big-endian)
+ * and their payload, split anywhere by the transport. */
+struct exec_demux {
+	unsigned char hdr[8];
+	size_t hlen;
+	uint32_t left;		/* payload bytes left in the frame */
+	int stream;
+	engine_sink_fn out;	/* stdout */
+	void *ctx;
+	struct strbuf *err;	/* stderr, the first ERR_MAX bytes */
+};
+#define EXEC_ERR_MAX 4096
+int exec_demux_feed(void *demux, const void *buf, size_t n);
+
 /* HEAD path: the status (404 included), the value of one reply header in
  * *value (malloc'ed, NULL when absent); -1 on error. */
 long engine_head(struct engine *e, const char *path, const char *header,

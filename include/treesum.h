@@ -37,9 +37,14 @@ void treesum_free(struct treesum *t);
 void treesum_member(struct treesum *t, const struct tar_member *m);
 void treesum_data(struct treesum *t, const void *buf, size_t n);
 void treesum_end(struct treesum *t);
+/* Before the digest: a copy of an entry of another tree (final, hard
+ * links folded), not sent: what a final pass left as it was. */
+void treesum_add(struct treesum *t, const struct tree_entry *e);
 /* The member being read was forwarded to the destination. */
 void treesum_mark_sent(struct treesum *t);
 void treesum_final(struct treesum *t, char hex[65]);
+/* The digest again after treesum_add. */
+void treesum_refinal(struct treesum *t, char hex[65]);
 size_t treesum_entries(const struct treesum *t);
 /* After treesum_final: the i-th entry by name, or the one named name. */
 const struct tree_entry *treesum_at(const struct treesum *t, size_t i);

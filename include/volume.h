@@ -12,12 +12,23 @@
 #include "engine.h"
 #include "treesum.h"
 
-/* The helper image: an empty root filesystem the plugin makes and loads
- * itself (no registry, no internet); its containers never run. */
-#define HELPER_IMAGE "docker-migrate/helper:empty"
+/* The helper image: one static program, dm-helper, in a root filesystem
+ * the plugin makes and loads itself (no registry, no internet).  Most of
+ * its containers never run; those of a container's final pass run
+ * "dm-helper wait" and are given commands by exec. */
+/* "docker-migrate/helper:<12 hex digits of dm-helper's sha256>": a
+ * plugin never uses the helper of another build. */
+const char *helper_image(void);
 #define HELPER_MOUNT "/v"
 
 int helper_image_ensure(struct engine *e);
+/* Can dm-helper run on e's architecture? */
+int helper_can_run(struct engine *e);
+/* Start a helper container: it then waits (2 h at most) for commands. */
+int helper_start(struct engine *e, const char *id);
+/* Does dm-helper answer an exec in that running helper?  Asked before
+ * the downtime, so that the final pass knows how it will be made. */
+int helper_probe(struct engine *e, const char *id);
 /* A created, not started, container with `volume` at /v; NULL on error. */
 char *helper_create(struct engine *e, const char *volume, int readonly);
 /* The same with a host directory bind-mounted at /v (it must exist): a
@@ -32,6 +43,11 @@ int volume_inspect(struct engine *e, const char *name, yajl_val *out);
 /* Create at e a volume like `vol` (driver, options, labels) named name. */
 int volume_create_like(struct engine *e, yajl_val vol, const char *name);
 int volume_remove(struct engine *e, const char *name);
+/* Make a volume that was empty before a failed copy wrote into it empty
+ * again: removed, then created anew from its own inspect of before
+ * (driver, options, labels).  Refused by the engine while a container
+ * uses it: then -1, the message saying what to do. */
+int volume_empty_again(struct engine *e, yajl_val before, const char *name);
 /* A tmpfs volume of the local driver: a new, empty tmpfs at every mount,
  * so there is no content to carry (its settings are). */
 int volume_is_ephemeral(yajl_val vol);
@@ -61,6 +77,26 @@ int volume_sync(struct engine *src, const char *src_helper,
 		struct engine *dst, const char *dst_helper,
 		struct volsnap *snap, char digest[65],
 		struct xfer_stats *st, int *deleted);
+
+/* The same final pass by dm-helper, in running helper containers (see
+ * helper_start), without reading what did not change: its scan at the
+ * source streams the entries changed since the pre-copy began (by ctime
+ * and mtime) straight into the destination's PUT, and lists every name;
+ * entries gone at the source are then removed at the destination by
+ * dm-helper there.  The digest is that of the whole source tree: the
+ * entries sent, and the others as the pre-copy's read-back found them.
+ * 0 done; 1 cannot tell (no read-back kept, or an entry new at the
+ * source yet older than the pre-copy): use volume_sync; -1 failed. */
+int volume_sync_exec(struct engine *src, const char *src_helper,
+		     struct engine *dst, const char *dst_helper,
+		     struct volsnap *snap, char digest[65],
+		     struct xfer_stats *st);
+/* Its plan, pure: now holds the entries sent; the names dm-helper listed
+ * (list: NUL-terminated) that were not sent are copied from before, and
+ * the tops of what before has and the list lacks go to gone.  0, 1 (a
+ * listed name in neither) or -1. */
+int sync_plan(const struct treesum *before, const char *list, size_t len,
+	      struct treesum *now, struct strlist *gone);
 
 /* The evidence of a final pass without reading the whole tree back: every
  * entry the pass left out must be as the destination's read-back after

@@ -606,22 +606,37 @@ static size_t sink_cb(char *p, size_t sz, size_t n, void *ctx)
 int engine_get_stream(struct engine *e, const char *path, engine_sink_fn fn,
 		      void *ctx, struct xfer_stats *st)
 {
+	return engine_stream(e, "GET", path, NULL, fn, ctx, st);
+}
+
+int engine_stream(struct engine *e, const char *method, const char *path,
+		  const char *body, engine_sink_fn fn, void *ctx,
+		  struct xfer_stats *st)
+{
 	struct get_sink s = { .fn = fn, .ctx = ctx, .st = st,
 			      .errbody = STRBUF_INIT };
+	struct curl_slist *hdrs = NULL;
 	CURLcode rc;
 	int ret = 0;
 
-	s.c = new_handle(e, "GET", path, 1);
+	s.c = new_handle(e, method, path, 1);
 	if (!s.c)
 		return dm_error("cannot create a libcurl handle");
 	curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, sink_cb);
 	curl_easy_setopt(s.c, CURLOPT_WRITEDATA, &s);
+	if (body) {
+		hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+		curl_easy_setopt(s.c, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(s.c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(s.c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
 	/* an image of hundreds of MB: 16 times fewer reads and callbacks
 	 * than curl's default of 16 kB */
 	curl_easy_setopt(s.c, CURLOPT_BUFFERSIZE, 256L * 1024);
 	rc = curl_easy_perform(s.c);
 	curl_easy_getinfo(s.c, CURLINFO_RESPONSE_CODE, &s.status);
 	curl_easy_cleanup(s.c);
+	curl_slist_free_all(hdrs);
 	if (s.status >= 400)
 		ret = status_error(e, s.status, path, &s.errbody);
 	else if (s.failed)

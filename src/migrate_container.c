@@ -30,8 +30,11 @@ struct hvol {
 	char *made;		/* the top directory we made for it there */
 	yajl_val info;		/* the source's inspect */
 	int created;		/* at the destination, by us */
+	yajl_val was_empty;	/* there before, empty: its inspect */
+	int written;		/* a copy went into it */
 	char *sh, *dh;		/* helper containers, source and destination */
 	struct volsnap *snap;	/* what the pre-copy sent */
+	int exec;		/* both helpers run: dm-helper does the sync */
 	char digest[65];
 	size_t entries;
 };
@@ -260,7 +263,7 @@ static int check_volumes_free(struct handover *h)
 	h->vols = xcalloc(h->nvols + 1, sizeof(*h->vols));
 	if (h->nvols) {
 		struct image_info ii;
-		int r = image_inspect(h->dst, HELPER_IMAGE, &ii);
+		int r = image_inspect(h->dst, helper_image(), &ii);
 
 		image_info_release(&ii);
 		if (r < 0)
@@ -281,11 +284,14 @@ static int check_volumes_free(struct handover *h)
 			return dm_error("volume %s of %s is gone from the source",
 					v->name, h->name);
 		f = volume_inspect(h->dst, v->name, &d);
-		yajl_tree_free(d);
-		if (f < 0)
-			return -1;
-		if (f == 0)
+		if (f <= 0) {
+			yajl_tree_free(d);
+			if (f < 0)
+				return -1;
 			continue;
+		}
+		/* kept: a rollback leaves it empty again, as it was */
+		v->was_empty = d;
 		helper = helper_create(h->dst, v->name, 1);
 		if (!helper)
 			return -1;
@@ -571,6 +577,9 @@ static int bind_unmake(struct handover *h, struct hvol *v)
 	return ret;
 }
 
+static int create_container(struct handover *h);
+static int release_copy(struct handover *h);
+
 /* An empty destination for a copy made again whole. */
 static int reset_copy(struct handover *h, struct hvol *v)
 {
@@ -583,7 +592,8 @@ static int reset_copy(struct handover *h, struct hvol *v)
 		v->dh = helper_create_bind(h->dst, v->bind, 0);
 	} else {
 		if (volume_remove(h->dst, v->name) < 0 ||
-		    volume_create_like(h->dst, v->info, v->name) < 0)
+		    volume_create_like(h->dst, v->was_empty ? v->was_empty
+				       : v->info, v->name) < 0)
 			return -1;
 		v->dh = helper_create(h->dst, v->name, 0);
 	}
@@ -610,6 +620,32 @@ static int make_dest(struct handover *h, struct hvol *v)
 	return 0;
 }
 
+/* The final pass by dm-helper needs both helpers running (started now,
+ * before the downtime); without (another architecture, an engine that
+ * refuses), the archive endpoints do it, reading the volume whole. */
+static void start_helpers(struct handover *h, struct hvol *v)
+{
+	/* test hook, inert unless set: the archive's final pass, as on
+	 * engines where dm-helper cannot run */
+	if (getenv("DOCKER_MIGRATE_TEST_NO_HELPER")) {
+		fprintf(stderr, "docker migrate: test hook: no dm-helper\n");
+		return;
+	}
+	if (!helper_can_run(h->src) || !helper_can_run(h->dst)) {
+		dm_debug("dm-helper cannot run on %s or %s: the final pass of "
+			 "%s reads it whole", engine_os_arch(h->src),
+			 engine_os_arch(h->dst), v->name);
+		return;
+	}
+	if (helper_start(h->src, v->sh) < 0 || helper_start(h->dst, v->dh) < 0 ||
+	    helper_probe(h->src, v->sh) < 0 || helper_probe(h->dst, v->dh) < 0) {
+		dm_warn("%s; the final pass of %s reads it whole", dm_errmsg(),
+			v->name);
+		return;
+	}
+	v->exec = 1;
+}
+
 /* Copy every volume while the container still runs: the bulk of the
  * data moves before any downtime. */
 static int phase_precopy(struct handover *h)
@@ -631,6 +667,7 @@ static int phase_precopy(struct handover *h)
 			: helper_create(h->dst, v->name, 0);
 		if (!v->dh)
 			return -1;
+		v->written = 1;
 		{
 			struct progress p;
 			char *label = xasprintf("volume %s", v->name);
@@ -646,6 +683,8 @@ static int phase_precopy(struct handover *h)
 		 * not touch is known to be right */
 		if (ret == 0 && h->running)
 			ret = verify_volume(h, v);
+		if (ret == 0 && v->snap && !h->o->keep)
+			start_helpers(h, v);
 	}
 	h->rec.bytes += st.bytes;
 	return ret;
@@ -655,7 +694,7 @@ static int phase_precopy(struct handover *h)
 static int phase_sync(struct handover *h)
 {
 	struct xfer_stats st = { 0 };
-	int ret = 0;
+	int ret = 0, released = 0;
 
 	for (size_t i = 0; i < h->nvols && ret == 0; i++) {
 		struct hvol *v = &h->vols[i];
@@ -663,13 +702,24 @@ static int phase_sync(struct handover *h)
 
 		if (!v->dh)
 			continue;
-		if (v->snap)
+		ret = v->snap && v->exec
+		      ? volume_sync_exec(h->src, v->sh, h->dst, v->dh, v->snap,
+					 v->digest, &st)
+		      : 1;
+		if (ret == 1 && v->snap)
 			ret = volume_sync(h->src, v->sh, h->dst, v->dh, v->snap,
 					  v->digest, &st, &deleted);
+		else if (ret == 1)
+			ret = 0;
 		if (ret == 0 && deleted) {
 			/* the archive endpoint cannot delete: start over */
 			dm_debug("files were deleted in %s: copying it whole",
 				 v->name);
+			if (!v->bind && !released) {
+				released = release_copy(h);
+				if (released < 0)
+					return -1;
+			}
 			if (reset_copy(h, v) < 0)
 				return -1;
 			ret = volume_copy(h->src, v->sh, h->dst, v->dh,
@@ -691,6 +741,8 @@ static int phase_sync(struct handover *h)
 			ret = verify_volume(h, v);
 	}
 	h->rec.bytes += st.bytes;
+	if (ret == 0 && released == 1)
+		ret = create_container(h);
 	return ret;
 }
 
@@ -740,7 +792,7 @@ static int move_tag(struct handover *h, const char *id)
 	return image_tag(h->dst, id, h->image_ref);
 }
 
-static int phase_create(struct handover *h)
+static int create_container(struct handover *h)
 {
 	char *e = esc(h->name);
 	char *path = xasprintf("/containers/create?name=%s", e);
@@ -748,10 +800,6 @@ static int phase_create(struct handover *h)
 	long st;
 
 	free(e);
-	if (create_networks(h) < 0) {
-		free(path);
-		return -1;
-	}
 	if (h->commit_id && !dm_starts_with(h->image_ref, "sha256:")) {
 		if (move_tag(h, h->commit_id) < 0) {
 			free(path);
@@ -770,6 +818,33 @@ static int phase_create(struct handover *h)
 	if (!h->dst_id[0])
 		return dm_error("the destination created no container id");
 	return connect_extra_networks(h);
+}
+
+static int phase_create(struct handover *h)
+{
+	if (create_networks(h) < 0)
+		return -1;
+	return create_container(h);
+}
+
+/* The created copy holds its volumes: one to be emptied and made again
+ * (reset_copy) must be let go first; the copy is then created again. */
+static int release_copy(struct handover *h)
+{
+	char *path;
+	long st;
+
+	if (!h->dst_id)
+		return 0;
+	path = xasprintf("/containers/%s?force=1", h->dst_id);
+	st = engine_delete(h->dst, path);
+	free(path);
+	if (st < 0)
+		return dm_error_wrap("removing the created copy at %s to empty "
+				     "its volume", h->o->to);
+	free(h->dst_id);
+	h->dst_id = NULL;
+	return 1;
 }
 
 /* Wait until the copy runs, and is healthy when it has a healthcheck. */
@@ -815,7 +890,8 @@ static int wait_ready(struct handover *h)
 				 " (see --start-timeout)", h->o->start_timeout_s);
 			break;
 		}
-		usleep(200 * 1000);
+		/* the first second polled finely: it is downtime */
+		usleep(tries < 20 ? 50 * 1000 : 200 * 1000);
 	}
 	free(path);
 	return ret;
@@ -991,6 +1067,12 @@ static int undo(struct handover *h)
 				h->o->to, dm_errmsg());
 			ok = 0;
 		}
+		/* written into only once its helper was made */
+		if (v->was_empty && v->written &&
+		    volume_empty_again(h->dst, v->was_empty, v->name) < 0) {
+			dm_warn("%s", dm_errmsg());
+			ok = 0;
+		}
 		if (v->made && bind_unmake(h, v) < 0) {
 			dm_warn("cannot remove %s at %s: %s", v->made,
 				h->o->to, dm_errmsg());
@@ -1000,7 +1082,7 @@ static int undo(struct handover *h)
 	if (h->helper_absent) {
 		/* loaded for this migration's volumes: a tool of ours, not
 		 * to be left behind by a migration that did not happen */
-		char *e = esc(HELPER_IMAGE);
+		char *e = esc(helper_image());
 
 		path = xasprintf("/images/%s", e);
 		engine_delete(h->dst, path);	/* 404 if never loaded */
@@ -1098,6 +1180,7 @@ static void handover_release(struct handover *h)
 		free(h->vols[i].made);
 		volsnap_free(h->vols[i].snap);
 		yajl_tree_free(h->vols[i].info);
+		yajl_tree_free(h->vols[i].was_empty);
 	}
 	free(h->vols);
 	free(h->tag_added);
@@ -1116,8 +1199,12 @@ struct phase_step {
 };
 
 /* Stateless: the copy runs before the source stops, no downtime.  With
- * volumes: copy them while the source runs, stop it, send what changed,
- * then create and start the copy; the downtime is the last three. */
+ * volumes: copy them while the source runs, create the copy (its volumes
+ * exist once pre-copied; a created container binds no port and the two
+ * names live on different engines), stop the source, send what changed,
+ * start the copy: the downtime is the last three.  A container layer can
+ * only be committed once the source stopped, and the copy is created
+ * from it: then the create comes after. */
 static const struct phase_step stateless[] = {
 	{ "transfer", phase_transfer }, { "create", phase_create },
 	{ "start", phase_start }, { "stop-source", phase_stop_source },
@@ -1125,12 +1212,25 @@ static const struct phase_step stateless[] = {
 };
 static const struct phase_step stateful[] = {
 	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
+	{ "create", phase_create }, { "stop-source", phase_stop_source },
+	{ "sync", phase_sync }, { "start", phase_start },
+	{ NULL, NULL },
+};
+static const struct phase_step paused_stateful[] = {
+	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
+	{ "create", phase_create }, { "pause-source", phase_pause_source },
+	{ "sync", phase_sync }, { "start", phase_start },
+	{ "stop-source", phase_stop_source },
+	{ NULL, NULL },
+};
+static const struct phase_step rootfs_stateful[] = {
+	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
 	{ "stop-source", phase_stop_source }, { "sync", phase_sync },
 	{ "rootfs", phase_rootfs }, { "create", phase_create },
 	{ "start", phase_start },
 	{ NULL, NULL },
 };
-static const struct phase_step paused_stateful[] = {
+static const struct phase_step rootfs_paused_stateful[] = {
 	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
 	{ "pause-source", phase_pause_source }, { "sync", phase_sync },
 	{ "rootfs", phase_rootfs }, { "create", phase_create },
@@ -1155,7 +1255,9 @@ static int run_phases(struct handover *h)
 	const struct phase_step *p = !h->nvols && !h->rootfs ? stateless
 				     : !h->running ? stopped_stateful
 				     : h->o->keep ? kept_stateful
-				     : h->o->pause ? paused_stateful : stateful;
+				     : h->o->pause ? (h->rootfs ? rootfs_paused_stateful
+						      : paused_stateful)
+				     : h->rootfs ? rootfs_stateful : stateful;
 	int64_t ready_at = 0;
 
 	for (; p->name; p++) {

@@ -23,6 +23,8 @@ struct vol {
 	yajl_val info;		/* the source's inspect */
 	int replace;		/* --force over an existing one */
 	int created;		/* by us, at the destination */
+	yajl_val was_empty;	/* there before, empty: its inspect */
+	int written;		/* ... and the copy wrote into it */
 	char *sh, *dh;		/* helper containers, until removed */
 	char digest[65];
 	size_t entries;
@@ -102,7 +104,7 @@ static int dest_volume_empty(struct vol_run *r, const char *name, int *empty)
 static int check(struct vol_run *r)
 {
 	struct image_info ii;
-	int h = image_inspect(r->dst, HELPER_IMAGE, &ii);
+	int h = image_inspect(r->dst, helper_image(), &ii);
 
 	image_info_release(&ii);
 	if (h < 0)
@@ -120,19 +122,28 @@ static int check(struct vol_run *r)
 			return dm_error("no such volume: %s (on %s)", v->src_name,
 					engine_name(r->src));
 		f = volume_inspect(r->dst, v->dst_name, &d);
-		yajl_tree_free(d);
-		if (f < 0)
-			return -1;
-		if (f == 0)
+		if (f <= 0) {
+			yajl_tree_free(d);
+			if (f < 0)
+				return -1;
 			continue;
-		if (dest_volume_empty(r, v->dst_name, &empty) < 0)
+		}
+		if (dest_volume_empty(r, v->dst_name, &empty) < 0) {
+			yajl_tree_free(d);
 			return -1;
-		if (!empty && !r->o->force)
+		}
+		if (!empty && !r->o->force) {
+			yajl_tree_free(d);
 			return dm_error("volume %s already exists at %s and is not "
 					"empty: pass --rename %s=NEWNAME, or "
 					"--force to replace it", v->dst_name,
 					r->o->to, v->src_name);
+		}
 		v->replace = !empty;
+		if (empty)
+			v->was_empty = d;	/* a failed copy leaves it so */
+		else
+			yajl_tree_free(d);
 	}
 	return 0;
 }
@@ -174,6 +185,7 @@ static int copy_one(struct vol_run *r, struct vol *v, struct xfer_stats *st)
 	v->dh = v->sh ? helper_create(r->dst, v->dst_name, 0) : NULL;
 	if (!v->dh)
 		goto out;
+	v->written = 1;
 	{
 		struct progress p;
 		char *label = xasprintf("volume %s", v->src_name);
@@ -227,10 +239,16 @@ static int undo(struct vol_run *r)
 				r->v[i].dst_name, r->o->to, dm_errmsg());
 			ok = 0;
 		}
+		if (r->v[i].was_empty && r->v[i].written &&
+		    volume_empty_again(r->dst, r->v[i].was_empty,
+				       r->v[i].dst_name) < 0) {
+			dm_warn("%s", dm_errmsg());
+			ok = 0;
+		}
 	}
 	if (r->helper_absent) {
 		/* loaded by this run: not to be left by a copy that failed */
-		char *e = engine_escape(HELPER_IMAGE);
+		char *e = engine_escape(helper_image());
 		char *path = xasprintf("/images/%s", e);
 
 		engine_delete(r->dst, path);	/* 404 if never loaded */
@@ -330,6 +348,7 @@ fail:
 out:
 	for (size_t i = 0; i < r.n; i++) {
 		yajl_tree_free(r.v[i].info);
+		yajl_tree_free(r.v[i].was_empty);
 		free(r.v[i].dst_name);
 		free(r.v[i].sh);
 		free(r.v[i].dh);

@@ -110,6 +110,23 @@ void treesum_member(struct treesum *t, const struct tar_member *m)
 	t->open = 1;
 }
 
+void treesum_add(struct treesum *t, const struct tree_entry *from)
+{
+	struct entry *e;
+
+	treesum_end(t);
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 64;
+		t->e = xrealloc(t->e, t->cap * sizeof(*t->e));
+	}
+	e = &t->e[t->n++];
+	*e = *from;
+	e->name = xstrdup(from->name);
+	e->link = xstrdup(from->link);
+	e->xattrs = xstrdup(from->xattrs);
+	e->sent = 0;
+}
+
 void treesum_data(struct treesum *t, const void *buf, size_t n)
 {
 	if (t->open)
@@ -208,6 +225,12 @@ void treesum_final(struct treesum *t, char hex[65])
 	EVP_DigestFinal_ex(t->md, md, &len);
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+void treesum_refinal(struct treesum *t, char hex[65])
+{
+	t->final = 0;	/* what fold_links did stays done */
+	treesum_final(t, hex);
 }
 
 const struct tree_entry *treesum_at(const struct treesum *t, size_t i)

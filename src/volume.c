@@ -25,78 +25,153 @@
 
 #include <openssl/evp.h>
 
-/* sha256 of 1024 zero bytes: the empty layer every engine knows */
-#define EMPTY_LAYER \
-	"sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
+#define HELPER_LIST "dm-helper/list"	/* see src/helper/dm-helper.c */
+
+/* dm-helper, static, built with the plugin (src/helper/blob.S) */
+extern const unsigned char dm_helper_bin[], dm_helper_bin_end[];
 
 static void add_member(struct strbuf *tar, const char *name, const void *data,
-		       size_t len)
+		       size_t len, unsigned mode)
 {
 	static const unsigned char zeros[512];
 	unsigned char hdr[512];
 
-	tar_header(hdr, name, len, 0644, '0');
+	tar_header(hdr, name, len, mode, '0');
 	sb_add(tar, hdr, sizeof(hdr));
 	sb_add(tar, data, len);
 	sb_add(tar, zeros, (512 - len % 512) % 512);
 }
 
-/* A docker-save archive of an image with one empty layer. */
+const char *helper_image(void)
+{
+	static char name[64];
+
+	if (!name[0]) {
+		char hex[65];
+
+		sha256_hex(dm_helper_bin, (size_t)(dm_helper_bin_end -
+						   dm_helper_bin), hex);
+		snprintf(name, sizeof(name), "docker-migrate/helper:%.12s", hex);
+	}
+	return name;
+}
+
+/* A docker-save archive of an image with one layer: /dm-helper. */
 static void helper_archive(const char *arch, struct strbuf *tar)
 {
-	static const unsigned char empty_layer[1024];
 	static const unsigned char zeros[1024];
-	char hex[65], *config, *name, *manifest;
+	struct strbuf layer = STRBUF_INIT;
+	char hex[65], diff[65], *config, *name, *manifest;
 
+	add_member(&layer, "dm-helper", dm_helper_bin,
+		   (size_t)(dm_helper_bin_end - dm_helper_bin), 0755);
+	sb_add(&layer, zeros, sizeof(zeros));
+	sha256_hex(layer.buf, layer.len, diff);
 	config = xasprintf(
 		"{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{\"Cmd\":"
-		"[\"/docker-migrate-helper-never-runs\"],\"Labels\":{"
+		"[\"/dm-helper\",\"wait\"],\"Labels\":{"
 		"\"org.docker-migrate.helper\":\"1\"}},\"rootfs\":{\"type\":"
-		"\"layers\",\"diff_ids\":[\"%s\"]},\"history\":[{\"created\":"
-		"\"1970-01-01T00:00:00Z\",\"created_by\":\"docker-migrate: an "
-		"empty root for helper containers\"}],\"created\":"
-		"\"1970-01-01T00:00:00Z\"}", arch, EMPTY_LAYER);
+		"\"layers\",\"diff_ids\":[\"sha256:%s\"]},\"history\":[{\"created\":"
+		"\"1970-01-01T00:00:00Z\",\"created_by\":\"docker-migrate: "
+		"dm-helper, for helper containers\"}],\"created\":"
+		"\"1970-01-01T00:00:00Z\"}", arch, diff);
 	sha256_hex(config, strlen(config), hex);
 	name = xasprintf("%s.json", hex);
 	manifest = xasprintf("[{\"Config\":\"%s\",\"RepoTags\":[\"%s\"],"
-			     "\"Layers\":[\"empty/layer.tar\"]}]", name,
-			     HELPER_IMAGE);
-	add_member(tar, "empty/layer.tar", empty_layer, sizeof(empty_layer));
-	add_member(tar, name, config, strlen(config));
-	add_member(tar, "manifest.json", manifest, strlen(manifest));
+			     "\"Layers\":[\"helper/layer.tar\"]}]", name,
+			     helper_image());
+	add_member(tar, "helper/layer.tar", layer.buf, layer.len, 0644);
+	add_member(tar, name, config, strlen(config), 0644);
+	add_member(tar, "manifest.json", manifest, strlen(manifest), 0644);
 	sb_add(tar, zeros, sizeof(zeros));
+	sb_release(&layer);
 	free(config);
 	free(name);
 	free(manifest);
 }
 
+/* The architecture dm-helper was built for, as engines name it. */
+static const char *helper_arch(void)
+{
+#if defined(__x86_64__)
+	return "amd64";
+#elif defined(__aarch64__)
+	return "arm64";
+#elif defined(__arm__)
+	return "arm";
+#elif defined(__i386__)
+	return "386";
+#else
+	return "unknown";
+#endif
+}
+
+int helper_can_run(struct engine *e)
+{
+	const char *arch = strchr(engine_os_arch(e), '/');
+
+	return arch && strcmp(arch + 1, helper_arch()) == 0;
+}
+
+static int write_archive(void *ctx, int fd)
+{
+	const struct strbuf *tar = ctx;
+
+	return fd_write_all(fd, tar->buf, tar->len);
+}
+
 int helper_image_ensure(struct engine *e)
 {
-	struct strbuf tar = STRBUF_INIT, reply = STRBUF_INIT;
+	struct strbuf tar = STRBUF_INIT;
 	struct image_info ii;
 	const char *arch = strchr(engine_os_arch(e), '/');
-	int p[2], r;
+	int r;
 
-	r = image_inspect(e, HELPER_IMAGE, &ii);
+	r = image_inspect(e, helper_image(), &ii);
 	image_info_release(&ii);
 	if (r != 0)
 		return r < 0 ? -1 : 0;
 	helper_archive(arch ? arch + 1 : "amd64", &tar);
-	/* a few kB: the whole archive fits in the pipe before the POST */
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		sb_release(&tar);
-		return dm_error("pipe: %s", strerror(errno));
-	}
-	r = fd_write_all(p[1], tar.buf, tar.len);
-	close(p[1]);
-	if (r == 0)
-		r = engine_post_from_fd(e, "/images/load?quiet=1", p[0],
-					"application/x-tar", &reply, NULL);
-	close(p[0]);
+	r = engine_send_produced(e, "POST", "/images/load?quiet=1",
+				 "application/x-tar", write_archive, &tar,
+				 NULL, NULL);
 	sb_release(&tar);
-	sb_release(&reply);
 	return r < 0 ? dm_error_wrap("loading the helper image on %s",
 				     engine_name(e)) : 0;
+}
+
+/* dm-helper argv[1] ... in the running helper id: its stdout to out; a
+ * failure is an error saying what (its first line of stderr). */
+static int helper_run(struct engine *e, const char *id, const char **argv,
+		      engine_sink_fn out, void *ctx, const char *what)
+{
+	struct strbuf err = STRBUF_INIT;
+	long code = -1;
+	int ret = engine_exec(e, id, argv, out, ctx, &err, &code);
+
+	if (ret == 0 && code != 0)
+		ret = dm_error("dm-helper %s on %s failed (exit %ld): %.*s",
+			       what, engine_name(e), code,
+			       (int)strcspn(sb_str(&err), "\n"), sb_str(&err));
+	sb_release(&err);
+	return ret;
+}
+
+int helper_probe(struct engine *e, const char *id)
+{
+	const char *argv[] = { "/dm-helper", "get", HELPER_MOUNT, ".", NULL };
+
+	return helper_run(e, id, argv, NULL, NULL, "in its container");
+}
+
+int helper_start(struct engine *e, const char *id)
+{
+	char *path = xasprintf("/containers/%s/start", id);
+	long st = engine_post_json(e, path, NULL, NULL);
+
+	free(path);
+	return st < 0 ? dm_error_wrap("starting a helper container on %s",
+				      engine_name(e)) : 0;
 }
 
 /* A never-started container with one mount (a volume, or a host path
@@ -114,7 +189,7 @@ static char *helper_with_mount(struct engine *e, const char *type,
 	}
 	yajl_gen_map_open(g);
 	json_gen_str(g, "Image");
-	json_gen_str(g, HELPER_IMAGE);
+	json_gen_str(g, helper_image());
 	json_gen_str(g, "Labels");
 	yajl_gen_map_open(g);
 	json_gen_str(g, "org.docker-migrate.helper");
@@ -238,6 +313,16 @@ int volume_remove(struct engine *e, const char *name)
 	return st < 0 ? -1 : 0;
 }
 
+int volume_empty_again(struct engine *e, yajl_val before, const char *name)
+{
+	if (volume_remove(e, name) == 0 &&
+	    volume_create_like(e, before, name) == 0)
+		return 0;
+	return dm_error_wrap("volume %s at %s, empty before, holds part of a "
+			     "failed copy: remove it there (docker volume rm) "
+			     "and create it again", name, engine_name(e));
+}
+
 /* ------------------------------------------------------------------ */
 
 struct snapent {
@@ -256,6 +341,8 @@ struct volsnap {
 	int sorted;
 	struct treesum *dest;	/* the destination, read back and verified */
 	struct treesum *now;	/* the source at the last sync, sent marked */
+	struct strlist gone;	/* removed at the destination by dm-helper */
+	int by_exec;		/* the last sync was dm-helper's */
 };
 
 void volsnap_free(struct volsnap *s)
@@ -270,6 +357,7 @@ void volsnap_free(struct volsnap *s)
 	free(s->e);
 	treesum_free(s->dest);
 	treesum_free(s->now);
+	strlist_clear(&s->gone);
 	free(s);
 }
 
@@ -304,6 +392,8 @@ struct summing {
 	struct volsnap *record;	/* pass 1: what was sent */
 	const struct volsnap *since;	/* pass 2: send only what changed */
 	uint64_t skipped;
+	int scan;		/* dm-helper's scan: its list is not forwarded */
+	struct strbuf list;	/* ... but kept */
 };
 
 /* Unchanged since the snapshot: a regular file of the same size and
@@ -339,6 +429,8 @@ static enum tar_action sum_member(void *ctx, const struct tar_member *m)
 {
 	struct summing *s = ctx;
 
+	if (s->scan && strcmp(m->name, HELPER_LIST) == 0)
+		return TAR_CAPTURE;
 	treesum_member(s->sum, m);
 	if (s->record)
 		snap_add(s->record, m);
@@ -391,6 +483,7 @@ static void summing_release(struct summing *s)
 {
 	tar_filter_release(&s->tf);
 	treesum_free(s->sum);
+	sb_release(&s->list);
 }
 
 static int copy_feed(void *ctx, const void *buf, size_t n, int fd)
@@ -512,6 +605,187 @@ int volume_sync(struct engine *src, const char *src_helper,
 		s.sum = NULL;
 	}
 	summing_release(&s);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* the final pass by dm-helper, in running helper containers          */
+
+static int keep_list(void *ctx, const char *name, const char *data, size_t len)
+{
+	struct summing *s = ctx;
+
+	(void)name;
+	sb_release(&s->list);
+	sb_add(&s->list, data, len);
+	return 0;
+}
+
+struct scan_run {
+	struct summing *s;
+	struct engine *src;
+	const char *helper;
+	char since[24];
+};
+
+static int scan_sink(void *ctx, const void *buf, size_t n)
+{
+	return tar_filter_feed(&((struct scan_run *)ctx)->s->tf, buf, n);
+}
+
+/* The producer of the PUT: dm-helper's scan, gzip'ed on the way. */
+static int scan_produce(void *ctx, int fd)
+{
+	struct scan_run *r = ctx;
+	const char *argv[] = { "/dm-helper", "scan", HELPER_MOUNT, r->since,
+			       NULL };
+	int ret;
+
+	r->s->gz.fd = fd;
+	ret = helper_run(r->src, r->helper, argv, scan_sink, r, "scan");
+	if (ret == 0)
+		ret = copy_finish(r->s, fd);
+	return ret;
+}
+
+static int by_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int sync_plan(const struct treesum *before, const char *list, size_t len,
+	      struct treesum *now, struct strlist *gone)
+{
+	size_t n = 0, k = 0;
+	char **names;
+	int ret = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += list[i] == '\0';
+	if (len && list[len - 1] != '\0')
+		return dm_error("dm-helper's list of names is cut");
+	names = xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < len; i += strlen(list + i) + 1)
+		names[k++] = (char *)list + i;
+	qsort(names, n, sizeof(*names), by_strp);
+	/* sent entries are in now already; the rest is as the pre-copy's
+	 * read-back found it */
+	{
+		char hex[65];
+		const struct tree_entry **kept = xcalloc(n + 1, sizeof(*kept));
+		size_t nkept = 0;
+
+		treesum_final(now, hex);	/* sorted, to be searched */
+		for (size_t i = 0; i < n && ret == 0; i++) {
+			if (treesum_find(now, names[i]))
+				continue;
+			kept[nkept] = treesum_find(before, names[i]);
+			/* new, yet older than the pre-copy: a clock that
+			 * moved back; the archive's pass decides */
+			if (!kept[nkept++])
+				ret = 1;
+		}
+		for (size_t i = 0; i < nkept && ret == 0; i++)
+			treesum_add(now, kept[i]);
+		free(kept);
+	}
+	for (size_t i = 0; i < treesum_entries(before) && ret == 0; i++) {
+		const char *name = treesum_at(before, i)->name;
+		const char *slash = strrchr(name, '/');
+		char key[4096];
+
+		if (!name[0] || bsearch(&name, names, n, sizeof(*names), by_strp))
+			continue;
+		/* only the top of what went: a directory takes its entries */
+		if (slash && (size_t)(slash - name) < sizeof(key)) {
+			const char *kp = key;
+
+			memcpy(key, name, (size_t)(slash - name));
+			key[slash - name] = '\0';
+			if (!bsearch(&kp, names, n, sizeof(*names), by_strp))
+				continue;
+		}
+		strlist_add(gone, name);
+	}
+	free(names);
+	return ret;
+}
+
+/* Remove what went at the source, in batches of arguments of 64 kB. */
+static int remove_gone(struct engine *dst, const char *helper,
+		       const struct strlist *gone)
+{
+	for (size_t i = 0; i < gone->n;) {
+		const char **argv = xcalloc(gone->n - i + 4, sizeof(*argv));
+		size_t k = 0, bytes = 0;
+		int ret;
+
+		argv[k++] = "/dm-helper";
+		argv[k++] = "rm";
+		argv[k++] = HELPER_MOUNT;
+		while (i < gone->n && (k == 3 || bytes < 65536)) {
+			bytes += strlen(gone->v[i]) + 1;
+			argv[k++] = gone->v[i++];
+		}
+		ret = helper_run(dst, helper, argv, NULL, NULL,
+				 "removing what was deleted at the source");
+		free(argv);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int volume_sync_exec(struct engine *src, const char *src_helper,
+		     struct engine *dst, const char *dst_helper,
+		     struct volsnap *snap, char digest[65],
+		     struct xfer_stats *st)
+{
+	struct summing s;
+	struct scan_run r = { .s = &s, .src = src, .helper = src_helper };
+	char *to = xasprintf("/containers/%s/archive?path=/", dst_helper);
+	struct strlist gone = { 0 };
+	int64_t t0 = dm_now_ms(), t1 = 0;
+	int ret;
+
+	if (!snap->dest) {
+		free(to);
+		return 1;
+	}
+	summing_init(&s, 1);
+	s.scan = 1;
+	s.tf.captured = keep_list;
+	s.tf.capture_max = 256u << 20;
+	snprintf(r.since, sizeof(r.since), "%lld", (long long)snap->taken);
+	ret = gzout_init(&s.gz);
+	if (ret == 0)
+		ret = engine_send_produced(dst, "PUT", to, "application/x-tar",
+					   scan_produce, &r, NULL, st);
+	if (ret == 0) {
+		t1 = dm_now_ms();
+		ret = sync_plan(snap->dest, s.list.buf ? s.list.buf : "",
+				s.list.len, s.sum, &gone);
+	}
+	gzout_end(&s.gz);
+	if (ret == 0)
+		ret = remove_gone(dst, dst_helper, &gone);
+	if (ret == 0) {
+		treesum_free(snap->now);
+		snap->now = s.sum;
+		s.sum = NULL;
+		/* a new final: the added entries sorted in */
+		treesum_refinal(snap->now, digest);
+		strlist_clear(&snap->gone);
+		snap->gone = gone;
+		memset(&gone, 0, sizeof(gone));
+		snap->by_exec = 1;
+	}
+	dm_debug("sync by dm-helper: %zu entries, %zu removed, %lld + %lld "
+		 "ms", snap->now ? treesum_entries(snap->now) : 0, snap->gone.n, (long long)((t1 ? t1 : dm_now_ms()) - t0),
+		 (long long)(t1 ? dm_now_ms() - t1 : 0));
+	strlist_clear(&gone);
+	summing_release(&s);
+	free(to);
 	return ret;
 }
 
@@ -677,6 +951,26 @@ static int stat_entry(struct engine *e, const char *helper, const char *name,
 	return ret;
 }
 
+/* A name removed by the final pass: the engine must not find it. */
+static int check_gone(struct engine *e, const char *helper, const char *name)
+{
+	char *full = xasprintf("%s/%s", HELPER_MOUNT, name);
+	char *q = engine_escape(full);
+	char *path = xasprintf("/containers/%s/archive?path=%s", helper, q);
+	char *val = NULL;
+	long status = engine_head(e, path, "X-Docker-Container-Path-Stat", &val);
+
+	free(val);
+	free(path);
+	free(q);
+	free(full);
+	if (status < 0)
+		return -1;
+	return status == 404 ? 0 : dm_error("entry \"%s\" was deleted at the "
+					    "source but is still at %s", name,
+					    engine_name(e));
+}
+
 static int under(const char *name, const struct strlist *roots)
 {
 	for (size_t i = 0; i < roots->n; i++) {
@@ -757,6 +1051,78 @@ static int check_roots(struct engine *e, const char *helper,
 	return 0;
 }
 
+/* With dm-helper at the destination: every entry the pass sent, and
+ * every one it removed, read back there in one exec (dm-helper get), and
+ * compared with the source's.  1 when the names would not fit in one
+ * command line. */
+static int check_by_helper(struct engine *dst, const char *helper,
+			   const struct treesum *now, const struct strlist *gone)
+{
+	size_t n = treesum_entries(now), k = 0, bytes = 0, nsent = 0;
+	const char **argv = xcalloc(n + gone->n + 4, sizeof(*argv));
+	struct treesum *got;
+	struct summing s;
+	int ret;
+
+	argv[k++] = "/dm-helper";
+	argv[k++] = "get";
+	argv[k++] = HELPER_MOUNT;
+	for (size_t i = 0; i < n; i++) {
+		const struct tree_entry *e = treesum_at(now, i);
+
+		if (!e->sent)
+			continue;
+		argv[k++] = e->name[0] ? e->name : ".";
+		bytes += strlen(e->name) + 2;
+		nsent++;
+	}
+	for (size_t i = 0; i < gone->n; i++) {
+		argv[k++] = gone->v[i];
+		bytes += strlen(gone->v[i]) + 1;
+	}
+	if (bytes > 128 * 1024) {
+		free(argv);
+		return 1;
+	}
+	summing_init(&s, 0);
+	ret = helper_run(dst, helper, argv, sum_sink, &s,
+			 "reading back the final pass");
+	free(argv);
+	if (ret == 0)
+		ret = tar_filter_finish(&s.tf);
+	if (ret < 0) {
+		summing_release(&s);
+		return -1;
+	}
+	got = s.sum;
+	{
+		char hex[65];
+
+		treesum_final(got, hex);
+	}
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		const struct tree_entry *e = treesum_at(now, i), *g;
+
+		if (!e->sent)
+			continue;
+		g = treesum_find(got, e->name);
+		if (!g)
+			ret = differs(e->name, "missing");
+		else if (!tree_entry_equal(e, g))
+			ret = differs(e->name, "content or attributes");
+	}
+	for (size_t i = 0; i < gone->n && ret == 0; i++)
+		if (treesum_find(got, gone->v[i]))
+			ret = differs(gone->v[i], "deleted at the source, still "
+				      "there");
+	if (ret == 0 && treesum_entries(got) != nsent)
+		ret = dm_error("the final pass's read-back at %s has %zu "
+			       "entries, %zu were sent", engine_name(dst),
+			       treesum_entries(got), nsent);
+	summing_release(&s);
+	return ret;
+}
+
 /* Is checking stats and reads cheaper than reading size bytes whole?
  * Measured on dockerd 20.10 through SSH: a stat about 50 ms, any read
  * 300-500 ms before its first byte, then some 50 MB/s. */
@@ -774,6 +1140,7 @@ int volume_sync_check(struct engine *dst, const char *dst_helper,
 {
 	const struct treesum *now = snap ? snap->now : NULL;
 	const struct treesum *before = snap ? snap->dest : NULL;
+	const struct strlist *gone = snap ? &snap->gone : NULL;
 	struct strlist roots = { 0 };
 	const struct tree_entry **dirs;
 	size_t ndirs = 0;
@@ -784,8 +1151,10 @@ int volume_sync_check(struct engine *dst, const char *dst_helper,
 	if (!now || !before)
 		return 1;
 	for (size_t i = 0; i < treesum_entries(before); i++)
-		if (!treesum_find(now, treesum_at(before, i)->name))
-			return 1;	/* deleted at the source */
+		if (!treesum_find(now, treesum_at(before, i)->name) &&
+		    !(snap->by_exec && under(treesum_at(before, i)->name,
+					     &snap->gone)))
+			return 1;	/* deleted at the source, not here */
 	dirs = xcalloc(treesum_entries(now) + 1, sizeof(*dirs));
 	for (size_t i = 0; i < treesum_entries(now) && ret == 0; i++) {
 		const struct tree_entry *e = treesum_at(now, i);
@@ -811,12 +1180,26 @@ int volume_sync_check(struct engine *dst, const char *dst_helper,
 			strlist_add(&roots, e->name);
 		}
 	}
+	if (ret == 0 && snap->by_exec && !stat_only) {
+		t1 = dm_now_ms();
+		ret = check_by_helper(dst, dst_helper, now, gone);
+		if (ret == 0 && entries)
+			*entries = treesum_entries(now);
+		dm_debug("final pass: read back by dm-helper%s (%lld ms)",
+			 ret == 1 ? ": too many names, reading it whole" : "",
+			 (long long)(dm_now_ms() - t1));
+		strlist_clear(&roots);
+		free(dirs);
+		return ret;
+	}
 	if (ret == 0 && (roots.n > SYNC_CHECK_MAX_READS ||
-			 !cheaper(ndirs, roots.n, size)))
+			 !cheaper(ndirs + gone->n, roots.n, size)))
 		ret = 1;
 	for (size_t i = 0; i < ndirs && ret == 0; i++)
 		if (!under(dirs[i]->name, &roots))
 			ret = check_stat(dst, dst_helper, dirs[i]);
+	for (size_t i = 0; i < gone->n && ret == 0; i++)
+		ret = check_gone(dst, dst_helper, gone->v[i]);
 	t1 = dm_now_ms();
 	if (ret == 0)
 		ret = check_roots(dst, dst_helper, now, &roots);

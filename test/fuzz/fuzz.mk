@@ -43,8 +43,17 @@ $(B)/gcc/%.o: src/%.c $(wildcard include/*.h)
 	@echo "  CC      $@"
 	@gcc $(COMMON) -c -o $@ $<
 
+# dm-helper, embedded as in the plugin (volume.c carries it)
+$(B)/dm-helper: src/helper/dm-helper.c
+	@mkdir -p $(dir $@)
+	@gcc -static -Os -s -std=c11 -D_GNU_SOURCE -o $@ $<
+
+$(B)/%/helper-blob.o: src/helper/blob.S $(B)/dm-helper
+	@mkdir -p $(dir $@)
+	@gcc -c -DHELPER_BIN='"$(B)/dm-helper"' -o $@ $<
+
 # An archive: each target links only the objects it needs.
-$(B)/dm-%.a: $(patsubst src/%.c,$(B)/\%/%.o,$(SRC))
+$(B)/dm-%.a: $(patsubst src/%.c,$(B)/\%/%.o,$(SRC)) $(B)/%/helper-blob.o
 	@rm -f $@
 	@ar rcs $@ $^
 

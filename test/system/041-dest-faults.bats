@@ -112,6 +112,32 @@ as_before() {
 		"docker system df at the destination as before"
 }
 
+@test "a copy into an empty volume fails on a full disk: the volume is left empty, as it was" {
+	run_docker node1 volume create dmt-pre
+	run_docker node1 run --rm -v dmt-pre:/d "$LAB_BASE_IMAGE" sh -c '
+		mkdir /d/sub && for i in 1 2 3 4 5 6 7 8; do
+			dd if=/dev/urandom of=/d/sub/f$i bs=1M count=1 2>/dev/null
+		done'
+	run_docker node3 volume create --label keep=me dmt-pre
+	local inspect_before
+	inspect_before=$(api node3 /volumes/dmt-pre | jq -c '{Driver, Options, Labels}')
+	remember node3
+	# 2 MB left for 8 MB of incompressible files
+	lab_exec node3 sh -c 'avail=$(df -Pk /var/lib/docker | awk "NR==2 {print \$4}");
+		fallocate -l $(( (avail - 2048) * 1024 )) /var/lib/docker/dmt-filler'
+	run_dm 1 volumes dmt-pre --to node3
+	lab_exec node3 rm -f /var/lib/docker/dmt-filler
+	contains "$output" "no space left on device" "says why"
+	history_is dmt-pre rolled-back transfer "*no space left on device*"
+	is "$(api node3 /volumes/dmt-pre | jq -c '{Driver, Options, Labels}')" "$inspect_before" \
+		"the volume there, with its driver, options and labels"
+	is "$(ldocker node3 run --rm -v dmt-pre:/v "$LAB_BASE_IMAGE" find /v)" "/v" \
+		"the volume there is empty, as it was"
+	unchanged node3
+	ldocker node1 volume rm dmt-pre >/dev/null
+	ldocker node3 volume rm dmt-pre >/dev/null
+}
+
 @test "a destination where Docker does not run: one clear line, nothing changed" {
 	lab_ctl stop-dockerd node3
 	run_dm 1 container dmt-web --to node3

@@ -92,17 +92,17 @@ move_and_check() {
 @test "a service with a 100 MB volume moves; the client sees it down only for the last changes" {
 	move_and_check ${DM_EXTRA:-}
 	is "$(jq -r '[.phases[].name] | join(",")' <<<"$rep")" \
-		"check,transfer,precopy,stop-source,sync,create,start" "phases"
+		"check,transfer,precopy,create,stop-source,sync,start" "phases"
 }
 
 @test "--pause: frozen for the final pass, stopped once the copy runs" {
 	move_and_check --pause
 	is "$(jq -r '[.phases[].name] | join(",")' <<<"$rep")" \
-		"check,transfer,precopy,pause-source,sync,create,start,stop-source" "phases"
+		"check,transfer,precopy,create,pause-source,sync,start,stop-source" "phases"
 }
 
 @test "--pause --verify stat: the least downtime, the same content" {
 	move_and_check --pause --verify stat
 	is "$(jq -r '[.phases[].name] | join(",")' <<<"$rep")" \
-		"check,transfer,precopy,pause-source,sync,create,start,stop-source" "phases"
+		"check,transfer,precopy,create,pause-source,sync,start,stop-source" "phases"
 }

@@ -1,0 +1,668 @@
+/*
+ * dm-helper.c - the one tool inside docker-migrate's helper image, run by
+ * the plugin through the Engine API's exec in a helper container that
+ * mounts a volume.  Built static (no shared library, no NSS: owners stay
+ * numbers) and embedded in the plugin, so the helper image still needs no
+ * registry and no internet.
+ *
+ *   dm-helper wait                 keep the container running (2 h at most)
+ *   dm-helper scan ROOT SINCE      a tar on stdout of what changed in ROOT
+ *                                  at or after SINCE (seconds): entries
+ *                                  whose ctime or mtime is not older, and
+ *                                  every directory; names "v/...", as the
+ *                                  engine's archive of /v gives them; then
+ *                                  a member "dm-helper/list": every name
+ *                                  in ROOT, NUL-terminated, so that the
+ *                                  plugin knows what was deleted
+ *   dm-helper get ROOT NAME...     a tar of each NAME alone (a directory
+ *                                  without its entries; "." the root),
+ *                                  leaving out those that do not exist:
+ *                                  the evidence of a final pass, read
+ *                                  back at the destination in one request
+ *   dm-helper rm ROOT NAME...      remove each NAME (relative) below ROOT,
+ *                                  whole, keeping its parent's mtime; a
+ *                                  name already gone is not an error
+ *
+ * The final pass of a container's move runs scan at the source after the
+ * stop, instead of reading the whole volume through the archive endpoint:
+ * unchanged files are never read.  A ctime is set by the kernel on every
+ * change of an inode (content, mode, owner, links, rename), and cannot be
+ * set back by a process: an entry whose ctime is older than the second the
+ * pre-copy began was read as it still is.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LIST_MEMBER "dm-helper/list"
+#define CAP_XATTR "security.capability"
+#define WAIT_MAX_S (2 * 3600)
+
+/* ------------------------------------------------------------------ */
+/* pure parts (unit-tested)                                            */
+
+/* Changed since `since`: the inode's ctime or mtime in that second or
+ * later. */
+int dmh_changed(const struct stat *st, long long since)
+{
+	return (long long)st->st_ctim.tv_sec >= since ||
+	       (long long)st->st_mtim.tv_sec >= since;
+}
+
+/* A name to remove must stay below the root: relative, no "..", no
+ * empty or "." element. */
+int dmh_safe_name(const char *name)
+{
+	const char *p = name;
+
+	if (!*p || *p == '/')
+		return 0;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		p += n;
+		if (*p == '/')
+			p++;
+		if (e && !*p)
+			return 0;	/* trailing slash */
+	}
+	return 1;
+}
+
+static void octal(char *dst, size_t len, unsigned long long v)
+{
+	/* len - 1 digits and a NUL, zero-padded */
+	dst[len - 1] = '\0';
+	for (size_t i = len - 1; i-- > 0; v >>= 3)
+		dst[i] = (char)('0' + (v & 7));
+}
+
+/* One pax record "LEN KEY=VALUE\n" appended to buf (at *len, cap). */
+int dmh_pax_record(char *buf, size_t *len, size_t cap, const char *key,
+		   const char *val, size_t vlen)
+{
+	size_t base = strlen(key) + vlen + 3, n = base, digits;
+	char lenbuf[24];
+
+	/* the length counts its own digits */
+	for (;;) {
+		digits = (size_t)snprintf(lenbuf, sizeof(lenbuf), "%zu", n);
+		if (base + digits == n)
+			break;
+		n = base + digits;
+	}
+	if (*len + n > cap)
+		return -1;
+	memcpy(buf + *len, lenbuf, digits);
+	buf[*len + digits] = ' ';
+	memcpy(buf + *len + digits + 1, key, strlen(key));
+	buf[*len + digits + 1 + strlen(key)] = '=';
+	memcpy(buf + *len + digits + 2 + strlen(key), val, vlen);
+	buf[*len + n - 1] = '\n';
+	*len += n;
+	return 0;
+}
+
+struct dmh_hdr {
+	const char *name;	/* at most 100 bytes: longer go as pax */
+	const char *link;
+	unsigned long long mode, uid, gid, size, mtime;
+	unsigned devmajor, devminor;
+	char type;
+};
+
+/* A number field: octal when it fits, else base-256 (GNU, which Go's
+ * archive/tar and the plugin read). */
+static void number(char *dst, size_t len, unsigned long long v)
+{
+	unsigned long long max = (1ULL << (3 * (len - 1))) - 1;
+
+	if (v <= max) {
+		octal(dst, len, v);
+		return;
+	}
+	memset(dst, 0, len);
+	for (size_t i = len; i-- > 1 && v; v >>= 8)
+		dst[i] = (char)(v & 0xff);
+	dst[0] = (char)0x80;
+}
+
+/* A ustar header block. */
+void dmh_header(unsigned char blk[512], const struct dmh_hdr *h)
+{
+	unsigned sum = 0;
+	char *b = (char *)blk;
+
+	memset(blk, 0, 512);
+	strncpy(b, h->name, 100);
+	octal(b + 100, 8, h->mode & 07777);
+	number(b + 108, 8, h->uid);
+	number(b + 116, 8, h->gid);
+	number(b + 124, 12, h->size);
+	number(b + 136, 12, h->mtime);
+	memset(b + 148, ' ', 8);
+	b[156] = h->type;
+	if (h->link)
+		strncpy(b + 157, h->link, 100);
+	memcpy(b + 257, "ustar", 6);
+	memcpy(b + 263, "00", 2);
+	if (h->type == '3' || h->type == '4') {
+		octal(b + 329, 8, h->devmajor);
+		octal(b + 337, 8, h->devminor);
+	}
+	for (int i = 0; i < 512; i++)
+		sum += blk[i];
+	octal(b + 148, 7, sum);
+}
+
+/* ------------------------------------------------------------------ */
+
+static int out_all(const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(1, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int pad_out(unsigned long long size)
+{
+	static const unsigned char zeros[512];
+
+	return out_all(zeros, (512 - size % 512) % 512);
+}
+
+/* A header, with a pax header first when a field does not fit ustar. */
+static int emit_header(const struct dmh_hdr *h, const char *cap, size_t caplen)
+{
+	static char pax[16384];
+	size_t plen = 0;
+	unsigned char blk[512];
+	struct dmh_hdr u = *h;
+	int r = 0;
+
+	if (strlen(h->name) > 100) {
+		r |= dmh_pax_record(pax, &plen, sizeof(pax), "path", h->name,
+				    strlen(h->name));
+		u.name = "dm-helper-long-name";
+	}
+	if (h->link && strlen(h->link) > 100) {
+		r |= dmh_pax_record(pax, &plen, sizeof(pax), "linkpath",
+				    h->link, strlen(h->link));
+		u.link = "dm-helper-long-link";
+	}
+	if (cap)
+		r |= dmh_pax_record(pax, &plen, sizeof(pax),
+				    "SCHILY.xattr." CAP_XATTR, cap, caplen);
+	if (r) {
+		fprintf(stderr, "dm-helper: %s: a name or attribute too long\n",
+			h->name);
+		return -1;
+	}
+	if (plen) {
+		struct dmh_hdr x = { .name = "dm-helper-pax", .mode = 0644,
+				     .size = plen, .mtime = h->mtime,
+				     .type = 'x' };
+
+		dmh_header(blk, &x);
+		if (out_all(blk, 512) < 0 || out_all(pax, plen) < 0 ||
+		    pad_out(plen) < 0)
+			return -1;
+	}
+	dmh_header(blk, &u);
+	return out_all(blk, 512);
+}
+
+static int emit_file_data(int dirfd, const char *base, const char *name,
+			  unsigned long long size)
+{
+	static char buf[1 << 16];
+	unsigned long long left = size;
+	int fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, "dm-helper: %s: %s\n", name, strerror(errno));
+		return -1;
+	}
+	while (left) {
+		ssize_t n = read(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "dm-helper: %s: %s while reading\n", name,
+				n < 0 ? strerror(errno) : "it shrank");
+			close(fd);
+			return -1;
+		}
+		if (out_all(buf, (size_t)n) < 0) {
+			close(fd);
+			return -1;
+		}
+		left -= (unsigned long long)n;
+	}
+	close(fd);
+	return pad_out(size);
+}
+
+/* A hard-linked inode seen: its first name, sent or not. */
+struct inode_seen {
+	dev_t dev;
+	ino_t ino;
+	char *name;
+};
+
+struct scan {
+	long long since;
+	int flat;		/* get: the entries named, not their trees */
+	char *list;		/* every name, NUL-terminated */
+	size_t list_len, list_cap;
+	struct inode_seen *links;
+	size_t nlinks, links_cap;
+	int failed;
+};
+
+static void list_add(struct scan *s, const char *rel)
+{
+	size_t n = strlen(rel) + 1;
+
+	if (s->list_len + n > s->list_cap) {
+		s->list_cap = (s->list_len + n) * 2 + 4096;
+		s->list = realloc(s->list, s->list_cap);
+		if (!s->list) {
+			fprintf(stderr, "dm-helper: out of memory\n");
+			exit(1);
+		}
+	}
+	memcpy(s->list + s->list_len, rel, n);
+	s->list_len += n;
+}
+
+/* The first name of a hard-linked inode, or NULL (and it is remembered
+ * under rel). */
+static const char *link_target(struct scan *s, const struct stat *st,
+			       const char *name)
+{
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (s->links[i].dev == st->st_dev && s->links[i].ino == st->st_ino)
+			return s->links[i].name;
+	if (s->nlinks == s->links_cap) {
+		s->links_cap = s->links_cap ? 2 * s->links_cap : 16;
+		s->links = realloc(s->links, s->links_cap * sizeof(*s->links));
+		if (!s->links) {
+			fprintf(stderr, "dm-helper: out of memory\n");
+			exit(1);
+		}
+	}
+	s->links[s->nlinks++] = (struct inode_seen){ st->st_dev, st->st_ino,
+						     strdup(name) };
+	return NULL;
+}
+
+static int scan_dir(struct scan *s, int dirfd, const char *rel);
+
+/* One entry: name is "v/rel" ("v/" for the root); base its name in
+ * dirfd. */
+static int scan_entry(struct scan *s, int dirfd, const char *base,
+		      const char *rel, const struct stat *st)
+{
+	struct dmh_hdr h = { 0 };
+	char *name, target[4096], cap[256];
+	ssize_t caplen;
+	int ret = 0, changed = dmh_changed(st, s->since);
+
+	if (S_ISSOCK(st->st_mode))
+		return 0;	/* the engine's archive leaves them out too */
+	if (rel[0] && !s->flat)
+		list_add(s, rel);
+	name = malloc(strlen(rel) + 4);
+	if (!name)
+		return -1;
+	sprintf(name, "v/%s%s", rel, S_ISDIR(st->st_mode) && rel[0] ? "/" : "");
+	h.name = name;
+	h.mode = st->st_mode & 07777;
+	h.uid = st->st_uid;
+	h.gid = st->st_gid;
+	h.mtime = (unsigned long long)st->st_mtim.tv_sec;
+	caplen = lgetxattr(rel[0] ? name + 2 : ".", CAP_XATTR, cap, sizeof(cap));
+	if (S_ISDIR(st->st_mode)) {
+		int fd;
+
+		h.type = '5';
+		ret = emit_header(&h, caplen > 0 ? cap : NULL,
+				  caplen > 0 ? (size_t)caplen : 0);
+		if (s->flat) {
+			free(name);
+			return ret;
+		}
+		fd = ret ? -1 : openat(dirfd, base, O_RDONLY | O_DIRECTORY |
+				       O_NOFOLLOW | O_CLOEXEC);
+		if (ret == 0 && fd < 0) {
+			fprintf(stderr, "dm-helper: %s: %s\n", rel,
+				strerror(errno));
+			ret = -1;
+		}
+		if (ret == 0)
+			ret = scan_dir(s, fd, rel);
+		free(name);
+		return ret;
+	}
+	if (S_ISREG(st->st_mode) && st->st_nlink > 1 && !s->flat) {
+		const char *first = link_target(s, st, name);
+
+		/* a changed group is sent whole (the ctime is the inode's:
+		 * all its names are changed or none) */
+		if (first && changed) {
+			h.type = '1';
+			h.link = first;
+			ret = emit_header(&h, NULL, 0);
+			free(name);
+			return ret;
+		}
+	}
+	if (!changed) {
+		free(name);
+		return 0;
+	}
+	if (S_ISREG(st->st_mode)) {
+		h.type = '0';
+		h.size = (unsigned long long)st->st_size;
+		ret = emit_header(&h, caplen > 0 ? cap : NULL,
+				  caplen > 0 ? (size_t)caplen : 0);
+		if (ret == 0)
+			ret = emit_file_data(dirfd, base, rel,
+					     (unsigned long long)st->st_size);
+	} else if (S_ISLNK(st->st_mode)) {
+		ssize_t n = readlinkat(dirfd, base, target, sizeof(target) - 1);
+
+		if (n < 0) {
+			fprintf(stderr, "dm-helper: %s: %s\n", rel,
+				strerror(errno));
+			ret = -1;
+		} else {
+			target[n] = '\0';
+			h.type = '2';
+			h.link = target;
+			ret = emit_header(&h, NULL, 0);
+		}
+	} else {
+		h.type = S_ISCHR(st->st_mode) ? '3' : S_ISBLK(st->st_mode) ? '4'
+			 : '6';
+		h.devmajor = major(st->st_rdev);
+		h.devminor = minor(st->st_rdev);
+		ret = emit_header(&h, NULL, 0);
+	}
+	free(name);
+	return ret;
+}
+
+static int scan_dir(struct scan *s, int fd, const char *rel)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d) {
+		close(fd);
+		fprintf(stderr, "dm-helper: %s: %s\n", rel, strerror(errno));
+		return -1;
+	}
+	while (ret == 0 && (errno = 0, de = readdir(d)) != NULL) {
+		struct stat st;
+		char *child;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			fprintf(stderr, "dm-helper: %s/%s: %s\n", rel, de->d_name,
+				strerror(errno));
+			ret = -1;
+			break;
+		}
+		child = malloc(strlen(rel) + strlen(de->d_name) + 2);
+		if (!child) {
+			ret = -1;
+			break;
+		}
+		sprintf(child, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
+		ret = scan_entry(s, dirfd(d), de->d_name, child, &st);
+		free(child);
+	}
+	if (ret == 0 && errno) {
+		fprintf(stderr, "dm-helper: %s: %s\n", rel, strerror(errno));
+		ret = -1;
+	}
+	closedir(d);
+	return ret;
+}
+
+static int cmd_scan(const char *root, const char *since)
+{
+	struct scan s = { 0 };
+	struct stat st;
+	unsigned char blk[1024] = { 0 };
+	struct dmh_hdr h = { .name = LIST_MEMBER, .mode = 0644, .type = '0' };
+	char *end;
+	int ret;
+
+	s.since = strtoll(since, &end, 10);
+	if (*end || !*since) {
+		fprintf(stderr, "dm-helper: scan: bad time \"%s\"\n", since);
+		return 2;
+	}
+	if (chdir(root) < 0 || lstat(".", &st) < 0) {
+		fprintf(stderr, "dm-helper: %s: %s\n", root, strerror(errno));
+		return 1;
+	}
+	ret = scan_entry(&s, AT_FDCWD, ".", "", &st);
+	if (ret == 0) {
+		h.size = s.list_len;
+		dmh_header(blk, &h);
+		ret = out_all(blk, 512) < 0 || out_all(s.list, s.list_len) < 0 ||
+		      pad_out(s.list_len) < 0;
+		memset(blk, 0, sizeof(blk));
+		ret = ret || out_all(blk, sizeof(blk)) < 0 ? -1 : 0;
+		if (ret)
+			fprintf(stderr, "dm-helper: writing the stream: %s\n",
+				strerror(errno));
+	}
+	for (size_t i = 0; i < s.nlinks; i++)
+		free(s.links[i].name);
+	free(s.links);
+	free(s.list);
+	return ret ? 1 : 0;
+}
+
+/* The directory that holds name, reached without following a symbolic
+ * link (what was a directory at the source may be a link here by now):
+ * its fd, *base the last element; -1 with errno when there is none. */
+static int open_parent(const char *name, const char **base)
+{
+	int fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *p = name, *slash;
+
+	while (fd >= 0 && (slash = strchr(p, '/')) != NULL) {
+		char elem[256];
+		size_t n = (size_t)(slash - p);
+		int next;
+
+		if (n >= sizeof(elem)) {
+			close(fd);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(elem, p, n);
+		elem[n] = '\0';
+		next = openat(fd, elem, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			      O_CLOEXEC);
+		close(fd);
+		fd = next;
+		p = slash + 1;
+	}
+	*base = p;
+	return fd;
+}
+
+/* Every name below the root (the root itself, ".", when root_ok), then
+ * into it: 0, or the exit status. */
+static int enter_root(const char *root, int n, char **names, int root_ok)
+{
+	for (int i = 0; i < n; i++)
+		if (!(root_ok && strcmp(names[i], ".") == 0) &&
+		    !dmh_safe_name(names[i])) {
+			fprintf(stderr, "dm-helper: refusing \"%s\": not a name "
+				"below the root\n", names[i]);
+			return 2;
+		}
+	if (chdir(root) < 0) {
+		fprintf(stderr, "dm-helper: %s: %s\n", root, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* The entries named (relative, "." for the root), each alone, as scan
+ * writes them; a name that does not exist is left out. */
+static int cmd_get(const char *root, int n, char **names)
+{
+	struct scan s = { .since = -1, .flat = 1 };
+	unsigned char end[1024] = { 0 };
+
+	int r = enter_root(root, n, names, 1);
+
+	if (r)
+		return r;
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		const char *base;
+		int at = open_parent(names[i], &base);
+
+		if (at < 0 && (errno == ENOENT || errno == ENOTDIR ||
+			       errno == ELOOP))
+			continue;	/* not there as a path of directories */
+		if (at < 0 || fstatat(at, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (at >= 0)
+				close(at);
+			if (errno == ENOENT || errno == ENOTDIR)
+				continue;
+			fprintf(stderr, "dm-helper: %s: %s\n", names[i],
+				strerror(errno));
+			return 1;
+		}
+		r = scan_entry(&s, at, base, strcmp(names[i], ".") ? names[i] : "",
+			       &st);
+		close(at);
+		if (r < 0)
+			return 1;
+	}
+	return out_all(end, sizeof(end)) < 0 ? 1 : 0;
+}
+
+static int remove_tree(int at, const char *base, const char *name)
+{
+	int fd;
+	DIR *d;
+	struct dirent *de;
+	int ret = 0;
+
+	if (unlinkat(at, base, 0) == 0 || errno == ENOENT || errno == ENOTDIR)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		goto fail;
+	fd = openat(at, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		goto fail;
+	}
+	while (ret == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			ret = remove_tree(dirfd(d), de->d_name, name);
+	closedir(d);
+	if (ret == 0 && unlinkat(at, base, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		goto fail;
+	return ret;
+fail:
+	fprintf(stderr, "dm-helper: removing %s: %s\n", name, strerror(errno));
+	return -1;
+}
+
+static int cmd_rm(const char *root, int n, char **names)
+{
+	int r = enter_root(root, n, names, 0);
+
+	if (r)
+		return r;
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		int have;
+		const char *base;
+		int at = open_parent(names[i], &base);
+
+		if (at < 0 && (errno == ENOENT || errno == ENOTDIR ||
+			       errno == ELOOP))
+			continue;	/* gone with what held it */
+		if (at < 0) {
+			fprintf(stderr, "dm-helper: removing %s: %s\n", names[i],
+				strerror(errno));
+			return 1;
+		}
+		/* the parent's mtime is the source's: removing changes it */
+		have = fstat(at, &st) == 0;
+		r = remove_tree(at, base, names[i]);
+		if (r == 0 && have) {
+			struct timespec ts[2] = { st.st_atim, st.st_mtim };
+
+			futimens(at, ts);
+		}
+		close(at);
+		if (r < 0)
+			return 1;
+	}
+	return 0;
+}
+
+#ifndef DMH_NO_MAIN
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "wait") == 0) {
+		/* pid 1 of its container: removed with it (SIGKILL) */
+		struct timespec t = { WAIT_MAX_S, 0 };
+
+		while (nanosleep(&t, &t) < 0 && errno == EINTR)
+			;
+		return 0;
+	}
+	if (argc == 4 && strcmp(argv[1], "scan") == 0)
+		return cmd_scan(argv[2], argv[3]);
+	if (argc >= 3 && strcmp(argv[1], "rm") == 0)
+		return cmd_rm(argv[2], argc - 3, argv + 3);
+	if (argc >= 3 && strcmp(argv[1], "get") == 0)
+		return cmd_get(argv[2], argc - 3, argv + 3);
+	fprintf(stderr, "usage: dm-helper wait | scan ROOT SINCE | rm ROOT "
+		"NAME... | get ROOT NAME...\n");
+	return 2;
+}
+#endif
