@@ -172,10 +172,11 @@ int registry_push(const struct transfer *t, const char *ref, const char *name,
 		*tagged = 1;
 	}
 	path = xasprintf("/images/%s/push?tag=%s", name, tag);
-	ret = engine_post_stream(t->src, path, auth, &reply) < 0 ? -1 : 0;
+	ret = engine_post_stream(t->src, path, auth, t->stall_s, &reply) < 0
+	      ? -1 : 0;
 	free(path);
 	if (ret < 0)
-		dm_error_wrap("pushing %s", full);
+		dm_error_wrap("pushing %s from %s", full, engine_name(t->src));
 out:
 	image_info_release(&img);
 	image_info_release(&have);
@@ -200,9 +201,9 @@ static int move_one(const struct transfer *t, const char *host,
 	esc = engine_escape(name);
 	path = xasprintf("/images/create?fromImage=%s&tag=%s", esc, tag);
 	free(esc);
-	if (engine_post_stream(t->dst, path, auth, &reply) < 0) {
+	if (engine_post_stream(t->dst, path, auth, t->stall_s, &reply) < 0) {
 		free(path);
-		dm_error_wrap("pulling %s at the destination", full);
+		dm_error_wrap("pulling %s at %s", full, engine_name(t->dst));
 		goto out;
 	}
 	free(path);
