@@ -313,14 +313,32 @@ static int status_error(struct engine *e, long status, const char *path,
 	return ret;
 }
 
+/* Run the request c, collecting into col, then free c and hdrs: the
+ * HTTP status, or -1 when no whole answer came. */
+static long perform(struct engine *e, CURL *c, struct curl_slist *hdrs,
+		    const struct collect *col, const char *path)
+{
+	long status = 0;
+	CURLcode rc = curl_easy_perform(c);
+
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
+	if (col->overflow)
+		return dm_error("Docker engine at %s sent more than %u MB for "
+				"%s: refusing it", e->name, MAX_JSON_REPLY >> 20,
+				path);
+	if (rc != CURLE_OK)
+		return curl_failed(e, rc, path);
+	return status;
+}
+
 /* A request with an optional small JSON body, collecting the reply. */
 static long request(struct engine *e, const char *method, const char *path,
 		    const char *body, struct strbuf *reply, int versioned)
 {
 	struct collect col = { reply, MAX_JSON_REPLY, 0 };
 	struct curl_slist *hdrs = NULL;
-	CURLcode rc;
-	long status = 0;
 	CURL *c = new_handle(e, method, path, versioned);
 
 	if (!c)
@@ -336,17 +354,7 @@ static long request(struct engine *e, const char *method, const char *path,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
 	}
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(hdrs);
-	if (col.overflow)
-		return dm_error("Docker engine at %s sent more than %u MB for "
-				"%s: refusing it", e->name, MAX_JSON_REPLY >> 20,
-				path);
-	if (rc != CURLE_OK)
-		return curl_failed(e, rc, path);
-	return status;
+	return perform(e, c, hdrs, &col, path);
 }
 
 /* A progress stream (pull, push) being read: a pull whose registry went
@@ -403,8 +411,7 @@ long engine_post_stream(struct engine *e, const char *path, const char *header,
 				    dm_now_ms(),
 				    (stall_s > 0 ? stall_s : 60) * 1000, 0 };
 	struct curl_slist *hdrs = header ? curl_slist_append(NULL, header) : NULL;
-	long st = 0;
-	CURLcode rc;
+	long st;
 	CURL *c = new_handle(e, "POST", path, 1);
 
 	if (!c) {
@@ -422,21 +429,14 @@ long engine_post_stream(struct engine *e, const char *path, const char *header,
 	/* hanging up is what makes the engine give the pull or push up: a
 	 * kept connection would keep it going */
 	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(hdrs);
+	st = perform(e, c, hdrs, &w.col, path);
 	if (w.stalled)
 		return dm_error("no progress for %ld s: is the registry "
 				"reachable from %s? (the limit: "
 				"DOCKER_MIGRATE_STALL_TIMEOUT)",
 				(long)(w.stall_ms / 1000), e->name);
-	if (w.col.overflow)
-		return dm_error("Docker engine at %s sent more than %u MB for "
-				"%s: refusing it", e->name, MAX_JSON_REPLY >> 20,
-				path);
-	if (rc != CURLE_OK)
-		return curl_failed(e, rc, path);
+	if (st < 0)
+		return -1;
 	if (st >= 400)
 		return status_error(e, st, path, reply);
 	if (engine_stream_error(sb_str(reply), reply->len, path) < 0)
