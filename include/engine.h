@@ -94,7 +94,8 @@ long engine_post_stream(struct engine *e, const char *path, const char *header,
 			long stall_s, struct strbuf *reply);
 
 /* Check a JSON-lines progress stream (load, push, pull) for an error
- * object: the engine answers 200 and reports failure inside the stream. */
+ * object: the engine answers 200 and reports failure inside the stream.
+ * The message is "what: error", or the error alone when what is NULL. */
 int engine_stream_error(const char *stream, size_t len, const char *what);
 
 /* URL-escape s for a query string or a path element. */

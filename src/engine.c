@@ -431,15 +431,16 @@ long engine_post_stream(struct engine *e, const char *path, const char *header,
 	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
 	st = perform(e, c, hdrs, &w.col, path);
 	if (w.stalled)
-		return dm_error("no progress for %ld s: is the registry "
-				"reachable from %s? (the limit: "
-				"DOCKER_MIGRATE_STALL_TIMEOUT)",
-				(long)(w.stall_ms / 1000), e->name);
+		return dm_error("no progress for %ld s (the limit: "
+				"DOCKER_MIGRATE_STALL_TIMEOUT): can the engine "
+				"there reach the registry?",
+				(long)(w.stall_ms / 1000));
 	if (st < 0)
 		return -1;
 	if (st >= 400)
 		return status_error(e, st, path, reply);
-	if (engine_stream_error(sb_str(reply), reply->len, path) < 0)
+	/* the caller says which pull or push: the path adds nothing */
+	if (engine_stream_error(sb_str(reply), reply->len, NULL) < 0)
 		return -1;
 	return st;
 }
@@ -898,7 +899,8 @@ int engine_stream_error(const char *stream, size_t len, const char *what)
 			if (!msg)
 				msg = json_str(v, "error", NULL);
 			if (msg)
-				ret = dm_error("%s: %s", what, msg);
+				ret = what ? dm_error("%s: %s", what, msg)
+					   : dm_error("%s", msg);
 			yajl_tree_free(v);
 			if (ret < 0)
 				return ret;
