@@ -213,6 +213,10 @@ static void remove_tags(const struct transfer *t, struct registry *reg,
 	char *why = failed ? xstrdup(dm_errmsg()) : NULL;
 	const char *repo = name + strlen(host) + 1;
 
+	/* after a Ctrl-C too: this is the rollback's first step */
+	if (failed)
+		dm_cancel_reset();
+
 	if (made[0] && (failed || !t->keep_tag) &&
 	    registry_untag(t->src, name, tag) < 0)
 		dm_warn("cannot remove the tag %s:%s at the source: %s", name,
