@@ -17,6 +17,8 @@ setup() {
 }
 teardown() {
 	local p
+	lab_ctl shape node2 off 2>/dev/null || true
+	[ -n "${BG:-}" ] && kill -9 "$BG" 2>/dev/null || true
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	lab_clean node1 node2 >/dev/null 2>&1 || true
 }
@@ -115,4 +117,20 @@ pull_fault() {
 	contains "$output" "pulling $PROXY/dmt/reg:1 at" "names the step"
 	contains "$output" "verification failed" "says why"
 	history_is dmt/reg:1 rolled-back transfer "pulling*verification failed*"
+}
+
+@test "Ctrl-C mid-pull: rolled back, every tag the migration made removed, the registry's too" {
+	app_image dmt/regint:1 4000000
+	remember node1 node2
+	lab_ctl shape node2 2mbit
+	bg_migrate image dmt/regint:1 --to node2 --strategy registry --registry "$LAB_REGISTRY"
+	WAIT_TRIES=600 wait_until growing "$LAB_DIR/node2/docker/tmp"
+	interrupt plugin
+	finish
+	history_is dmt/regint:1 rolled-back transfer "*interrupted*"
+	settled node2
+	unchanged node1
+	ldocker node1 rmi dmt/regint:1 >/dev/null
+	is "$(registry_tags dmt/regint)" "" "no tag of the migration left in the registry"
+	no_local_temp
 }

@@ -97,9 +97,6 @@ registry_cut_mid() {
 	no_local_temp
 }
 
-# growing DIR: a file under DIR has more than 64 kB (a blob on its way).
-growing() { [ -n "$(find "$1" -type f -size +64k 2>/dev/null | head -n 1)" ]; }
-
 @test "registry: the source engine's link to the registry cut mid-push is noticed and rolled back" {
 	registry_cut_mid push "pushing "
 }
