@@ -7,6 +7,7 @@
 
 load helpers
 load fixtures/faults
+load fixtures/proxy
 
 setup_file() { dm_setup_file; }
 setup() {

@@ -6,7 +6,7 @@
 # registry with token authentication (fixtures/token-server.py).
 
 load helpers
-load fixtures/faults
+load fixtures/proxy
 
 FIX="$BATS_TEST_DIRNAME/fixtures"
 MANIFEST_V2=application/vnd.docker.distribution.manifest.v2+json
