@@ -117,12 +117,15 @@ int engine_send_from_fd(struct engine *e, const char *method, const char *path,
 			struct xfer_stats *st);
 
 /* POST with one extra header (X-Registry-Auth: ...), the progress stream
- * collected in reply and checked for an error inside it. */
+ * collected in reply and checked for an error inside it.  A stream whose
+ * messages move nothing for stall_s seconds (0: 60) is given up: the
+ * connection closes, which makes the engine cancel the pull or push. */
 long engine_post_stream(struct engine *e, const char *path, const char *header,
-			struct strbuf *reply);
+			long stall_s, struct strbuf *reply);
 
 /* Check a JSON-lines progress stream (load, push, pull) for an error
- * object: the engine answers 200 and reports failure inside the stream. */
+ * object: the engine answers 200 and reports failure inside the stream.
+ * The message is "what: error", or the error alone when what is NULL. */
 int engine_stream_error(const char *stream, size_t len, const char *what);
 
 /* URL-escape s for a query string or a path element. */

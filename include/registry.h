@@ -87,6 +87,15 @@ const char *registry_host(const struct registry *r);
 int registry_manifest(struct registry *r, const char *repo, const char *ref,
 		      const char *platform, struct reg_manifest *m);
 
+/* The digest of the manifest repo:tag names: 1 (*digest set, malloc'ed),
+ * 0 no such tag, -1 error. */
+int registry_tag_digest(struct registry *r, const char *repo, const char *tag,
+			char **digest);
+/* Remove repo:tag from the registry (its manifest is deleted), unless
+ * another tag of repo names the same manifest: that one is not ours to
+ * remove.  0 also when there is no such tag. */
+int registry_remove_tag(struct registry *r, const char *repo, const char *tag);
+
 /* A small blob (an image config) into memory, digest-checked. */
 int registry_blob(struct registry *r, const char *repo,
 		  const struct reg_desc *d, struct strbuf *out);

@@ -313,23 +313,38 @@ static int status_error(struct engine *e, long status, const char *path,
 	return ret;
 }
 
+/* Run the request c, collecting into col, then free c and hdrs: the
+ * HTTP status, or -1 when no whole answer came. */
+static long perform(struct engine *e, CURL *c, struct curl_slist *hdrs,
+		    const struct collect *col, const char *path)
+{
+	long status = 0;
+	CURLcode rc = curl_easy_perform(c);
+
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
+	if (col->overflow)
+		return dm_error("Docker engine at %s sent more than %u MB for "
+				"%s: refusing it", e->name, MAX_JSON_REPLY >> 20,
+				path);
+	if (rc != CURLE_OK)
+		return curl_failed(e, rc, path);
+	return status;
+}
+
 /* A request with an optional small JSON body, collecting the reply. */
-static long request_h(struct engine *e, const char *method, const char *path,
-		      const char *body, struct strbuf *reply, int versioned,
-		      const char *header)
+static long request(struct engine *e, const char *method, const char *path,
+		    const char *body, struct strbuf *reply, int versioned)
 {
 	struct collect col = { reply, MAX_JSON_REPLY, 0 };
-	struct curl_slist *hdrs = header ? curl_slist_append(NULL, header) : NULL;
-	CURLcode rc;
-	long status = 0;
+	struct curl_slist *hdrs = NULL;
 	CURL *c = new_handle(e, method, path, versioned);
 
 	if (!c)
 		return dm_error("cannot create a libcurl handle");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &col);
-	if (hdrs)
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	if (body) {
 		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -339,33 +354,93 @@ static long request_h(struct engine *e, const char *method, const char *path,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
 	}
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	curl_slist_free_all(hdrs);
-	if (col.overflow)
-		return dm_error("Docker engine at %s sent more than %u MB for "
-				"%s: refusing it", e->name, MAX_JSON_REPLY >> 20,
-				path);
-	if (rc != CURLE_OK)
-		return curl_failed(e, rc, path);
-	return status;
+	return perform(e, c, hdrs, &col, path);
 }
 
-static long request(struct engine *e, const char *method, const char *path,
-		    const char *body, struct strbuf *reply, int versioned)
+/* A progress stream (pull, push) being read: a pull whose registry went
+ * silent sends nothing, and the engine waits on it for minutes (TCP
+ * keepalives) before it even retries; "Retrying in N seconds" counts
+ * down every second without moving anything. */
+struct progress_watch {
+	struct collect col;
+	size_t seen;		/* bytes of col.sb looked at for lines */
+	int64_t last_move;	/* ms: the last message that was progress */
+	int64_t stall_ms;
+	int stalled;
+};
+
+static size_t watch_cb(char *p, size_t sz, size_t n, void *ctx)
 {
-	return request_h(e, method, path, body, reply, versioned, NULL);
+	struct progress_watch *w = ctx;
+	size_t ret = collect_cb(p, sz, n, &w->col);
+	struct strbuf *sb = w->col.sb;
+	char *nl;
+
+	while ((nl = memchr(sb->buf + w->seen, '\n', sb->len - w->seen))) {
+		size_t len = (size_t)(nl - (sb->buf + w->seen));
+
+		if (len && !memmem(sb->buf + w->seen, len, "\"Retrying in ", 14))
+			w->last_move = dm_now_ms();
+		w->seen += len + 1;
+	}
+	return ret;
+}
+
+static int watch_info(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+		      curl_off_t un)
+{
+	struct progress_watch *w = ctx;
+
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	if (dm_cancelled())
+		return 1;
+	if (dm_now_ms() - w->last_move > w->stall_ms) {
+		w->stalled = 1;
+		return 1;
+	}
+	return 0;
 }
 
 long engine_post_stream(struct engine *e, const char *path, const char *header,
-			struct strbuf *reply)
+			long stall_s, struct strbuf *reply)
 {
-	long st = request_h(e, "POST", path, NULL, reply, 1, header);
+	struct progress_watch w = { { reply, MAX_JSON_REPLY, 0 }, 0,
+				    dm_now_ms(),
+				    (stall_s > 0 ? stall_s : 60) * 1000, 0 };
+	struct curl_slist *hdrs = header ? curl_slist_append(NULL, header) : NULL;
+	long st;
+	CURL *c = new_handle(e, "POST", path, 1);
 
+	if (!c) {
+		curl_slist_free_all(hdrs);
+		return dm_error("cannot create a libcurl handle");
+	}
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, watch_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &w);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &w);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, watch_info);
+	if (hdrs)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+	/* hanging up is what makes the engine give the pull or push up: a
+	 * kept connection would keep it going */
+	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	st = perform(e, c, hdrs, &w.col, path);
+	if (w.stalled)
+		return dm_error("no progress for %ld s (the limit: "
+				"DOCKER_MIGRATE_STALL_TIMEOUT): can the engine "
+				"there reach the registry?",
+				(long)(w.stall_ms / 1000));
+	if (st < 0)
+		return -1;
 	if (st >= 400)
 		return status_error(e, st, path, reply);
-	if (st >= 0 && engine_stream_error(sb_str(reply), reply->len, path) < 0)
+	/* the caller says which pull or push: the path adds nothing */
+	if (engine_stream_error(sb_str(reply), reply->len, NULL) < 0)
 		return -1;
 	return st;
 }
@@ -839,7 +914,8 @@ int engine_stream_error(const char *stream, size_t len, const char *what)
 			if (!msg)
 				msg = json_str(v, "error", NULL);
 			if (msg)
-				ret = dm_error("%s: %s", what, msg);
+				ret = what ? dm_error("%s: %s", what, msg)
+					   : dm_error("%s", msg);
 			yajl_tree_free(v);
 			if (ret < 0)
 				return ret;

@@ -168,9 +168,11 @@ static int curl_error(const struct registry *r, CURLcode rc, const char *what)
 			curl_easy_strerror(rc));
 }
 
-/* GET url with extra headers into rp; -1 only when no answer came. */
-static int get_doc(const struct registry *r, const char *url,
-		   const char *accept, const char *userpwd, struct reply *rp)
+/* method (NULL: GET) url with extra headers into rp; -1 only when no
+ * answer came. */
+static int call_doc(const struct registry *r, const char *method,
+		    const char *url, const char *accept, const char *userpwd,
+		    struct reply *rp)
 {
 	struct curl_slist *h = NULL;
 	CURL *c = new_handle(url, 60);
@@ -178,6 +180,8 @@ static int get_doc(const struct registry *r, const char *url,
 
 	if (!c)
 		return dm_error("cannot create a libcurl handle");
+	if (method)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (accept)
 		h = curl_slist_append(h, accept);
 	if (r->auth && !userpwd)
@@ -202,6 +206,12 @@ static int get_doc(const struct registry *r, const char *url,
 	if (rc != CURLE_OK)
 		return curl_error(r, rc, url);
 	return 0;
+}
+
+static int get_doc(const struct registry *r, const char *url,
+		   const char *accept, const char *userpwd, struct reply *rp)
+{
+	return call_doc(r, NULL, url, accept, userpwd, rp);
 }
 
 static int creds_allowed(const struct registry *r, const char *url)
@@ -257,7 +267,10 @@ static int authenticate(struct registry *r, const char *repo,
 			strchr(ch.realm, '?') ? "&" : "?", esc);
 	curl_free(esc);
 	{
-		char *scope = xasprintf("repository:%s:pull", repo);
+		/* the scope the registry asks for (a delete needs more than
+		 * a pull) */
+		char *scope = ch.scope ? xstrdup(ch.scope)
+				       : xasprintf("repository:%s:pull", repo);
 		char *s = curl_easy_escape(NULL, scope, 0);
 		char *u = xasprintf("%s&scope=%s", url, s);
 
@@ -311,15 +324,15 @@ static void auth_for(struct registry *r, const char *repo)
 	}
 }
 
-/* GET path of repo's API, authenticating once on 401. */
-static int api_get(struct registry *r, const char *repo, const char *path,
-		   const char *accept, struct reply *rp)
+/* method (NULL: GET) path of repo's API, authenticating once on 401. */
+static int api_call(struct registry *r, const char *method, const char *repo,
+		    const char *path, const char *accept, struct reply *rp)
 {
 	char *url = xasprintf("%s/v2/%s/%s", r->base, repo, path);
 	int ret;
 
 	auth_for(r, repo);
-	ret = get_doc(r, url, accept, NULL, rp);
+	ret = call_doc(r, method, url, accept, NULL, rp);
 	if (ret == 0 && rp->status == 401) {
 		char *ch = rp->challenge ? xstrdup(rp->challenge) : NULL;
 
@@ -327,7 +340,7 @@ static int api_get(struct registry *r, const char *repo, const char *path,
 		ret = authenticate(r, repo, ch);
 		free(ch);
 		if (ret == 0)
-			ret = get_doc(r, url, accept, NULL, rp);
+			ret = call_doc(r, method, url, accept, NULL, rp);
 	}
 	free(url);
 	return ret;
@@ -427,7 +440,7 @@ static int fetch_doc(struct registry *r, const char *repo, const char *path,
 		     const char *accept, const char *what, struct reply *rp,
 		     char digest[72])
 {
-	if (api_get(r, repo, path, accept, rp) < 0)
+	if (api_call(r, NULL, repo, path, accept, rp) < 0)
 		return -1;
 	if (rp->status != 200)
 		return status_error(r, rp, what);
@@ -518,6 +531,99 @@ int registry_blob(struct registry *r, const char *repo,
 	ret = 0;
 out:
 	reply_release(&rp);
+	free(path);
+	free(what);
+	return ret;
+}
+
+/* The digest of the manifest repo:tag names: 1 (*digest set), 0 no such
+ * tag, -1 error.  The registry serves the bytes it stores when asked for
+ * any manifest type: their sha256 is the digest. */
+int registry_tag_digest(struct registry *r, const char *repo, const char *tag,
+			char **digest)
+{
+	struct reply rp = { .status = 0 };
+	char *path = xasprintf("manifests/%s", tag);
+	char d[72];
+	int ret = api_call(r, NULL, repo, path, ACCEPT_ALL, &rp);
+
+	*digest = NULL;
+	if (ret == 0 && rp.status == 404) {
+		ret = 0;
+	} else if (ret == 0 && rp.status != 200) {
+		char *what = xasprintf("manifest %s:%s", repo, tag);
+
+		ret = status_error(r, &rp, what);
+		free(what);
+	} else if (ret == 0) {
+		sha256_of(rp.body.buf ? rp.body.buf : "", rp.body.len, d);
+		*digest = xstrdup(d);
+		ret = 1;
+	}
+	reply_release(&rp);
+	free(path);
+	return ret;
+}
+
+/* 1 if a tag of repo other than tag names digest, 0 if none, -1 error. */
+static int digest_shared(struct registry *r, const char *repo, const char *tag,
+			 const char *digest)
+{
+	struct reply rp = { .status = 0 };
+	yajl_val doc = NULL, tags;
+	int ret = api_call(r, NULL, repo, "tags/list", NULL, &rp);
+
+	if (ret == 0 && rp.status != 200)
+		ret = status_error(r, &rp, "tag list");
+	if (ret == 0 && !(doc = json_parse(sb_str(&rp.body), rp.body.len,
+						 "tag list")))
+		ret = -1;
+	tags = json_get(doc, "tags", NULL);
+	for (size_t i = 0; ret == 0 && i < json_alen(tags); i++) {
+		const char *other = YAJL_GET_STRING(tags->u.array.values[i]);
+		char *d = NULL;
+
+		if (!other || strcmp(other, tag) == 0)
+			continue;
+		if (registry_tag_digest(r, repo, other, &d) < 0)
+			ret = -1;
+		else if (d && strcmp(d, digest) == 0)
+			ret = 1;
+		free(d);
+	}
+	yajl_tree_free(doc);
+	reply_release(&rp);
+	return ret;
+}
+
+int registry_remove_tag(struct registry *r, const char *repo, const char *tag)
+{
+	struct reply rp = { .status = 0 };
+	char *digest = NULL, *path = NULL, *what = NULL;
+	int ret = registry_tag_digest(r, repo, tag, &digest);
+
+	if (ret <= 0)
+		goto out;
+	/* the registry deletes a manifest, with every tag naming it: one
+	 * the user has too keeps it (and ours) */
+	ret = digest_shared(r, repo, tag, digest);
+	if (ret != 0) {
+		if (ret > 0)
+			dm_debug("%s:%s: another tag names %s too; kept", repo,
+				 tag, digest);
+		ret = ret < 0 ? -1 : 0;
+		goto out;
+	}
+	path = xasprintf("manifests/%s", digest);
+	ret = api_call(r, "DELETE", repo, path, NULL, &rp);
+	if (ret == 0 && rp.status != 202 && rp.status != 200 &&
+	    rp.status != 404) {
+		what = xasprintf("deleting the manifest of %s:%s", repo, tag);
+		ret = status_error(r, &rp, what);
+	}
+out:
+	reply_release(&rp);
+	free(digest);
 	free(path);
 	free(what);
 	return ret;

@@ -172,10 +172,11 @@ int registry_push(const struct transfer *t, const char *ref, const char *name,
 		*tagged = 1;
 	}
 	path = xasprintf("/images/%s/push?tag=%s", name, tag);
-	ret = engine_post_stream(t->src, path, auth, &reply) < 0 ? -1 : 0;
+	ret = engine_post_stream(t->src, path, auth, t->stall_s, &reply) < 0
+	      ? -1 : 0;
 	free(path);
 	if (ret < 0)
-		dm_error_wrap("pushing %s", full);
+		dm_error_wrap("pushing %s from %s", full, engine_name(t->src));
 out:
 	image_info_release(&img);
 	image_info_release(&have);
@@ -184,29 +185,88 @@ out:
 	return ret;
 }
 
-static int move_one(const struct transfer *t, const char *host,
-		    const char *ref, const char *auth)
+/* Whether the registry (reg: NULL when the plugin cannot reach it) lacks
+ * repo:tag before the push: then the tag is the migration's to remove if
+ * it fails. */
+static int registry_lacks(struct registry *reg, const char *repo,
+			  const char *tag)
+{
+	char *digest = NULL;
+	int r = reg ? registry_tag_digest(reg, repo, tag, &digest) : -1;
+
+	free(digest);
+	if (r < 0 && reg) {
+		dm_debug("cannot tell whether %s has %s:%s: %s",
+			 registry_host(reg), repo, tag, dm_errmsg());
+		dm_clear_error();
+	}
+	return r == 0;
+}
+
+/* Remove the tags move_one made: at the engines unless --keep-tag, and,
+ * when it failed, all it made, the registry's too.  The reason of the
+ * failure stays the error. */
+static void remove_tags(const struct transfer *t, struct registry *reg,
+			const char *host, const char *name, const char *tag,
+			int failed, const int made[3])
+{
+	char *why = failed ? xstrdup(dm_errmsg()) : NULL;
+	const char *repo = name + strlen(host) + 1;
+
+	/* after a Ctrl-C too: this is the rollback's first step */
+	if (failed)
+		dm_cancel_reset();
+
+	if (made[0] && (failed || !t->keep_tag) &&
+	    registry_untag(t->src, name, tag) < 0)
+		dm_warn("cannot remove the tag %s:%s at the source: %s", name,
+			tag, dm_errmsg());
+	if (made[1] && (failed || !t->keep_tag) &&
+	    registry_untag(t->dst, name, tag) < 0)
+		dm_warn("cannot remove the tag %s:%s at the destination: %s",
+			name, tag, dm_errmsg());
+	if (made[2] && failed && registry_remove_tag(reg, repo, tag) < 0)
+		dm_warn("cannot remove the tag %s:%s from the registry: %s",
+			name, tag, dm_errmsg());
+	if (why) {
+		dm_error("%s", why);
+		free(why);
+	}
+}
+
+static int move_one(const struct transfer *t, struct registry *reg,
+		    const char *host, const char *ref, const char *auth)
 {
 	struct strbuf reply = STRBUF_INIT;
 	struct image_info img = { 0 };
 	char *name, *tag, *path, *full, *esc;
-	int ret = -1, tagged_src = 0, pulled = 0;
+	/* the tags made: at the source, at the destination, in the registry */
+	int ret = -1, made[3] = { 0, 0, 0 }, had;
 
 	registry_ref(host, ref, &name, &tag);
 	full = xasprintf("%s:%s", name, tag);
-	if (!t->no_push &&
-	    registry_push(t, ref, name, tag, auth, &tagged_src) < 0)
+	if (!t->no_push) {
+		made[2] = registry_lacks(reg, name + strlen(host) + 1, tag);
+		if (registry_push(t, ref, name, tag, auth, &made[0]) < 0)
+			goto out;
+	}
+	/* a tag of that name the user has at the destination stays; one
+	 * the pull makes goes, even when the pull failed (an engine that
+	 * finished it as we hung up) */
+	had = image_inspect(t->dst, full, &img);
+	image_info_release(&img);
+	if (had < 0)
 		goto out;
+	made[1] = !had && !dm_starts_with(ref, "sha256:");
 	esc = engine_escape(name);
 	path = xasprintf("/images/create?fromImage=%s&tag=%s", esc, tag);
 	free(esc);
-	if (engine_post_stream(t->dst, path, auth, &reply) < 0) {
+	if (engine_post_stream(t->dst, path, auth, t->stall_s, &reply) < 0) {
 		free(path);
-		dm_error_wrap("pulling %s at the destination", full);
+		dm_error_wrap("pulling %s at %s", full, engine_name(t->dst));
 		goto out;
 	}
 	free(path);
-	pulled = 1;
 	__atomic_add_fetch(&t->st->bytes, pulled_bytes(&reply), __ATOMIC_RELAXED);
 	/* the destination gets the user's name for it, and only that */
 	if (!dm_starts_with(ref, "sha256:")) {
@@ -216,13 +276,7 @@ static int move_one(const struct transfer *t, const char *host,
 	}
 	ret = 0;
 out:
-	if (!t->keep_tag) {
-		if (tagged_src && registry_untag(t->src, name, tag) < 0)
-			dm_warn("cannot remove the tag %s at the source", full);
-		if (pulled && !dm_starts_with(ref, "sha256:") &&
-		    registry_untag(t->dst, name, tag) < 0)
-			dm_warn("cannot remove the tag %s at the destination", full);
-	}
+	remove_tags(t, reg, host, name, tag, ret < 0, made);
 	image_info_release(&img);
 	sb_release(&reply);
 	free(name);
@@ -235,15 +289,24 @@ int transfer_registry(const struct transfer *t, const char *const *refs,
 		      size_t n)
 {
 	char *auth = NULL, *scheme = NULL, *host = NULL;
+	struct registry *reg = NULL;
 	int ret = -1;
 
 	if (reg_spec_parse(t->registry, &scheme, &host) < 0 ||
 	    registry_auth_header(t->cfgdir, host, &auth) < 0)
 		goto out;
+	/* the engines reach the registry; this host may not: then a failed
+	 * migration cannot remove the tag its push made there */
+	if (!t->no_push && !(reg = registry_open(t->registry, t->cfgdir))) {
+		dm_debug("the registry is out of reach from here: %s",
+			 dm_errmsg());
+		dm_clear_error();
+	}
 	ret = 0;
 	for (size_t i = 0; i < n && ret == 0; i++)
-		ret = move_one(t, host, refs[i], auth);
+		ret = move_one(t, reg, host, refs[i], auth);
 out:
+	registry_free(reg);
 	if (auth)
 		memset(auth, 0, strlen(auth));
 	free(auth);

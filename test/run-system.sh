@@ -28,7 +28,8 @@ fi
 # first to the least loaded lab.  Files not listed count as one minute.
 weight() {
 	case ${1##*/} in
-	042-*) echo 7 ;; 055-*) echo 6 ;; 041-*) echo 4 ;; 036-*) echo 3 ;;
+	042-*) echo 7 ;; 055-*) echo 6 ;; 041-*|043-*) echo 4 ;;
+	036-*|035-*) echo 3 ;;
 	020-*|040-*|050-*) echo 2 ;; 080-*|030-*|075-*) echo 2 ;;
 	*) echo 1 ;;
 	esac

@@ -475,6 +475,9 @@ setup_node() {
 
 	# docker0 and user networks get NET16.16*i.0/20 (bip: first /24, pools:
 	# upper /21), so no address outside the lab's NET16/16 appears anywhere.
+	# Any port of the bridge address is an insecure (plain HTTP) registry:
+	# the tests' registries in front of the lab's (a proxy that breaks
+	# downloads) listen there too.
 	cat >"$d/etc-docker/daemon.json" <<EOF
 {
   "data-root": "/var/lib/docker",
@@ -482,7 +485,7 @@ setup_node() {
   "pidfile": "/run/docker.pid",
   "hosts": ["unix:///run/docker.sock"],
   "storage-driver": "$driver",
-  "insecure-registries": ["$REGISTRY_ADDR"],
+  "insecure-registries": ["$REGISTRY_ADDR", "$BRIDGE_ADDR/32"],
   "cgroup-parent": "/$PFX$n",
   "bip": "$NET16.$((16 * i)).1/24",
   "default-address-pools": [{"base": "$NET16.$((16 * i + 8)).0/21", "size": 24}],

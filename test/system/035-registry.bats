@@ -1,17 +1,28 @@
 #!/usr/bin/env bats
 # --strategy registry: the source pushes to a registry, the destination
 # pulls; the seeds' layouts (master's registry, source-side with
-# --no-push); the tags it makes are removed.
+# --no-push); the tags it makes are removed; a registry that fails the
+# pull (500, a blob whose digest does not match, through
+# fixtures/registry-proxy.py) leaves nothing at the destination.
 
 load helpers
+load fixtures/faults
+load fixtures/proxy
 
 setup_file() { dm_setup_file; }
 setup() {
 	dm_setup
 	printf 'FROM %s\nRUN echo reg-%s >/reg\n' "$LAB_BASE_IMAGE" "$BATS_TEST_NUMBER" |
 		ldocker node1 build -q -t dmt/reg:1 - >/dev/null
+	PIDS=()
 }
-teardown() { lab_clean node1 node2 >/dev/null 2>&1 || true; }
+teardown() {
+	local p
+	lab_ctl shape node2 off 2>/dev/null || true
+	[ -n "${BG:-}" ] && kill -9 "$BG" 2>/dev/null || true
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	lab_clean node1 node2 >/dev/null 2>&1 || true
+}
 
 tags() { ldocker "$1" images --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' '; }
 
@@ -76,4 +87,51 @@ tags() { ldocker "$1" images --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n
 	contains "$output" "names another image" "refused"
 	is "$(ldocker node1 image inspect -f '{{.Id}}' "$LAB_REGISTRY/dmt/reg:1")" \
 		"$(ldocker node1 image inspect -f '{{.Id}}' "$LAB_BASE_IMAGE")" "the tag still names the base"
+}
+
+# pull_fault MODE: the image in the lab registry (the user's tag there),
+# pulled at the destination through the proxy in MODE (--no-push: the
+# proxy forwards reads only); the migration fails with nothing left.
+pull_fault() {
+	app_image dmt/reg:1 1500000	# a layer over 1 MiB: the proxy breaks those
+	run_docker node1 tag dmt/reg:1 "$LAB_REGISTRY/dmt/reg:1"
+	run_docker node1 push "$LAB_REGISTRY/dmt/reg:1"
+	run_docker node1 rmi "$LAB_REGISTRY/dmt/reg:1"
+	start_proxy "$1"
+	remember node1 node2
+	run_dm 1 image dmt/reg:1 --to node2 --strategy registry --registry "$PROXY" --no-push
+	one_line_error
+	settled node2
+	unchanged node1
+	is "$(registry_tags dmt/reg)" "1" "the user's tag in the registry is left alone"
+}
+
+@test "a registry answering 500 during the pull fails clearly, nothing at the destination" {
+	pull_fault 500
+	contains "$output" "pulling $PROXY/dmt/reg:1 at" "names the step"
+	contains "$output" "500" "the registry's answer"
+	history_is dmt/reg:1 rolled-back transfer "pulling*500*"
+}
+
+@test "a blob whose digest does not match is refused, nothing half-loaded at the destination" {
+	pull_fault flip
+	contains "$output" "pulling $PROXY/dmt/reg:1 at" "names the step"
+	contains "$output" "verification failed" "says why"
+	history_is dmt/reg:1 rolled-back transfer "pulling*verification failed*"
+}
+
+@test "Ctrl-C mid-pull: rolled back, every tag the migration made removed, the registry's too" {
+	app_image dmt/regint:1 4000000
+	remember node1 node2
+	lab_ctl shape node2 2mbit
+	bg_migrate image dmt/regint:1 --to node2 --strategy registry --registry "$LAB_REGISTRY"
+	WAIT_TRIES=600 wait_until growing "$LAB_DIR/node2/docker/tmp"
+	interrupt plugin
+	finish
+	history_is dmt/regint:1 rolled-back transfer "*interrupted*"
+	settled node2
+	unchanged node1
+	ldocker node1 rmi dmt/regint:1 >/dev/null
+	is "$(registry_tags dmt/regint)" "" "no tag of the migration left in the registry"
+	no_local_temp
 }

@@ -6,6 +6,7 @@
 # registry with token authentication (fixtures/token-server.py).
 
 load helpers
+load fixtures/proxy
 
 FIX="$BATS_TEST_DIRNAME/fixtures"
 MANIFEST_V2=application/vnd.docker.distribution.manifest.v2+json
@@ -28,31 +29,6 @@ teardown() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	lab_clean node1 node2 >/dev/null 2>&1 || true
-}
-
-# The lab's bridge address: where its registry, and ours, listen.
-bridge() { printf '%s\n' "${LAB_REGISTRY%:*}"; }
-
-# wait_port HOST:PORT: until something answers HTTP there (10 s at most).
-wait_port() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		curl --noproxy '*' -s -m 1 -o /dev/null "http://$1/" && return 0
-		sleep 0.1
-	done
-	echo "nothing listens on $1" >&2
-	return 1
-}
-
-# start_proxy MODE: the breaking proxy in front of the lab registry;
-# PROXY is its address, PROXY_LOG what it saw.
-start_proxy() {
-	PROXY="$(bridge):5003"
-	PROXY_LOG="$BATS_TEST_TMPDIR/proxy.log"
-	/usr/bin/python3 "$FIX/registry-proxy.py" "$PROXY" "$LAB_REGISTRY" "$1" \
-		"$PROXY_LOG" 2>/dev/null &
-	PIDS+=($!)
-	wait_port "$PROXY"
 }
 
 # The image in the lab registry, pushed by the source engine.

@@ -90,6 +90,19 @@ static void only_len_bytes_are_read(void **state)
 					     "load"), 0);
 }
 
+static void stream_error_without_context_is_the_message_alone(void **state)
+{
+	static const char s[] = "{\"status\":\"Retrying in 5 seconds\"}\n"
+		"{\"errorDetail\":{\"message\":\"received unexpected HTTP "
+		"status: 500\"},\"error\":\"x\"}\n";
+
+	(void)state;
+	dm_clear_error();
+	assert_int_equal(engine_stream_error(s, strlen(s), NULL), -1);
+	assert_string_equal(dm_errmsg(),
+			    "received unexpected HTTP status: 500");
+}
+
 static void escaped(const char *in, const char *want)
 {
 	char *got = engine_escape(in);
@@ -136,6 +149,7 @@ int main(void)
 		cmocka_unit_test(error_on_the_last_line_without_newline_counts),
 		cmocka_unit_test(first_error_decides),
 		cmocka_unit_test(only_len_bytes_are_read),
+		cmocka_unit_test(stream_error_without_context_is_the_message_alone),
 		cmocka_unit_test(escape_keeps_unreserved_characters),
 		cmocka_unit_test(escape_encodes_separators),
 		cmocka_unit_test(escape_encodes_utf8_bytewise),
