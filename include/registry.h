@@ -76,8 +76,9 @@ struct registry;
  * Without a scheme, HTTPS is tried and plain HTTP used when the registry
  * does not speak TLS, as engines do for insecure registries; credentials
  * are then sent over plain HTTP only to a loopback host or when http://
- * was asked for. */
-struct registry *registry_open(const char *spec, const char *cfgdir);
+ * was asked for.  connect_s bounds each connection's setup (0: 30 s). */
+struct registry *registry_open(const char *spec, const char *cfgdir,
+			       long connect_s);
 void registry_free(struct registry *r);
 const char *registry_host(const struct registry *r);
 

@@ -28,6 +28,7 @@ struct registry {
 	char *user, *secret;	/* NULL: anonymous */
 	char *auth;		/* "Authorization: ..." once challenged */
 	char *auth_repo;	/* the repository a Bearer token is for */
+	long connect_s;		/* limit of each connection's setup */
 };
 
 const char *registry_host(const struct registry *r) { return r->host; }
@@ -191,6 +192,7 @@ static int call_doc(const struct registry *r, const char *method,
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
 	}
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, r->connect_s);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, rp);
@@ -380,11 +382,13 @@ static int pick_scheme(struct registry *r)
 	return ret;
 }
 
-struct registry *registry_open(const char *spec, const char *cfgdir)
+struct registry *registry_open(const char *spec, const char *cfgdir,
+			       long connect_s)
 {
 	struct registry *r = xcalloc(1, sizeof(*r));
 	char *scheme = NULL;
 
+	r->connect_s = connect_s > 0 ? connect_s : 30;
 	if (reg_spec_parse(spec, &scheme, &r->host) < 0)
 		goto fail;
 	r->plain_ok = strcmp(scheme, "http") == 0 || is_loopback(r->host);

@@ -282,7 +282,7 @@ out:
 int transfer_layers(const struct transfer *t, const char *const *refs,
 		    size_t n)
 {
-	struct registry *reg = registry_open(t->registry, t->cfgdir);
+	struct registry *reg = registry_open(t->registry, t->cfgdir, 0);
 	char *auth = NULL;
 	int ret = -1;
 

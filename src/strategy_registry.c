@@ -296,8 +296,11 @@ int transfer_registry(const struct transfer *t, const char *const *refs,
 	    registry_auth_header(t->cfgdir, host, &auth) < 0)
 		goto out;
 	/* the engines reach the registry; this host may not: then a failed
-	 * migration cannot remove the tag its push made there */
-	if (!t->no_push && !(reg = registry_open(t->registry, t->cfgdir))) {
+	 * migration cannot remove the tag its push made there.  Only a
+	 * convenience: a registry that drops our packets costs 2 x 5 s
+	 * (HTTPS, then HTTP), not a minute. */
+	if (!t->no_push &&
+	    !(reg = registry_open(t->registry, t->cfgdir, 5))) {
 		dm_debug("the registry is out of reach from here: %s",
 			 dm_errmsg());
 		dm_clear_error();
