@@ -95,6 +95,20 @@ int registry_auth_header(const char *cfgdir, const char *host, char **out);
 int registry_push(const struct transfer *t, const char *ref, const char *name,
 		  const char *tag, const char *auth, int *tagged);
 int registry_untag(struct engine *e, const char *name, const char *tag);
+/* The tags a registry strategy made for one image: at the source, at the
+ * destination, in the registry.  registry_lacks says, before the push,
+ * whether the registry's tag will be the migration's own (reg NULL: it
+ * cannot be told); registry_remove_made removes, after the move, those at
+ * the engines unless --keep-tag, and all of them when it failed, keeping
+ * the failure's reason as the error. */
+struct registry;
+struct made_tags {
+	int src, dst, reg;
+};
+int registry_lacks(struct registry *reg, const char *repo, const char *tag);
+void registry_remove_made(const struct transfer *t, struct registry *reg,
+			  const char *name, const char *tag, int failed,
+			  const struct made_tags *made);
 /* The chain ids of every prefix of every image of e, sorted: the layers
  * e has (strategy_delta.c). */
 int engine_layer_chains(struct engine *e, struct strlist *out);

@@ -258,12 +258,17 @@ out:
 static int layers_one(const struct transfer *t, struct registry *reg,
 		      const char *ref, const char *auth)
 {
+	const char *host = registry_host(reg);
 	char *name, *tag, *id = NULL;
-	int ret = -1, tagged = 0;
+	struct made_tags made = { 0, 0, 0 };
+	int ret = -1;
 
-	registry_ref(registry_host(reg), ref, &name, &tag);
-	if (!t->no_push && registry_push(t, ref, name, tag, auth, &tagged) < 0)
-		goto out;
+	registry_ref(host, ref, &name, &tag);
+	if (!t->no_push) {
+		made.reg = registry_lacks(reg, name + strlen(host) + 1, tag);
+		if (registry_push(t, ref, name, tag, auth, &made.src) < 0)
+			goto out;
+	}
 	if (fetch_image(t, reg, name, tag, ref, &id) < 0)
 		goto out;
 	/* the destination gets the user's name for it, and only that */
@@ -271,8 +276,7 @@ static int layers_one(const struct transfer *t, struct registry *reg,
 		goto out;
 	ret = 0;
 out:
-	if (tagged && !t->keep_tag && registry_untag(t->src, name, tag) < 0)
-		dm_warn("cannot remove the tag %s:%s at the source", name, tag);
+	registry_remove_made(t, reg, name, tag, ret < 0, &made);
 	free(id);
 	free(name);
 	free(tag);

@@ -185,11 +185,7 @@ out:
 	return ret;
 }
 
-/* Whether the registry (reg: NULL when the plugin cannot reach it) lacks
- * repo:tag before the push: then the tag is the migration's to remove if
- * it fails. */
-static int registry_lacks(struct registry *reg, const char *repo,
-			  const char *tag)
+int registry_lacks(struct registry *reg, const char *repo, const char *tag)
 {
 	char *digest = NULL;
 	int r = reg ? registry_tag_digest(reg, repo, tag, &digest) : -1;
@@ -203,29 +199,27 @@ static int registry_lacks(struct registry *reg, const char *repo,
 	return r == 0;
 }
 
-/* Remove the tags move_one made: at the engines unless --keep-tag, and,
- * when it failed, all it made, the registry's too.  The reason of the
- * failure stays the error. */
-static void remove_tags(const struct transfer *t, struct registry *reg,
-			const char *host, const char *name, const char *tag,
-			int failed, const int made[3])
+void registry_remove_made(const struct transfer *t, struct registry *reg,
+			  const char *name, const char *tag, int failed,
+			  const struct made_tags *made)
 {
 	char *why = failed ? xstrdup(dm_errmsg()) : NULL;
-	const char *repo = name + strlen(host) + 1;
+	/* name is HOST/REPO */
+	const char *repo = strchr(name, '/') ? strchr(name, '/') + 1 : name;
 
 	/* after a Ctrl-C too: this is the rollback's first step */
 	if (failed)
 		dm_cancel_reset();
 
-	if (made[0] && (failed || !t->keep_tag) &&
+	if (made->src && (failed || !t->keep_tag) &&
 	    registry_untag(t->src, name, tag) < 0)
 		dm_warn("cannot remove the tag %s:%s at the source: %s", name,
 			tag, dm_errmsg());
-	if (made[1] && (failed || !t->keep_tag) &&
+	if (made->dst && (failed || !t->keep_tag) &&
 	    registry_untag(t->dst, name, tag) < 0)
 		dm_warn("cannot remove the tag %s:%s at the destination: %s",
 			name, tag, dm_errmsg());
-	if (made[2] && failed && registry_remove_tag(reg, repo, tag) < 0)
+	if (made->reg && failed && registry_remove_tag(reg, repo, tag) < 0)
 		dm_warn("cannot remove the tag %s:%s from the registry: %s",
 			name, tag, dm_errmsg());
 	if (why) {
@@ -240,14 +234,14 @@ static int move_one(const struct transfer *t, struct registry *reg,
 	struct strbuf reply = STRBUF_INIT;
 	struct image_info img = { 0 };
 	char *name, *tag, *path, *full, *esc;
-	/* the tags made: at the source, at the destination, in the registry */
-	int ret = -1, made[3] = { 0, 0, 0 }, had;
+	struct made_tags made = { 0, 0, 0 };
+	int ret = -1, had;
 
 	registry_ref(host, ref, &name, &tag);
 	full = xasprintf("%s:%s", name, tag);
 	if (!t->no_push) {
-		made[2] = registry_lacks(reg, name + strlen(host) + 1, tag);
-		if (registry_push(t, ref, name, tag, auth, &made[0]) < 0)
+		made.reg = registry_lacks(reg, name + strlen(host) + 1, tag);
+		if (registry_push(t, ref, name, tag, auth, &made.src) < 0)
 			goto out;
 	}
 	/* a tag of that name the user has at the destination stays; one
@@ -257,7 +251,7 @@ static int move_one(const struct transfer *t, struct registry *reg,
 	image_info_release(&img);
 	if (had < 0)
 		goto out;
-	made[1] = !had && !dm_starts_with(ref, "sha256:");
+	made.dst = !had && !dm_starts_with(ref, "sha256:");
 	esc = engine_escape(name);
 	path = xasprintf("/images/create?fromImage=%s&tag=%s", esc, tag);
 	free(esc);
@@ -276,7 +270,7 @@ static int move_one(const struct transfer *t, struct registry *reg,
 	}
 	ret = 0;
 out:
-	remove_tags(t, reg, host, name, tag, ret < 0, made);
+	registry_remove_made(t, reg, name, tag, ret < 0, &made);
 	image_info_release(&img);
 	sb_release(&reply);
 	free(name);

@@ -60,9 +60,12 @@ cut_mid_transfer() {
 }
 
 @test "layers: a link that goes silent mid-transfer is noticed and rolled back" {
+	local before
+	before=$(registry_tags "${APP%:*}")
 	cut_mid_transfer layers --registry "$LAB_REGISTRY"
 	is "$(ldocker node1 images --format '{{.Repository}}' | grep -c "$LAB_REGISTRY")" 0 \
 		"the registry tag is removed at the source"
+	is "$(registry_tags "${APP%:*}")" "$before" "the registry holds the tags it held"
 }
 
 # registry_cut_mid push|pull: the registry strategy with the link between
