@@ -379,7 +379,8 @@ static size_t watch_cb(char *p, size_t sz, size_t n, void *ctx)
 	while ((nl = memchr(sb->buf + w->seen, '\n', sb->len - w->seen))) {
 		size_t len = (size_t)(nl - (sb->buf + w->seen));
 
-		if (len && !memmem(sb->buf + w->seen, len, "\"Retrying in ", 14))
+		if (len && !memmem(sb->buf + w->seen, len, "\"Retrying in ",
+				   sizeof("\"Retrying in ") - 1))
 			w->last_move = dm_now_ms();
 		w->seen += len + 1;
 	}

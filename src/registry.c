@@ -93,6 +93,7 @@ struct reply {
 	struct strbuf body;
 	char *ctype;
 	char *challenge;	/* WWW-Authenticate */
+	int paged;		/* a Link header: more follows */
 	long status;
 	int overflow;
 };
@@ -145,6 +146,7 @@ static size_t head_cb(char *p, size_t sz, size_t n, void *ctx)
 		free(rp->ctype);
 		free(rp->challenge);
 		rp->ctype = rp->challenge = NULL;
+		rp->paged = 0;
 	}
 	if ((v = header_value(p, sz * n, "Content-Type"))) {
 		free(rp->ctype);
@@ -152,6 +154,9 @@ static size_t head_cb(char *p, size_t sz, size_t n, void *ctx)
 	} else if ((v = header_value(p, sz * n, "WWW-Authenticate"))) {
 		free(rp->challenge);
 		rp->challenge = v;
+	} else if ((v = header_value(p, sz * n, "Link"))) {
+		rp->paged = 1;
+		free(v);
 	}
 	return sz * n;
 }
@@ -582,6 +587,10 @@ static int digest_shared(struct registry *r, const char *repo, const char *tag,
 	if (ret == 0 && !(doc = json_parse(sb_str(&rp.body), rp.body.len,
 						 "tag list")))
 		ret = -1;
+	/* a list in pages (Harbor, Quay, ECR) may name it further on: a
+	 * tag of ours left behind is better than one of the user's deleted */
+	if (ret == 0 && rp.paged)
+		ret = 1;
 	tags = json_get(doc, "tags", NULL);
 	for (size_t i = 0; ret == 0 && i < json_alen(tags); i++) {
 		const char *other = YAJL_GET_STRING(tags->u.array.values[i]);

@@ -653,20 +653,48 @@ static int by_strp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A listed name and what the scan saw of it (see dm-helper's list_add);
+ * the name first, for by_strp. */
+struct listed {
+	const char *name, *meta;
+};
+
+/* Whether an entry the scan did not send is the one the pre-copy read
+ * back: a directory renamed over another changes its own ctime only, and
+ * a volume's clock may lag the host's, so the names under it can hold
+ * other files than the read-back's. */
+static int same_as_read(const struct tree_entry *e, const char *meta)
+{
+	char type;
+	long long size, mtime;
+	unsigned uid, gid;
+
+	if (sscanf(meta, "%c %lld %lld %u %u", &type, &size, &mtime, &uid,
+		   &gid) != 5)
+		return 0;
+	return e->type == type && (type != '0' || e->size == (uint64_t)size) &&
+	       e->mtime == (uint64_t)mtime && e->uid == uid && e->gid == gid;
+}
+
 int sync_plan(const struct treesum *before, const char *list, size_t len,
 	      struct treesum *now, struct strlist *gone)
 {
-	size_t n = 0, k = 0;
-	char **names;
+	size_t n = 0, k = 0, nuls = 0;
+	struct listed *names;
 	int ret = 0;
 
 	for (size_t i = 0; i < len; i++)
-		n += list[i] == '\0';
-	if (len && list[len - 1] != '\0')
+		nuls += list[i] == '\0';
+	if ((len && list[len - 1] != '\0') || nuls % 2)
 		return dm_error("dm-helper's list of names is cut");
+	n = nuls / 2;
 	names = xcalloc(n + 1, sizeof(*names));
-	for (size_t i = 0; i < len; i += strlen(list + i) + 1)
-		names[k++] = (char *)list + i;
+	for (size_t i = 0; i < len; k++) {
+		names[k].name = list + i;
+		i += strlen(list + i) + 1;
+		names[k].meta = list + i;
+		i += strlen(list + i) + 1;
+	}
 	qsort(names, n, sizeof(*names), by_strp);
 	/* sent entries are in now already; the rest is as the pre-copy's
 	 * read-back found it */
@@ -677,13 +705,19 @@ int sync_plan(const struct treesum *before, const char *list, size_t len,
 
 		treesum_final(now, hex);	/* sorted, to be searched */
 		for (size_t i = 0; i < n && ret == 0; i++) {
-			if (treesum_find(now, names[i]))
+			if (treesum_find(now, names[i].name))
 				continue;
-			kept[nkept] = treesum_find(before, names[i]);
-			/* new, yet older than the pre-copy: a clock that
-			 * moved back; the archive's pass decides */
-			if (!kept[nkept++])
+			kept[nkept] = treesum_find(before, names[i].name);
+			/* new, or not what was read, yet older than the
+			 * pre-copy: the archive's pass decides */
+			if (!kept[nkept] ||
+			    !same_as_read(kept[nkept], names[i].meta)) {
+				dm_debug("%s: not sent, and not as the pre-copy "
+					 "read it: the whole volume is compared",
+					 names[i].name);
 				ret = 1;
+			}
+			nkept++;
 		}
 		for (size_t i = 0; i < nkept && ret == 0; i++)
 			treesum_add(now, kept[i]);
@@ -694,7 +728,8 @@ int sync_plan(const struct treesum *before, const char *list, size_t len,
 		const char *slash = strrchr(name, '/');
 		char key[4096];
 
-		if (!name[0] || bsearch(&name, names, n, sizeof(*names), by_strp))
+		if (!name[0] ||
+		    bsearch(&name, names, n, sizeof(*names), by_strp))
 			continue;
 		/* only the top of what went: a directory takes its entries */
 		if (slash && (size_t)(slash - name) < sizeof(key)) {

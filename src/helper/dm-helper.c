@@ -45,7 +45,10 @@
 
 #define LIST_MEMBER "dm-helper/list"
 #define CAP_XATTR "security.capability"
-#define WAIT_MAX_S (2 * 3600)
+/* How long a helper waits for its execs: longer than any pre-copy of the
+ * volumes that follow its own (they run before the final pass, which
+ * needs it), yet not forever after a plugin killed with SIGKILL. */
+#define WAIT_MAX_S (7 * 24 * 3600)
 
 /* ------------------------------------------------------------------ */
 /* pure parts (unit-tested)                                            */
@@ -277,6 +280,7 @@ struct inode_seen {
 struct scan {
 	long long since;
 	int flat;		/* get: the entries named, not their trees */
+	int moved;		/* below a directory moved since: send all */
 	char *list;		/* every name, NUL-terminated */
 	size_t list_len, list_cap;
 	struct inode_seen *links;
@@ -284,9 +288,19 @@ struct scan {
 	int failed;
 };
 
-static void list_add(struct scan *s, const char *rel)
+/* A name, then what the pre-copy's read-back must show for it if it was
+ * not sent: "TYPE SIZE MTIME UID GID" (size of regular files only). */
+static void list_add(struct scan *s, const char *rel, const struct stat *st)
 {
-	size_t n = strlen(rel) + 1;
+	char meta[96];
+	int m = snprintf(meta, sizeof(meta), "%c %lld %lld %u %u",
+			 S_ISDIR(st->st_mode) ? '5' : S_ISREG(st->st_mode) ? '0'
+			 : S_ISLNK(st->st_mode) ? '2' : S_ISCHR(st->st_mode) ? '3'
+			 : S_ISBLK(st->st_mode) ? '4' : '6',
+			 S_ISREG(st->st_mode) ? (long long)st->st_size : 0LL,
+			 (long long)st->st_mtim.tv_sec, (unsigned)st->st_uid,
+			 (unsigned)st->st_gid);
+	size_t n = strlen(rel) + 1 + (size_t)m + 1;
 
 	if (s->list_len + n > s->list_cap) {
 		s->list_cap = (s->list_len + n) * 2 + 4096;
@@ -296,7 +310,8 @@ static void list_add(struct scan *s, const char *rel)
 			exit(1);
 		}
 	}
-	memcpy(s->list + s->list_len, rel, n);
+	memcpy(s->list + s->list_len, rel, strlen(rel) + 1);
+	memcpy(s->list + s->list_len + strlen(rel) + 1, meta, (size_t)m + 1);
 	s->list_len += n;
 }
 
@@ -331,12 +346,12 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 	struct dmh_hdr h = { 0 };
 	char *name, target[4096], cap[256];
 	ssize_t caplen;
-	int ret = 0, changed = dmh_changed(st, s->since);
+	int ret = 0, changed = s->moved || dmh_changed(st, s->since);
 
 	if (S_ISSOCK(st->st_mode))
 		return 0;	/* the engine's archive leaves them out too */
 	if (rel[0] && !s->flat)
-		list_add(s, rel);
+		list_add(s, rel, st);
 	name = malloc(strlen(rel) + 4);
 	if (!name)
 		return -1;
@@ -364,12 +379,25 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 				strerror(errno));
 			ret = -1;
 		}
-		if (ret == 0)
+		if (ret == 0) {
+			int was = s->moved;
+
+			/* a new ctime with an old mtime: the directory itself
+			 * was renamed (or its owner or mode changed), not its
+			 * entries; renamed over another, the names below it
+			 * are others' now, their own times unchanged */
+			if (!s->flat && (long long)st->st_ctim.tv_sec >= s->since &&
+			    (long long)st->st_mtim.tv_sec < s->since)
+				s->moved = 1;
 			ret = scan_dir(s, fd, rel);
+			s->moved = was;
+		}
 		free(name);
 		return ret;
 	}
-	if (S_ISREG(st->st_mode) && st->st_nlink > 1 && !s->flat) {
+	/* in a flat read too: the names of a group come back folded as the
+	 * scan sent them */
+	if (S_ISREG(st->st_mode) && st->st_nlink > 1) {
 		const char *first = link_target(s, st, name);
 
 		/* a changed group is sent whole (the ctime is the inode's:

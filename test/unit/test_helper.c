@@ -186,6 +186,16 @@ static void seen_release(struct seen *s)
 	treesum_free(s->sum);
 }
 
+/* Names in a list of dm-helper's scan (name, then what it saw). */
+static size_t listed(const struct strbuf *l)
+{
+	size_t nuls = 0;
+
+	for (size_t i = 0; i < l->len; i++)
+		nuls += l->buf[i] == '\0';
+	return nuls / 2;
+}
+
 static void the_scan_sends_what_changed_and_lists_every_name(void **state)
 {
 	char *dir = unit_mkdtemp(), *p;
@@ -225,15 +235,16 @@ static void the_scan_sends_what_changed_and_lists_every_name(void **state)
 	assert_true(treesum_find(s.sum, "d/hl")->linked);
 	assert_string_equal(treesum_find(s.sum, "s")->link, "d/f");
 	assert_int_equal(treesum_find(s.sum, "d")->mode, 0750);
-	/* every name but the root's, NUL-terminated */
-	assert_int_equal(s.list.len, strlen("d") + strlen("d/f") +
-			 strlen("d/hl") + strlen("s") + 4);
+	/* every name but the root's, each with what the scan saw of it */
+	assert_int_equal(listed(&s.list), 4);
+	assert_non_null(memmem(s.list.buf, s.list.len, "d/f\0" "0 7 ", 6));
+	assert_non_null(memmem(s.list.buf, s.list.len, "s\0" "2 0 ", 6));
 	seen_release(&s);
 
 	/* a time to come: directories only (their mtimes), and the list */
 	scan(dir, (long long)time(NULL) + 100, &s);
 	assert_string_equal(sb_str(&s.names), "v/ 5\nv/d/ 5\n");
-	assert_int_equal(s.list.len, 13);
+	assert_int_equal(listed(&s.list), 4);
 	seen_release(&s);
 
 	/* get: each entry alone, a hard link as a file, none through a
@@ -247,6 +258,56 @@ static void the_scan_sends_what_changed_and_lists_every_name(void **state)
 		assert_int_equal(s.list.len, 0);
 		seen_release(&s);
 	}
+	/* get of a whole hard-link group: folded as the scan sends it */
+	{
+		char *names[] = { "d/f", "d/hl" };
+
+		run_helper(dir, 0, 2, names, &s);
+		treesum_final(s.sum, hex);
+		assert_string_equal(sb_str(&s.names), "v/d/f 0\nv/d/hl 1\n");
+		assert_true(treesum_find(s.sum, "d/f")->linked);
+		assert_true(treesum_find(s.sum, "d/hl")->linked);
+		seen_release(&s);
+	}
+	unit_rmtree(dir);
+}
+
+/* An old file, in a directory with old times, under root. */
+static void old_file_in(const char *root, const char *d)
+{
+	struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
+	char *p = xasprintf("%s/%s", root, d), *f = xasprintf("%s/%s/f", root, d);
+
+	assert_int_equal(mkdir(p, 0755), 0);
+	put_file(f, d, strlen(d));
+	assert_int_equal(utimensat(AT_FDCWD, f, old, 0), 0);
+	assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+	free(p);
+	free(f);
+}
+
+static void a_directory_renamed_since_sends_its_old_entries(void **state)
+{
+	char *dir = unit_mkdtemp(), *a, *b;
+	struct seen s;
+	long long since;
+
+	(void)state;
+	old_file_in(dir, "a");
+	old_file_in(dir, "c");
+	/* the files' ctimes a second before the pass's start */
+	nanosleep(&(struct timespec){ 1, 200 * 1000 * 1000 }, NULL);
+	since = (long long)time(NULL);
+	a = xasprintf("%s/a", dir);
+	b = xasprintf("%s/b", dir);
+	assert_int_equal(rename(a, b), 0);
+	scan(dir, since, &s);
+	/* b/f: its own times are old, but it is another name now */
+	assert_non_null(strstr(sb_str(&s.names), "v/b/f 0\n"));
+	assert_null(strstr(sb_str(&s.names), "v/c/f"));
+	seen_release(&s);
+	free(a);
+	free(b);
 	unit_rmtree(dir);
 }
 
@@ -361,12 +422,17 @@ static struct treesum *tree(struct strbuf *tar)
 	return s.sum;
 }
 
+/* sync_plan of a list written as a literal (NULs inside) */
+#define PLAN(l) sync_plan(before, l, sizeof(l) - 1, now, &gone)
+
 static void the_plan_keeps_the_unchanged_and_removes_the_gone(void **state)
 {
 	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT, c = STRBUF_INIT;
 	struct treesum *before, *now, *whole;
 	struct strlist gone = { 0 };
-	static const char list[] = "x\0y\0e\0";
+	/* as member_hdr makes them: mtime 1000, root's */
+	static const char list[] = "x\0" "0 1 1000 0 0\0" "y\0" "0 5 1000 0 0\0"
+				   "e\0" "5 0 1000 0 0\0";
 	char h1[65], h2[65];
 
 	(void)state;
@@ -402,7 +468,22 @@ static void the_plan_keeps_the_unchanged_and_removes_the_gone(void **state)
 	/* a listed name neither sent nor known: the archive's pass decides */
 	sb_release(&b);
 	now = tree(&b);
-	assert_int_equal(sync_plan(before, "new\0", 4, now, &gone), 1);
+	assert_int_equal(PLAN("new\0" "0 1 1000 0 0\0"), 1);
+	strlist_clear(&gone);
+	treesum_free(now);
+	/* x not sent, but not the x that was read (a directory renamed
+	 * over its parent keeps its children's ctimes): the same */
+	now = tree(&b);
+	assert_int_equal(PLAN("x\0" "0 9 1000 0 0\0"), 1);
+	strlist_clear(&gone);
+	treesum_free(now);
+	now = tree(&b);
+	assert_int_equal(PLAN("x\0" "0 1 999 0 0\0"), 1);
+	strlist_clear(&gone);
+	treesum_free(now);
+	/* and the list must come in pairs */
+	now = tree(&b);
+	assert_int_equal(PLAN("x\0"), -1);
 	strlist_clear(&gone);
 	treesum_free(now);
 	treesum_free(before);
@@ -419,6 +500,7 @@ int main(void)
 		cmocka_unit_test(pax_records_count_their_own_length),
 		cmocka_unit_test(the_scan_sends_what_changed_and_lists_every_name),
 		cmocka_unit_test(removals_keep_the_parents_mtime),
+		cmocka_unit_test(a_directory_renamed_since_sends_its_old_entries),
 		cmocka_unit_test(the_exec_stream_is_demultiplexed_split_anywhere),
 		cmocka_unit_test(the_plan_keeps_the_unchanged_and_removes_the_gone),
 	};
