@@ -56,10 +56,15 @@ int gzout_compressible(const unsigned char *p, size_t n)
 
 int gzout_next_level(int level, int64_t deflate_us, int64_t write_us)
 {
-	/* margins both ways, so that the level does not swing on noise */
-	if (write_us > 2 * deflate_us && level < GZOUT_MAX_LEVEL)
+	/* The pipe to the link lets compressing and sending overlap, so
+	 * while the link is the slower side, write_us is what the link
+	 * takes beyond the compressor: over half the compressing time, a
+	 * level harder (each costs up to half as much again) still keeps
+	 * up.  Near no wait at all, the compressor is what the link waits
+	 * for.  The band between the two keeps the level from swinging. */
+	if (write_us * 2 > deflate_us && level < GZOUT_MAX_LEVEL)
 		return level + 1;
-	if (write_us * 4 < deflate_us && level > 1)
+	if (write_us * 8 < deflate_us && level > 1)
 		return level - 1;
 	return level;
 }

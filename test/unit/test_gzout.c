@@ -139,14 +139,17 @@ static void level_follows_the_slower_side(void **state)
 	/* the link waits on us: compress less hard, never below 1 */
 	assert_int_equal(gzout_next_level(3, 1000, 100), 2);
 	assert_int_equal(gzout_next_level(1, 1000, 0), 1);
-	/* we wait on the link: compress harder, never past the cap */
+	/* we wait on the link over half the compressing time: harder,
+	 * never past the cap */
 	assert_int_equal(gzout_next_level(1, 1000, 5000), 2);
+	assert_int_equal(gzout_next_level(1, 1000, 501), 2);
 	assert_int_equal(gzout_next_level(GZOUT_MAX_LEVEL, 1000, 99000),
 			 GZOUT_MAX_LEVEL);
-	/* about even: stay */
-	assert_int_equal(gzout_next_level(4, 1000, 1000), 4);
-	assert_int_equal(gzout_next_level(4, 1000, 1999), 4);
-	assert_int_equal(gzout_next_level(4, 1000, 251), 4);
+	/* in between: stay */
+	assert_int_equal(gzout_next_level(4, 1000, 500), 4);
+	assert_int_equal(gzout_next_level(4, 1000, 126), 4);
+	assert_int_equal(gzout_next_level(4, 1000, 125), 4);
+	assert_int_equal(gzout_next_level(4, 1000, 124), 3);
 }
 
 struct slow_reader {
