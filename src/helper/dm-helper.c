@@ -338,6 +338,14 @@ static const char *link_target(struct scan *s, const struct stat *st,
 
 static int scan_dir(struct scan *s, int dirfd, const char *rel);
 
+static void scan_release(struct scan *s)
+{
+	for (size_t i = 0; i < s->nlinks; i++)
+		free(s->links[i].name);
+	free(s->links);
+	free(s->list);
+}
+
 /* One entry: name is "v/rel" ("v/" for the root); base its name in
  * dirfd. */
 static int scan_entry(struct scan *s, int dirfd, const char *base,
@@ -516,10 +524,7 @@ static int cmd_scan(const char *root, const char *since)
 			fprintf(stderr, "dm-helper: writing the stream: %s\n",
 				strerror(errno));
 	}
-	for (size_t i = 0; i < s.nlinks; i++)
-		free(s.links[i].name);
-	free(s.links);
-	free(s.list);
+	scan_release(&s);
 	return ret ? 1 : 0;
 }
 
@@ -597,15 +602,22 @@ static int cmd_get(const char *root, int n, char **names)
 				continue;
 			fprintf(stderr, "dm-helper: %s: %s\n", names[i],
 				strerror(errno));
-			return 1;
+			r = 1;
+			goto out;
 		}
 		r = scan_entry(&s, at, base, strcmp(names[i], ".") ? names[i] : "",
 			       &st);
 		close(at);
-		if (r < 0)
-			return 1;
+		if (r < 0) {
+			r = 1;
+			goto out;
+		}
 	}
-	return out_all(end, sizeof(end)) < 0 ? 1 : 0;
+	r = out_all(end, sizeof(end)) < 0 ? 1 : 0;
+out:
+	/* the names of hard-linked groups it saw */
+	scan_release(&s);
+	return r;
 }
 
 static int remove_tree(int at, const char *base, const char *name)
