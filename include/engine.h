@@ -65,6 +65,14 @@ struct xfer_stats {
 typedef int (*engine_sink_fn)(void *ctx, const void *buf, size_t n);
 int engine_get_stream(struct engine *e, const char *path, engine_sink_fn fn,
 		      void *ctx, struct xfer_stats *st);
+/* Begin GET path now, in a thread of its own, while other requests go
+ * on: the next engine_get_stream of that path reads its body.  For an
+ * export that the engine prepares a while before its first byte (dockerd
+ * 20.10 writes a whole image to disk first), begun before the other
+ * side is even reached.  A GET that is never taken is stopped by
+ * engine_prefetch_drop or engine_free (within a second). */
+int engine_prefetch(struct engine *e, const char *path);
+void engine_prefetch_drop(struct engine *e);
 /* The same with any method and an optional JSON body (POST
  * /exec/{id}/start: the engine answers with a raw stream until the end). */
 int engine_stream(struct engine *e, const char *method, const char *path,

@@ -123,7 +123,18 @@ struct strategy {
 	/* Move refs (which must all exist on src) to dst. */
 	int (*transfer)(const struct transfer *t, const char *const *refs,
 			size_t n);
+	/* The source's export that transfer reads first (NULL: none), so
+	 * that it can begin before the destination is reached
+	 * (engine_prefetch). */
+	char *(*first_export)(const char *const *refs, size_t n);
 };
+/* GET /images/get of refs, in one archive. */
+char *images_get_path(const char *const *refs, size_t n);
+/* Begin the export s reads first, when it has one: dockerd writes an
+ * image whole to disk before the first byte of its export (about 1 s per
+ * 200 MB), time that reaching the destination and planning can hide. */
+void strategy_prefetch(const struct strategy *s, struct engine *src,
+		       const char *const *refs, size_t n);
 const struct strategy *strategy_find(const char *name);
 struct registry_opts;
 /* The strategy's flags make sense (--registry where needed, and only

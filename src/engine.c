@@ -11,12 +11,14 @@
  * (or a progress reader) may use one engine at once.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -27,6 +29,22 @@
 #define MAX_JSON_REPLY (32u << 20)
 
 enum transport { T_UNIX, T_TCP, T_SSH };
+
+/* A GET begun early (engine_prefetch), read by a later request. */
+struct req_stop {
+	int stop;		/* atomic: the request gives up */
+	pthread_mutex_t mu;	/* guards sock against its close */
+	int sock;		/* its connection's socket, -1: none open */
+};
+struct prefetch {
+	struct engine *e;
+	char *path;
+	int rd, wr;		/* the pipe between the request and its reader */
+	struct req_stop ctl;
+	pthread_t t;
+	int ret;
+	char err[1024];
+};
 
 struct engine {
 	char *name;
@@ -43,6 +61,7 @@ struct engine {
 	char *os_arch;
 	CURLSH *share;		/* the connection pool */
 	pthread_mutex_t share_mu;
+	struct prefetch *pf;	/* a GET begun early (engine_prefetch) */
 };
 
 const char *engine_name(const struct engine *e) { return e->name; }
@@ -86,6 +105,7 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
+	engine_prefetch_drop(e);
 	/* closes the kept connections: before the link they go through */
 	if (e->share)
 		curl_share_cleanup(e->share);
@@ -656,7 +676,20 @@ struct get_sink {
 	struct strbuf errbody;	/* first bytes, for an error status */
 	long status;
 	CURL *c;
+	struct req_stop *ctl;	/* another thread may stop it */
 };
+
+/* A request another thread stopped ends at its next progress call (its
+ * socket shut down wakes curl at once: see req_stop). */
+static int stream_xferinfo(void *ctx, curl_off_t dt, curl_off_t dn,
+			   curl_off_t ut, curl_off_t un)
+{
+	const struct get_sink *s = ctx;
+
+	if (s->ctl && __atomic_load_n(&s->ctl->stop, __ATOMIC_SEQ_CST))
+		return 1;
+	return xferinfo(NULL, dt, dn, ut, un);
+}
 
 static size_t sink_cb(char *p, size_t sz, size_t n, void *ctx)
 {
@@ -685,12 +718,79 @@ int engine_get_stream(struct engine *e, const char *path, engine_sink_fn fn,
 	return engine_stream(e, "GET", path, NULL, fn, ctx, st);
 }
 
+/* A stoppable request has a connection of its own, whose socket is
+ * known: shutting it down wakes curl at once, where its progress
+ * callback would only run within a second. */
+static curl_socket_t stop_open(void *ctx, curlsocktype purpose,
+			       struct curl_sockaddr *a)
+{
+	struct req_stop *ctl = ctx;
+	int fd;
+
+	(void)purpose;
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	pthread_mutex_lock(&ctl->mu);
+	ctl->sock = fd;
+	if (fd >= 0 && __atomic_load_n(&ctl->stop, __ATOMIC_SEQ_CST))
+		shutdown(fd, SHUT_RDWR);
+	pthread_mutex_unlock(&ctl->mu);
+	return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+static int stop_close(void *ctx, curl_socket_t fd)
+{
+	struct req_stop *ctl = ctx;
+
+	pthread_mutex_lock(&ctl->mu);
+	if (ctl->sock == fd)
+		ctl->sock = -1;
+	pthread_mutex_unlock(&ctl->mu);
+	return close(fd);
+}
+
+static void req_stop_setup(CURL *c, struct req_stop *ctl)
+{
+	curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, stop_open);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, ctl);
+	curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, stop_close);
+	curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, ctl);
+}
+
+static void req_stop(struct req_stop *ctl)
+{
+	pthread_mutex_lock(&ctl->mu);
+	__atomic_store_n(&ctl->stop, 1, __ATOMIC_SEQ_CST);
+	if (ctl->sock >= 0)
+		shutdown(ctl->sock, SHUT_RDWR);
+	pthread_mutex_unlock(&ctl->mu);
+}
+
+static int stream_request(struct engine *e, const char *method,
+			  const char *path, const char *body,
+			  engine_sink_fn fn, void *ctx, struct xfer_stats *st,
+			  struct req_stop *ctl);
+static int prefetch_take(struct engine *e, engine_sink_fn fn, void *ctx,
+			 struct xfer_stats *st);
+
 int engine_stream(struct engine *e, const char *method, const char *path,
 		  const char *body, engine_sink_fn fn, void *ctx,
 		  struct xfer_stats *st)
 {
+	if (e->pf && !body && strcmp(method, "GET") == 0 &&
+	    strcmp(e->pf->path, path) == 0)
+		return prefetch_take(e, fn, ctx, st);
+	return stream_request(e, method, path, body, fn, ctx, st, NULL);
+}
+
+static int stream_request(struct engine *e, const char *method,
+			  const char *path, const char *body,
+			  engine_sink_fn fn, void *ctx, struct xfer_stats *st,
+			  struct req_stop *ctl)
+{
 	struct get_sink s = { .fn = fn, .ctx = ctx, .st = st,
-			      .errbody = STRBUF_INIT };
+			      .errbody = STRBUF_INIT, .ctl = ctl };
 	struct curl_slist *hdrs = NULL;
 	CURLcode rc;
 	int ret = 0;
@@ -700,6 +800,10 @@ int engine_stream(struct engine *e, const char *method, const char *path,
 		return dm_error("cannot create a libcurl handle");
 	curl_easy_setopt(s.c, CURLOPT_WRITEFUNCTION, sink_cb);
 	curl_easy_setopt(s.c, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(s.c, CURLOPT_XFERINFOFUNCTION, stream_xferinfo);
+	curl_easy_setopt(s.c, CURLOPT_XFERINFODATA, &s);
+	if (ctl)
+		req_stop_setup(s.c, ctl);
 	if (body) {
 		hdrs = curl_slist_append(NULL, "Content-Type: application/json");
 		curl_easy_setopt(s.c, CURLOPT_HTTPHEADER, hdrs);
@@ -804,6 +908,116 @@ int engine_get_to_fd(struct engine *e, const char *path, int fd,
 		     struct xfer_stats *st)
 {
 	return engine_get_stream(e, path, sink_to_fd, &fd, st);
+}
+
+/* ------------------------------------------------------------------ */
+/* a GET begun early                                                   */
+
+static void *prefetch_run(void *arg)
+{
+	struct prefetch *pf = arg;
+
+	pf->ret = stream_request(pf->e, "GET", pf->path, NULL, sink_to_fd,
+				 &pf->wr, NULL, &pf->ctl);
+	if (pf->ret < 0)
+		snprintf(pf->err, sizeof(pf->err), "%s", dm_errmsg());
+	close(pf->wr);		/* the reader's end of stream */
+	return NULL;
+}
+
+int engine_prefetch(struct engine *e, const char *path)
+{
+	struct prefetch *pf;
+	int p[2];
+
+	engine_prefetch_drop(e);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return dm_error("pipe: %s", strerror(errno));
+	pf = xcalloc(1, sizeof(*pf));
+	pf->e = e;
+	pf->path = xstrdup(path);
+	pf->rd = p[0];
+	pf->wr = p[1];
+	/* the source goes on while its reader compresses a member */
+	(void)fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+	pf->ctl.sock = -1;
+	pthread_mutex_init(&pf->ctl.mu, NULL);
+	if (pthread_create(&pf->t, NULL, prefetch_run, pf) != 0) {
+		close(p[0]);
+		close(p[1]);
+		pthread_mutex_destroy(&pf->ctl.mu);
+		free(pf->path);
+		free(pf);
+		return dm_error("cannot start a thread");
+	}
+	e->pf = pf;
+	return 0;
+}
+
+/* Stop the request when asked (its connection shut down), then wait for
+ * it; its result. */
+static int prefetch_end(struct engine *e, int stop)
+{
+	struct prefetch *pf = e->pf;
+	int ret;
+
+	if (!pf)
+		return 0;
+	e->pf = NULL;
+	if (stop)
+		req_stop(&pf->ctl);
+	close(pf->rd);
+	pthread_join(pf->t, NULL);
+	ret = pf->ret;
+	if (ret < 0 && !stop)
+		dm_error("%s", pf->err);
+	pthread_mutex_destroy(&pf->ctl.mu);
+	free(pf->path);
+	free(pf);
+	return ret;
+}
+
+/* Stopped, its failure is no one's: the caller's error stays as it is
+ * (a failed transfer drops it before saying why it failed). */
+void engine_prefetch_drop(struct engine *e)
+{
+	prefetch_end(e, 1);
+}
+
+/* The body of the prefetched GET, to fn as engine_get_stream would. */
+static int prefetch_take(struct engine *e, engine_sink_fn fn, void *ctx,
+			 struct xfer_stats *st)
+{
+	static const size_t bufsz = 256u << 10;
+	char *buf = xmalloc(bufsz);
+	ssize_t n;
+	int ret = 0;
+
+	while ((n = read(e->pf->rd, buf, bufsz)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = dm_error("reading from %s: %s", e->name,
+				       strerror(errno));
+			break;
+		}
+		if (fn(ctx, buf, (size_t)n) < 0) {
+			ret = -1;
+			break;
+		}
+		if (st)
+			__atomic_add_fetch(&st->bytes, (uint64_t)n,
+					   __ATOMIC_RELAXED);
+	}
+	free(buf);
+	if (ret < 0) {		/* keep the sink's reason */
+		char why[1024];
+
+		snprintf(why, sizeof(why), "%s", dm_errmsg());
+		prefetch_end(e, 1);
+		return dm_error("%s", why);
+	}
+	return prefetch_end(e, 0);
 }
 
 struct fd_source {

@@ -377,13 +377,15 @@ static int phase_check(struct handover *h)
 	struct recreate_in in;
 	int r;
 
-	if (choose_image(h) < 0 || check_name_free(h) < 0)
+	if ((!h->image_ref && choose_image(h) < 0) || check_name_free(h) < 0)
 		return -1;
 	r = image_inspect(h->dst, h->img.id, &di);
 	if (r < 0)
 		return -1;
 	h->image_present = r == 1;
 	image_info_release(&di);
+	if (h->image_present)	/* the export begun early is not needed */
+		engine_prefetch_drop(h->src);
 	if (check_binds(h, &missing) < 0)
 		return -1;
 	in = (struct recreate_in){ h->ins, h->image_ref, &missing,
@@ -454,6 +456,8 @@ static int phase_transfer(struct handover *h)
 		struct transfer t = transfer_of(h, &st);
 
 		ret = h->strategy->transfer(&t, refs, 1);
+		/* a failure may come before the export is read */
+		engine_prefetch_drop(h->src);
 		progress_stop(&p);
 		free(label);
 	}
@@ -1313,6 +1317,16 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		record_set_status(&h.rec, "running");
 		record_phase_begin(&h.rec, "check");
 		dm_test_pause("check");
+	}
+	/* the image's export begins while the destination is reached and
+	 * checked (see strategy_prefetch); a failure here is met again in
+	 * the check */
+	if (!o->dry_run) {
+		if (choose_image(&h) == 0)
+			strategy_prefetch(h.strategy, h.src,
+					  (const char *[]){ h.image_ref }, 1);
+		else
+			dm_clear_error();
 	}
 	h.dst = cli_dest_engine(cli, o->to, &h.link);
 	if (!h.dst || phase_check(&h) < 0)

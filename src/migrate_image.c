@@ -117,6 +117,9 @@ static int transfer(struct image_run *r, const struct strategy *s,
 	for (size_t i = 0; i < r->o->n; i++)
 		if (!r->present[i])
 			refs[n++] = r->o->images[i];
+	/* the export begun early is of them all: not what is sent now */
+	if (n < r->o->n)
+		engine_prefetch_drop(r->src);
 	if (n) {
 		struct progress p;
 		uint64_t total = 0;
@@ -132,6 +135,8 @@ static int transfer(struct image_run *r, const struct strategy *s,
 				      cli_ssh_opts(r->cli).stall_timeout_s };
 
 		ret = s->transfer(&t, refs, n);
+		/* a failure may come before the export is read */
+		engine_prefetch_drop(r->src);
 		progress_stop(&p);
 	}
 	/* present under another name: give it the name asked for too */
@@ -156,6 +161,8 @@ int migrate_images(struct cli *cli, const struct image_opts *o)
 	if (!s || strategy_check(s, &o->reg) < 0 ||
 	    !(r.src = cli_source_engine(cli)))
 		goto fail;
+	if (!o->dry_run)
+		strategy_prefetch(s, r.src, o->images, o->n);
 	r.dst = cli_dest_engine(cli, o->to, &r.link);
 	if (!r.dst || check_images(&r) < 0)
 		goto fail;

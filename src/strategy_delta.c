@@ -423,11 +423,9 @@ static int transfer_one(struct engine *src, struct engine *dst,
 {
 	struct delta_plan p;
 	struct image_info got;
-	char *esc = engine_escape(ref);
-	char *get_path = xasprintf("/images/get?names=%s", esc);
+	char *get_path = images_get_path(&ref, 1);
 	int ret = -1;
 
-	free(esc);
 	if (delta_plan(src, dst, ref, &p) < 0)
 		goto out;
 	dm_debug("%s: %zu layers, %zu at the destination", ref, p.n, p.present);

@@ -204,11 +204,9 @@ int image_tag_if_missing(struct engine *e, const char *id, const char *ref)
 
 /* The seeds' "simple migration": the whole image, docker save | load,
  * streamed engine to engine (no file on either side). */
-static int transfer_save(const struct transfer *t, const char *const *refs,
-			 size_t n)
+char *images_get_path(const char *const *refs, size_t n)
 {
 	struct strbuf path = STRBUF_INIT;
-	int ret;
 
 	sb_adds(&path, "/images/get?");
 	for (size_t i = 0; i < n; i++) {
@@ -217,22 +215,52 @@ static int transfer_save(const struct transfer *t, const char *const *refs,
 		sb_addf(&path, "%snames=%s", i ? "&" : "", esc);
 		free(esc);
 	}
-	ret = engine_pipe(t->src, sb_str(&path), t->dst, "/images/load?quiet=1",
-			  "application/x-tar", NULL, t->st);
-	sb_release(&path);
+	return sb_detach(&path);
+}
+
+static int transfer_save(const struct transfer *t, const char *const *refs,
+			 size_t n)
+{
+	char *path = images_get_path(refs, n);
+	int ret = engine_pipe(t->src, path, t->dst, "/images/load?quiet=1",
+			      "application/x-tar", NULL, t->st);
+
+	free(path);
 	return ret;
+}
+
+/* delta sends one image at a time */
+static char *delta_first_export(const char *const *refs, size_t n)
+{
+	(void)n;
+	return images_get_path(refs, 1);
+}
+
+void strategy_prefetch(const struct strategy *s, struct engine *src,
+		       const char *const *refs, size_t n)
+{
+	char *path;
+
+	if (!s->first_export || !n)
+		return;
+	path = s->first_export(refs, n);
+	/* only time is lost when it cannot begin: the strategy asks again */
+	if (engine_prefetch(src, path) < 0)
+		dm_clear_error();
+	free(path);
 }
 
 static const struct strategy strategies[] = {
 	{ "delta", "only the layers the destination lacks, gzip'ed, no registry",
-	  0, transfer_delta },
+	  0, transfer_delta, delta_first_export },
 	{ "save", "the whole image, streamed from docker save to docker load",
-	  0, transfer_save },
+	  0, transfer_save, images_get_path },
 	{ "registry", "the source pushes to --registry, the destination pulls: "
-	  "only missing layers at each hop", 1, transfer_registry },
+	  "only missing layers at each hop", 1, transfer_registry, NULL },
 	{ "layers", "the source pushes to --registry, the plugin fetches the "
-	  "layers the destination lacks, blob by blob", 1, transfer_layers },
-	{ NULL, NULL, 0, NULL },
+	  "layers the destination lacks, blob by blob", 1, transfer_layers,
+	  NULL },
+	{ NULL, NULL, 0, NULL, NULL },
 };
 
 const char *const strategy_names[] = { "delta", "save", "registry", "layers",

@@ -3,6 +3,7 @@
 # destination has is not sent again.
 
 load helpers
+load fixtures/faults
 
 setup_file() {
 	dm_setup_file
@@ -44,6 +45,19 @@ teardown() { lab_clean node1 node2 >/dev/null 2>&1 || true; }
 @test "an image the destination has costs nothing" {
 	run_dm image dmt/one:1 --to node2
 	is "$(dm_json image dmt/one:1 --to node2 --format json | jq -r .bytes)" 0 "no byte sent the second time"
+}
+
+@test "the export begun while the destination is reached stops when it is not needed" {
+	# the source starts exporting before SSH connects (dockerd writes the
+	# whole image to disk before its first byte): an image the destination
+	# has, or a destination that cannot be reached, leaves nothing of it
+	run_dm image dmt/one:1 --to node2
+	remember node1
+	run_dm image dmt/one:1 --to node2
+	local nohost=${LAB_NODE2_ADDR%.*}.99	# in the lab's range, no host there
+	run_dm 1 image dmt/two:1 --to "root@$nohost"
+	contains "$output" "cannot reach root@$nohost:22" "unreachable"
+	settled node1
 }
 
 @test "--dry-run lists each image as present or to send" {
