@@ -2,12 +2,23 @@
  * probe.c - the benchmark's client: asks a service "GET /" every INTERVAL
  * ms at each of several addresses at once, and prints one line per tick:
  *
- *     T_MS R1 R2 ...      (T_MS: wall clock, ms; Ri: 1 = HTTP 200 from
- *                          address i within TIMEOUT ms, 0 = anything else)
+ *     T_MS R1 R2 ...      (Ri: 1 = HTTP 200 from address i within
+ *                          TIMEOUT ms, 0 = anything else; T_MS: wall
+ *                          clock, ms, of the tick's first 200, or of its
+ *                          start when nothing answered)
+ *
+ * The longest time between two answered lines is then the longest time
+ * the client heard nothing: a request held by a frozen service and
+ * answered late counts when its answer came, not when it was asked.
  *
  * Ticks are on a fixed schedule (start + k * INTERVAL); a tick that would
- * start late is skipped, never bunched.  No process is forked per probe,
- * so probing costs the machine nothing measurable.
+ * start late is skipped, never bunched.  Each tick's requests run on their
+ * own: an address that holds a request (a paused container accepts the
+ * connection and never answers) does not hold back the next ticks, so a
+ * host that answers again is seen within one interval, as many clients
+ * would see it, not after the other's timeout.  Lines come in tick order,
+ * each once its requests ended.  No process is forked per probe, so
+ * probing costs the machine nothing measurable.
  *
  * usage: probe INTERVAL_MS TIMEOUT_MS HOST:PORT...   (until SIGTERM/SIGINT)
  */
@@ -27,6 +38,8 @@
 #include <unistd.h>
 
 #define MAXT 8
+/* ticks in flight at once: TIMEOUT / INTERVAL + 1 at most */
+#define MAXTICKS 256
 
 static volatile sig_atomic_t stop;
 
@@ -52,99 +65,100 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-struct target {
-	struct sockaddr_in sa;
+struct req {
 	int fd;
 	int state;		/* 0 connecting, 1 sent, 2 done */
 	int ok;
+	int64_t at;		/* wall ms of the answer, when ok */
 	char buf[64];
 	size_t len;
 };
 
-static void tick(struct target *t, int n, int timeout_ms)
+struct tick {
+	int64_t wall, deadline;
+	int open;		/* requests not done */
+	struct req r[MAXT];
+};
+
+static void req_done(struct tick *t, struct req *r, int ok)
 {
-	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
-	int64_t end = mono_ms() + timeout_ms;
-	int pending = 0;
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	r->ok = ok;
+	r->at = ok ? wall_ms() : 0;
+	r->state = 2;
+	t->open--;
+}
 
+static void tick_start(struct tick *t, const struct sockaddr_in *sa, int n,
+		       int timeout_ms)
+{
+	t->wall = wall_ms();
+	t->deadline = mono_ms() + timeout_ms;
+	t->open = n;
 	for (int i = 0; i < n; i++) {
-		t[i].ok = 0;
-		t[i].len = 0;
-		t[i].state = 2;
-		t[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (t[i].fd < 0)
-			continue;
-		if (connect(t[i].fd, (struct sockaddr *)&t[i].sa, sizeof(t[i].sa)) < 0 &&
-		    errno != EINPROGRESS) {
-			close(t[i].fd);
-			t[i].fd = -1;
-			continue;
-		}
-		t[i].state = 0;
-		pending++;
+		struct req *r = &t->r[i];
+
+		memset(r, 0, sizeof(*r));
+		r->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (r->fd < 0 ||
+		    (connect(r->fd, (const struct sockaddr *)&sa[i], sizeof(sa[i])) < 0 &&
+		     errno != EINPROGRESS))
+			req_done(t, r, 0);
 	}
-	while (pending) {
-		struct pollfd p[MAXT];
-		int64_t left = end - mono_ms();
+}
 
-		if (left <= 0)
-			break;
-		for (int i = 0; i < n; i++) {
-			p[i].fd = t[i].state == 2 ? -1 : t[i].fd;
-			p[i].events = t[i].state == 0 ? POLLOUT : POLLIN;
-			p[i].revents = 0;
-		}
-		if (poll(p, (nfds_t)n, (int)left) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (int i = 0; i < n; i++) {
-			if (t[i].state == 2 || !p[i].revents)
-				continue;
-			if (t[i].state == 0) {
-				int err = 0;
-				socklen_t l = sizeof(err);
+/* What poll said about one request. */
+static void req_event(struct tick *t, struct req *r)
+{
+	static const char get[] = "GET / HTTP/1.0\r\n\r\n";
+	ssize_t n;
 
-				getsockopt(t[i].fd, SOL_SOCKET, SO_ERROR, &err, &l);
-				if (err || write(t[i].fd, req, sizeof(req) - 1) !=
-					   (ssize_t)(sizeof(req) - 1)) {
-					t[i].state = 2;
-					pending--;
-					continue;
-				}
-				t[i].state = 1;
-				continue;
-			}
-			{
-				ssize_t r = read(t[i].fd, t[i].buf + t[i].len,
-						 sizeof(t[i].buf) - 1 - t[i].len);
+	if (r->state == 0) {
+		int err = 0;
+		socklen_t l = sizeof(err);
 
-				if (r > 0)
-					t[i].len += (size_t)r;
-				t[i].buf[t[i].len] = '\0';
-				if (r <= 0 || t[i].len >= 12 || strchr(t[i].buf, '\n')) {
-					t[i].ok = strncmp(t[i].buf, "HTTP/1.", 7) == 0 &&
-						  strncmp(t[i].buf + 8, " 200", 4) == 0;
-					t[i].state = 2;
-					pending--;
-				}
-			}
-		}
+		getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &l);
+		if (err || write(r->fd, get, sizeof(get) - 1) != (ssize_t)(sizeof(get) - 1))
+			req_done(t, r, 0);
+		else
+			r->state = 1;
+		return;
 	}
+	n = read(r->fd, r->buf + r->len, sizeof(r->buf) - 1 - r->len);
+	if (n > 0)
+		r->len += (size_t)n;
+	r->buf[r->len] = '\0';
+	if (n <= 0 || r->len >= 12 || strchr(r->buf, '\n'))
+		req_done(t, r, strncmp(r->buf, "HTTP/1.", 7) == 0 &&
+				   strncmp(r->buf + 8, " 200", 4) == 0);
+}
+
+static void print_tick(const struct tick *t, int n)
+{
+	int64_t when = 0;
+
 	for (int i = 0; i < n; i++)
-		if (t[i].fd >= 0) {
-			close(t[i].fd);
-			t[i].fd = -1;
-		}
+		if (t->r[i].ok && (!when || t->r[i].at < when))
+			when = t->r[i].at;
+	printf("%lld", (long long)(when ? when : t->wall));
+	for (int i = 0; i < n; i++)
+		printf(" %d", t->r[i].ok);
+	printf("\n");
 }
 
 int main(int argc, char **argv)
 {
-	struct target t[MAXT];
-	struct sigaction sa;
+	static struct tick ticks[MAXTICKS];
+	static struct pollfd p[MAXTICKS * MAXT];
+	static struct req *pr[MAXTICKS * MAXT];
+	static struct tick *pt[MAXTICKS * MAXT];
+	struct sockaddr_in sa[MAXT];
+	struct sigaction sig;
 	int interval, timeout, n = argc - 3;
-	int64_t start, k = 0;
+	int64_t start, due;
+	size_t head = 0, count = 0;	/* the ticks in flight, oldest first */
 
 	if (argc < 4 || n > MAXT) {
 		fprintf(stderr, "usage: probe INTERVAL_MS TIMEOUT_MS HOST:PORT...\n");
@@ -152,54 +166,86 @@ int main(int argc, char **argv)
 	}
 	interval = atoi(argv[1]);
 	timeout = atoi(argv[2]);
+	if (interval < 1 || timeout < 1) {
+		fprintf(stderr, "probe: INTERVAL_MS and TIMEOUT_MS must be positive\n");
+		return 2;
+	}
 	for (int i = 0; i < n; i++) {
 		char host[64];
 		const char *c = strrchr(argv[3 + i], ':');
 
-		memset(&t[i], 0, sizeof(t[i]));
-		t[i].fd = -1;
+		memset(&sa[i], 0, sizeof(sa[i]));
 		if (!c || (size_t)(c - argv[3 + i]) >= sizeof(host)) {
 			fprintf(stderr, "probe: bad address %s\n", argv[3 + i]);
 			return 2;
 		}
 		memcpy(host, argv[3 + i], (size_t)(c - argv[3 + i]));
 		host[c - argv[3 + i]] = '\0';
-		t[i].sa.sin_family = AF_INET;
-		t[i].sa.sin_port = htons((uint16_t)atoi(c + 1));
-		if (inet_pton(AF_INET, host, &t[i].sa.sin_addr) != 1) {
+		sa[i].sin_family = AF_INET;
+		sa[i].sin_port = htons((uint16_t)atoi(c + 1));
+		if (inet_pton(AF_INET, host, &sa[i].sin_addr) != 1) {
 			fprintf(stderr, "probe: bad address %s\n", argv[3 + i]);
 			return 2;
 		}
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	memset(&sig, 0, sizeof(sig));
+	sig.sa_handler = on_signal;
+	sigaction(SIGTERM, &sig, NULL);
+	sigaction(SIGINT, &sig, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	start = mono_ms();
+	start = due = mono_ms();
 	while (!stop) {
-		int64_t due = start + k * interval, now = mono_ms();
+		int64_t now = mono_ms(), wait = due - now;
+		nfds_t np = 0;
 
-		if (due > now) {
-			struct timespec ts = { (due - now) / 1000,
-					       (long)((due - now) % 1000) * 1000000 };
-
-			nanosleep(&ts, NULL);
-			continue;
+		if (wait <= 0) {
+			/* a tick with no room is skipped, as a late one is */
+			if (count < MAXTICKS) {
+				tick_start(&ticks[(head + count) % MAXTICKS], sa, n,
+					   timeout);
+				count++;
+			}
+			due = start + ((now - start) / interval + 1) * interval;
+			wait = due - now;
 		}
-		{
-			int64_t w = wall_ms();
+		for (size_t k = 0; k < count; k++) {
+			struct tick *t = &ticks[(head + k) % MAXTICKS];
 
-			tick(t, n, timeout);
-			printf("%lld", (long long)w);
-			for (int i = 0; i < n; i++)
-				printf(" %d", t[i].ok);
-			printf("\n");
+			if (t->open && t->deadline - now < wait)
+				wait = t->deadline > now ? t->deadline - now : 0;
+			for (int i = 0; i < n; i++) {
+				if (t->r[i].state == 2)
+					continue;
+				p[np].fd = t->r[i].fd;
+				p[np].events = t->r[i].state == 0 ? POLLOUT : POLLIN;
+				p[np].revents = 0;
+				pr[np] = &t->r[i];
+				pt[np] = t;
+				np++;
+			}
 		}
-		/* the next tick still to come */
+		if (poll(p, np, (int)wait) < 0 && errno != EINTR)
+			break;
+		for (nfds_t k = 0; k < np; k++)
+			if (p[k].revents)
+				req_event(pt[k], pr[k]);
 		now = mono_ms();
-		k = (now - start) / interval + 1;
+		for (size_t k = 0; k < count; k++) {
+			struct tick *t = &ticks[(head + k) % MAXTICKS];
+
+			for (int i = 0; t->open && now >= t->deadline && i < n; i++)
+				if (t->r[i].state != 2)
+					req_done(t, &t->r[i], 0);
+		}
+		while (count && !ticks[head].open) {
+			print_tick(&ticks[head], n);
+			head = (head + 1) % MAXTICKS;
+			count--;
+		}
 	}
+	/* stopped: the ticks still waiting, with what answered so far */
+	for (; count; head = (head + 1) % MAXTICKS, count--)
+		print_tick(&ticks[head], n);
 	return 0;
 }

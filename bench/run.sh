@@ -663,13 +663,16 @@ vol_content() {
 	rm -f "$t"
 }
 
-# downtime from the probe log (T OK1 OK2 per tick): the longest time
-# between two ticks answered by either node, from the migration's start
-# to the end of probing, less one interval (no gap at all gives 0).
+# downtime from the probe log (T OK1 OK2 per tick, T the time of the
+# tick's first answer): the longest time between two answers from either
+# node, from the migration's start to the end of probing, less one
+# interval (no gap at all gives 0).  Answers come in time order once
+# sorted: a held request answered late is heard when it is answered.
 downtime_of() {
-	awk -v t0="$2" -v iv=50 '
-		$2 == 1 || $3 == 1 { if (last != "" && $1 >= t0 && $1 - last > gap) gap = $1 - last; last = $1 }
-		END { if (last == "" || last < t0) print -1; else { g = gap - iv; print (g < 0 ? 0 : g) } }' "$1"
+	awk '$2 == 1 || $3 == 1 { print $1 }' "$1" | sort -n |
+		awk -v t0="$2" -v iv=50 '
+		{ if (last != "" && $1 >= t0 && $1 - last > gap) gap = $1 - last; last = $1 }
+		END { if (last == "" || last < t0) print -1; else { g = gap - iv; print (g < 0 ? 0 : g) } }'
 }
 
 container_run() {
