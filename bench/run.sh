@@ -386,6 +386,12 @@ prepare_registry() {
 	dk node1 tag "$IMG1" "$LAB_REGISTRY/$IMG1"
 	dk node1 push -q "$LAB_REGISTRY/$IMG1" >/dev/null
 	cp -a "$REG_DATA/docker" "$WORK/reg/all/"
+	# the layers as the engine's push compressed them: what the registry
+	# and layers strategies carry on each hop
+	LAYER_REG=$(curl -fsS -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		"http://$LAB_REGISTRY/v2/${IMG1%:*}/manifests/${IMG1#*:}" | jq -c '[.layers[].size]') ||
+		die "reading $IMG1's manifest from the lab registry"
+	log "registry blobs of $IMG1: $LAYER_REG"
 	dk node1 tag "$IMG2" "$LAB_REGISTRY/$IMG2"
 	# node2 pulls once what it will be given in the runs: its engine then
 	# knows which registry blob is which of its layers (a layer that only
@@ -773,7 +779,7 @@ write_meta() {
 		--argjson vol "$VOL_SIZE" --argjson reps "$REPS" --arg scen "$SCENARIOS" \
 		--arg methods "${METHOD_LIST[*]}" --arg cmethods "${CMETHOD_LIST[*]}" --argjson seed "$SEED" \
 		--arg img1 "$IMG1_ID" --arg img2 "$IMG2_ID" --argjson isize "$IMG_SIZE" \
-		--argjson diff "$IMG_DIFF_IDS" --argjson raw "$lr" --argjson gz "$lg" --argjson ld "$ll" --argjson quick "$QUICK" '
+		--argjson diff "$IMG_DIFF_IDS" --argjson raw "$lr" --argjson gz "$lg" --argjson ld "$ll" --argjson reg "${LAYER_REG:-null}" --argjson quick "$QUICK" '
 		{date: $date, machine: {host: $host, cpu: $cpu, cores: $cores, memory: $mem,
 		  kernel: $kernel, os: $os, dockerd: $dockerd, loadavg_start: $load},
 		 plugin: {version: $plugin, commit: $commit},
@@ -781,7 +787,8 @@ write_meta() {
 		  reps: $reps, scenarios: $scen, methods: ($methods | split(" ")),
 		  container_methods: ($cmethods | split(" ")), seed: $seed, quick: ($quick == 1)},
 		 workload: {image: "dmbench/app:1", id: $img1, image2_id: $img2, size: $isize,
-		  diff_ids: $diff, layer_bytes: $raw, layer_gzip1_bytes: $gz, layer_libdeflate1_bytes: $ld}}' >"$WORK/meta.json"
+		  diff_ids: $diff, layer_bytes: $raw, layer_gzip1_bytes: $gz, layer_libdeflate1_bytes: $ld,
+		  layer_registry_bytes: $reg}}' >"$WORK/meta.json"
 }
 
 # ------------------------------------------------------------------- main

@@ -55,6 +55,9 @@ jq -r '"docker-migrate benchmark, \(.date): plugin \(.plugin.version) (\(.plugin
 	else
 	"  layers (bytes, gzip -1): \([.workload.layer_bytes, .workload.layer_gzip1_bytes] | transpose | map("\(.[0]) -> \(.[1])") | join(", "))"
 	end),
+	(if .workload.layer_registry_bytes then
+	"  in the registry, compressed by the engine push (what registry and layers carry per hop): \(.workload.layer_registry_bytes | map(tostring) | join(", "))"
+	else empty end),
 	"  \(.options.reps) repetition(s), methods in alternating order; volume of the service: \(.options.vol_size_mb) MB"' "$res"
 echo
 printf '%-14s %-9s %-14s %-4s %21s %5s %21s %5s %7s %6s %17s %4s\n' \
