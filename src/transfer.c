@@ -202,8 +202,6 @@ int image_tag_if_missing(struct engine *e, const char *id, const char *ref)
 	return image_tag(e, id, ref) < 0 ? -1 : 1;
 }
 
-/* The seeds' "simple migration": the whole image, docker save | load,
- * streamed engine to engine (no file on either side). */
 char *images_get_path(const char *const *refs, size_t n)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -218,6 +216,8 @@ char *images_get_path(const char *const *refs, size_t n)
 	return sb_detach(&path);
 }
 
+/* The seeds' "simple migration": the whole image, docker save | load,
+ * streamed engine to engine (no file on either side). */
 static int transfer_save(const struct transfer *t, const char *const *refs,
 			 size_t n)
 {
