@@ -48,6 +48,12 @@ const char *sshlink_engine_socket(struct sshlink *l, const char *remote_path,
 int sshlink_alive(struct sshlink *l);
 /* Why the last stream could not be opened ("" if none failed). */
 const char *sshlink_last_error(struct sshlink *l);
+/* Why the session is gone, or "" when it still looks alive after waiting
+ * up to wait_ms: found dead by the bridge, or its socket hung up by the
+ * server.  A stream that broke may be the first sign of a killed sshd,
+ * seen before the bridge has read the session's end: a caller explaining
+ * that stream asks here before blaming the far end of the stream. */
+const char *sshlink_lost(struct sshlink *l, int wait_ms);
 
 /* A stream to a unix socket on the remote (direct-streamlocal). */
 int sshlink_dial_unix(struct sshlink *l, const char *path);

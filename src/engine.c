@@ -296,11 +296,15 @@ static int curl_failed(struct engine *e, CURLcode rc, const char *path)
 			      rc == CURLE_COULDNT_CONNECT ||
 			      rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
 			      rc == CURLE_SEND_FAIL_REWIND)) {
-		const char *why = sshlink_last_error(e->ssh);
+		/* a stream that broke may be the first sign of a lost
+		 * session (a killed sshd): that is the reason, not the
+		 * engine */
+		const char *lost = sshlink_lost(e->ssh, 300);
+		const char *why = *lost ? lost : sshlink_last_error(e->ssh);
 
 		return dm_error("cannot talk to the Docker engine at %s: %s%s",
 				e->name, *why ? why : curl_easy_strerror(rc),
-				sshlink_alive(e->ssh) &&
+				!*lost &&
 				(rc == CURLE_GOT_NOTHING || rc == CURLE_COULDNT_CONNECT)
 				? " (is dockerd running there?)" : "");
 	}

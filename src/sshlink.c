@@ -210,6 +210,7 @@ struct sshlink {
 	char *ldir, *lpath, *remote_path;
 	int stdio_only;		/* sshd refused forwarding: dial-stdio */
 	char last_err[512];	/* why the last channel did not open */
+	int watch_fd;		/* the session's socket, dup'ed: see sshlink_lost */
 };
 
 const char *sshlink_name(const struct sshlink *l)
@@ -653,6 +654,36 @@ int sshlink_alive(struct sshlink *l)
 	return !dead;
 }
 
+const char *sshlink_lost(struct sshlink *l, int wait_ms)
+{
+	static _Thread_local char why[512];
+
+	for (int waited = 0;; waited += 20) {
+		struct pollfd p = { .fd = l->watch_fd, .events = POLLRDHUP };
+		int dead;
+
+		pthread_mutex_lock(&l->mu);
+		dead = l->dead;
+		snprintf(why, sizeof(why), "%s", l->dead_msg);
+		pthread_mutex_unlock(&l->mu);
+		if (dead && why[0])
+			return why;
+		/* a healthy server never half-closes: its FIN or RST is
+		 * there before the bridge has read it */
+		if (dead || (l->watch_fd >= 0 && poll(&p, 1, 0) == 1 &&
+			     (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))) {
+			snprintf(why, sizeof(why), "the SSH connection to %s "
+				 "was lost: the server closed it", l->name);
+			return why;
+		}
+		if (waited >= wait_ms)
+			break;
+		usleep(20 * 1000);
+	}
+	why[0] = '\0';
+	return why;
+}
+
 const char *sshlink_last_error(struct sshlink *l)
 {
 	static _Thread_local char copy[512];
@@ -806,7 +837,7 @@ struct sshlink *sshlink_open(const struct ssh_target *t,
 {
 	struct sshlink *l = xcalloc(1, sizeof(*l));
 
-	l->wake[0] = l->wake[1] = l->lfd = -1;
+	l->wake[0] = l->wake[1] = l->lfd = l->watch_fd = -1;
 	l->s = ssh_new();
 	if (!l->s) {
 		dm_error("cannot create an SSH session");
@@ -837,6 +868,9 @@ struct sshlink *sshlink_open(const struct ssh_target *t,
 		dm_error("pipe: %s", strerror(errno));
 		goto fail;
 	}
+	/* its own reference to the socket: safe to poll from any thread,
+	 * whatever libssh does with its descriptor */
+	l->watch_fd = fcntl(ssh_get_fd(l->s), F_DUPFD_CLOEXEC, 0);
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cv, NULL);
 	if (pthread_create(&l->thread, NULL, bridge, l) != 0) {
@@ -868,6 +902,8 @@ void sshlink_close(struct sshlink *l)
 	}
 	if (l->lfd >= 0)
 		close(l->lfd);
+	if (l->watch_fd >= 0)
+		close(l->watch_fd);
 	if (l->lpath)
 		unlink(l->lpath);
 	if (l->ldir)
