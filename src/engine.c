@@ -1014,12 +1014,9 @@ static int prefetch_take(struct engine *e, engine_sink_fn fn, void *ctx,
 					   __ATOMIC_RELAXED);
 	}
 	free(buf);
-	if (ret < 0) {		/* keep the sink's reason */
-		char why[1024];
-
-		snprintf(why, sizeof(why), "%s", dm_errmsg());
+	if (ret < 0) {		/* stopped, it leaves the reason as it is */
 		prefetch_end(e, 1);
-		return dm_error("%s", why);
+		return -1;
 	}
 	return prefetch_end(e, 0);
 }

@@ -13,15 +13,13 @@ for t in "$@"; do
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	pass=$((pass + ${p:-0}))
 	fail=$((fail + ${f:-0}))
+	[ "$rc" -eq 0 ] || progs_failed=$((progs_failed + 1))
 	# a program that died without a summary, or failed after it (a leak
 	# that LeakSanitizer reports at exit), counts as one failure more:
 	# the tally must not read all green when the run is red
 	if [ -z "$p$f" ] || { [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; }; then
 		fail=$((fail + 1))
-		progs_failed=$((progs_failed + 1))
 		echo "unit: $t exited with status $rc" >&2
-	elif [ "$rc" -ne 0 ]; then
-		progs_failed=$((progs_failed + 1))
 	fi
 done
 echo "unit: $pass passed, $fail failed"
