@@ -62,6 +62,8 @@ shell_start() {
 	local shell=$1 mode=$2 h=$HOME_DIR
 	local -a cmd
 
+	SHELL_NAME=$shell
+
 	case $shell in
 	bash)
 		{
@@ -162,7 +164,15 @@ empty_line() {
 
 	for ((try = 0; try < 3; try++)); do
 		shell_idle || return
-		tm send-keys -t sh C-c
+		# bash and zsh take Ctrl-C as a signal, which they may act on
+		# after later keys (CI saw it cancel the next typed line even
+		# behind the marker): they get keys read in order; fish reads
+		# Ctrl-C as a key, and needs it to close its pager
+		if [[ $SHELL_NAME == fish ]]; then
+			tm send-keys -t sh C-c
+		else
+			tm send-keys -t sh C-e C-u
+		fi
 		tm send-keys -t sh C-l
 		marker="#sync$try$RANDOM"
 		tm send-keys -t sh -l -- "$marker"
