@@ -20,6 +20,7 @@ struct image_run {
 	struct sshlink *link;
 	struct image_info *info;	/* per image, on the source */
 	int *present;			/* per image, at the destination */
+	struct strlist made;		/* image ids the loads made there */
 	struct migration rec;
 };
 
@@ -86,24 +87,46 @@ static int print_plan(const struct image_run *r, const struct strategy *s)
 	return 0;
 }
 
-static void undo(struct image_run *r)
+/* Remove image id at the destination if it is there; 1 if it is left. */
+static int remove_left(struct image_run *r, const char *id, const char *what)
 {
+	struct image_info ii;
+	char *path;
+	int f = image_inspect(r->dst, id, &ii);
+
+	image_info_release(&ii);
+	if (f == 0)
+		return 0;
+	path = xasprintf("/images/%s?force=1", id);
+	if (f < 0 || engine_delete(r->dst, path) < 0) {
+		dm_warn("cannot remove %s at %s: %s", what, r->o->to,
+			dm_errmsg());
+		f = -1;
+	}
+	free(path);
+	return f < 0;
+}
+
+/* Remove what this run brought to the destination: the images that were
+ * not there before (by the source's id, which a graph driver store keeps)
+ * and whatever the loads said they made (the containerd store names an
+ * image by its manifest, and leaves a broken one when an unpack fails).
+ * -1 when something is left. */
+static int undo(struct image_run *r)
+{
+	int left = 0;
+
 	dm_cancel_reset();
 	if (cli_dest_revive(r->cli, r->o->to, &r->dst, &r->link) < 0) {
 		dm_warn("%s; images this run loaded there are left", dm_errmsg());
-		return;
+		return -1;
 	}
-	for (size_t i = 0; i < r->o->n; i++) {
-		char *path;
-
-		if (r->present[i] || !r->info[i].id)
-			continue;
-		path = xasprintf("/images/%s?force=1", r->info[i].id);
-		if (engine_delete(r->dst, path) < 0)
-			dm_warn("cannot remove %s at %s: %s", r->o->images[i],
-				r->o->to, dm_errmsg());
-		free(path);
-	}
+	for (size_t i = 0; i < r->made.n; i++)
+		left += remove_left(r, r->made.v[i], r->made.v[i]);
+	for (size_t i = 0; i < r->o->n; i++)
+		if (!r->present[i] && r->info[i].id)
+			left += remove_left(r, r->info[i].id, r->o->images[i]);
+	return left ? -1 : 0;
 }
 
 static int transfer(struct image_run *r, const struct strategy *s,
@@ -132,7 +155,8 @@ static int transfer(struct image_run *r, const struct strategy *s,
 		struct transfer t = { r->src, r->dst, &st, r->o->reg.registry,
 				      r->o->reg.no_push, r->o->reg.keep_tag,
 				      cfgdir,
-				      cli_ssh_opts(r->cli).stall_timeout_s };
+				      cli_ssh_opts(r->cli).stall_timeout_s,
+				      &r->made };
 
 		ret = s->transfer(&t, refs, n);
 		/* a failure may come before the export is read */
@@ -187,8 +211,8 @@ int migrate_images(struct cli *cli, const struct image_opts *o)
 
 		fprintf(stderr, "docker migrate: transfer failed: %s; rolling "
 			"back\n", why);
-		undo(&r);
-		record_fail(&r.rec, "rolled-back", why);
+		record_fail(&r.rec, undo(&r) == 0 ? "rolled-back" : "failed",
+			    why);
 		free(why);
 		goto report;
 	}
@@ -205,6 +229,7 @@ out:
 		image_info_release(&r.info[i]);
 	free(r.info);
 	free(r.present);
+	strlist_clear(&r.made);
 	engine_free(r.dst);
 	sshlink_close(r.link);
 	engine_free(r.src);

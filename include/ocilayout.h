@@ -1,0 +1,49 @@
+/*
+ * ocilayout.h - the two archive formats of "docker save" and "docker
+ * load": the legacy one (layer directories named by v1 ids, manifest.json
+ * last), and the OCI image layout of Engine 25 and later (blobs named by
+ * digest under blobs/sha256/, then index.json and manifest.json).  The
+ * containerd image store takes only the second when layers are left out,
+ * and stores every member of an archive under its computed digest,
+ * whatever its name: so a legacy archive becomes one it takes by adding
+ * an OCI manifest blob, index.json and oci-layout at its end.
+ */
+#ifndef DM_OCILAYOUT_H
+#define DM_OCILAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "opt.h"
+
+/* "blobs/sha256/<64 hex>": 1 and "sha256:<hex>" in out; 0 otherwise. */
+int oci_blob_digest(const char *member, char out[72]);
+
+/* "<64 hex>.json" (a legacy archive's image config): 1 and its digest. */
+int legacy_config_digest(const char *member, char out[72]);
+
+/* The one entry of a manifest.json: its Config and Layers (member
+ * names) and RepoTags.  -1 with a message when it is not one image. */
+struct save_manifest {
+	char *config;
+	struct strlist layers;
+	struct strlist tags;
+};
+int save_manifest_parse(const char *json, size_t len, struct save_manifest *m);
+void save_manifest_release(struct save_manifest *m);
+
+/* The digest of the first manifest (or index) index.json names. */
+int oci_index_first(const char *json, size_t len, char out[72]);
+
+/* "app:1" -> "docker.io/library/app:1", as the containerd store names
+ * images; NULL for a reference it cannot be (a digest). */
+char *oci_full_name(const char *ref);
+
+/* An OCI image manifest of uncompressed layers (digests = diff ids). */
+char *oci_manifest_json(const char *config_digest, uint64_t config_size,
+			char *const *diff_ids, const uint64_t *sizes, size_t n);
+/* index.json naming manifest digest once per tag (none: no name). */
+char *oci_index_json(const char *manifest_digest, uint64_t size,
+		     char *const *tags, size_t ntags);
+
+#endif
