@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "ocilayout.h"
 #include "tar.h"
 #include "volume.h"
 
@@ -40,7 +41,8 @@ static enum tar_action on_member(void *ctx, const struct tar_member *m)
 	size_t len = strlen(m->name);
 	enum tar_action a = (enum tar_action)(hash(m->name, len) % 3);
 
-	if (len >= 13 && strcmp(m->name + len - 13, "manifest.json") == 0)
+	if ((len >= 13 && strcmp(m->name + len - 13, "manifest.json") == 0) ||
+	    (len >= 10 && strcmp(m->name + len - 10, "index.json") == 0))
 		a = TAR_CAPTURE;
 	treesum_member(r->sum, m);
 	sb_addf(&r->log, "member %s %c %llu %llo -> %s (%d)\n", m->name,
@@ -71,7 +73,23 @@ static int on_captured(void *ctx, const char *name, const char *data,
 {
 	struct run *r = ctx;
 
+	struct save_manifest m;
+	char digest[72];
+	size_t nl = strlen(name);
+
 	sb_addf(&r->log, "captured %s %zu %08x\n", name, len, hash(data, len));
+	/* the delta strategy parses both from the archive (ocilayout.h) */
+	if (nl >= 13 && strcmp(name + nl - 13, "manifest.json") == 0 &&
+	    save_manifest_parse(data, len, &m) == 0) {
+		sb_addf(&r->log, "manifest %zu layers %zu tags %d\n",
+			m.layers.n, m.tags.n, oci_blob_digest(m.config, digest) ||
+			legacy_config_digest(m.config, digest));
+		save_manifest_release(&m);
+	} else if (nl >= 10 && strcmp(name + nl - 10, "index.json") == 0 &&
+		   oci_index_first(data, len, digest) == 0) {
+		sb_addf(&r->log, "index %s\n", digest);
+	}
+	dm_clear_error();
 	return 0;
 }
 
