@@ -39,11 +39,23 @@ int oci_index_first(const char *json, size_t len, char out[72]);
  * images; NULL for a reference it cannot be (a digest). */
 char *oci_full_name(const char *ref);
 
+#define OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+
+struct oci_desc {
+	const char *media_type;
+	const char *digest;
+	uint64_t size;
+};
+/* An image manifest of that media type (OCI_MANIFEST, DOCKER_MANIFEST). */
+char *oci_manifest_of(const char *type, const struct oci_desc *config,
+		      const struct oci_desc *layers, size_t n);
 /* An OCI image manifest of uncompressed layers (digests = diff ids). */
 char *oci_manifest_json(const char *config_digest, uint64_t config_size,
 			char *const *diff_ids, const uint64_t *sizes, size_t n);
-/* index.json naming manifest digest once per tag (none: no name). */
-char *oci_index_json(const char *manifest_digest, uint64_t size,
-		     char *const *tags, size_t ntags);
+/* index.json naming a manifest of that type and digest once per tag
+ * (none: no name). */
+char *oci_index_json(const char *type, const char *manifest_digest,
+		     uint64_t size, char *const *tags, size_t ntags);
 
 #endif

@@ -124,6 +124,14 @@ struct transfer {
  * f: what the load says it made goes to t->made, failed or not. */
 int image_load(const struct transfer *t, const char *src_path,
 	       const struct pipe_filter *f);
+/* Remove the images t->made lists from index from on (what a load that
+ * failed made, before another try); what cannot be removed stays listed,
+ * for the rollback. */
+void image_remove_made(const struct transfer *t, size_t from);
+/* The same with the archive that produce writes (its messages say where
+ * they come from). */
+int image_load_produced(const struct transfer *t,
+			int (*produce)(void *ctx, int fd), void *ctx);
 
 int transfer_delta(const struct transfer *t, const char *const *refs, size_t n);
 int transfer_registry(const struct transfer *t, const char *const *refs,

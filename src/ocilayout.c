@@ -130,8 +130,8 @@ static void gen_desc(yajl_gen g, const char *type, const char *digest,
 	yajl_gen_integer(g, (long long)size);
 }
 
-char *oci_manifest_json(const char *config_digest, uint64_t config_size,
-			char *const *diff_ids, const uint64_t *sizes, size_t n)
+char *oci_manifest_of(const char *type, const struct oci_desc *config,
+		      const struct oci_desc *layers, size_t n)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
 	char *out;
@@ -140,16 +140,15 @@ char *oci_manifest_json(const char *config_digest, uint64_t config_size,
 	json_gen_str(g, "schemaVersion");
 	yajl_gen_integer(g, 2);
 	json_gen_str(g, "mediaType");
-	json_gen_str(g, "application/vnd.oci.image.manifest.v1+json");
+	json_gen_str(g, type);
 	json_gen_str(g, "config");
-	gen_desc(g, "application/vnd.oci.image.config.v1+json", config_digest,
-		 config_size);
+	gen_desc(g, config->media_type, config->digest, config->size);
 	yajl_gen_map_close(g);
 	json_gen_str(g, "layers");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < n; i++) {
-		gen_desc(g, "application/vnd.oci.image.layer.v1.tar",
-			 diff_ids[i], sizes[i]);
+		gen_desc(g, layers[i].media_type, layers[i].digest,
+			 layers[i].size);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -159,8 +158,24 @@ char *oci_manifest_json(const char *config_digest, uint64_t config_size,
 	return out;
 }
 
-char *oci_index_json(const char *manifest_digest, uint64_t size,
-		     char *const *tags, size_t ntags)
+char *oci_manifest_json(const char *config_digest, uint64_t config_size,
+			char *const *diff_ids, const uint64_t *sizes, size_t n)
+{
+	struct oci_desc cfg = { "application/vnd.oci.image.config.v1+json",
+				config_digest, config_size };
+	struct oci_desc *l = xcalloc(n + 1, sizeof(*l));
+	char *out;
+
+	for (size_t i = 0; i < n; i++)
+		l[i] = (struct oci_desc){ "application/vnd.oci.image.layer.v1.tar",
+					  diff_ids[i], sizes[i] };
+	out = oci_manifest_of(OCI_MANIFEST, &cfg, l, n);
+	free(l);
+	return out;
+}
+
+char *oci_index_json(const char *type, const char *manifest_digest,
+		     uint64_t size, char *const *tags, size_t ntags)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
 	size_t k = 0;
@@ -176,8 +191,7 @@ char *oci_index_json(const char *manifest_digest, uint64_t size,
 	do {
 		char *full = k < ntags ? oci_full_name(tags[k]) : NULL;
 
-		gen_desc(g, "application/vnd.oci.image.manifest.v1+json",
-			 manifest_digest, size);
+		gen_desc(g, type, manifest_digest, size);
 		if (full) {
 			json_gen_str(g, "annotations");
 			yajl_gen_map_open(g);

@@ -410,7 +410,7 @@ static int append_oci(struct delta_stream *d, const struct save_manifest *m)
 	man = oci_manifest_json(cfg, cfg_size, p->diff_ids, sizes, p->n);
 	sha256_hex(man, strlen(man), hex);
 	snprintf(d->expect, sizeof(d->expect), "sha256:%s", hex);
-	idx = oci_index_json(d->expect, strlen(man), m->tags.v, m->tags.n);
+	idx = oci_index_json(OCI_MANIFEST, d->expect, strlen(man), m->tags.v, m->tags.n);
 	name = xasprintf("blobs/sha256/%s", hex);
 	if (forward_captured(d, name, man, strlen(man)) < 0 ||
 	    forward_captured(d, "index.json", idx, strlen(idx)) < 0 ||
@@ -568,25 +568,6 @@ size_t first_missing_layer(const char *err, const struct delta_plan *p)
 	return 0;
 }
 
-/* Remove the images made since made->v[from] (a load that failed, or
- * whose image came out broken), so that the next load starts clean. */
-static void remove_made_since(const struct transfer *t, size_t from)
-{
-	while (t->made && t->made->n > from) {
-		char *id = t->made->v[t->made->n - 1];
-		char *path = xasprintf("/images/%s?force=1", id);
-
-		if (engine_delete(t->dst, path) < 0) {
-			dm_clear_error();
-			free(path);
-			return;		/* left to the rollback */
-		}
-		free(path);
-		free(id);
-		t->made->n--;
-	}
-}
-
 static int transfer_one(const struct transfer *t, const char *ref,
 			enum image_store store)
 {
@@ -625,7 +606,7 @@ static int transfer_one(const struct transfer *t, const char *ref,
 		 * failure sent from the first one it lacked. */
 		dm_debug("%s; sending again from the layer it lacked",
 			 dm_errmsg());
-		remove_made_since(t, made0);
+		image_remove_made(t, made0);
 		p.present = first_missing_layer(dm_errmsg(), &p);
 		dm_clear_error();
 	}

@@ -248,8 +248,10 @@ static void note_made(const struct transfer *t, const struct strlist *before,
 	strlist_clear(&names);
 }
 
-int image_load(const struct transfer *t, const char *src_path,
-	       const struct pipe_filter *f)
+/* A load from src_path through f, or of what produce writes. */
+static int load(const struct transfer *t, const char *src_path,
+		const struct pipe_filter *f, int (*produce)(void *ctx, int fd),
+		void *ctx)
 {
 	struct strbuf reply = STRBUF_INIT;
 	struct strlist before = { 0 };
@@ -257,9 +259,15 @@ int image_load(const struct transfer *t, const char *src_path,
 
 	if (t->made && image_ids(t->dst, &before) < 0)
 		return -1;
-	ret = engine_pipe_reply(t->src, src_path, t->dst, "POST",
-				"/images/load?quiet=1", "application/x-tar", f,
-				t->st, &reply);
+	if (produce)
+		ret = engine_send_produced_reply(t->dst, "POST",
+						 "/images/load?quiet=1",
+						 "application/x-tar", produce,
+						 ctx, NULL, t->st, &reply);
+	else
+		ret = engine_pipe_reply(t->src, src_path, t->dst, "POST",
+					"/images/load?quiet=1",
+					"application/x-tar", f, t->st, &reply);
 	/* a load that failed may have made an image all the same (the
 	 * containerd store names it before it unpacks it): the rollback
 	 * must know it, whatever the error says */
@@ -275,6 +283,35 @@ int image_load(const struct transfer *t, const char *src_path,
 	strlist_clear(&before);
 	sb_release(&reply);
 	return ret;
+}
+
+void image_remove_made(const struct transfer *t, size_t from)
+{
+	while (t->made && t->made->n > from) {
+		char *id = t->made->v[t->made->n - 1];
+		char *path = xasprintf("/images/%s?force=1", id);
+
+		if (engine_delete(t->dst, path) < 0) {
+			dm_clear_error();
+			free(path);
+			return;		/* left to the rollback */
+		}
+		free(path);
+		free(id);
+		t->made->n--;
+	}
+}
+
+int image_load(const struct transfer *t, const char *src_path,
+	       const struct pipe_filter *f)
+{
+	return load(t, src_path, f, NULL, NULL);
+}
+
+int image_load_produced(const struct transfer *t,
+			int (*produce)(void *ctx, int fd), void *ctx)
+{
+	return load(t, NULL, NULL, produce, ctx);
 }
 
 enum image_store engine_image_store(struct engine *e)

@@ -141,3 +141,40 @@ pairs_from() {
 		is "$(ldocker "$dst" images -a -q --no-trunc | sort)" "$before" "$dst: images as before"
 	done
 }
+
+# blob_size REF K: the size of layer K's blob in the lab registry
+blob_size() {
+	curl -fsS -H "Accept: application/vnd.docker.distribution.manifest.v2+json" \
+		"http://$LAB_REGISTRY/v2/${1%:*}/manifests/${1##*:}" | jq -r ".layers[$2].size"
+}
+
+@test "--strategy layers into the containerd store: only the blobs it lacks when it pulled the others" {
+	local reg=$LAB_REGISTRY/dmt/eng:1 bytes want
+	fresh node6
+	# every layer pulled, the base's too (a pull does not fetch the blob
+	# of a layer the store has by a load)
+	ldocker node6 rmi "$LAB_BASE_IMAGE" >/dev/null
+	ldocker node1 tag dmt/eng:1 "$reg"
+	ldocker node1 push -q "$reg" >/dev/null
+	ldocker node6 pull -q "$reg" >/dev/null
+	ldocker node1 rmi "$reg" >/dev/null
+	bytes=$(dm_json image dmt/eng:2 --to node6 --strategy layers --registry "$LAB_REGISTRY" --format json | jq -r .bytes)
+	want=$(blob_size dmt/eng:2 4)
+	echo "# layers node1 -> node6 (the others pulled there): sent $bytes for a blob of $want" >&3
+	[ "$bytes" -ge "$want" ] || { echo "sent $bytes < $want"; false; }
+	[ "$bytes" -le $((want + want / 20 + 65536)) ] || { echo "sent $bytes > $want + 5 % + 64 KiB"; false; }
+	is "$(identity node6 dmt/eng:2)" "$(identity node1 dmt/eng:2)" "config digest and diff ids"
+	run_docker node6 run --rm --pull never dmt/eng:2 sh -c 'cat /a /b /c | wc -c'
+	is "$output" 600000 "files"
+}
+
+@test "--strategy layers into the containerd store that loaded the base: sent again from the base, and right" {
+	local bytes
+	fresh node6
+	bytes=$(dm_json image dmt/eng:1 --to node6 --strategy layers --registry "$LAB_REGISTRY" --format json | jq -r .bytes)
+	echo "# layers node1 -> node6 (the base loaded there): sent $bytes" >&3
+	is "$(identity node6 dmt/eng:1)" "$(identity node1 dmt/eng:1)" "config digest and diff ids"
+	run_docker node6 run --rm --pull never dmt/eng:1 sh -c 'cat /a /b | wc -c'
+	is "$output" 500000 "files"
+	is "$(ldocker node6 images -q --no-trunc | wc -l)" 2 "the base and the image, nothing broken left"
+}

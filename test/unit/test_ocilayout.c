@@ -120,12 +120,12 @@ static void manifest_for_a_legacy_archive_is_the_one_that_loaded(void **state)
 	(void)state;
 	sha256_hex(man, strlen(man), hex);
 	assert_string_equal(hex, "5f6b0c21f31a4ca4857735c91d91aedc7ca4a11a0b55c0588ed6593359cb61d5");
-	idx = oci_index_json("sha256:5f6b", strlen(man), tags, 2);
+	idx = oci_index_json(OCI_MANIFEST, "sha256:5f6b", strlen(man), tags, 2);
 	assert_non_null(strstr(idx, "\"io.containerd.image.name\":\"docker.io/library/app:1\""));
 	assert_non_null(strstr(idx, "\"org.opencontainers.image.ref.name\":\"latest\""));
 	assert_non_null(strstr(idx, "\"reg:5000/x:latest\""));
 	free(idx);
-	idx = oci_index_json("sha256:5f6b", 9, NULL, 0);
+	idx = oci_index_json(OCI_MANIFEST, "sha256:5f6b", 9, NULL, 0);
 	assert_string_equal(idx, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"sha256:5f6b\",\"size\":9}]}");
 	free(idx);
 	free(man);
