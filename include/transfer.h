@@ -93,10 +93,20 @@ struct delta_plan {
 	char **chain_ids;
 	size_t present;		/* the first `present` are at the destination */
 	long long *sizes;	/* per layer, from the history; NULL: unknown */
+	char *config_digest;	/* the image's identity on any store */
+	/* per layer, the digest of its blob in the source's save when it is
+	 * not the diff id (a containerd store's compressed blobs); NULL:
+	 * the diff ids */
+	char **blob_digests;
 };
 int delta_plan(struct engine *src, struct engine *dst, const char *ref,
 	       struct delta_plan *p);
 void delta_plan_release(struct delta_plan *p);
+/* The config digest of image ref (id on e): what identifies it on any
+ * store.  A graph driver's id is that; the containerd store's is its
+ * manifest's digest, and the manifest is read from the head of e's export.
+ * NULL when it cannot be told. */
+char *image_config_digest(struct engine *e, const char *ref, const char *id);
 /* Whether the blob of that digest is a layer of p the destination has
  * (a layer repeated among the missing ones excepted): OCI layout names a
  * layer's blob by its diff id when it is uncompressed. */

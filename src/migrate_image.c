@@ -51,10 +51,11 @@ int print_image_plan(struct engine *src, struct engine *dst, const char *ref,
 	long long missing = 0;
 	char hb[32], hb2[32];
 
-	printf("  image %s %s%s\n", ref, info->id,
-	       present ? " (present: nothing to send)" : "");
 	if (delta_plan(src, dst, ref, &p) < 0)
 		return -1;
+	/* the config's digest: the same image on every store */
+	printf("  image %s %s%s\n", ref, p.config_digest,
+	       present ? " (present: nothing to send)" : "");
 	for (size_t k = 0; k < p.n; k++) {
 		if (p.sizes)
 			dm_human_bytes((uint64_t)p.sizes[k], hb, sizeof(hb));
@@ -217,6 +218,13 @@ int migrate_images(struct cli *cli, const struct image_opts *o)
 		goto report;
 	}
 	record_phase_end(&r.rec);
+	for (size_t i = 0; i < o->n; i++) {
+		char *cfg = image_config_digest(r.src, o->images[i],
+						r.info[i].id);
+
+		record_add_config(&r.rec, cfg);
+		free(cfg);
+	}
 	record_set_status(&r.rec, "completed");
 	ret = 0;
 report:

@@ -27,6 +27,7 @@
 #include "gzout.h"
 #include "json.h"
 #include "ocilayout.h"
+#include "registry.h"
 #include "tar.h"
 #include "transfer.h"
 #include "v1id.h"
@@ -37,10 +38,14 @@ void delta_plan_release(struct delta_plan *p)
 		free(p->diff_ids[i]);
 		free(p->chain_ids[i]);
 	}
+	for (size_t i = 0; p->blob_digests && i < p->n; i++)
+		free(p->blob_digests[i]);
+	free(p->blob_digests);
 	free(p->diff_ids);
 	free(p->chain_ids);
 	free(p->sizes);
 	free(p->image_id);
+	free(p->config_digest);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -151,6 +156,165 @@ size_t chains_present(const struct strlist *have, char *const *chain_ids,
 	return k;
 }
 
+/* ------------------------------------------------------------------ */
+/* the blobs of a containerd store's save                              */
+
+/* The containerd store's save names a layer's blob by the digest it
+ * holds it under: compressed after a pull or a build, so that only the
+ * image's own manifest tells which blob is which layer.  It is read from
+ * the head of the source's export, whose members come sorted by name:
+ * small blobs are kept until the image's manifest (the image's id there;
+ * through its index for the platform) has passed, then the export is
+ * closed.  What this costs is a read of the source's export up to that
+ * blob, on the source's side of the link. */
+#define PEEK_BLOB_MAX (256u << 10)	/* manifests, indexes, configs */
+#define PEEK_KEEP_MAX (16u << 20)	/* all of them kept, at most */
+
+struct peek {
+	struct tar_filter tf;
+	const char *platform;
+	char want[72];
+	struct strlist names;	/* kept blobs: "sha256:..." */
+	struct strbuf *data;	/* their content, same order */
+	size_t kept;
+	struct reg_manifest m;
+	int found;
+};
+
+static enum tar_action peek_member(void *ctx, const struct tar_member *m)
+{
+	struct peek *pk = ctx;
+	char digest[72];
+
+	if (!oci_blob_digest(m->name, digest) || m->size > PEEK_BLOB_MAX ||
+	    pk->kept + m->size > PEEK_KEEP_MAX)
+		return TAR_DROP;
+	pk->kept += m->size;
+	return TAR_CAPTURE;
+}
+
+/* The kept blob of that digest, or NULL. */
+static const struct strbuf *peek_kept(const struct peek *pk, const char *d)
+{
+	for (size_t i = 0; i < pk->names.n; i++)
+		if (strcmp(pk->names.v[i], d) == 0)
+			return &pk->data[i];
+	return NULL;
+}
+
+/* Is want among the kept blobs: the manifest, or the index that leads to
+ * it?  1 when the manifest is read (the stream can stop). */
+static int peek_resolve(struct peek *pk)
+{
+	const struct strbuf *b;
+
+	while ((b = peek_kept(pk, pk->want))) {
+		if (reg_manifest_parse(b->buf ? b->buf : "", b->len, NULL,
+				       pk->platform, &pk->m) < 0)
+			return -1;
+		if (pk->m.kind == REG_IMAGE)
+			return 1;
+		snprintf(pk->want, sizeof(pk->want), "%s", pk->m.pick);
+		reg_manifest_release(&pk->m);
+	}
+	return 0;
+}
+
+static int peek_captured(void *ctx, const char *name, const char *data,
+			 size_t len)
+{
+	struct peek *pk = ctx;
+	char digest[72];
+	int r;
+
+	oci_blob_digest(name, digest);
+	strlist_add(&pk->names, digest);
+	pk->data = xrealloc(pk->data, pk->names.n * sizeof(*pk->data));
+	pk->data[pk->names.n - 1] = (struct strbuf)STRBUF_INIT;
+	sb_add(&pk->data[pk->names.n - 1], data, len);
+	r = peek_resolve(pk);
+	if (r == 1) {
+		pk->found = 1;
+		return dm_error("found");	/* stops the export */
+	}
+	return r;
+}
+
+static int peek_sink(void *ctx, const void *buf, size_t n)
+{
+	return tar_filter_feed(&((struct peek *)ctx)->tf, buf, n);
+}
+
+/* The image manifest of ref (whose id on src is id) from src's export:
+ * 1 found, 0 not (the reason in dm_errmsg). */
+static int peek_manifest(struct engine *src, const char *ref, const char *id,
+			 struct reg_manifest *out)
+{
+	struct peek pk = { .platform = engine_os_arch(src) };
+	char *path = images_get_path(&ref, 1);
+
+	snprintf(pk.want, sizeof(pk.want), "%s", id ? id : "");
+	tar_filter_init(&pk.tf);
+	pk.tf.member = peek_member;
+	pk.tf.captured = peek_captured;
+	pk.tf.capture_max = PEEK_BLOB_MAX;
+	pk.tf.ctx = &pk;
+	if (engine_get_stream(src, path, peek_sink, &pk, NULL) == 0)
+		dm_error("the export has no manifest %.19s", pk.want);
+	*out = pk.m;
+	for (size_t i = 0; i < pk.names.n; i++)
+		sb_release(&pk.data[i]);
+	free(pk.data);
+	strlist_clear(&pk.names);
+	tar_filter_release(&pk.tf);
+	free(path);
+	if (!pk.found)
+		reg_manifest_release(out);
+	return pk.found;
+}
+
+/* p's blob digests and config digest from src's export of ref; nothing
+ * learnt (and no error) when the export is not what is expected. */
+static void peek_blobs(struct engine *src, const char *ref,
+		       struct delta_plan *p)
+{
+	struct reg_manifest m;
+	int found = peek_manifest(src, ref, p->image_id, &m);
+
+	if (found && m.n == p->n) {
+		p->blob_digests = xcalloc(p->n + 1, sizeof(char *));
+		for (size_t i = 0; i < p->n; i++)
+			p->blob_digests[i] = xstrdup(m.layers[i].digest);
+		free(p->config_digest);
+		p->config_digest = xstrdup(m.config.digest);
+	} else {
+		dm_debug("%s: which blob is which layer is not known (%s): "
+			 "layers held compressed at the source are sent", ref,
+			 found ? "a manifest of other layers" : dm_errmsg());
+	}
+	dm_clear_error();
+	if (found)
+		reg_manifest_release(&m);
+}
+
+char *image_config_digest(struct engine *e, const char *ref, const char *id)
+{
+	struct reg_manifest m;
+	char *out;
+
+	if (engine_image_store(e) != STORE_CONTAINERD) {
+		dm_clear_error();
+		return xstrdup(id);
+	}
+	if (!peek_manifest(e, ref, id, &m)) {
+		dm_clear_error();
+		return NULL;
+	}
+	out = xstrdup(m.config.digest);
+	reg_manifest_release(&m);
+	return out;
+}
+
 int delta_plan(struct engine *src, struct engine *dst, const char *ref,
 	       struct delta_plan *p)
 {
@@ -182,6 +346,12 @@ int delta_plan(struct engine *src, struct engine *dst, const char *ref,
 		p->chain_ids[p->n] = xstrdup(chain);
 		p->n++;
 	}
+	/* a graph driver's image id is its config's digest; the containerd
+	 * store's is its manifest's (or index's), read from the export */
+	p->config_digest = xstrdup(p->image_id ? p->image_id : "");
+	if (p->n && engine_image_store(src) == STORE_CONTAINERD)
+		peek_blobs(src, ref, p);
+	dm_clear_error();
 	layer_sizes(src, p);
 	if (engine_layer_chains(dst, &have) < 0)
 		goto out;
@@ -247,10 +417,15 @@ static int dir_is_present(const struct delta_stream *d, const char *name)
 	return 0;
 }
 
+static const char *blob_of(const struct delta_plan *p, size_t i)
+{
+	return p->blob_digests ? p->blob_digests[i] : p->diff_ids[i];
+}
+
 int blob_is_present(const struct delta_plan *p, const char *digest)
 {
 	for (size_t i = 0; i < p->present; i++)
-		if (strcmp(p->diff_ids[i], digest) == 0)
+		if (strcmp(blob_of(p, i), digest) == 0)
 			return !needed_above(p, i);
 	return 0;
 }
@@ -563,7 +738,7 @@ size_t first_missing_layer(const char *err, const struct delta_plan *p)
 		return 0;
 	at += strlen("content digest ");
 	for (size_t i = 0; i < p->present; i++)
-		if (strncmp(at, p->diff_ids[i], 71) == 0)
+		if (strncmp(at, blob_of(p, i), 71) == 0)
 			return i;
 	return 0;
 }

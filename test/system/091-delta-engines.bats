@@ -60,7 +60,7 @@ identity() {
 	local cfg
 	cfg=$(ldocker "$1" save "$2" | tar -xOf - manifest.json | jq -r '.[0].Config')
 	cfg=${cfg##*/}
-	echo "${cfg%.json} $(ldocker "$1" image inspect -f '{{.RootFS.Layers}}' "$2")"
+	echo "sha256:${cfg%.json} $(ldocker "$1" image inspect -f '{{.RootFS.Layers}}' "$2")"
 }
 
 # layer_bytes NODE REF FROM: bytes of REF's layers FROM.. in NODE's save
@@ -81,7 +81,10 @@ move() {
 	out=$(DOCKER_HOST=$(lab_sock "$src") "$DOCKER" migrate image "$ref" --to "$dst" --dry-run)
 	contains "$out" "($((n - from)) of $n layers)" "$src -> $dst: the dry-run's plan"
 	want=$(layer_bytes "$src" "$ref" "$from")
-	bytes=$(DOCKER_HOST=$(lab_sock "$src") dm_json image "$ref" --to "$dst" --format json | jq -r .bytes)
+	out=$(DOCKER_HOST=$(lab_sock "$src") dm_json image "$ref" --to "$dst" --format json)
+	bytes=$(printf '%s' "$out" | jq -r .bytes)
+	is "$(printf '%s' "$out" | jq -r '.config_digests[0]')" "$(identity "$src" "$ref" | cut -d' ' -f1)" \
+		"$src -> $dst $ref: the record names the config digest"
 	echo "# $src -> $dst $ref: sent $bytes for $want bytes of missing layers" >&3
 	[ "$bytes" -ge $((want - want / 20)) ] || { echo "$src -> $dst: sent $bytes < $want"; false; }
 	[ "$bytes" -le $((want + want / 20 + 65536)) ] || { echo "$src -> $dst: sent $bytes > $want + 5 % + 64 KiB"; false; }
@@ -109,6 +112,23 @@ pairs_from() {
 
 @test "delta from the containerd store to 20.10, 28 and the containerd store: only the missing layers" {
 	pairs_from node4
+}
+
+@test "delta from a containerd store that built the image (blobs compressed there): only the missing layers" {
+	local d="$BATS_FILE_TMPDIR/ctx" dst
+	printf 'FROM %s\nCOPY r1 /a\nCOPY r2 /b\n' "$LAB_BASE_IMAGE" >"$d/C1"
+	printf 'FROM dmt/engc:1\nCOPY r3 /c\n' >"$d/C2"
+	DOCKER_BUILDKIT=0 ldocker node4 build -q -f "$d/C1" -t dmt/engc:1 "$d" >/dev/null 2>&1
+	DOCKER_BUILDKIT=0 ldocker node4 build -q -f "$d/C2" -t dmt/engc:2 "$d" >/dev/null 2>&1
+	# the built layers are gzip blobs there, named by no diff id
+	ldocker node4 save dmt/engc:2 | tar -tf - | grep -q "blobs/sha256/$(ldocker node4 image inspect -f '{{index .RootFS.Layers 4}}' dmt/engc:2 | cut -c8-)" &&
+		{ echo "node4 holds the top layer uncompressed: not the case tested"; false; }
+	for dst in node2 node5 node6; do
+		fresh "$dst"
+		ldocker "$dst" rmi -f dmt/engc:1 dmt/engc:2 >/dev/null 2>&1 || true
+		move node4 "$dst" dmt/engc:1 2
+		move node4 "$dst" dmt/engc:2 4
+	done
 }
 
 @test "delta into a containerd store that holds the layers only compressed (pulled): sent again, and right" {
