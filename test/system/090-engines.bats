@@ -119,3 +119,25 @@ $(md5sum <"$BATS_FILE_TMPDIR/rnd")" "the image runs on $dst with its files and c
 @test "save: 28 overlay2 -> 28 containerd store" { move_by_save "$K28" "$K28C"; }
 @test "save: 28 containerd store -> 20.10" { move_by_save "$K28C" "$K20"; }
 @test "save: 28 containerd store -> 28 overlay2" { move_by_save "$K28C" "$K28"; }
+
+@test "a sid node's dockerd and sshd stop and start like a 20.10 node's" {
+	local d1 s1
+	d1=$(lab_ctl pid "$K28C" dockerd)
+	s1=$(lab_ctl pid "$K28C" sshd)
+	lab_ctl stop-dockerd "$K28C"
+	run lab_ctl pid "$K28C" dockerd
+	is "$status" 1 "no dockerd after stop-dockerd"
+	[[ ! -e $LAB_DIR/$K28C/run/docker.sock ]] || { echo "FAIL: the socket outlived dockerd" >&2; false; }
+	lab_ctl stop-sshd "$K28C"
+	run lab_ctl pid "$K28C" sshd
+	is "$status" 1 "no sshd after stop-sshd"
+	DOCKER_HOST=$(lab_sock "$K20") run_dm 1 image "$IMG" --to "$K28C" --strategy save
+	contains "$output" "root@$(lab_addr "$K28C"):22" "the unreachable node is named"
+
+	lab_ctl start-dockerd "$K28C"
+	lab_ctl start-sshd "$K28C"
+	[[ $(lab_ctl pid "$K28C" dockerd) != "$d1" && $(lab_ctl pid "$K28C" sshd) != "$s1" ]] ||
+		{ echo "FAIL: the daemons were not started anew" >&2; false; }
+	is "$(ldocker "$K28C" info -f '{{.Driver}} {{.ExperimentalBuild}}')" "overlayfs true" "same store after the restart"
+	move_by_save "$K20" "$K28C"
+}
