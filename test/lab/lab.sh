@@ -628,8 +628,10 @@ EOF
 # overlay with the sid root below and $LAB_DIR/NODE/root/upper above, so
 # what the node writes outside its own directories stays in that upper layer.
 # Into it are mounted the node's /run, /etc/docker and /var/lib/docker (as on
-# a 20.10 node), the machine's /dev, /proc and /sys (with its cgroup
-# hierarchies, where the containers' cgroups go), and $LAB_DIR at its own
+# a 20.10 node), the machine's /dev and /proc, a sysfs of the node's own
+# network namespace (dockerd 28 reads its bridges' port state under
+# /sys/class/net) with the machine's cgroup hierarchies in it (where the
+# containers' cgroups go), and $LAB_DIR at its own
 # path, so that the node's sshd_config, host key and authorized keys, its
 # pid file and everything the lab writes for it have the same names inside
 # as outside.  Then the holder moves into that root with pivot_root (under a
@@ -655,7 +657,8 @@ sid_holder() {
 			mount --bind "$d/etc-docker" "$r/etc/docker"
 			mount --rbind /dev "$r/dev"
 			mount --rbind /proc "$r/proc"
-			mount --rbind /sys "$r/sys"
+			mount -t sysfs sysfs "$r/sys"
+			mount --rbind /sys/fs/cgroup "$r/sys/fs/cgroup"
 			mount --bind "$lab" "$r$lab"
 			shift 4
 			"$@"
