@@ -14,7 +14,7 @@
 #
 # Usage: lab.sh up [NODE[=ENGINE]...] | down | env | status |
 #        docker NODE ARGS... | exec NODE CMD... | ssh NODE [CMD...] |
-#        add NODE [--engine ENGINE] [--disk MB] |
+#        add NODE [--engine ENGINE] [--no-docker-cli] [--disk MB] |
 #        remove NODE | stop-dockerd|start-dockerd|restart-dockerd NODE |
 #        stop-sshd|start-sshd NODE | pid NODE dockerd|sshd | shape NODE RATE|off
 # See test/lab/README.md.
@@ -503,9 +503,10 @@ EOF
 # holder.  With DISK_MB, the node's /var/lib/docker is an ext4 file system of
 # that size (an image file under LAB_DIR, loop-mounted in the node's mount
 # namespace only: it goes away with the namespace), so that it can fill up.
-# ENGINE 28 or 28c: the node's root is the sid root (see sid_holder).
+# ENGINE 28 or 28c: the node's root is the sid root (see sid_holder); with
+# NO_CLI 1, without the docker CLI.
 setup_node() {
-	local n=$1 driver=$2 engine=$3 disk_mb=${4:-} i addr d
+	local n=$1 driver=$2 engine=$3 disk_mb=${4:-} no_cli=${5:-0} i addr d
 	i=$(node_index "$n")
 	addr=$(node_addr "$n")
 	d=$LAB_DIR/$n
@@ -605,7 +606,7 @@ EOF
 	ip -n "$PFX$n" route add default via "$BRIDGE_ADDR"
 
 	if is_sid "$engine"; then
-		sid_holder "$n" "${data_mount[@]}"
+		sid_holder "$n" "$no_cli" "${data_mount[@]}"
 		return
 	fi
 	# The holder owns the node's mount namespace (and sits in its netns).
@@ -623,7 +624,7 @@ EOF
 			exec sleep infinity' holder "$d" "$n" "${data_mount[@]}"
 }
 
-# sid_holder NODE DATA_MOUNT...: the holder of a node whose root is the sid
+# sid_holder NODE NO_CLI DATA_MOUNT...: the holder of a node whose root is the sid
 # root.  The sid root is shared and never written: the node's root is an
 # overlay with the sid root below and $LAB_DIR/NODE/root/upper above, so
 # what the node writes outside its own directories stays in that upper layer.
@@ -638,10 +639,12 @@ EOF
 # plain chroot, dockerd's own pivot_root for unpacking layers fails and
 # `docker load` breaks), and the old root goes: nothing of the machine's root
 # is reachable from the node but those mounts.  The daemons enter the
-# namespace with nsenter --mount and so start in that root.
+# namespace with nsenter --mount and so start in that root.  NO_CLI 1: the
+# docker CLI is removed from the node's overlay (whiteout), as on a host
+# with only dockerd and sshd, where `docker system dial-stdio` cannot run.
 sid_holder() {
-	local n=$1 d=$LAB_DIR/$1 root
-	shift
+	local n=$1 no_cli=$2 d=$LAB_DIR/$1 root
+	shift 2
 	root=$(<"$LAB_DIR/sid-root")
 	mkdir -p "$d/root/upper" "$d/root/work" "$d/root/mnt"
 	# shellcheck disable=SC2016
@@ -652,6 +655,7 @@ sid_holder() {
 			hostname "$2"
 			d=$1 lab=$3 r=$1/root/mnt
 			mount -t overlay overlay -o "lowerdir=$4,upperdir=$d/root/upper,workdir=$d/root/work" "$r"
+			if [ "$5" = 1 ]; then rm -f "$r/usr/bin/docker"; fi
 			mkdir -p "$r/etc/docker" "$r/var/lib/docker" "$r$lab" "$r/.old-root"
 			mount --bind "$d/run" "$r/run"
 			mount --bind "$d/etc-docker" "$r/etc/docker"
@@ -660,14 +664,14 @@ sid_holder() {
 			mount -t sysfs sysfs "$r/sys"
 			mount --rbind /sys/fs/cgroup "$r/sys/fs/cgroup"
 			mount --bind "$lab" "$r$lab"
-			shift 4
+			shift 5
 			"$@"
 			cd "$r"
 			pivot_root . .old-root
 			cd /
 			umount -l /.old-root
 			: > /run/.dmlab-holder
-			exec sleep infinity' holder "$d" "$n" "$LAB_DIR" "$root" "$@"
+			exec sleep infinity' holder "$d" "$n" "$LAB_DIR" "$root" "$no_cli" "$@"
 }
 
 holder_pid() {
@@ -1014,8 +1018,8 @@ shape() {
 # do_add NODE [--disk MB]: one more node in the running lab, with the base
 # image; --disk gives it a data root of that size (see setup_node).
 do_add() {
-	local n=${1:-} disk="" engine=$DEFAULT_ENGINE
-	[[ -n $n ]] || die "usage: $PROG add NODE[=ENGINE] [--engine ENGINE] [--disk MB]"
+	local n=${1:-} disk="" engine=$DEFAULT_ENGINE no_cli=0
+	[[ -n $n ]] || die "usage: $PROG add NODE[=ENGINE] [--engine ENGINE] [--no-docker-cli] [--disk MB]"
 	shift
 	if [[ $n == *=* ]]; then engine=${n#*=}; n=${n%%=*}; fi
 	node_index "$n" >/dev/null
@@ -1025,10 +1029,12 @@ do_add() {
 		--disk=*) disk=${1#--disk=}; shift ;;
 		--engine) (($# >= 2)) || die "--engine needs one of: ${ENGINES[*]}"; engine=$2; shift 2 ;;
 		--engine=*) engine=${1#--engine=}; shift ;;
+		--no-docker-cli) no_cli=1; shift ;;
 		*) die "add: unknown option $1" ;;
 		esac
 	done
 	check_engine "$engine"
+	if ((no_cli)) && ! is_sid "$engine"; then die "--no-docker-cli is for the 28 and 28c engines"; fi
 	[[ -e $LAB_DIR/$MARKER ]] || die "no lab to add $n to (run: lab.sh up)"
 	! lab_nodes | grep -qx -- "$n" || die "$n is already a node of this lab"
 	local t0 driver=overlay2
@@ -1038,7 +1044,7 @@ do_add() {
 		need_sid_root
 		[[ $driver == overlay2 ]] || die "the 28 and 28c engines need overlayfs (their root is an overlay)"
 	fi
-	setup_node "$n" "$driver" "$engine" "$disk"
+	setup_node "$n" "$driver" "$engine" "$disk" "$no_cli"
 	printf '%s\n' "$n" >>"$LAB_DIR/nodes"
 	wait_for "mount namespace holder of $n" "$LAB_DIR/$n/holder.log" \
 		"$LAB_DIR/pids/$n-holder.pid" holder_ready "$n"
@@ -1049,7 +1055,9 @@ do_add() {
 	write_ssh_client "${nodes[@]}"
 	"$DOCKER" -H "$(node_sock "$n")" load -q -i "$LAB_DIR/base-image.tar" >>"$LAB_DIR/build.log" 2>&1 ||
 		die_log "$LAB_DIR/build.log" "loading $BASE_IMAGE into $n failed"
-	log "added $n (engine $engine${disk:+, data root: $disk MB ext4}) in $(elapsed "$t0") s"
+	local what=$engine
+	((no_cli)) && what+=", no docker CLI"
+	log "added $n (engine $what${disk:+, data root: $disk MB ext4}) in $(elapsed "$t0") s"
 }
 
 # do_remove NODE: the reverse of add (any node): its processes, containers,
@@ -1088,8 +1096,10 @@ usage: $PROG up [NODE[=ENGINE]...]  start the lab (default nodes: ${DEFAULT_NODE
        $PROG docker NODE ARGS... docker CLI against the node's engine
        $PROG exec NODE CMD...    run CMD in the node's namespaces
        $PROG ssh NODE [CMD...]   ssh to the node with the lab's config
-       $PROG add NODE [--engine ENGINE] [--disk MB]  one more node (also
-                                 NODE=ENGINE); --disk: its data root is an
+       $PROG add NODE [--engine ENGINE] [--no-docker-cli] [--disk MB]
+                                 one more node (also NODE=ENGINE);
+                                 --no-docker-cli (28, 28c): no docker CLI
+                                 on the node; --disk: its data root is an
                                  ext4 file system of MB megabytes
        $PROG remove NODE         stop and remove one node
        $PROG stop-dockerd NODE   SIGTERM its dockerd, wait until it exits
