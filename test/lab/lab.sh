@@ -499,12 +499,12 @@ http:
 EOF
 }
 
-# setup_node NODE DRIVER ENGINE [DISK_MB]: directories, configs, keys, veth,
-# holder.  With DISK_MB, the node's /var/lib/docker is an ext4 file system of
-# that size (an image file under LAB_DIR, loop-mounted in the node's mount
-# namespace only: it goes away with the namespace), so that it can fill up.
-# ENGINE 28 or 28c: the node's root is the sid root (see sid_holder); with
-# NO_CLI 1, without the docker CLI.
+# setup_node NODE DRIVER ENGINE [DISK_MB [NO_CLI]]: directories, configs,
+# keys, veth, holder.  With DISK_MB, the node's /var/lib/docker is an ext4
+# file system of that size (an image file under LAB_DIR, loop-mounted in the
+# node's mount namespace only: it goes away with the namespace), so that it
+# can fill up.  ENGINE 28 or 28c: the node's root is the sid root (see
+# sid_holder); with NO_CLI 1, without the docker CLI.
 setup_node() {
 	local n=$1 driver=$2 engine=$3 disk_mb=${4:-} no_cli=${5:-0} i addr d
 	i=$(node_index "$n")
@@ -624,18 +624,18 @@ EOF
 			exec sleep infinity' holder "$d" "$n" "${data_mount[@]}"
 }
 
-# sid_holder NODE NO_CLI DATA_MOUNT...: the holder of a node whose root is the sid
-# root.  The sid root is shared and never written: the node's root is an
-# overlay with the sid root below and $LAB_DIR/NODE/root/upper above, so
-# what the node writes outside its own directories stays in that upper layer.
-# Into it are mounted the node's /run, /etc/docker and /var/lib/docker (as on
-# a 20.10 node), the machine's /dev and /proc, a sysfs of the node's own
-# network namespace (dockerd 28 reads its bridges' port state under
-# /sys/class/net) with the machine's cgroup hierarchies in it (where the
-# containers' cgroups go), and $LAB_DIR at its own
-# path, so that the node's sshd_config, host key and authorized keys, its
-# pid file and everything the lab writes for it have the same names inside
-# as outside.  Then the holder moves into that root with pivot_root (under a
+# sid_holder NODE NO_CLI DATA_MOUNT...: the holder of a node whose root is
+# the sid root.  The sid root is shared and never written: the node's root
+# is an overlay with the sid root below and $LAB_DIR/NODE/root/upper above,
+# so what the node writes outside its own directories stays in that upper
+# layer.  Into it are mounted the node's /run, /etc/docker and
+# /var/lib/docker (as on a 20.10 node), the machine's /dev and /proc, a
+# sysfs of the node's own network namespace (dockerd 28 reads its bridges'
+# port state under /sys/class/net) with the machine's cgroup hierarchies in
+# it (where the containers' cgroups go), and $LAB_DIR at its own path, so
+# that the node's sshd_config, host key and authorized keys, its pid file
+# and everything the lab writes for it have the same names inside as
+# outside.  Then the holder moves into that root with pivot_root (under a
 # plain chroot, dockerd's own pivot_root for unpacking layers fails and
 # `docker load` breaks), and the old root goes: nothing of the machine's root
 # is reachable from the node but those mounts.  The daemons enter the
@@ -833,8 +833,8 @@ do_up() {
 	driver=$(storage_driver)
 	printf '%s\n' "$driver" >"$LAB_DIR/storage-driver"
 	if ((sid)); then
-		need_sid_root
 		[[ $driver == overlay2 ]] || die "the 28 and 28c engines need overlayfs (their root is an overlay)"
+		need_sid_root
 	fi
 
 	ssh-keygen -q -t ed25519 -N '' -C "${PFX}client" -f "$LAB_DIR/ssh/id_ed25519" </dev/null >/dev/null
@@ -1015,8 +1015,9 @@ shape() {
 	done
 }
 
-# do_add NODE [--disk MB]: one more node in the running lab, with the base
-# image; --disk gives it a data root of that size (see setup_node).
+# do_add NODE[=ENGINE] [--engine ENGINE] [--no-docker-cli] [--disk MB]: one
+# more node in the running lab, with the base image; --disk gives it a data
+# root of that size (see setup_node).
 do_add() {
 	local n=${1:-} disk="" engine=$DEFAULT_ENGINE no_cli=0
 	[[ -n $n ]] || die "usage: $PROG add NODE[=ENGINE] [--engine ENGINE] [--no-docker-cli] [--disk MB]"
@@ -1041,8 +1042,8 @@ do_add() {
 	t0=$(now)
 	if [[ -s $LAB_DIR/storage-driver ]]; then driver=$(<"$LAB_DIR/storage-driver"); fi
 	if is_sid "$engine"; then
-		need_sid_root
 		[[ $driver == overlay2 ]] || die "the 28 and 28c engines need overlayfs (their root is an overlay)"
+		need_sid_root
 	fi
 	setup_node "$n" "$driver" "$engine" "$disk" "$no_cli"
 	printf '%s\n' "$n" >>"$LAB_DIR/nodes"
