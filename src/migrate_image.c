@@ -21,6 +21,8 @@ struct image_run {
 	struct image_info *info;	/* per image, on the source */
 	int *present;			/* per image, at the destination */
 	struct strlist made;		/* image ids the loads made there */
+	char **had;			/* per image, the id its name had
+					 * there before (a load moves it) */
 	struct migration rec;
 };
 
@@ -40,6 +42,15 @@ static int check_images(struct image_run *r)
 		if (f < 0)
 			return -1;
 		r->present[i] = f;
+		if (dm_starts_with(r->o->images[i], "sha256:"))
+			continue;
+		f = image_inspect(r->dst, r->o->images[i], &di);
+		if (f < 0) {
+			image_info_release(&di);
+			return -1;
+		}
+		r->had[i] = f == 1 ? xstrdup(di.id) : NULL;
+		image_info_release(&di);
 	}
 	return 0;
 }
@@ -127,6 +138,22 @@ static int undo(struct image_run *r)
 	for (size_t i = 0; i < r->o->n; i++)
 		if (!r->present[i] && r->info[i].id)
 			left += remove_left(r, r->info[i].id, r->o->images[i]);
+	/* a name the destination had goes back to its image */
+	for (size_t i = 0; i < r->o->n; i++) {
+		struct image_info ii;
+		int f;
+
+		if (!r->had[i])
+			continue;
+		f = image_inspect(r->dst, r->o->images[i], &ii);
+		if (f == 0 || (f == 1 && !dm_streq(ii.id, r->had[i]))) {
+			if (image_tag(r->dst, r->had[i], r->o->images[i]) < 0) {
+				dm_warn("%s", dm_errmsg());
+				left++;
+			}
+		}
+		image_info_release(&ii);
+	}
 	return left ? -1 : 0;
 }
 
@@ -183,6 +210,7 @@ int migrate_images(struct cli *cli, const struct image_opts *o)
 
 	r.info = xcalloc(o->n, sizeof(*r.info));
 	r.present = xcalloc(o->n, sizeof(*r.present));
+	r.had = xcalloc(o->n, sizeof(*r.had));
 	if (!s || strategy_check(s, &o->reg) < 0 ||
 	    !(r.src = cli_source_engine(cli)))
 		goto fail;
@@ -236,6 +264,9 @@ out:
 	for (size_t i = 0; i < o->n; i++)
 		image_info_release(&r.info[i]);
 	free(r.info);
+	for (size_t i = 0; i < o->n; i++)
+		free(r.had[i]);
+	free(r.had);
 	free(r.present);
 	strlist_clear(&r.made);
 	engine_free(r.dst);

@@ -145,13 +145,17 @@ pairs_from() {
 	local dst before out
 	for dst in node2 node5 node6; do
 		fresh "$dst"
-		before=$(ldocker "$dst" images -a -q --no-trunc | sort)
+		# the name is there, on another image: the load moves it, the
+		# rollback gives it back
+		ldocker "$dst" tag "$LAB_BASE_IMAGE" dmt/eng:1
+		before=$(ldocker "$dst" images -a --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort)
 		run env DOCKER_MIGRATE_TEST_FAULT=load-lacks-layer "$DOCKER" migrate image dmt/eng:1 --to "$dst" --format json
 		[ "$status" -ne 0 ] || { echo "$dst: exit 0"; false; }
 		out=$(printf '%s\n' "$output" | sed -n '/^{/,$p')
 		is "$(printf '%s' "$out" | jq -r .status)" rolled-back "$dst: recorded as rolled back"
 		contains "$(printf '%s' "$out" | jq -r .error)" "load" "$dst: the load's own error"
-		is "$(ldocker "$dst" images -a -q --no-trunc | sort)" "$before" "$dst: images as before"
+		is "$(ldocker "$dst" images -a --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort)" \
+			"$before" "$dst: images and names as before"
 	done
 }
 
