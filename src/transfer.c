@@ -339,11 +339,12 @@ enum image_store engine_image_store(struct engine *e)
 int image_check_arrived(struct engine *e, const char *id,
 			char *const *diff_ids, size_t n, const char *ref)
 {
-	char *path = xasprintf("/images/%s/json", id);
+	char *esc = engine_escape(id), *path = xasprintf("/images/%s/json", esc);
 	yajl_val v = NULL, layers;
 	long st = engine_get_json_opt(e, path, &v);
 	int ret = 0;
 
+	free(esc);
 	free(path);
 	if (st < 0)
 		return -1;
@@ -351,10 +352,11 @@ int image_check_arrived(struct engine *e, const char *id,
 		return dm_error("%s did not arrive at the destination (no image "
 				"%.19s there after the load)", ref, id);
 	layers = json_get(v, "RootFS", "Layers", NULL);
-	if (json_is_empty(json_get(v, "Config", NULL)) || !json_alen(layers))
+	if (json_is_empty(json_get(v, "Config", NULL)) ||
+	    (n && !json_alen(layers)))
 		ret = dm_error("%s arrived broken at the destination: the "
 			       "loaded image %.19s has no %s", ref, id,
-			       json_alen(layers) ? "config" : "layers");
+			       json_alen(layers) || !n ? "config" : "layers");
 	else if (json_alen(layers) != n)
 		ret = dm_error("%s arrived with %zu layers, not %zu", ref,
 			       json_alen(layers), n);
@@ -456,11 +458,38 @@ char *images_get_path(const char *const *refs, size_t n)
 
 /* The seeds' "simple migration": the whole image, docker save | load,
  * streamed engine to engine (no file on either side). */
+/* A named image that a load brought has the source's layers and a
+ * config (the containerd store may leave it without them). */
+static int check_loaded(const struct transfer *t, const char *ref)
+{
+	char *esc = engine_escape(ref), *path = xasprintf("/images/%s/json", esc);
+	struct strlist ids = { 0 };
+	yajl_val v = NULL, l;
+	int ret;
+
+	free(esc);
+	ret = engine_get_json(t->src, path, &v);
+	free(path);
+	l = json_get(v, "RootFS", "Layers", NULL);
+	for (size_t i = 0; ret == 0 && i < json_alen(l); i++)
+		if (YAJL_IS_STRING(l->u.array.values[i]))
+			strlist_add(&ids, l->u.array.values[i]->u.string);
+	if (ret == 0)
+		ret = image_check_arrived(t->dst, ref, ids.v, ids.n, ref);
+	strlist_clear(&ids);
+	yajl_tree_free(v);
+	return ret;
+}
+
 static int transfer_save(const struct transfer *t, const char *const *refs,
 			 size_t n)
 {
 	char *path = images_get_path(refs, n);
 	int ret = image_load(t, path, NULL);
+
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		if (!dm_starts_with(refs[i], "sha256:"))
+			ret = check_loaded(t, refs[i]);
 
 	free(path);
 	return ret;
