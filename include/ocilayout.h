@@ -58,4 +58,22 @@ char *oci_manifest_json(const char *config_digest, uint64_t config_size,
 char *oci_index_json(const char *type, const char *manifest_digest,
 		     uint64_t size, char *const *tags, size_t ntags);
 
+/* Finding an image's manifest in a containerd store's export, from its
+ * head: members come sorted by name, so the manifest (the image's id
+ * there), or the index that leads to the platform's manifest, may come
+ * before or after the blobs it names.  Small blobs (manifests, indexes,
+ * configs) are kept until the manifest is read, 16 MiB of them at most. */
+struct reg_manifest;
+struct manifest_finder;
+/* want: the image's id ("sha256:..."); platform: "os/arch[/variant]". */
+struct manifest_finder *manifest_finder_new(const char *want,
+					    const char *platform);
+/* Bytes of the export as they come: 1 the manifest is read (stop), 0
+ * more, -1 with a message (not an archive, a manifest not understood). */
+int manifest_finder_feed(struct manifest_finder *f, const void *buf,
+			 size_t n);
+/* The manifest (once feed said 1), moved to out. */
+void manifest_finder_take(struct manifest_finder *f, struct reg_manifest *out);
+void manifest_finder_free(struct manifest_finder *f);
+
 #endif

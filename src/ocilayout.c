@@ -9,6 +9,8 @@
 #include "dm.h"
 #include "json.h"
 #include "ocilayout.h"
+#include "registry.h"
+#include "tar.h"
 
 static int is_hex64(const char *s)
 {
@@ -209,4 +211,127 @@ char *oci_index_json(const char *type, const char *manifest_digest,
 	out = json_gen_take(g);
 	yajl_gen_free(g);
 	return out;
+}
+
+#define FIND_BLOB_MAX (256u << 10)	/* manifests, indexes, configs */
+#define FIND_KEEP_MAX (16u << 20)	/* all of them kept, at most */
+
+struct manifest_finder {
+	struct tar_filter tf;
+	char *platform;
+	char want[72];
+	struct strlist names;	/* kept blobs: "sha256:..." */
+	struct strbuf *data;	/* their content, same order */
+	size_t kept;
+	struct reg_manifest m;
+	int found;
+};
+
+static enum tar_action find_member(void *ctx, const struct tar_member *m)
+{
+	struct manifest_finder *f = ctx;
+	char digest[72];
+
+	if (!oci_blob_digest(m->name, digest) || m->size > FIND_BLOB_MAX ||
+	    f->kept + m->size > FIND_KEEP_MAX)
+		return TAR_DROP;
+	f->kept += m->size;
+	return TAR_CAPTURE;
+}
+
+static const struct strbuf *find_kept(const struct manifest_finder *f,
+				      const char *digest)
+{
+	for (size_t i = 0; i < f->names.n; i++)
+		if (strcmp(f->names.v[i], digest) == 0)
+			return &f->data[i];
+	return NULL;
+}
+
+/* Is the wanted blob kept: the manifest, or an index that leads to it? */
+static int find_resolve(struct manifest_finder *f)
+{
+	const struct strbuf *b;
+	int hops = 0;
+
+	while ((b = find_kept(f, f->want))) {
+		if (reg_manifest_parse(b->buf ? b->buf : "", b->len, NULL,
+				       f->platform, &f->m) < 0)
+			return -1;
+		if (f->m.kind == REG_IMAGE)
+			return 1;
+		snprintf(f->want, sizeof(f->want), "%s", f->m.pick);
+		reg_manifest_release(&f->m);
+		if (++hops > 4)		/* an index of indexes of ... */
+			return dm_error("image index nested too deep");
+	}
+	return 0;
+}
+
+static int find_captured(void *ctx, const char *name, const char *data,
+			 size_t len)
+{
+	struct manifest_finder *f = ctx;
+	char digest[72];
+	int r;
+
+	if (f->found || !oci_blob_digest(name, digest))
+		return 0;
+	strlist_add(&f->names, digest);
+	f->data = xrealloc(f->data, f->names.n * sizeof(*f->data));
+	f->data[f->names.n - 1] = (struct strbuf)STRBUF_INIT;
+	sb_add(&f->data[f->names.n - 1], data, len);
+	r = find_resolve(f);
+	if (r == 1) {
+		f->found = 1;
+		return -1;	/* nothing after it is read */
+	}
+	return r < 0 ? -1 : 0;
+}
+
+struct manifest_finder *manifest_finder_new(const char *want,
+					    const char *platform)
+{
+	struct manifest_finder *f = xcalloc(1, sizeof(*f));
+
+	tar_filter_init(&f->tf);
+	f->tf.member = find_member;
+	f->tf.captured = find_captured;
+	f->tf.capture_max = FIND_BLOB_MAX;
+	f->tf.ctx = f;
+	f->platform = xstrdup(platform ? platform : "linux/amd64");
+	snprintf(f->want, sizeof(f->want), "%s", want ? want : "");
+	return f;
+}
+
+int manifest_finder_feed(struct manifest_finder *f, const void *buf, size_t n)
+{
+	if (f->found)
+		return 1;
+	if (tar_filter_feed(&f->tf, buf, n) < 0 && !f->found)
+		return -1;
+	if (f->found)
+		dm_clear_error();
+	return f->found;
+}
+
+void manifest_finder_take(struct manifest_finder *f, struct reg_manifest *out)
+{
+	*out = f->m;
+	memset(&f->m, 0, sizeof(f->m));
+	f->found = 0;
+}
+
+void manifest_finder_free(struct manifest_finder *f)
+{
+	if (!f)
+		return;
+	reg_manifest_release(&f->m);
+	for (size_t i = 0; i < f->names.n; i++)
+		sb_release(&f->data[i]);
+	free(f->data);
+	strlist_clear(&f->names);
+	tar_filter_release(&f->tf);
+	free(f->platform);
+	free(f);
 }

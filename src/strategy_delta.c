@@ -162,77 +162,19 @@ size_t chains_present(const struct strlist *have, char *const *chain_ids,
 /* The containerd store's save names a layer's blob by the digest it
  * holds it under: compressed after a pull or a build, so that only the
  * image's own manifest tells which blob is which layer.  It is read from
- * the head of the source's export, whose members come sorted by name:
- * small blobs are kept until the image's manifest (the image's id there;
- * through its index for the platform) has passed, then the export is
- * closed.  What this costs is a read of the source's export up to that
- * blob, on the source's side of the link. */
-#define PEEK_BLOB_MAX (256u << 10)	/* manifests, indexes, configs */
-#define PEEK_KEEP_MAX (16u << 20)	/* all of them kept, at most */
-
+ * the head of the source's export (see manifest_finder in ocilayout.h),
+ * then the export is closed: what this costs is a read of the source's
+ * export up to that blob, on the source's side of the link. */
 struct peek {
-	struct tar_filter tf;
-	const char *platform;
-	char want[72];
-	struct strlist names;	/* kept blobs: "sha256:..." */
-	struct strbuf *data;	/* their content, same order */
-	size_t kept;
-	struct reg_manifest m;
+	struct manifest_finder *mf;
 	int found;
 };
 
-static enum tar_action peek_member(void *ctx, const struct tar_member *m)
+static int peek_sink(void *ctx, const void *buf, size_t n)
 {
 	struct peek *pk = ctx;
-	char digest[72];
+	int r = manifest_finder_feed(pk->mf, buf, n);
 
-	if (!oci_blob_digest(m->name, digest) || m->size > PEEK_BLOB_MAX ||
-	    pk->kept + m->size > PEEK_KEEP_MAX)
-		return TAR_DROP;
-	pk->kept += m->size;
-	return TAR_CAPTURE;
-}
-
-/* The kept blob of that digest, or NULL. */
-static const struct strbuf *peek_kept(const struct peek *pk, const char *d)
-{
-	for (size_t i = 0; i < pk->names.n; i++)
-		if (strcmp(pk->names.v[i], d) == 0)
-			return &pk->data[i];
-	return NULL;
-}
-
-/* Is want among the kept blobs: the manifest, or the index that leads to
- * it?  1 when the manifest is read (the stream can stop). */
-static int peek_resolve(struct peek *pk)
-{
-	const struct strbuf *b;
-
-	while ((b = peek_kept(pk, pk->want))) {
-		if (reg_manifest_parse(b->buf ? b->buf : "", b->len, NULL,
-				       pk->platform, &pk->m) < 0)
-			return -1;
-		if (pk->m.kind == REG_IMAGE)
-			return 1;
-		snprintf(pk->want, sizeof(pk->want), "%s", pk->m.pick);
-		reg_manifest_release(&pk->m);
-	}
-	return 0;
-}
-
-static int peek_captured(void *ctx, const char *name, const char *data,
-			 size_t len)
-{
-	struct peek *pk = ctx;
-	char digest[72];
-	int r;
-
-	oci_blob_digest(name, digest);
-	strlist_add(&pk->names, digest);
-	pk->data = xrealloc(pk->data, pk->names.n * sizeof(*pk->data));
-	pk->data[pk->names.n - 1] = (struct strbuf)STRBUF_INIT;
-	sb_add(&pk->data[pk->names.n - 1], data, len);
-	r = peek_resolve(pk);
 	if (r == 1) {
 		pk->found = 1;
 		return dm_error("found");	/* stops the export */
@@ -240,36 +182,20 @@ static int peek_captured(void *ctx, const char *name, const char *data,
 	return r;
 }
 
-static int peek_sink(void *ctx, const void *buf, size_t n)
-{
-	return tar_filter_feed(&((struct peek *)ctx)->tf, buf, n);
-}
-
 /* The image manifest of ref (whose id on src is id) from src's export:
  * 1 found, 0 not (the reason in dm_errmsg). */
 static int peek_manifest(struct engine *src, const char *ref, const char *id,
 			 struct reg_manifest *out)
 {
-	struct peek pk = { .platform = engine_os_arch(src) };
+	struct peek pk = { manifest_finder_new(id, engine_os_arch(src)), 0 };
 	char *path = images_get_path(&ref, 1);
 
-	snprintf(pk.want, sizeof(pk.want), "%s", id ? id : "");
-	tar_filter_init(&pk.tf);
-	pk.tf.member = peek_member;
-	pk.tf.captured = peek_captured;
-	pk.tf.capture_max = PEEK_BLOB_MAX;
-	pk.tf.ctx = &pk;
 	if (engine_get_stream(src, path, peek_sink, &pk, NULL) == 0)
-		dm_error("the export has no manifest %.19s", pk.want);
-	*out = pk.m;
-	for (size_t i = 0; i < pk.names.n; i++)
-		sb_release(&pk.data[i]);
-	free(pk.data);
-	strlist_clear(&pk.names);
-	tar_filter_release(&pk.tf);
+		dm_error("the export has no manifest %.19s", id);
+	if (pk.found)
+		manifest_finder_take(pk.mf, out);
+	manifest_finder_free(pk.mf);
 	free(path);
-	if (!pk.found)
-		reg_manifest_release(out);
 	return pk.found;
 }
 

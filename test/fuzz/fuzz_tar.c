@@ -16,6 +16,7 @@
 
 #include "fuzz.h"
 #include "ocilayout.h"
+#include "registry.h"
 #include "tar.h"
 #include "volume.h"
 
@@ -170,6 +171,37 @@ static void fix_checksums(uint8_t *p, size_t size)
 	}
 }
 
+/* The manifest finder of the delta strategy (ocilayout.h) over the same
+ * archive, looking for the first blob it names, fed in one piece and in
+ * chunks: the same answer. */
+static int find_first(const uint8_t *data, size_t size, size_t step,
+		      char *out, size_t outlen)
+{
+	const uint8_t *at = size > 77 ? memmem(data, size, "blobs/sha256/", 13)
+				     : NULL;
+	struct manifest_finder *f;
+	struct reg_manifest m;
+	char want[72];
+	int r = 0;
+
+	if (!at || (size_t)(at - data) + 77 > size)
+		return 0;
+	snprintf(want, sizeof(want), "sha256:%.64s", (const char *)at + 13);
+	f = manifest_finder_new(want, "linux/amd64");
+	for (size_t off = 0; off < size && r == 0; off += step)
+		r = manifest_finder_feed(f, data + off,
+					 size - off < step ? size - off : step);
+	out[0] = 0;
+	if (r == 1) {
+		manifest_finder_take(f, &m);
+		snprintf(out, outlen, "%zu %s", m.n, m.config.digest);
+		reg_manifest_release(&m);
+	}
+	manifest_finder_free(f);
+	dm_clear_error();
+	return r;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct run whole, cut;
@@ -190,6 +222,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    memcmp(whole.out.buf, cut.out.buf, whole.out.len) == 0);
 	release(&whole);
 	release(&cut);
+	{
+		char a[128] = "", b[128] = "";
+		int ra = find_first(fixed, size, size ? size : 1, a, sizeof(a));
+		int rb = find_first(fixed, size, (hash(data, size) % 700) + 1,
+				    b, sizeof(b));
+
+		FUZZ_ASSERT(ra == rb && strcmp(a, b) == 0);
+	}
 	free(fixed);
 	return 0;
 }

@@ -10,6 +10,8 @@
 #include "unit.h"
 
 #include "ocilayout.h"
+#include "registry.h"
+#include "tar.h"
 #include "transfer.h"
 
 #define L0 "sha256:36ceac383d7421aa151badea9fbaadd8f38e8d034a77723e2ad0c8c642c8f54f"
@@ -175,6 +177,159 @@ static void present_blobs_and_the_first_one_lacked(void **state)
 	assert_int_equal(first_missing_layer(NULL, &p), 0);
 }
 
+/* "sha256:" and 64 times c */
+static const char *dg(char c)
+{
+	static char buf[8][72];
+	static int k;
+	char *b = buf[k++ % 8];
+
+	memcpy(b, "sha256:", 7);
+	memset(b + 7, c, 64);
+	b[71] = 0;
+	return b;
+}
+
+static void add_member(struct strbuf *t, const char *name, const char *data,
+		       size_t len)
+{
+	unsigned char blk[512];
+	static const char zero[512];
+
+	tar_header(blk, name, len, 0444, '0');
+	sb_add(t, blk, 512);
+	sb_add(t, data, len);
+	sb_add(t, zero, (512 - len % 512) % 512);
+}
+
+static void add_blob(struct strbuf *t, const char *digest, const char *data)
+{
+	char *name = xasprintf("blobs/sha256/%s", digest + 7);
+
+	add_member(t, name, data, strlen(data));
+	free(name);
+}
+
+static char *image_manifest(char cfg, char layer0, char layer1)
+{
+	return xasprintf("{\"schemaVersion\":2,\"mediaType\":\"%s\","
+			 "\"config\":{\"mediaType\":\"c\",\"digest\":\"%s\",\"size\":2},"
+			 "\"layers\":[{\"mediaType\":\"l\",\"digest\":\"%s\",\"size\":600},"
+			 "{\"mediaType\":\"l\",\"digest\":\"%s\",\"size\":9}]}",
+			 OCI_MANIFEST, dg(cfg), dg(layer0), dg(layer1));
+}
+
+static char *image_index(char amd64, char arm64)
+{
+	return xasprintf("{\"schemaVersion\":2,\"mediaType\":"
+			 "\"application/vnd.oci.image.index.v1+json\",\"manifests\":["
+			 "{\"digest\":\"%s\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\"}},"
+			 "{\"digest\":\"%s\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}}]}",
+			 dg(arm64), dg(amd64));
+}
+
+/* Feed t in chunks of step bytes: the offset after which feed said 1,
+ * or -1 when it never did (-2 on an error). */
+static long find(const struct strbuf *t, const char *want, size_t step,
+		 struct reg_manifest *m)
+{
+	struct manifest_finder *f = manifest_finder_new(want, "linux/amd64");
+	long at = -1;
+
+	for (size_t off = 0; off < t->len && at == -1; off += step) {
+		size_t n = t->len - off < step ? t->len - off : step;
+		int r = manifest_finder_feed(f, t->buf + off, n);
+
+		if (r < 0)
+			at = -2;
+		else if (r == 1)
+			at = (long)(off + n);
+	}
+	if (at >= 0)
+		manifest_finder_take(f, m);
+	manifest_finder_free(f);
+	return at;
+}
+
+static void finder_reads_the_manifest_after_the_layers(void **state)
+{
+	struct strbuf t = STRBUF_INIT;
+	struct reg_manifest m;
+	char *man = image_manifest('c', 'a', 'b'), layer[600];
+	size_t before;
+
+	(void)state;
+	memset(layer, 'x', sizeof(layer) - 1);
+	layer[sizeof(layer) - 1] = 0;
+	add_blob(&t, dg('a'), layer);
+	add_blob(&t, dg('b'), "tiny layer");
+	add_blob(&t, dg('c'), "{}");
+	add_blob(&t, dg('f'), man);
+	before = t.len;
+	add_member(&t, "index.json", "{}", 2);
+	for (size_t step = 1; step <= 4096; step *= 8) {
+		long at = find(&t, dg('f'), step, &m);
+
+		assert_true(at >= (long)before - 512 && at <= (long)before + (long)step);
+		assert_int_equal(m.n, 2);
+		assert_string_equal(m.layers[0].digest, dg('a'));
+		assert_string_equal(m.layers[1].digest, dg('b'));
+		assert_string_equal(m.config.digest, dg('c'));
+		reg_manifest_release(&m);
+	}
+	assert_int_equal(find(&t, dg('e'), 512, &m), -1);
+	free(man);
+	sb_release(&t);
+}
+
+static void finder_follows_an_index_before_or_after_its_manifest(void **state)
+{
+	struct strbuf t = STRBUF_INIT, u = STRBUF_INIT;
+	struct reg_manifest m;
+	char *idx = image_index('9', '8'), *man = image_manifest('c', 'a', 'b');
+	char *idx0 = image_index('0', '8');
+
+	(void)state;
+	/* the index first, the amd64 manifest after it */
+	add_blob(&t, dg('1'), idx);
+	add_blob(&t, dg('8'), "{\"schemaVersion\":2}");
+	add_blob(&t, dg('9'), man);
+	assert_true(find(&t, dg('1'), 100, &m) > 0);
+	assert_string_equal(m.layers[1].digest, dg('b'));
+	reg_manifest_release(&m);
+	/* the manifest first (kept: small), the index after it */
+	add_blob(&u, dg('0'), man);
+	add_blob(&u, dg('a'), "layer bytes");
+	add_blob(&u, dg('d'), idx0);
+	assert_true(find(&u, dg('d'), 1, &m) > 0);
+	assert_string_equal(m.config.digest, dg('c'));
+	reg_manifest_release(&m);
+	/* an index without the platform: an error */
+	sb_release(&u);
+	free(idx0);
+	idx0 = xasprintf("{\"schemaVersion\":2,\"manifests\":[]}");
+	add_blob(&u, dg('d'), idx0);
+	assert_int_equal(find(&u, dg('d'), 7, &m), -2);
+	free(idx);
+	free(idx0);
+	free(man);
+	sb_release(&t);
+	sb_release(&u);
+}
+
+static void finder_refuses_what_is_not_an_archive(void **state)
+{
+	struct strbuf t = STRBUF_INIT;
+	struct reg_manifest m;
+
+	(void)state;
+	sb_add(&t, "not a tar header, not at all", 28);
+	for (int i = 0; i < 20; i++)
+		sb_add(&t, "0123456789abcdef0123456789abcdef", 32);
+	assert_int_equal(find(&t, dg('f'), 64, &m), -2);
+	sb_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +341,9 @@ int main(void)
 		cmocka_unit_test(manifest_for_a_legacy_archive_is_the_one_that_loaded),
 		cmocka_unit_test(load_reply_says_what_it_made),
 		cmocka_unit_test(present_blobs_and_the_first_one_lacked),
+		cmocka_unit_test(finder_reads_the_manifest_after_the_layers),
+		cmocka_unit_test(finder_follows_an_index_before_or_after_its_manifest),
+		cmocka_unit_test(finder_refuses_what_is_not_an_archive),
 	};
 
 	return cmocka_run_group_tests_name("ocilayout", tests, NULL, NULL);
