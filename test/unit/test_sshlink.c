@@ -5,6 +5,10 @@
  */
 #include "unit.h"
 
+#include <dlfcn.h>
+#include <libssh/libssh.h>
+
+#include "sshcompat.h"
 #include "sshlink.h"
 
 static void parses(const char *spec, const char *user, const char *host,
@@ -205,6 +209,40 @@ static void quote_form_is_single_quotes(void **state)
 	free(q);
 }
 
+/* The server's OpenSSH version from its banner, as libssh should read it:
+ * 0.10 took "OpenSSH_10.0" for no OpenSSH and refused every forward. */
+static void openssh_versions(void **state)
+{
+	(void)state;
+	assert_int_equal(openssh_version_of("SSH-2.0-OpenSSH_10.6p1 Debian-1"),
+			 SSH_VERSION_INT(10, 6, 0));
+	assert_int_equal(openssh_version_of("SSH-2.0-OpenSSH_10.0"),
+			 SSH_VERSION_INT(10, 0, 0));
+	assert_int_equal(openssh_version_of("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"),
+			 SSH_VERSION_INT(9, 2, 0));
+	assert_int_equal(openssh_version_of("SSH-2.0-OpenSSH_7"),
+			 SSH_VERSION_INT(7, 0, 0));
+	assert_int_equal(openssh_version_of("SSH-2.0-OpenSSH_123.45"),
+			 SSH_VERSION_INT(123, 45, 0));
+	assert_int_equal(openssh_version_of("SSH-2.0-dropbear_2022.83"), 0);
+	assert_int_equal(openssh_version_of("SSH-2.0-OpenSSH_"), 0);
+	assert_int_equal(openssh_version_of("SSH-2.0-OpenSSH_x.1"), 0);
+	assert_int_equal(openssh_version_of("SSH-2.0-OpenSSH_0.9"), 0);
+	assert_int_equal(openssh_version_of("SSH-2.0-OpenSSH_999.1"), 0);
+	assert_int_equal(openssh_version_of("OpenSSH_10.0"), 0);
+	assert_int_equal(openssh_version_of(NULL), 0);
+}
+
+/* libssh's own calls must reach the definition in the program: the
+ * dynamic linker resolves the name to it, not to the library's. */
+static void openssh_version_is_interposed(void **state)
+{
+	(void)state;
+	assert_ptr_equal(dlsym(RTLD_DEFAULT, "ssh_get_openssh_version"),
+			 (void *)ssh_get_openssh_version);
+	assert_int_equal(ssh_get_openssh_version(NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +261,8 @@ int main(void)
 		cmocka_unit_test(quote_expansions_stay_literal),
 		cmocka_unit_test(quote_newlines_and_tabs),
 		cmocka_unit_test(quote_form_is_single_quotes),
+		cmocka_unit_test(openssh_versions),
+		cmocka_unit_test(openssh_version_is_interposed),
 	};
 
 	return cmocka_run_group_tests_name("sshlink", tests, NULL, NULL);
