@@ -5,7 +5,7 @@ set -eu
 
 build="gcc make pkg-config libcurl4-openssl-dev libyajl-dev libssh-dev libssl-dev libdeflate-dev"
 tools="libcmocka-dev bats docker.io docker-registry openssh-server openssh-client
-busybox-static criu attr acl jq iproute2 iptables curl util-linux procps tmux python3 python3-jwt python3-cryptography openssl groff-base valgrind bash-completion zsh fish mandoc man-db libdeflate-tools"
+busybox-static debootstrap criu attr acl jq iproute2 iptables curl util-linux procps tmux python3 python3-jwt python3-cryptography openssl groff-base valgrind bash-completion zsh fish mandoc man-db libdeflate-tools"
 
 case "${1:-all}" in
 build) want=$build ;;

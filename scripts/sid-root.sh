@@ -15,6 +15,16 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 	exit 0
 fi
 [ "$(id -u)" -eq 0 ] || { echo "sid-root.sh: building $dir needs root" >&2; exit 1; }
+# Labs started side by side may all find the root missing: one builds, the
+# others wait for it and reuse it (a second build would remove the first's
+# root under the nodes already running from it).
+mkdir -p "$(dirname "$dir")"
+exec 9>"$dir.lock"
+flock -w 900 9 || { echo "sid-root.sh: another build of $dir holds $dir.lock" >&2; exit 1; }
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+	echo "$dir"
+	exit 0
+fi
 command -v debootstrap >/dev/null 2>&1 || {
 	echo "sid-root.sh: installing debootstrap" >&2
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >&2
@@ -25,7 +35,6 @@ mirror=${DM_DEBIAN_MIRROR:-$(sed -n 's/^URIs: *\(http[^ ]*\).*/\1/p' /etc/apt/so
 # leaves no root that looks finished.
 tmp="$dir.tmp.$$"
 trap 'umount -R "$tmp/proc" 2>/dev/null; rm -rf "$tmp"' EXIT
-mkdir -p "$(dirname "$dir")"
 rm -rf "$tmp"
 echo "sid-root.sh: debootstrap sid into $dir ($mirror)" >&2
 debootstrap --variant=minbase sid "$tmp" "$mirror" >&2

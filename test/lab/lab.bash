@@ -30,16 +30,16 @@ lab_down() {
 
 # lab_env: export LAB_ID, LAB_DIR, LAB_NODES, LAB_SSH_CONFIG, LAB_KNOWN_HOSTS,
 # LAB_SSH_KEY, LAB_REGISTRY, LAB_BASE_IMAGE, LAB_DOCKER and, per node,
-# LAB_<NODE>_SOCK / _ADDR / _SSH (e.g. LAB_NODE2_SOCK).
+# LAB_<NODE>_SOCK / _ADDR / _SSH / _ENGINE (e.g. LAB_NODE2_SOCK).
 lab_env() {
 	local out
 	out=$(_lab_sh env) || return
 	eval "$out"
 }
 
-# lab_ctl VERB ARGS...: the fault verbs of lab.sh on the running lab (add,
-# remove, stop-dockerd, start-dockerd, restart-dockerd, stop-sshd, start-sshd,
-# pid, shape; see README.md).
+# lab_ctl VERB ARGS...: the fault verbs of lab.sh on the running lab (add
+# [--engine 20.10|28|28c] [--disk MB], remove, stop-dockerd, start-dockerd,
+# restart-dockerd, stop-sshd, start-sshd, pid, shape; see README.md).
 lab_ctl() {
 	_lab_sh "$@"
 }
@@ -69,6 +69,13 @@ lab_addr() {
 	else
 		printf '10.%s.0.%s\n' "$((77 + ${LAB_ID:-0}))" "$((10 + ${1#node}))"
 	fi
+}
+
+# lab_engine NODE: the node's engine kind (20.10, 28 or 28c), as lab_env
+# exported it.
+lab_engine() {
+	local v="LAB_${1^^}_ENGINE"
+	printf '%s\n' "${!v:-20.10}"
 }
 
 # ldocker NODE ARGS...: the docker CLI against NODE's engine.

@@ -12,8 +12,9 @@
 # /dmlabN-NODE cgroups, LAB_DIR /tmp/dmlab-N) and every address is in
 # 10.(77+N).0.0/16.  LAB_ID=0 is the lab as it always was.
 #
-# Usage: lab.sh up [NODE...] | down | env | status | docker NODE ARGS... |
-#        exec NODE CMD... | ssh NODE [CMD...] | add NODE [--disk MB] |
+# Usage: lab.sh up [NODE[=ENGINE]...] | down | env | status |
+#        docker NODE ARGS... | exec NODE CMD... | ssh NODE [CMD...] |
+#        add NODE [--engine ENGINE] [--no-docker-cli] [--disk MB] |
 #        remove NODE | stop-dockerd|start-dockerd|restart-dockerd NODE |
 #        stop-sshd|start-sshd NODE | pid NODE dockerd|sshd | shape NODE RATE|off
 # See test/lab/README.md.
@@ -63,6 +64,15 @@ readonly REGISTRY_BIN=/usr/bin/docker-registry
 readonly BUSYBOX=/bin/busybox
 readonly WAIT_SECS=${LAB_WAIT_SECS:-30}
 readonly DEFAULT_NODES=(node1 node2)
+# Engine kinds of a node: 20.10 (Debian 12's dockerd, the default), 28 (the
+# sid root's dockerd 28.5, overlay2) and 28c (the same with the containerd
+# image store).  The sid root is shared by every node of every lab and never
+# written: each sid node sees it through an overlay of its own.
+readonly ENGINES=(20.10 28 28c)
+readonly DEFAULT_ENGINE=20.10
+LAB_SH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly LAB_SH_DIR
+readonly SID_ROOT_SH=$LAB_SH_DIR/../../scripts/sid-root.sh
 # What kill_all, netns_list and cgroup_list act on: every node (a glob), and
 # every pid file (the registry's too); remove NODE narrows both to one node.
 SCOPE='node[1-9]*'
@@ -125,6 +135,34 @@ node_index() {
 node_addr() { printf '%s.%s\n' "$NET_PREFIX" "$((10 + $(node_index "$1")))"; }
 node_sock() { printf 'unix://%s/%s/run/docker.sock\n' "$LAB_DIR" "$1"; }
 
+# is_sid ENGINE: true for the engine kinds that run from the sid root.
+is_sid() { [[ $1 == 28 || $1 == 28c ]]; }
+
+# check_engine ENGINE: fail unless ENGINE is one of ENGINES.
+check_engine() {
+	local e
+	for e in "${ENGINES[@]}"; do [[ $1 == "$e" ]] && return 0; done
+	die "unknown engine '$1' (expected one of: ${ENGINES[*]})"
+}
+
+# node_engine NODE: the engine kind NODE runs (recorded by setup_node).
+node_engine() {
+	if [[ -s $LAB_DIR/$1/engine ]]; then cat "$LAB_DIR/$1/engine"; else echo "$DEFAULT_ENGINE"; fi
+}
+
+# need_sid_root: build the sid root if it is missing or stale (scripts/
+# sid-root.sh: about a minute on a fresh machine, then reused) and remember
+# its path for the holders of sid nodes.
+need_sid_root() {
+	local root
+	[[ -s $LAB_DIR/sid-root ]] && return 0
+	[[ -x $SID_ROOT_SH ]] || die "missing $SID_ROOT_SH (needed for the 28 and 28c engines)"
+	root=$("$SID_ROOT_SH") || die "$SID_ROOT_SH failed: no sid root for the 28 and 28c engines"
+	[[ -x $root/usr/sbin/dockerd && -x $root/usr/sbin/sshd ]] ||
+		die "$root is not a sid root with dockerd and sshd"
+	printf '%s\n' "$root" >"$LAB_DIR/sid-root"
+}
+
 # Nodes of the current lab (as recorded by up), else the defaults.
 lab_nodes() {
 	if [[ -s $LAB_DIR/nodes ]]; then
@@ -132,6 +170,16 @@ lab_nodes() {
 	else
 		printf '%s\n' "${DEFAULT_NODES[@]}"
 	fi
+}
+
+# node_list: the lab's nodes as up takes them (node1 node3=28 ...).
+node_list() {
+	local n e out=()
+	for n in $(lab_nodes); do
+		e=$(node_engine "$n")
+		if [[ $e == "$DEFAULT_ENGINE" ]]; then out+=("$n"); else out+=("$n=$e"); fi
+	done
+	printf '%s\n' "${out[*]}"
 }
 
 # ---------------------------------------------------------------- processes
@@ -451,12 +499,14 @@ http:
 EOF
 }
 
-# setup_node NODE DRIVER [DISK_MB]: directories, configs, keys, veth, holder.
-# With DISK_MB, the node's /var/lib/docker is an ext4 file system of that
-# size (an image file under LAB_DIR, loop-mounted in the node's mount
-# namespace only: it goes away with the namespace), so that it can fill up.
+# setup_node NODE DRIVER ENGINE [DISK_MB [NO_CLI]]: directories, configs,
+# keys, veth, holder.  With DISK_MB, the node's /var/lib/docker is an ext4
+# file system of that size (an image file under LAB_DIR, loop-mounted in the
+# node's mount namespace only: it goes away with the namespace), so that it
+# can fill up.  ENGINE 28 or 28c: the node's root is the sid root (see
+# sid_holder); with NO_CLI 1, without the docker CLI.
 setup_node() {
-	local n=$1 driver=$2 disk_mb=${3:-} i addr d
+	local n=$1 driver=$2 engine=$3 disk_mb=${4:-} no_cli=${5:-0} i addr d
 	i=$(node_index "$n")
 	addr=$(node_addr "$n")
 	d=$LAB_DIR/$n
@@ -464,13 +514,27 @@ setup_node() {
 	chmod 0700 "$d/home"
 	chmod 0755 "$d" "$d/run" "$d/run/sshd"
 	chmod 0710 "$d/docker"
-	local data_mount=(mount --bind "$d/docker" /var/lib/docker)
+	printf '%s\n' "$engine" >"$d/engine"
+	# the data root's mount point: /var/lib/docker; on a sid node, the one in
+	# its root, mounted where the holder builds that root before moving in
+	local vld=/var/lib/docker
+	is_sid "$engine" && vld=$d/root/mnt/var/lib/docker
+	local data_mount=(mount --bind "$d/docker" "$vld")
 	if [[ -n $disk_mb ]]; then
 		if ! [[ $disk_mb =~ ^[0-9]+$ ]] || ((disk_mb < 32)); then die "--disk wants a size in MB, 32 or more"; fi
 		truncate -s "${disk_mb}M" "$d/disk.img"
 		mkfs.ext4 -q -F -m 0 -L "$PFX$n" "$d/disk.img" >/dev/null || die "mkfs.ext4 $d/disk.img failed"
-		data_mount=(mount -o loop "$d/disk.img" /var/lib/docker)
+		data_mount=(mount -o loop "$d/disk.img" "$vld")
 		echo "$disk_mb" >"$d/disk-mb"
+	fi
+	# 28c: the containerd image store, where the storage driver names a
+	# containerd snapshotter ("overlay2" is refused when a container is
+	# created: "snapshotter not loaded")
+	local store=
+	if [[ $engine == 28c ]]; then
+		store='
+  "features": {"containerd-snapshotter": true},'
+		case $driver in overlay2) driver=overlayfs ;; vfs) driver=native ;; esac
 	fi
 
 	# docker0 and user networks get NET16.16*i.0/20 (bip: first /24, pools:
@@ -490,7 +554,7 @@ setup_node() {
   "bip": "$NET16.$((16 * i)).1/24",
   "default-address-pools": [{"base": "$NET16.$((16 * i + 8)).0/21", "size": 24}],
   "log-driver": "json-file",
-  "log-level": "info",
+  "log-level": "info",$store
   "experimental": ${LAB_EXPERIMENTAL:-true}
 }
 EOF
@@ -528,6 +592,10 @@ MaxStartups 100:30:200
 LogLevel VERBOSE
 Subsystem sftp /usr/lib/openssh/sftp-server
 EOF
+	# OpenSSH 9.8 and later penalise a source address for sessions that end
+	# "badly" (a killed client, an early disconnect) by refusing it for a
+	# while: the tests' quick reconnects and killed sessions would be refused.
+	if is_sid "$engine"; then echo 'PerSourcePenalties no' >>"$d/sshd_config"; fi
 
 	ip netns add "$PFX$n"
 	ip link add "$VETH_PFX$n" type veth peer name eth0 netns "$PFX$n"
@@ -537,6 +605,10 @@ EOF
 	ip -n "$PFX$n" link set eth0 up
 	ip -n "$PFX$n" route add default via "$BRIDGE_ADDR"
 
+	if is_sid "$engine"; then
+		sid_holder "$n" "$no_cli" "${data_mount[@]}"
+		return
+	fi
 	# The holder owns the node's mount namespace (and sits in its netns).
 	# shellcheck disable=SC2016
 	spawn "$d/holder.log" "$LAB_DIR/pids/$n-holder.pid" \
@@ -550,6 +622,56 @@ EOF
 			"$@"
 			: > /run/.dmlab-holder
 			exec sleep infinity' holder "$d" "$n" "${data_mount[@]}"
+}
+
+# sid_holder NODE NO_CLI DATA_MOUNT...: the holder of a node whose root is
+# the sid root.  The sid root is shared and never written: the node's root
+# is an overlay with the sid root below and $LAB_DIR/NODE/root/upper above,
+# so what the node writes outside its own directories stays in that upper
+# layer.  Into it are mounted the node's /run, /etc/docker and
+# /var/lib/docker (as on a 20.10 node), the machine's /dev and /proc, a
+# sysfs of the node's own network namespace (dockerd 28 reads its bridges'
+# port state under /sys/class/net) with the machine's cgroup hierarchies in
+# it (where the containers' cgroups go), and $LAB_DIR at its own path, so
+# that the node's sshd_config, host key and authorized keys, its pid file
+# and everything the lab writes for it have the same names inside as
+# outside.  Then the holder moves into that root with pivot_root (under a
+# plain chroot, dockerd's own pivot_root for unpacking layers fails and
+# `docker load` breaks), and the old root goes: nothing of the machine's root
+# is reachable from the node but those mounts.  The daemons enter the
+# namespace with nsenter --mount and so start in that root.  NO_CLI 1: the
+# docker CLI is removed from the node's overlay (whiteout), as on a host
+# with only dockerd and sshd, where `docker system dial-stdio` cannot run.
+sid_holder() {
+	local n=$1 no_cli=$2 d=$LAB_DIR/$1 root
+	shift 2
+	root=$(<"$LAB_DIR/sid-root")
+	mkdir -p "$d/root/upper" "$d/root/work" "$d/root/mnt"
+	# shellcheck disable=SC2016
+	spawn "$d/holder.log" "$LAB_DIR/pids/$n-holder.pid" \
+		nsenter --net="/run/netns/$PFX$n" -- \
+		unshare --mount --uts --propagation private -- /bin/sh -c '
+			set -e
+			hostname "$2"
+			d=$1 lab=$3 r=$1/root/mnt
+			mount -t overlay overlay -o "lowerdir=$4,upperdir=$d/root/upper,workdir=$d/root/work" "$r"
+			if [ "$5" = 1 ]; then rm -f "$r/usr/bin/docker"; fi
+			mkdir -p "$r/etc/docker" "$r/var/lib/docker" "$r$lab" "$r/.old-root"
+			mount --bind "$d/run" "$r/run"
+			mount --bind "$d/etc-docker" "$r/etc/docker"
+			mount --rbind /dev "$r/dev"
+			mount --rbind /proc "$r/proc"
+			mount -t sysfs sysfs "$r/sys"
+			mount --rbind /sys/fs/cgroup "$r/sys/fs/cgroup"
+			mount --bind "$lab" "$r$lab"
+			shift 5
+			"$@"
+			cd "$r"
+			pivot_root . .old-root
+			cd /
+			umount -l /.old-root
+			: > /run/.dmlab-holder
+			exec sleep infinity' holder "$d" "$n" "$LAB_DIR" "$root" "$no_cli" "$@"
 }
 
 holder_pid() {
@@ -647,9 +769,14 @@ EOF
 	done >"$LAB_DIR/ssh/known_hosts"
 }
 
+# build_base_image NODE...: build the base image once, on the first 20.10
+# node if there is one (else the first node), and load the same saved
+# archive into every node.
 build_base_image() {
 	local first=$1 n ctx=$LAB_DIR/build
-	shift
+	for n in "$@"; do
+		if [[ $(node_engine "$n") == 20.10 ]]; then first=$n; break; fi
+	done
 	mkdir -p "$ctx"
 	cp "$BUSYBOX" "$ctx/busybox"
 	cat >"$ctx/Dockerfile" <<'EOF'
@@ -669,18 +796,26 @@ EOF
 			"${d1[@]}" rmi "$BASE_IMAGE"
 	} >"$LAB_DIR/build.log" 2>&1 || die_log "$LAB_DIR/build.log" "building $BASE_IMAGE on $first failed"
 	rm -rf "$ctx"
-	for n in "$first" "$@"; do
+	for n in "$@"; do
 		"$DOCKER" -H "$(node_sock "$n")" load -q -i "$LAB_DIR/base-image.tar" >>"$LAB_DIR/build.log" 2>&1 ||
 			die_log "$LAB_DIR/build.log" "loading $BASE_IMAGE into $n failed"
 	done
 }
 
+# do_up [NODE[=ENGINE]...]: the whole lab from scratch.
 do_up() {
-	local t0 nodes=() n driver
+	local t0 nodes=() engines=() n driver spec sid=0
 	t0=$(now)
 	check_lab_dir
-	if (($#)); then nodes=("$@"); else nodes=("${DEFAULT_NODES[@]}"); fi
-	for n in "${nodes[@]}"; do node_index "$n" >/dev/null; done
+	(($#)) || set -- "${DEFAULT_NODES[@]}"
+	for spec in "$@"; do
+		n=${spec%%=*}
+		node_index "$n" >/dev/null
+		nodes+=("$n")
+		if [[ $spec == *=* ]]; then engines+=("${spec#*=}"); else engines+=("$DEFAULT_ENGINE"); fi
+		check_engine "${engines[-1]}"
+		if is_sid "${engines[-1]}"; then sid=1; fi
+	done
 	[[ $(printf '%s\n' "${nodes[@]}" | sort | uniq -d) == "" ]] || die "duplicate node names"
 	local b
 	for b in "$DOCKER" "$DOCKERD" "$SSHD" "$REGISTRY_BIN" "$BUSYBOX"; do
@@ -696,6 +831,11 @@ do_up() {
 	chmod 0700 "$LAB_DIR/ssh"
 	printf '%s\n' "${nodes[@]}" >"$LAB_DIR/nodes"
 	driver=$(storage_driver)
+	printf '%s\n' "$driver" >"$LAB_DIR/storage-driver"
+	if ((sid)); then
+		[[ $driver == overlay2 ]] || die "the 28 and 28c engines need overlayfs (their root is an overlay)"
+		need_sid_root
+	fi
 
 	ssh-keygen -q -t ed25519 -N '' -C "${PFX}client" -f "$LAB_DIR/ssh/id_ed25519" </dev/null >/dev/null
 	cp "$LAB_DIR/ssh/id_ed25519.pub" "$LAB_DIR/ssh/authorized_keys"
@@ -713,7 +853,8 @@ do_up() {
 	spawn "$LAB_DIR/registry/registry.log" "$LAB_DIR/pids/registry.pid" \
 		"$REGISTRY_BIN" serve "$LAB_DIR/registry/config.yml"
 
-	for n in "${nodes[@]}"; do setup_node "$n" "$driver"; done
+	local k
+	for k in "${!nodes[@]}"; do setup_node "${nodes[k]}" "$driver" "${engines[k]}"; done
 	for n in "${nodes[@]}"; do
 		wait_for "mount namespace holder of $n" "$LAB_DIR/$n/holder.log" \
 			"$LAB_DIR/pids/$n-holder.pid" holder_ready "$n"
@@ -736,14 +877,14 @@ do_up() {
 		checks+=($!)
 	done
 	build_base_image "${nodes[@]}"
-	local k=0
+	k=0
 	for n in "${nodes[@]}"; do
 		if ! wait "${checks[k]}" || [[ $(<"$LAB_DIR/$n/ssh-check.log") != "$n" ]]; then
 			die_log "$LAB_DIR/$n/ssh-check.log" "ssh $n docker info failed (see also $LAB_DIR/$n/sshd.log)"
 		fi
 		k=$((k + 1))
 	done
-	log "up: ${nodes[*]} (storage $driver) in $(elapsed "$t0") s; eval \"\$($0 env)\" for variables"
+	log "up: $(node_list) (storage $driver) in $(elapsed "$t0") s; eval \"\$($0 env)\" for variables"
 }
 
 # ------------------------------------------------------------------ others
@@ -767,6 +908,7 @@ do_env() {
 		printf 'export LAB_%s_SOCK=%q\n' "$N" "$(node_sock "$n")"
 		printf 'export LAB_%s_ADDR=%q\n' "$N" "$(node_addr "$n")"
 		printf 'export LAB_%s_SSH=%q\n' "$N" "ssh://root@$(node_addr "$n")"
+		printf 'export LAB_%s_ENGINE=%q\n' "$N" "$(node_engine "$n")"
 	done
 }
 
@@ -791,8 +933,8 @@ do_status() {
 		sd=$(recorded_pid "$LAB_DIR/pids/$n-sshd.pid") || sd=DEAD
 		if ping_docker "$n"; then ds=up; else bad=1; fi
 		if ping_ssh "$n"; then ss=up; else bad=1; fi
-		printf '%-6s %-11s holder %s  dockerd %s (%s)  sshd %s (%s)  %s\n' \
-			"$n" "$(node_addr "$n")" "$h" "$ds" "$dd" "$ss" "$sd" "$(node_sock "$n")"
+		printf '%-6s %-5s %-11s holder %s  dockerd %s (%s)  sshd %s (%s)  %s\n' \
+			"$n" "$(node_engine "$n")" "$(node_addr "$n")" "$h" "$ds" "$dd" "$ss" "$sd" "$(node_sock "$n")"
 	done
 	return "$bad"
 }
@@ -873,26 +1015,37 @@ shape() {
 	done
 }
 
-# do_add NODE [--disk MB]: one more node in the running lab, with the base
-# image; --disk gives it a data root of that size (see setup_node).
+# do_add NODE[=ENGINE] [--engine ENGINE] [--no-docker-cli] [--disk MB]: one
+# more node in the running lab, with the base image; --disk gives it a data
+# root of that size (see setup_node).
 do_add() {
-	local n=${1:-} disk=
-	[[ -n $n ]] || die "usage: $PROG add NODE [--disk MB]"
+	local n=${1:-} disk="" engine=$DEFAULT_ENGINE no_cli=0
+	[[ -n $n ]] || die "usage: $PROG add NODE[=ENGINE] [--engine ENGINE] [--no-docker-cli] [--disk MB]"
 	shift
+	if [[ $n == *=* ]]; then engine=${n#*=}; n=${n%%=*}; fi
 	node_index "$n" >/dev/null
 	while (($#)); do
 		case $1 in
 		--disk) (($# >= 2)) || die "--disk needs a size in MB"; disk=$2; shift 2 ;;
 		--disk=*) disk=${1#--disk=}; shift ;;
+		--engine) (($# >= 2)) || die "--engine needs one of: ${ENGINES[*]}"; engine=$2; shift 2 ;;
+		--engine=*) engine=${1#--engine=}; shift ;;
+		--no-docker-cli) no_cli=1; shift ;;
 		*) die "add: unknown option $1" ;;
 		esac
 	done
+	check_engine "$engine"
+	if ((no_cli)) && ! is_sid "$engine"; then die "--no-docker-cli is for the 28 and 28c engines"; fi
 	[[ -e $LAB_DIR/$MARKER ]] || die "no lab to add $n to (run: lab.sh up)"
 	! lab_nodes | grep -qx -- "$n" || die "$n is already a node of this lab"
 	local t0 driver=overlay2
 	t0=$(now)
-	driver=$(sed -n 's/.*"storage-driver": "\(.*\)",/\1/p' "$LAB_DIR/$(lab_nodes | head -n 1)/etc-docker/daemon.json")
-	setup_node "$n" "${driver:-overlay2}" "$disk"
+	if [[ -s $LAB_DIR/storage-driver ]]; then driver=$(<"$LAB_DIR/storage-driver"); fi
+	if is_sid "$engine"; then
+		[[ $driver == overlay2 ]] || die "the 28 and 28c engines need overlayfs (their root is an overlay)"
+		need_sid_root
+	fi
+	setup_node "$n" "$driver" "$engine" "$disk" "$no_cli"
 	printf '%s\n' "$n" >>"$LAB_DIR/nodes"
 	wait_for "mount namespace holder of $n" "$LAB_DIR/$n/holder.log" \
 		"$LAB_DIR/pids/$n-holder.pid" holder_ready "$n"
@@ -903,7 +1056,9 @@ do_add() {
 	write_ssh_client "${nodes[@]}"
 	"$DOCKER" -H "$(node_sock "$n")" load -q -i "$LAB_DIR/base-image.tar" >>"$LAB_DIR/build.log" 2>&1 ||
 		die_log "$LAB_DIR/build.log" "loading $BASE_IMAGE into $n failed"
-	log "added $n${disk:+ (data root: $disk MB ext4)} in $(elapsed "$t0") s"
+	local what=$engine
+	((no_cli)) && what+=", no docker CLI"
+	log "added $n (engine $what${disk:+, data root: $disk MB ext4}) in $(elapsed "$t0") s"
 }
 
 # do_remove NODE: the reverse of add (any node): its processes, containers,
@@ -933,15 +1088,20 @@ do_remove() {
 
 usage() {
 	cat <<EOF
-usage: $PROG up [NODE...]        start the lab (default nodes: ${DEFAULT_NODES[*]})
+usage: $PROG up [NODE[=ENGINE]...]  start the lab (default nodes: ${DEFAULT_NODES[*]});
+                                 ENGINE: 20.10 (default), 28 (sid's dockerd 28.5,
+                                 overlay2), 28c (28.5, containerd image store)
        $PROG down                stop everything, remove \$LAB_DIR
        $PROG env                 print export lines (eval "\$($PROG env)")
        $PROG status              show what runs (exit 0 if all is up)
        $PROG docker NODE ARGS... docker CLI against the node's engine
        $PROG exec NODE CMD...    run CMD in the node's namespaces
        $PROG ssh NODE [CMD...]   ssh to the node with the lab's config
-       $PROG add NODE [--disk MB]  one more node; --disk: its data root is
-                                 an ext4 file system of MB megabytes
+       $PROG add NODE [--engine ENGINE] [--no-docker-cli] [--disk MB]
+                                 one more node (also NODE=ENGINE);
+                                 --no-docker-cli (28, 28c): no docker CLI
+                                 on the node; --disk: its data root is an
+                                 ext4 file system of MB megabytes
        $PROG remove NODE         stop and remove one node
        $PROG stop-dockerd NODE   SIGTERM its dockerd, wait until it exits
        $PROG start-dockerd NODE  start it again, wait until it answers
