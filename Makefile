@@ -22,11 +22,17 @@ LDLIBS     += $(PKG_LIBS) -lm -pthread
 
 # make SANITIZE=1: AddressSanitizer + UndefinedBehaviorSanitizer, in a
 # build directory of its own so both builds can live side by side.
+# make SANITIZE=thread: ThreadSanitizer, in build/tsan (it cannot be
+# combined with AddressSanitizer).
 ifeq ($(SANITIZE),1)
 BUILD      := build/asan
 CFLAGS     += -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=undefined -O1
 LDFLAGS    += -fsanitize=address,undefined
+else ifeq ($(SANITIZE),thread)
+BUILD      := build/tsan
+CFLAGS     += -fsanitize=thread -fno-omit-frame-pointer -O1
+LDFLAGS    += -fsanitize=thread
 else
 BUILD      := build/default
 endif
