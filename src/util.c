@@ -181,6 +181,13 @@ void sb_addf(struct strbuf *sb, const char *fmt, ...)
 	sb->len += (size_t)n;
 }
 
+void sb_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+	if (sb->buf)
+		sb->buf[0] = '\0';
+}
+
 const char *sb_str(struct strbuf *sb)
 {
 	return sb->buf ? sb->buf : "";

@@ -189,9 +189,8 @@ static void non_record_json_files_are_skipped(void **state)
 
 static int quiet;
 static const struct opt opts[] = {
-	{ OPT_BOOL, 'q', "quiet", &quiet, NULL, "Only print errors",
-	  COMPL_NONE, NULL },
-	OPT_END_MARK,
+	OPT_BOOL('q', "quiet", &quiet, "Only print errors"),
+	OPT_END(),
 };
 
 /*
