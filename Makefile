@@ -92,8 +92,9 @@ $(BUILD)/test/%: test/unit/%.c $(OBJ) | deps-build
 check-unit: $(UNIT_BIN)
 	@./test/run-unit.sh $(UNIT_BIN)
 
+# SYSTEM_FILES: some of test/system/*.bats only (all by default)
 check-system: $(BIN)
-	@DM_BIN=$(abspath $(BIN)) ./test/run-system.sh
+	@DM_BIN=$(abspath $(BIN)) ./test/run-system.sh $(SYSTEM_FILES)
 
 # The README's test command: everything, against real engines, sshd and a
 # registry in the lab.  Installs what is missing when run as root.
