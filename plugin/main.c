@@ -202,7 +202,7 @@ int main(int argc, char **argv)
 {
 	struct opt globals[GLOBAL_OPTS_MAX];
 	struct cli cli;
-	int nargs, ret, r, want_help = 0;
+	int nargs, ret, want_help = 0;
 
 	if (argc >= 2 && strcmp(argv[1], "docker-cli-plugin-metadata") == 0) {
 		print_metadata();
@@ -219,8 +219,8 @@ int main(int argc, char **argv)
 	argv++;
 	cli.g.tlsverify = -1;	/* tri-state: was --tlsverify given? */
 	plugin_global_opts(&cli.g, globals);
-	if ((r = parse_globals(argc, argv, globals, &nargs)) >= 0)
-		return r;
+	if ((ret = parse_globals(argc, argv, globals, &nargs)) >= 0)
+		goto out;
 	/* "docker help migrate ARGS" runs "docker-migrate help migrate ARGS" */
 	if (nargs > 1 && strcmp(argv[0], "help") == 0 &&
 	    strcmp(argv[1], "migrate") == 0) {
@@ -233,18 +233,20 @@ int main(int argc, char **argv)
 	 * persistent flags, they may also come right after it */
 	if (!want_help && nargs > 0 && strcmp(argv[0], "migrate") == 0) {
 		argv++;
-		if ((r = parse_globals(nargs - 1, argv, globals, &nargs)) >= 0)
-			return r;
+		if ((ret = parse_globals(nargs - 1, argv, globals, &nargs)) >= 0)
+			goto out;	/* -H given before "migrate" is freed */
 	}
 	plugin_apply_globals(&cli.g);
 	install_signals();
 	connect_cli_socket();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fputs("docker migrate: cannot initialise libcurl\n", stderr);
-		return DM_EXIT_FAILED;
+		ret = DM_EXIT_FAILED;
+		goto out;
 	}
 	ret = run_subcommand(nargs, argv, &cli);
 	curl_global_cleanup();
+out:
 	strlist_clear(&cli.g.hosts);
 	return ret;
 }
