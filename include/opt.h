@@ -59,7 +59,7 @@ struct opt {
 	const char *help;
 	enum opt_complete complete;
 	const char *const *choices;	/* ENUM's values, NULL-terminated */
-	long min, max;			/* INT's and SECONDS' range */
+	long min, max;			/* INT's and SECONDS' range; 0, 0: any */
 };
 
 /*
