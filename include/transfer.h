@@ -203,7 +203,8 @@ struct registry_opts;
 /* The strategy's flags make sense (--registry where needed, and only
  * there); -1 with a message otherwise. */
 int strategy_check(const struct strategy *s, const struct registry_opts *r);
+/* The values of --strategy, NULL-terminated; the first is the default. */
 extern const char *const strategy_names[];
-#define STRATEGY_DEFAULT "delta"
+#define STRATEGY_DEFAULT 0	/* "delta" */
 
 #endif
