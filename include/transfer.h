@@ -71,6 +71,13 @@ enum image_store engine_image_store(struct engine *e);
 int image_check_arrived(struct engine *e, const char *id,
 			char *const *diff_ids, size_t n, const char *ref);
 
+struct transfer;
+/* Image ref of t->src arrived at t->dst as dst_ref with its layers and
+ * a config (a load or pull into the containerd store may leave an image
+ * without them). */
+int image_check_copied(const struct transfer *t, const char *ref,
+		       const char *dst_ref);
+
 struct image_info {
 	char *id;		/* sha256:... */
 	long long size;

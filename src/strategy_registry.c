@@ -262,6 +262,15 @@ static int move_one(const struct transfer *t, struct registry *reg,
 	}
 	free(path);
 	__atomic_add_fetch(&t->st->bytes, pulled_bytes(&reply), __ATOMIC_RELAXED);
+	/* the containerd store's pull skips the blobs of layers it holds
+	 * by a load, and leaves an image without layers or config */
+	if (image_check_copied(t, ref, full) < 0) {
+		if (engine_image_store(t->dst) == STORE_CONTAINERD)
+			dm_error_wrap("the containerd image store's pull skipped "
+				      "the blobs of layers it had by a load "
+				      "(--strategy delta sends them)");
+		goto out;
+	}
 	/* the destination gets the user's name for it, and only that */
 	if (!dm_starts_with(ref, "sha256:")) {
 		if (image_inspect(t->dst, full, &img) != 1 ||

@@ -350,12 +350,14 @@ int image_check_arrived(struct engine *e, const char *id,
 		return -1;
 	if (st == 404 || !v)
 		return dm_error("%s did not arrive at the destination (no image "
-				"%.19s there after the load)", ref, id);
+				"%.*s there after the load)", ref,
+				dm_starts_with(id, "sha256:") ? 19 : 200, id);
 	layers = json_get(v, "RootFS", "Layers", NULL);
 	if (json_is_empty(json_get(v, "Config", NULL)) ||
 	    (n && !json_alen(layers)))
 		ret = dm_error("%s arrived broken at the destination: the "
-			       "loaded image %.19s has no %s", ref, id,
+			       "image %.*s there has no %s", ref,
+			       dm_starts_with(id, "sha256:") ? 19 : 200, id,
 			       json_alen(layers) || !n ? "config" : "layers");
 	else if (json_alen(layers) != n)
 		ret = dm_error("%s arrived with %zu layers, not %zu", ref,
@@ -458,9 +460,8 @@ char *images_get_path(const char *const *refs, size_t n)
 
 /* The seeds' "simple migration": the whole image, docker save | load,
  * streamed engine to engine (no file on either side). */
-/* A named image that a load brought has the source's layers and a
- * config (the containerd store may leave it without them). */
-static int check_loaded(const struct transfer *t, const char *ref)
+int image_check_copied(const struct transfer *t, const char *ref,
+		       const char *dst_ref)
 {
 	char *esc = engine_escape(ref), *path = xasprintf("/images/%s/json", esc);
 	struct strlist ids = { 0 };
@@ -475,7 +476,7 @@ static int check_loaded(const struct transfer *t, const char *ref)
 		if (YAJL_IS_STRING(l->u.array.values[i]))
 			strlist_add(&ids, l->u.array.values[i]->u.string);
 	if (ret == 0)
-		ret = image_check_arrived(t->dst, ref, ids.v, ids.n, ref);
+		ret = image_check_arrived(t->dst, dst_ref, ids.v, ids.n, ref);
 	strlist_clear(&ids);
 	yajl_tree_free(v);
 	return ret;
@@ -489,7 +490,7 @@ static int transfer_save(const struct transfer *t, const char *const *refs,
 
 	for (size_t i = 0; ret == 0 && i < n; i++)
 		if (!dm_starts_with(refs[i], "sha256:"))
-			ret = check_loaded(t, refs[i]);
+			ret = image_check_copied(t, refs[i], refs[i]);
 
 	free(path);
 	return ret;

@@ -195,3 +195,17 @@ blob_size() {
 	is "$output" 500000 "files"
 	is "$(ldocker node6 images -q --no-trunc | wc -l)" 2 "the base and the image, nothing broken left"
 }
+
+@test "--strategy registry into a containerd store that loaded the base: the broken pull is seen, nothing is left" {
+	local before out
+	fresh node6
+	before=$(ldocker node6 images -a --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort)
+	run "$DOCKER" migrate image dmt/eng:1 --to node6 --strategy registry --registry "$LAB_REGISTRY" --format json
+	[ "$status" -ne 0 ] || { echo "exit 0"; false; }
+	out=$(printf '%s\n' "$output" | sed -n '/^{/,$p')
+	is "$(printf '%s' "$out" | jq -r .status)" rolled-back "recorded as rolled back"
+	contains "$(printf '%s' "$out" | jq -r .error)" "has no layers" "the reason"
+	contains "$(printf '%s' "$out" | jq -r .error)" "--strategy delta" "what works"
+	is "$(ldocker node6 images -a --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort)" \
+		"$before" "images and names as before"
+}
