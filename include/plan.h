@@ -91,6 +91,7 @@ void plan_release(struct plan *p);
 /* --dry-run: the plan as text, or as one JSON document. */
 void plan_print(const struct plan *p, const char *source, const char *dest,
 		const char *strategy, FILE *out);
-void plan_gen(const struct plan *p, yajl_gen g);
+void plan_gen(const struct plan *p, const char *source, const char *dest,
+	      const char *strategy, yajl_gen g);
 
 #endif

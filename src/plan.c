@@ -366,10 +366,14 @@ static void gen_opt_str(yajl_gen g, const char *k, const char *v)
 		yajl_gen_null(g);
 }
 
-void plan_gen(const struct plan *p, yajl_gen g)
+void plan_gen(const struct plan *p, const char *source, const char *dest,
+	      const char *strategy, yajl_gen g)
 {
 	yajl_gen_map_open(g);
 	gen_opt_str(g, "container", p->name);
+	gen_opt_str(g, "source", source);
+	gen_opt_str(g, "destination", dest);
+	gen_opt_str(g, "strategy", strategy);
 	json_gen_str(g, "running");
 	yajl_gen_bool(g, p->running);
 	json_gen_str(g, "rootfs");
