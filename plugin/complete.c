@@ -14,6 +14,7 @@
 #include "dm.h"
 #include "json.h"
 #include "plugin.h"
+#include "record.h"
 
 #define DIR_ERROR 1
 #define DIR_NOSPACE 2
@@ -180,6 +181,28 @@ static void complete_flags(const struct compl *c, const struct opt *opts)
 	cand(c, "--help", "Print usage");
 }
 
+/* The ids of past migrations (history ID, rollback ID), newest first,
+ * each described by its status and object. */
+static void complete_migrations(const struct compl *c, struct cli *cli)
+{
+	char *dir = cli_config_dir(cli);
+	struct migration *m;
+	size_t n;
+
+	record_load_all(dir, &m, &n);
+	free(dir);
+	for (size_t i = n; i-- > 0;) {
+		char *desc = xasprintf("%s %s %s", record_shown_status(&m[i]),
+				       m[i].kind, m[i].object);
+
+		cand(c, m[i].id, desc);
+		free(desc);
+	}
+	for (size_t i = 0; i < n; i++)
+		record_release(&m[i]);
+	free(m);
+}
+
 /* Called by the subcommand with its flag table (alive only during the
  * call): complete the word from it. */
 static int describe(struct cli *cli, const struct opt *opts,
@@ -213,6 +236,8 @@ static int describe(struct cli *cli, const struct opt *opts,
 		complete_engine_list(c, cli, COMPL_IMAGE);
 	else if (strstr(help->args, "VOLUME"))
 		complete_engine_list(c, cli, COMPL_VOLUME);
+	else if (strstr(help->args, "ID"))
+		complete_migrations(c, cli);
 	printf(":%d\n", directive);
 	return 0;
 }

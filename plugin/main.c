@@ -24,6 +24,7 @@ static const struct subcmd subcmds[] = {
 	{ "image", cmd_image, "Copy images to another host" },
 	{ "volumes", cmd_volumes, "Copy volumes, content and settings, to another host" },
 	{ "history", cmd_history, "List past migrations with their timings" },
+	{ "rollback", cmd_rollback, "Finish the rollback of an interrupted migration" },
 	{ "version", cmd_version, "Show the plugin version and the source engine" },
 	{ NULL, NULL, NULL },
 };

@@ -1,6 +1,8 @@
 /*
- * cmd_history.c - "docker migrate history": past migrations, newest
- * last, with their status, phases' times and bytes.
+ * cmd_history.c - "docker migrate history [ID]": past migrations, newest
+ * last, with their status, phases' times and bytes; one of them with its
+ * steps and what its undo journal left.  A record left at running by a
+ * process that is gone shows as interrupted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,11 +54,50 @@ static void print_json(const struct migration *m, size_t n)
 	yajl_gen_free(g);
 }
 
+/* What a run that did not finish left at either host: the journal's
+ * entries not undone, last first (the order a rollback takes). */
+static void print_left(const struct migration *m)
+{
+	size_t n = record_undo_left(m);
+
+	if (!n || strcmp(m->status, "completed") == 0 ||
+	    strcmp(m->status, "running") == 0)
+		return;
+	printf("  %-13s %zu change(s) not undone (docker migrate rollback "
+	       "%s):\n", "left", n, m->id);
+	for (size_t i = m->njournal; i-- > 0;) {
+		const struct rec_undo *u = &m->journal[i];
+
+		if (!u->done)
+			printf("    %s at the %s: %s\n", u->op, u->host, u->arg);
+	}
+}
+
+static int show_one(const char *dir, const char *id, int json)
+{
+	struct migration m;
+
+	if (record_load_id(dir, id, &m) < 0) {
+		fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
+		return 1;
+	}
+	snprintf(m.status, sizeof(m.status), "%s", record_shown_status(&m));
+	if (json) {
+		record_print(&m, 1, stdout);
+	} else {
+		record_report(&m, stdout);
+		print_left(&m);
+	}
+	record_release(&m);
+	return 0;
+}
+
 int cmd_history(int argc, char **argv, struct cli *cli)
 {
 	static const struct cmd_help help = {
-		"migrate history", "[OPTIONS]",
-		"List past migrations with their status, timings and bytes",
+		"migrate history", "[OPTIONS] [ID]",
+		"List past migrations with their status, timings and bytes, or "
+		"show one",
 		NULL, NULL,
 	};
 	const char *format = NULL;
@@ -72,8 +113,9 @@ int cmd_history(int argc, char **argv, struct cli *cli)
 
 	if (r >= 0)
 		return r;
-	if (nargs) {
-		fprintf(stderr, "docker migrate history: takes no arguments\n");
+	if (nargs > 1) {
+		fprintf(stderr, "docker migrate history: takes at most one "
+			"argument (a migration's id)\n");
 		return 1;
 	}
 	if (format && strcmp(format, "json") != 0) {
@@ -82,8 +124,16 @@ int cmd_history(int argc, char **argv, struct cli *cli)
 		return 1;
 	}
 	dir = cli_config_dir(cli);
+	if (nargs) {
+		r = show_one(dir, argv[0], format != NULL);
+		free(dir);
+		return r;
+	}
 	record_load_all(dir, &m, &n);
 	free(dir);
+	for (size_t i = 0; i < n; i++)
+		snprintf(m[i].status, sizeof(m[i].status), "%s",
+			 record_shown_status(&m[i]));
 	if (format)
 		print_json(m, n);
 	else
