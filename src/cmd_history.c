@@ -73,6 +73,26 @@ static void print_left(const struct migration *m)
 	}
 }
 
+/* The status as it is to be read (see record_shown_status), in place:
+ * only for printing, the file is left as it is. */
+static void show_status(struct migration *m)
+{
+	const char *shown = record_shown_status(m);
+
+	if (shown != m->status)
+		snprintf(m->status, sizeof(m->status), "%s", shown);
+}
+
+/* The step a dead run was in: the one it began last; the check when it
+ * had none (the plan is made after it). */
+static const char *open_step(const struct migration *m)
+{
+	for (size_t i = m->nsteps; i-- > 0;)
+		if (strcmp(m->steps[i].outcome, "running") == 0)
+			return m->steps[i].name;
+	return m->nsteps ? "?" : "check";
+}
+
 static int show_one(const char *dir, const char *id, int json)
 {
 	struct migration m;
@@ -81,11 +101,13 @@ static int show_one(const char *dir, const char *id, int json)
 		fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
 		return 1;
 	}
-	snprintf(m.status, sizeof(m.status), "%s", record_shown_status(&m));
+	show_status(&m);
 	if (json) {
 		record_print(&m, 1, stdout);
 	} else {
 		record_report(&m, stdout);
+		if (strcmp(m.status, "interrupted") == 0)
+			printf("  %-13s in %s\n", "interrupted", open_step(&m));
 		print_left(&m);
 	}
 	record_release(&m);
@@ -132,8 +154,7 @@ int cmd_history(int argc, char **argv, struct cli *cli)
 	record_load_all(dir, &m, &n);
 	free(dir);
 	for (size_t i = 0; i < n; i++)
-		snprintf(m[i].status, sizeof(m[i].status), "%s",
-			 record_shown_status(&m[i]));
+		show_status(&m[i]);
 	if (format)
 		print_json(m, n);
 	else

@@ -90,8 +90,9 @@ static void name_the_failure(struct migration *m)
 			if (!m->failed_step)
 				m->failed_step = xstrdup(m->steps[i].name);
 		}
+	/* no step recorded: the plan is made once the check is over */
 	if (!m->failed_step)
-		m->failed_step = xstrdup(m->nphases ? "check" : "?");
+		m->failed_step = xstrdup(m->nsteps ? "?" : "check");
 	if (!m->error)
 		m->error = xstrdup("interrupted: the process was killed");
 }
@@ -115,8 +116,10 @@ static int rollback(struct cli *cli, const char *id)
 		goto out;
 	name_the_failure(&m);
 	if (!record_undo_left(&m)) {
-		/* killed before it changed anything, or undone already */
-		record_set_status(&m, m.njournal ? "rolled-back" : "failed");
+		/* killed before it changed anything, or undone already: as
+		 * an interrupted run says, failed in the check, else rolled
+		 * back */
+		record_set_status(&m, m.nsteps ? "rolled-back" : "failed");
 		printf("migration %s: nothing left to undo\n", m.id);
 		ret = 0;
 		goto out;

@@ -577,23 +577,31 @@ size_t record_undo_left(const struct migration *m)
 	return n;
 }
 
-/* Is pid a docker-migrate process?  (A pid reused by another program
- * does not keep a dead run "running".) */
+static void read_comm(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	fclose(f);
+}
+
+/* Is pid a process of this same program?  (A pid reused by another
+ * program does not keep a dead run "running".) */
 static int plugin_alive(int pid)
 {
-	char path[64], comm[64] = "";
-	FILE *f;
+	char path[64], comm[64], self[64];
 
 	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 1;	/* no /proc: trust kill(2) */
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	return strncmp(comm, "docker-migrate", 14) == 0;
+	read_comm(path, comm, sizeof(comm));
+	read_comm("/proc/self/comm", self, sizeof(self));
+	/* no /proc: trust kill(2) */
+	return !comm[0] || !self[0] || strcmp(comm, self) == 0;
 }
 
 const char *record_shown_status(const struct migration *m)

@@ -293,7 +293,7 @@ static void json_lists_the_steps_in_order(void **state)
 	load(f, "db", BIND_REFUSE);
 	f->opts.pause = 1;
 	kinds(f);
-	plan_gen(&f->plan, g);
+	plan_gen(&f->plan, "node1", "node2", "delta", g);
 	yajl_gen_get_buf(g, &buf, &len);
 	v = json_parse((const char *)buf, len, "plan");
 	yajl_gen_free(g);
@@ -307,6 +307,7 @@ static void json_lists_the_steps_in_order(void **state)
 	assert_int_equal(json_int(steps->u.array.values[2], 0, "bytes", NULL),
 			 1000);
 	assert_int_equal(json_int(v, 0, "bytes", NULL), 6000);
+	assert_string_equal(json_str(v, "destination", NULL), "node2");
 	yajl_tree_free(v);
 }
 
