@@ -63,6 +63,7 @@ struct handover {
 	struct hvol *vols;
 	size_t nvols;
 	int helper_absent;	/* the volumes' helper image, at the destination */
+	int helper_absent_src;	/* ... and at the source */
 	size_t rootfs_changes;	/* in the container layer, ours excluded */
 	int64_t rootfs_bytes;
 	/* the plan: the steps, from the facts and the options */
@@ -321,6 +322,16 @@ static struct plan_vol *plan_vols(struct handover *h)
 	return pv;
 }
 
+/* Has the engine the volumes' helper image (1), not (0)? */
+static int helper_present(struct engine *e)
+{
+	struct image_info ii;
+	int r = image_inspect(e, helper_image(), &ii);
+
+	image_info_release(&ii);
+	return r;
+}
+
 /* The volumes it mounts: each must be absent or empty at the destination
  * (a non-empty one would be mixed with the copy). */
 static int check_volumes_free(struct handover *h)
@@ -330,13 +341,12 @@ static int check_volumes_free(struct handover *h)
 	h->nvols = nv + h->plan.bind_copies.n;
 	h->vols = xcalloc(h->nvols + 1, sizeof(*h->vols));
 	if (h->nvols) {
-		struct image_info ii;
-		int r = image_inspect(h->dst, helper_image(), &ii);
+		int d = helper_present(h->dst), s = helper_present(h->src);
 
-		image_info_release(&ii);
-		if (r < 0)
+		if (d < 0 || s < 0)
 			return -1;
-		h->helper_absent = r == 0;
+		h->helper_absent = !d;
+		h->helper_absent_src = !s;
 	}
 	for (size_t i = nv; i < h->nvols; i++)
 		h->vols[i].name = h->vols[i].bind = h->plan.bind_copies.v[i - nv];
@@ -742,12 +752,16 @@ static int make_dest(struct handover *h, struct hvol *v)
  * there is journaled to be emptied again before anything is written. */
 static int make_helpers(struct handover *h, struct hvol *v)
 {
-	if (h->helper_absent && !h->helper_journaled) {
-		if (journal(h, UNDO_HELPER_IMAGE, UNDO_DEST, helper_image(),
-			    NULL) < 0)
-			return -1;
-		h->helper_journaled = 1;
-	}
+	/* loaded by the first helper where it was absent: a tool of ours,
+	 * not to be left by a move that did not happen */
+	if (!h->helper_journaled &&
+	    ((h->helper_absent_src && journal(h, UNDO_HELPER_IMAGE,
+					     UNDO_SOURCE, helper_image(),
+					     NULL) < 0) ||
+	     (h->helper_absent && journal(h, UNDO_HELPER_IMAGE, UNDO_DEST,
+					  helper_image(), NULL) < 0)))
+		return -1;
+	h->helper_journaled = 1;
 	if (v->was_empty && !v->emptied_journaled) {
 		char *before = json_text(v->was_empty);
 		int r = journal(h, UNDO_EMPTY, UNDO_DEST, v->name, before);
