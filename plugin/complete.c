@@ -181,9 +181,11 @@ static void complete_flags(const struct compl *c, const struct opt *opts)
 	cand(c, "--help", "Print usage");
 }
 
-/* The ids of past migrations (history ID, rollback ID), newest first,
- * each described by its status and object. */
-static void complete_migrations(const struct compl *c, struct cli *cli)
+/* The ids of past migrations, newest first, each described by its
+ * status and object: all of them (history ID), or those a rollback can
+ * finish (rollback ID): interrupted, or failed with something left. */
+static void complete_migrations(const struct compl *c, struct cli *cli,
+				int undoable)
 {
 	char *dir = cli_config_dir(cli);
 	struct migration *m;
@@ -192,8 +194,13 @@ static void complete_migrations(const struct compl *c, struct cli *cli)
 	record_load_all(dir, &m, &n);
 	free(dir);
 	for (size_t i = n; i-- > 0;) {
-		char *desc = xasprintf("%s %s %s", record_shown_status(&m[i]),
-				       m[i].kind, m[i].object);
+		const char *st = record_shown_status(&m[i]);
+		char *desc;
+
+		if (undoable && strcmp(st, "interrupted") != 0 &&
+		    (strcmp(st, "failed") != 0 || !record_undo_left(&m[i])))
+			continue;
+		desc = xasprintf("%s %s %s", st, m[i].kind, m[i].object);
 
 		cand(c, m[i].id, desc);
 		free(desc);
@@ -237,7 +244,7 @@ static int describe(struct cli *cli, const struct opt *opts,
 	else if (strstr(help->args, "VOLUME"))
 		complete_engine_list(c, cli, COMPL_VOLUME);
 	else if (strstr(help->args, "ID"))
-		complete_migrations(c, cli);
+		complete_migrations(c, cli, strstr(help->path, "rollback") != NULL);
 	printf(":%d\n", directive);
 	return 0;
 }

@@ -69,6 +69,9 @@ killed_in() {
 		contains "$output" "not undone (docker migrate rollback $id)" "history ID: what is left"
 	fi
 
+	run "$DOCKER" __complete migrate rollback ""
+	contains "$output" "$id"$'\t'"interrupted container dmt-db" "completion offers it"
+
 	run_dm rollback "$id"
 	history_is dmt-db "$( [ "$step" = check ] && echo failed || echo rolled-back)" \
 		"$step" "interrupted: the process was killed"
@@ -77,6 +80,8 @@ killed_in() {
 	unchanged node2
 	run_dm rollback "$id"
 	contains "$output" "nothing left to undo" "a second rollback has nothing to do"
+	run "$DOCKER" __complete migrate rollback ""
+	[[ $output != *"$id"* ]] || { echo "FAIL: completion still offers $id"; false; }
 }
 
 @test "killed in check: nothing to undo" {
