@@ -99,13 +99,29 @@ static char *vol_object(const struct plan_vol *v)
 	return xasprintf("%s %s", v->bind ? "bind mount" : "volume", v->name);
 }
 
-static char *vol_creates(const struct ctx *c, const struct plan_vol *v)
+/* The first volume with content: its copy loads the helper image where
+ * it is missing. */
+static int first_with_data(const struct plan_facts *f, size_t vol)
 {
+	for (size_t i = 0; i < f->nvols; i++)
+		if (!f->vols[i].ephemeral)
+			return i == vol;
+	return 0;
+}
+
+static char *vol_creates(const struct ctx *c, const struct plan_vol *v,
+			 size_t vol)
+{
+	const char *helper = c->f->helper_absent && first_with_data(c->f, vol)
+			     ? ", the volumes' helper image" : "";
+
 	if (v->bind)
-		return xasprintf("directory %s at %s", v->name, c->f->dest);
-	if (v->dest_exists)
-		return NULL;	/* there already, empty: filled, not made */
-	return xasprintf("volume %s at %s", v->name, c->f->dest);
+		return xasprintf("directory %s%s at %s", v->name, helper,
+				 c->f->dest);
+	if (v->dest_exists)	/* there already, empty: filled, not made */
+		return *helper ? xasprintf("the volumes' helper image at %s",
+					   c->f->dest) : NULL;
+	return xasprintf("volume %s%s at %s", v->name, helper, c->f->dest);
 }
 
 static void d_check(struct step *st, const struct ctx *c)
@@ -140,7 +156,7 @@ static void d_copy(struct step *st, const struct ctx *c)
 
 	st->object = vol_object(v);
 	st->bytes = v->ephemeral ? 0 : v->size;
-	st->creates = vol_creates(c, v);
+	st->creates = vol_creates(c, v, st->vol);
 	st->why = v->ephemeral ? "a tmpfs: only its settings travel"
 		  : c->s.running ? "the source keeps running (--keep): one "
 				   "whole copy"
@@ -161,7 +177,7 @@ static void d_precopy(struct step *st, const struct ctx *c)
 
 	st->object = vol_object(v);
 	st->bytes = v->ephemeral ? 0 : v->size;
-	st->creates = vol_creates(c, v);
+	st->creates = vol_creates(c, v, st->vol);
 	st->why = v->ephemeral ? "a tmpfs: only its settings travel"
 		  : "copied while the source still runs: the bulk of the "
 		    "data moves before any downtime";

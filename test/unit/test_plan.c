@@ -147,6 +147,11 @@ static void running_with_a_volume_syncs_after_the_stop(void **state)
 	/* what the final pass sends is not known before */
 	assert_int_equal(find(&f->plan, STEP_SYNC)->bytes, -1);
 	assert_int_equal(f->plan.bytes, 6000);
+	/* the first copy loads the helper image where it is missing */
+	f->facts.helper_absent = 1;
+	kinds(f);
+	assert_string_equal(find(&f->plan, STEP_PRECOPY)->creates,
+			    "volume dbvol, the volumes' helper image at node2");
 }
 
 static void a_kept_empty_volume_is_filled_not_created(void **state)
