@@ -343,6 +343,15 @@ static const char *bytes_text(int64_t n, char *buf, size_t len)
 	return dm_human_bytes((uint64_t)n, buf, len);
 }
 
+static size_t unknown_steps(const struct plan *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		n += p->steps[i].bytes < 0;
+	return n;
+}
+
 void plan_print(const struct plan *p, const char *source, const char *dest,
 		const char *strategy, FILE *out)
 {
@@ -365,12 +374,10 @@ void plan_print(const struct plan *p, const char *source, const char *dest,
 			fprintf(out, "        removes %s\n", st->removes);
 		fprintf(out, "        why: %s\n", st->why);
 	}
-	fprintf(out, "  to send: %s known before the move%s\n",
+	fprintf(out, "  to send: %s%s\n",
 		dm_human_bytes((uint64_t)p->bytes, hb, sizeof(hb)),
-		p->running && !p->keep && p->n &&
-		(p->steps[p->n - 1].kind == STEP_START ||
-		 p->steps[p->n - 1].kind == STEP_STOP_SOURCE)
-		? ", and what changes until the source stops" : "");
+		unknown_steps(p) ? ", and what the steps marked ? send (what "
+		"changes until the source stops, copied bind mounts)" : "");
 }
 
 static void gen_opt_str(yajl_gen g, const char *k, const char *v)

@@ -31,12 +31,19 @@ teardown() {
 	[ -n "${BATS_TEST_COMPLETED:-}" ] || lab_clean node2 >/dev/null 2>&1 || true
 }
 
-# A running container with a volume holding 300 kB.
+# A running container with a volume holding 300 kB; with LAYER set, a
+# file changed in its own layer too (the container layer travels).
 db() {
 	run_docker node1 volume create dmt-vol
 	run_docker node1 run --rm -v dmt-vol:/data "$LAB_BASE_IMAGE" \
 		sh -c 'echo hello > /data/a && head -c 300000 /dev/urandom > /data/b'
-	run_docker node1 run -d --name dmt-db --stop-timeout 1 -v dmt-vol:/data "$APP" sleep 600
+	if [ -n "${LAYER:-}" ]; then
+		run_docker node1 run -d --name dmt-db --stop-timeout 1 -v dmt-vol:/data "$APP" \
+			sh -c 'echo changed > /etc/dmt-layer; exec sleep 600'
+		wait_until sh -c "$DOCKER -H $(lab_sock node1) diff dmt-db | grep -q dmt-layer"
+	else
+		run_docker node1 run -d --name dmt-db --stop-timeout 1 -v dmt-vol:/data "$APP" sleep 600
+	fi
 }
 
 # last_id: the id of dmt-db's last migration.
@@ -45,7 +52,8 @@ last_id() {
 		jq -r '[.[] | select(.object == "dmt-db")][-1].id'
 }
 
-# killed_in STEP [ARGS...]: move dmt-db, kill the plugin in STEP, roll back.
+# killed_in STEP [ARGS...]: move dmt-db, kill the plugin in STEP, roll back
+# (LEFT: a line "history ID" must show before the rollback).
 killed_in() {
 	local step=$1 id rc=0
 	shift
@@ -54,6 +62,8 @@ killed_in() {
 	remember node1 node2
 	DOCKER_MIGRATE_TEST_PAUSE_AT=$step bg_migrate container dmt-db --to node2 "$@"
 	wait_until in_output "test hook: paused in $step"
+	run "$DM_BIN" history
+	contains "$(grep "^$(last_id) " <<<"$output")" "  running  " "the table: running while it lives"
 	kill -KILL "$(plugin_pid)"
 	wait "$BG" || rc=$?
 	[ "$rc" -ne 0 ] || { echo "FAIL: the CLI exited 0 after its plugin was killed"; false; }
@@ -68,6 +78,7 @@ killed_in() {
 	if [ "$step" != check ] && [ "$step" != transfer ]; then
 		contains "$output" "not undone (docker migrate rollback $id)" "history ID: what is left"
 	fi
+	[ -z "${LEFT:-}" ] || contains "$output" "$LEFT" "history ID names it"
 
 	run "$DOCKER" __complete migrate rollback ""
 	contains "$output" "$id"$'\t'"interrupted container dmt-db" "completion offers it"
@@ -114,6 +125,10 @@ killed_in() {
 
 @test "killed in sync with --pause: the frozen source is thawed" {
 	killed_in sync --pause
+}
+
+@test "killed in create, the container layer committed and sent: removed at both hosts" {
+	LAYER=1 LEFT="remove-image at the source: sha256:" killed_in create
 }
 
 @test "killed while the image streams into the destination's load" {

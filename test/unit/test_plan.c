@@ -316,6 +316,29 @@ static void json_lists_the_steps_in_order(void **state)
 	yajl_tree_free(v);
 }
 
+static void text_numbers_the_steps_with_sizes_and_effects(void **state)
+{
+	struct fx *f = *state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	load(f, "db", BIND_REFUSE);
+	kinds(f);
+	plan_print(&f->plan, "node1", "node2", "delta", out);
+	fclose(out);
+	assert_non_null(strstr(buf, "Plan: move container db (running) from "
+			       "node1 to node2, strategy delta\n"));
+	assert_non_null(strstr(buf, "   3  precopy       volume dbvol"));
+	assert_non_null(strstr(buf, "creates volume dbvol at node2\n"));
+	assert_non_null(strstr(buf, "stops container db at the source\n"));
+	/* the final pass: not known before, and said so in the total */
+	assert_non_null(strstr(buf, "   6  sync          volume dbvol"));
+	assert_non_null(strstr(buf, "  to send: 6 kB, and what the steps "
+			       "marked ? send"));
+	free(buf);
+}
+
 static void inspect_without_a_name_is_refused(void **state)
 {
 	struct fx *f = *state;
@@ -346,6 +369,7 @@ int main(void)
 		T(missing_networks_are_created_with_the_copy),
 		T(checkpoint_is_said_in_the_check),
 		T(json_lists_the_steps_in_order),
+		T(text_numbers_the_steps_with_sizes_and_effects),
 		T(inspect_without_a_name_is_refused),
 	};
 
