@@ -146,12 +146,40 @@ killed_in() {
 	run_dm history "$(last_id)"
 	contains "$output" "interrupted   in transfer" "history ID: in transfer"
 	contains "$output" "remove-image at the destination" "the load is named"
+	# what the killed process had sent still reaches the engine, whose
+	# load then ends (loaded or dropped): the rollback comes after it, as
+	# docker-migrate-rollback(1) tells the user
+	wait_until lab_exec node2 sh -c '[ -z "$(ls -A /var/lib/docker/tmp)" ]'
 	run_dm rollback "$(last_id)"
 	history_is dmt-db rolled-back transfer "interrupted: the process was killed"
 	is "$(src_state dmt-db)" "$SRC_BEFORE" "the source as it was"
 	unchanged node1
-	# the engine drops the load it staged once sshd lets the dead client go
-	settled node2
+	unchanged node2
+}
+
+@test "a rollback that cannot reach the destination is finished later by rollback ID" {
+	db
+	SRC_BEFORE=$(src_state dmt-db)
+	remember node1 node2
+	DOCKER_MIGRATE_TEST_PAUSE_AT=sync bg_migrate container dmt-db --to node2
+	wait_until in_output "test hook: paused in sync"
+	# the destination unreachable: the run's own rollback puts the
+	# source back, then gives up on node2 after its reconnection window
+	lab_ctl stop-sshd node2
+	interrupt plugin
+	finish
+	local id
+	id=$(last_id)
+	contains "$(cat "$OUT")" "docker migrate rollback $id removes it" "says how to finish"
+	is "$(src_state dmt-db)" "$SRC_BEFORE" "the source put back at once"
+	run_dm history "$id"
+	contains "$output" "failed container dmt-db" "failed: not all undone"
+	contains "$output" "remove-container at the destination: dmt-db" "names the copy left"
+	lab_ctl start-sshd node2
+	run_dm rollback "$id"
+	history_is dmt-db rolled-back sync "*"
+	unchanged node1
+	unchanged node2
 }
 
 @test "rollback refuses a completed move and an unknown id" {
