@@ -58,6 +58,7 @@ struct migration {
 	char *error;
 	char *path;		/* the record's file; NULL: not persisted */
 	int pid;		/* the process that runs it */
+	unsigned long long pid_start;	/* ... and when it started (0: unknown) */
 	struct rec_step *steps;
 	size_t nsteps;
 	struct rec_undo *journal;

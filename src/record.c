@@ -17,6 +17,8 @@
 #include "json.h"
 #include "record.h"
 
+static unsigned long long proc_start(int pid);
+
 static int mkdir_p(const char *path, mode_t mode)
 {
 	char *p = xstrdup(path);
@@ -72,6 +74,7 @@ int record_begin(struct migration *m, const char *cfgdir, const char *kind,
 	m->started = dm_wall_s();
 	m->downtime_ms = -1;
 	m->pid = (int)getpid();
+	m->pid_start = proc_start(m->pid);
 	if (mkdir_p(dir, 0700) == 0) {
 		m->path = xasprintf("%s/%s.json", dir, m->id);
 		ret = record_save(m);
@@ -221,6 +224,8 @@ void record_gen(const struct migration *m, yajl_gen g)
 	gen_kv(g, "error", m->error);
 	json_gen_str(g, "pid");
 	yajl_gen_integer(g, m->pid);
+	json_gen_str(g, "pid_start");
+	yajl_gen_integer(g, (long long)m->pid_start);
 	gen_steps(m, g);
 	gen_journal(m, g);
 	yajl_gen_map_close(g);
@@ -420,6 +425,7 @@ static void load_one(const char *path, struct migration *m)
 		m->nphases++;
 	}
 	m->pid = (int)json_int(v, 0, "pid", NULL);
+	m->pid_start = (unsigned long long)json_int(v, 0, "pid_start", NULL);
 	load_steps(m, json_get(v, "steps", NULL));
 	load_journal(m, json_get(v, "journal", NULL));
 	yajl_tree_free(v);
@@ -577,37 +583,44 @@ size_t record_undo_left(const struct migration *m)
 	return n;
 }
 
-static void read_comm(const char *path, char *buf, size_t len)
+/* When the process started (clock ticks after boot, /proc/PID/stat's
+ * 22nd field): with the pid, it names one process, not a later one
+ * that reuses its pid.  0 when unknown (no /proc, no such process). */
+static unsigned long long proc_start(int pid)
 {
-	FILE *f = fopen(path, "r");
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	size_t n;
+	FILE *f;
 
-	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
 	if (!f)
-		return;
-	if (!fgets(buf, (int)len, f))
-		buf[0] = '\0';
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
+	buf[n] = '\0';
+	/* the command name, in parentheses, may hold spaces: skip it */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%*u %*u %*d %*d %*d %*d %*d %*d %llu", &start) != 1)
+		return 0;
+	return start;
 }
 
-/* Is pid a process of this same program?  (A pid reused by another
- * program does not keep a dead run "running".) */
-static int plugin_alive(int pid)
+/* Is the process that wrote the record still there? */
+static int plugin_alive(const struct migration *m)
 {
-	char path[64], comm[64], self[64];
-
-	if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH))
+	if (m->pid <= 0 || (kill(m->pid, 0) < 0 && errno == ESRCH))
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	read_comm(path, comm, sizeof(comm));
-	read_comm("/proc/self/comm", self, sizeof(self));
-	/* no /proc: trust kill(2) */
-	return !comm[0] || !self[0] || strcmp(comm, self) == 0;
+	/* no start time to compare (no /proc): trust kill(2) */
+	return !m->pid_start || proc_start(m->pid) == m->pid_start;
 }
 
 const char *record_shown_status(const struct migration *m)
 {
 	if ((strcmp(m->status, "running") == 0 ||
-	     strcmp(m->status, "pending") == 0) && !plugin_alive(m->pid))
+	     strcmp(m->status, "pending") == 0) && !plugin_alive(m))
 		return "interrupted";
 	return m->status;
 }

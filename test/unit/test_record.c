@@ -477,6 +477,10 @@ static void running_record_of_a_dead_process_is_interrupted(void **state)
 	assert_int_equal(waitpid(child, NULL, 0), child);
 	f->m.pid = (int)child;	/* reaped: no such process now */
 	assert_string_equal(record_shown_status(&f->m), "interrupted");
+	/* a live process that is not the one that began it: its pid reused */
+	f->m.pid = (int)getpid();
+	f->m.pid_start += 1;
+	assert_string_equal(record_shown_status(&f->m), "interrupted");
 	record_set_status(&f->m, "rolled-back");
 	assert_string_equal(record_shown_status(&f->m), "rolled-back");
 }
