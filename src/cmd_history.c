@@ -83,14 +83,16 @@ static void show_status(struct migration *m)
 		snprintf(m->status, sizeof(m->status), "%s", shown);
 }
 
-/* The step a dead run was in: the one it began last; the check when it
- * had none (the plan is made after it). */
+/* The step a dead run was in: the one it began last; for a container
+ * move with none, the check (its plan is made after it); NULL when the
+ * record cannot tell (the kinds without steps). */
 static const char *open_step(const struct migration *m)
 {
 	for (size_t i = m->nsteps; i-- > 0;)
 		if (strcmp(m->steps[i].outcome, "running") == 0)
 			return m->steps[i].name;
-	return m->nsteps ? "?" : "check";
+	return !m->nsteps && strcmp(m->kind, "container") == 0 ? "check"
+							      : NULL;
 }
 
 static int show_one(const char *dir, const char *id, int json)
@@ -106,7 +108,7 @@ static int show_one(const char *dir, const char *id, int json)
 		record_print(&m, 1, stdout);
 	} else {
 		record_report(&m, stdout);
-		if (strcmp(m.status, "interrupted") == 0)
+		if (strcmp(m.status, "interrupted") == 0 && open_step(&m))
 			printf("  %-13s in %s\n", "interrupted", open_step(&m));
 		print_left(&m);
 	}

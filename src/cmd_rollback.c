@@ -33,8 +33,9 @@ static const char *refusal(const struct migration *m, const char *shown)
 	if (strcmp(shown, "completed") == 0)
 		return "completed: there is nothing to roll back (move it back "
 		       "with another docker migrate)";
-	if (!m->njournal && strcmp(m->kind, "container") != 0)
-		return "has no undo journal (only container moves keep one)";
+	if (strcmp(m->kind, "image") == 0)
+		return "copied images: it keeps no undo journal (remove "
+		       "them at the destination with docker image rm)";
 	return NULL;
 }
 
@@ -90,9 +91,12 @@ static void name_the_failure(struct migration *m)
 			if (!m->failed_step)
 				m->failed_step = xstrdup(m->steps[i].name);
 		}
-	/* no step recorded: the plan is made once the check is over */
+	/* a container move with no step recorded was in its check (the
+	 * plan is made once it is over); other kinds do not say */
 	if (!m->failed_step)
-		m->failed_step = xstrdup(m->nsteps ? "?" : "check");
+		m->failed_step = xstrdup(!m->nsteps &&
+					 strcmp(m->kind, "container") == 0
+					 ? "check" : "?");
 	if (!m->error)
 		m->error = xstrdup("interrupted: the process was killed");
 }

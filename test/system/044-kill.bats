@@ -182,6 +182,25 @@ killed_in() {
 	unchanged node2
 }
 
+@test "docker migrate volumes killed in its copy: the volume it made is removed" {
+	db
+	remember node1 node2
+	DOCKER_MIGRATE_TEST_PAUSE_AT=transfer bg_migrate volumes dmt-vol --to node2
+	wait_until in_output "test hook: paused in transfer"
+	kill -KILL "$(plugin_pid)"
+	wait "$BG" || true
+	local id
+	id=$("$DM_BIN" history --format json | jq -r '[.[] | select(.object == "dmt-vol")][-1].id')
+	run_dm history "$id"
+	contains "$output" "interrupted volumes dmt-vol" "interrupted"
+	contains "$output" "remove-volume at the destination: dmt-vol" "names the volume made"
+	run_dm rollback "$id"
+	is "$("$DM_BIN" history --format json | jq -r --arg i "$id" '.[] | select(.id == $i) | .status')" \
+		rolled-back "rolled back"
+	unchanged node1
+	unchanged node2
+}
+
 @test "rollback refuses a completed move and an unknown id" {
 	db
 	run_dm container dmt-db --to node2
