@@ -14,6 +14,7 @@
 #include "dm.h"
 #include "json.h"
 #include "plugin.h"
+#include "record.h"
 
 #define DIR_ERROR 1
 #define DIR_NOSPACE 2
@@ -178,6 +179,35 @@ static void complete_flags(const struct compl *c, const struct opt *opts)
 	cand(c, "--help", "Print usage");
 }
 
+/* The ids of past migrations, newest first, each described by its
+ * status and object: all of them (history ID), or those a rollback can
+ * finish (rollback ID): interrupted, or failed with something left. */
+static void complete_migrations(const struct compl *c, struct cli *cli,
+				int undoable)
+{
+	char *dir = cli_config_dir(cli);
+	struct migration *m;
+	size_t n;
+
+	record_load_all(dir, &m, &n);
+	free(dir);
+	for (size_t i = n; i-- > 0;) {
+		const char *st = record_shown_status(&m[i]);
+		char *desc;
+
+		if (undoable && strcmp(st, "interrupted") != 0 &&
+		    (strcmp(st, "failed") != 0 || !record_undo_left(&m[i])))
+			continue;
+		desc = xasprintf("%s %s %s", st, m[i].kind, m[i].object);
+
+		cand(c, m[i].id, desc);
+		free(desc);
+	}
+	for (size_t i = 0; i < n; i++)
+		record_release(&m[i]);
+	free(m);
+}
+
 /* Called by the subcommand with its flag table (alive only during the
  * call): complete the word from it. */
 static int describe(struct cli *cli, const struct opt *opts,
@@ -211,6 +241,8 @@ static int describe(struct cli *cli, const struct opt *opts,
 		complete_engine_list(c, cli, COMPL_IMAGE);
 	else if (strstr(help->args, "VOLUME"))
 		complete_engine_list(c, cli, COMPL_VOLUME);
+	else if (strstr(help->args, "ID"))
+		complete_migrations(c, cli, strstr(help->path, "rollback") != NULL);
 	printf(":%d\n", directive);
 	return 0;
 }

@@ -1,6 +1,8 @@
 /*
- * cmd_history.c - "docker migrate history": past migrations, newest
- * last, with their status, phases' times and bytes.
+ * cmd_history.c - "docker migrate history [ID]": past migrations, newest
+ * last, with their status, phases' times and bytes; one of them with its
+ * steps and what its undo journal left.  A record left at running by a
+ * process that is gone shows as interrupted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,11 +54,74 @@ static void print_json(const struct migration *m, size_t n)
 	yajl_gen_free(g);
 }
 
+/* What a run that did not finish left at either host: the journal's
+ * entries not undone, last first (the order a rollback takes). */
+static void print_left(const struct migration *m)
+{
+	size_t n = record_undo_left(m);
+
+	if (!n || strcmp(m->status, "completed") == 0 ||
+	    strcmp(m->status, "running") == 0)
+		return;
+	printf("  %-13s %zu change(s) not undone (docker migrate rollback "
+	       "%s):\n", "left", n, m->id);
+	for (size_t i = m->njournal; i-- > 0;) {
+		const struct rec_undo *u = &m->journal[i];
+
+		if (!u->done)
+			printf("    %s at the %s: %s\n", u->op, u->host, u->arg);
+	}
+}
+
+/* The status as it is to be read (see record_shown_status), in place:
+ * only for printing, the file is left as it is. */
+static void show_status(struct migration *m)
+{
+	const char *shown = record_shown_status(m);
+
+	if (shown != m->status)
+		snprintf(m->status, sizeof(m->status), "%s", shown);
+}
+
+/* The step a dead run was in: the one it began last; for a container
+ * move with none, the check (its plan is made after it); NULL when the
+ * record cannot tell (the kinds without steps). */
+static const char *open_step(const struct migration *m)
+{
+	for (size_t i = m->nsteps; i-- > 0;)
+		if (strcmp(m->steps[i].outcome, "running") == 0)
+			return m->steps[i].name;
+	return !m->nsteps && strcmp(m->kind, "container") == 0 ? "check"
+							      : NULL;
+}
+
+static int show_one(const char *dir, const char *id, int json)
+{
+	struct migration m;
+
+	if (record_load_id(dir, id, &m) < 0) {
+		fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
+		return 1;
+	}
+	show_status(&m);
+	if (json) {
+		record_print(&m, 1, stdout);
+	} else {
+		record_report(&m, stdout);
+		if (strcmp(m.status, "interrupted") == 0 && open_step(&m))
+			printf("  %-13s in %s\n", "interrupted", open_step(&m));
+		print_left(&m);
+	}
+	record_release(&m);
+	return 0;
+}
+
 int cmd_history(int argc, char **argv, struct cli *cli)
 {
 	static const struct cmd_help help = {
-		"migrate history", "[OPTIONS]",
-		"List past migrations with their status, timings and bytes",
+		"migrate history", "[OPTIONS] [ID]",
+		"List past migrations with their status, timings and bytes, or "
+		"show one",
 		NULL, NULL,
 		NULL,
 	};
@@ -72,11 +137,18 @@ int cmd_history(int argc, char **argv, struct cli *cli)
 	char *dir;
 	int nargs, r = cmd_parse(cli, argc, argv, opts, &help, &nargs);
 
-	if (r >= 0 || (r = cmd_check_args(&help, nargs, 0, 0)) >= 0)
+	if (r >= 0 || (r = cmd_check_args(&help, nargs, 0, 1)) >= 0)
 		return r;
 	dir = cli_config_dir(cli);
+	if (nargs) {
+		r = show_one(dir, argv[0], format == FORMAT_JSON);
+		free(dir);
+		return r;
+	}
 	record_load_all(dir, &m, &n);
 	free(dir);
+	for (size_t i = 0; i < n; i++)
+		show_status(&m[i]);
 	if (format == FORMAT_JSON)
 		print_json(m, n);
 	else

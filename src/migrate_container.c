@@ -1,10 +1,11 @@
 /*
- * migrate_container.c - move a container to another engine, in the order
- * of the seeds' handover: check both sides, transfer the image, create and
- * start the copy and wait until it runs (healthy, when it has a
- * healthcheck), only then stop the source.  Every step that changes
- * something remembers how to undo it; any failure (or Ctrl-C) undoes them
- * in reverse, so the source is left as it was and the destination clean.
+ * migrate_container.c - move a container to another engine.  The checks
+ * gather facts at both ends; the planner (plan.c) turns them and the
+ * options into the ordered steps; one runner executes the steps from a
+ * table, recording each one.  Every step that changes something at
+ * either host journals its inverse in the record before the next begins
+ * (undo.c); any failure (or Ctrl-C) applies the journal in reverse, and
+ * "docker migrate rollback ID" does it for a run killed outright.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,21 +18,23 @@
 #include "progress.h"
 #include "lock.h"
 #include "migrate.h"
+#include "plan.h"
 #include "recreate.h"
 #include "record.h"
 #include "transfer.h"
+#include "undo.h"
 #include "volume.h"
 
 /* A volume that travels with the container, or the content of a bind
- * mount copied to the same path (--bind-mounts copy). */
+ * mount copied to the same path (--bind-mounts copy): what the checks
+ * found (the first four), then what the steps made of it. */
 struct hvol {
 	const char *name;
 	const char *bind;	/* the host path, for a bind mount */
-	char *made;		/* the top directory we made for it there */
 	yajl_val info;		/* the source's inspect */
-	int created;		/* at the destination, by us */
 	yajl_val was_empty;	/* there before, empty: its inspect */
-	int written;		/* a copy went into it */
+	char *made;		/* the top directory we made for it there */
+	int emptied_journaled;	/* its "empty again" is in the journal */
 	char *sh, *dh;		/* helper containers, source and destination */
 	struct volsnap *snap;	/* what the pre-copy sent */
 	int exec;		/* both helpers run: dm-helper does the sync */
@@ -46,6 +49,7 @@ struct handover {
 	const struct strategy *strategy;
 	struct engine *src, *dst;
 	struct sshlink *link;
+	/* facts: what the checks found */
 	yajl_val ins;		/* the source container's inspect */
 	const char *name;	/* without the leading "/" */
 	const char *src_id;
@@ -53,26 +57,46 @@ struct handover {
 	char *image_ref;	/* what the copy is created from */
 	struct image_info img;	/* on the source */
 	int image_present;	/* at the destination before we began */
+	int64_t image_bytes;	/* its missing layers' size */
 	struct recreate_out plan;
 	struct strlist nets_missing;
-	/* what we changed, to undo */
-	int image_loaded;
-	char *tag_added;
-	struct strlist nets_created;
-	char *dst_id;
-	int src_stopped;
-	int src_paused;		/* --pause: frozen for the final pass */
-	int restart_changed;
 	struct hvol *vols;
 	size_t nvols;
 	int helper_absent;	/* the volumes' helper image, at the destination */
+	int helper_absent_src;	/* ... and at the source */
+	size_t rootfs_changes;	/* in the container layer, ours excluded */
+	int64_t rootfs_bytes;
+	/* the plan: the steps, from the facts and the options */
+	struct plan steps;
+	size_t step0;		/* its first step's index in the record */
+	/* what the steps did (the journal has how to undo it) */
+	char *dst_id;
+	int src_paused;		/* --pause: frozen for the final pass */
+	int helper_journaled;	/* the helper image's removal is journaled */
+	int copy_journaled;	/* ... and the copy's */
 	int64_t stopped_at;	/* ms: the source stopped serving */
-	int rootfs;		/* the container layer travels */
 	char *commit_id;	/* the source's layer, committed as an image */
-	int commit_loaded;	/* ... and loaded at the destination */
-	int tag_moved;		/* image_ref points at the commit there */
+	int64_t check_started;	/* ms since the epoch */
 	struct migration rec;
 };
+
+/* Journal an inverse (written to the record on disk before returning). */
+static int journal(struct handover *h, const char *op, const char *host,
+		   const char *arg, const char *data)
+{
+	return record_undo_push(&h->rec, op, host, arg, data);
+}
+
+static char *json_text(yajl_val v)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	char *s;
+
+	json_gen_value(g, v);
+	s = json_gen_take(g);
+	yajl_gen_free(g);
+	return s;
+}
 
 static char *esc(const char *s)
 {
@@ -253,6 +277,61 @@ static int check_space(struct handover *h)
 	return ret;
 }
 
+/* The size of each carried volume at the source (the engine's disk
+ * usage report): the plan's estimate of its pre-copy.  Unknown (-1)
+ * when the engine does not say. */
+static void volume_sizes(struct handover *h, struct plan_vol *pv)
+{
+	yajl_val df = NULL, vols;
+
+	for (size_t i = 0; i < h->nvols; i++)
+		pv[i].size = -1;
+	if (!h->plan.volumes.n)
+		return;
+	if (engine_get_json(h->src, "/system/df", &df) < 0) {
+		dm_debug("no volume sizes: %s", dm_errmsg());
+		dm_clear_error();
+		return;
+	}
+	vols = json_get(df, "Volumes", NULL);
+	for (size_t k = 0; k < json_alen(vols); k++) {
+		yajl_val v = vols->u.array.values[k];
+		const char *name = json_str(v, "Name", NULL);
+
+		for (size_t i = 0; name && i < h->nvols; i++)
+			if (!h->vols[i].bind && dm_streq(h->vols[i].name, name))
+				pv[i].size = json_int(v, -1, "UsageData",
+						      "Size", NULL);
+	}
+	yajl_tree_free(df);
+}
+
+/* The volumes as the planner sees them. */
+static struct plan_vol *plan_vols(struct handover *h)
+{
+	struct plan_vol *pv = xcalloc(h->nvols + 1, sizeof(*pv));
+
+	for (size_t i = 0; i < h->nvols; i++) {
+		struct hvol *v = &h->vols[i];
+
+		pv[i] = (struct plan_vol){ v->name, v->bind != NULL,
+					   !v->bind && volume_is_ephemeral(v->info),
+					   v->was_empty != NULL, -1 };
+	}
+	volume_sizes(h, pv);
+	return pv;
+}
+
+/* Has the engine the volumes' helper image (1), not (0)? */
+static int helper_present(struct engine *e)
+{
+	struct image_info ii;
+	int r = image_inspect(e, helper_image(), &ii);
+
+	image_info_release(&ii);
+	return r;
+}
+
 /* The volumes it mounts: each must be absent or empty at the destination
  * (a non-empty one would be mixed with the copy). */
 static int check_volumes_free(struct handover *h)
@@ -262,13 +341,12 @@ static int check_volumes_free(struct handover *h)
 	h->nvols = nv + h->plan.bind_copies.n;
 	h->vols = xcalloc(h->nvols + 1, sizeof(*h->vols));
 	if (h->nvols) {
-		struct image_info ii;
-		int r = image_inspect(h->dst, helper_image(), &ii);
+		int d = helper_present(h->dst), s = helper_present(h->src);
 
-		image_info_release(&ii);
-		if (r < 0)
+		if (d < 0 || s < 0)
 			return -1;
-		h->helper_absent = r == 0;
+		h->helper_absent = !d;
+		h->helper_absent_src = !s;
 	}
 	for (size_t i = nv; i < h->nvols; i++)
 		h->vols[i].name = h->vols[i].bind = h->plan.bind_copies.v[i - nv];
@@ -331,6 +409,22 @@ static int engine_made(yajl_val ins, const char *p)
 	return 0;
 }
 
+/* The size of the container's writable layer (the engine computes it
+ * only when asked): the plan's estimate of the rootfs step. */
+static void rootfs_size(struct handover *h)
+{
+	char *path = xasprintf("/containers/%s/json?size=1", h->src_id);
+	yajl_val v = NULL;
+
+	h->rootfs_bytes = -1;
+	if (engine_get_json(h->src, path, &v) == 0)
+		h->rootfs_bytes = json_int(v, -1, "SizeRw", NULL);
+	else
+		dm_clear_error();
+	yajl_tree_free(v);
+	free(path);
+}
+
 /* Files added, changed or deleted in the container's writable layer:
  * they travel (as a committed layer) unless --rootfs=false. */
 static int check_rootfs(struct handover *h)
@@ -350,11 +444,31 @@ static int check_rootfs(struct handover *h)
 						   NULL)))
 			n++;
 	yajl_tree_free(v);
-	h->rootfs = h->o->rootfs > 0 || (h->o->rootfs < 0 && n > 0);
-	if (n && !h->rootfs)
-		dm_warn("%zu change(s) in the container layer of %s are left "
-			"behind (--rootfs=false)", n, h->name);
+	h->rootfs_changes = n;
+	if (h->o->rootfs > 0 || (h->o->rootfs && n))
+		rootfs_size(h);
 	return 0;
+}
+
+/* What the image's transfer is expected to send: its layers missing at
+ * the destination (save sends it whole). */
+static void image_estimate(struct handover *h)
+{
+	struct delta_plan p;
+
+	h->image_bytes = h->image_present ? 0 : h->img.size;
+	if (h->image_present || strcmp(h->strategy->name, "save") == 0)
+		return;
+	if (delta_plan(h->src, h->dst, h->image_ref, &p) < 0) {
+		dm_clear_error();
+		return;
+	}
+	if (p.sizes) {
+		h->image_bytes = 0;
+		for (size_t k = p.present; k < p.n; k++)
+			h->image_bytes += p.sizes[k];
+	}
+	delta_plan_release(&p);
 }
 
 static int join_problems(const struct strlist *l, const char *name)
@@ -406,6 +520,7 @@ static int phase_check(struct handover *h)
 		return -1;
 	if (check_rootfs(h) < 0)
 		return -1;
+	image_estimate(h);
 	/* last: the probe is the only check that touches the source */
 	if (h->o->checkpoint)
 		return checkpoint_probe(h->src, h->dst, h->ins,
@@ -421,7 +536,7 @@ static int tag_at_dest(struct handover *h)
 	int r = image_tag_if_missing(h->dst, h->img.id, h->image_ref);
 
 	if (r == 1)
-		h->tag_added = xstrdup(h->image_ref);
+		return journal(h, UNDO_UNTAG, UNDO_DEST, h->image_ref, NULL);
 	return r < 0 ? -1 : 0;
 }
 
@@ -433,7 +548,7 @@ static struct transfer transfer_of(struct handover *h, struct xfer_stats *st)
 				  NULL };
 }
 
-static int phase_transfer(struct handover *h)
+static int step_transfer(struct handover *h, const struct step *s)
 {
 	struct xfer_stats st = { 0 };
 	const char *refs[1] = { h->image_ref };
@@ -444,7 +559,11 @@ static int phase_transfer(struct handover *h)
 			h->image_ref, h->o->to);
 		return tag_at_dest(h);
 	}
-	h->image_loaded = 1;	/* from here on, a failure removes it */
+	(void)s;
+	/* absent before we began: every tag it gets there is ours, and a
+	 * load cut short leaves nothing a forced removal misses */
+	if (journal(h, UNDO_IMAGE, UNDO_DEST, h->img.id, NULL) < 0)
+		return -1;
 	{
 		struct progress p;
 		char *label = xasprintf("image %s", h->image_ref);
@@ -482,12 +601,15 @@ static int create_networks(struct handover *h)
 			return dm_error_wrap("network %s", name);
 		body = network_create_body(net);
 		yajl_tree_free(net);
-		st = engine_post_json(h->dst, "/networks/create", body, NULL);
+		/* absent at the check: the name is ours to remove */
+		st = journal(h, UNDO_NETWORK, UNDO_DEST, name, NULL);
+		if (st == 0)
+			st = engine_post_json(h->dst, "/networks/create", body,
+					      NULL);
 		free(body);
 		if (st < 0)
 			return dm_error_wrap("creating network %s at %s", name,
 					     h->o->to);
-		strlist_add(&h->nets_created, name);
 	}
 	return 0;
 }
@@ -553,9 +675,10 @@ static int bind_make(struct handover *h, struct hvol *v)
 			"then printf E; else mkdir -p -- \"$p\" && "
 			"printf 'M%%s' \"$t\"; fi", q);
 	ret = sshlink_run(h->link, cmd, &out, 1 << 16);
-	if (ret == 0 && out.len > 1 && out.buf[0] == 'M')
+	if (ret == 0 && out.len > 1 && out.buf[0] == 'M') {
 		v->made = xstrdup(sb_str(&out) + 1);
-	else if (ret == 0)
+		ret = journal(h, UNDO_DIR, UNDO_DEST, v->made, NULL);
+	} else if (ret == 0)
 		ret = dm_error("cannot make %s at %s for the bind mount's "
 			       "copy (%s)", v->bind, h->o->to,
 			       out.len && out.buf[0] == 'E' ? "it appeared "
@@ -602,7 +725,9 @@ static int reset_copy(struct handover *h, struct hvol *v)
 			return -1;
 		v->dh = helper_create(h->dst, v->name, 0);
 	}
-	return v->dh ? 0 : -1;
+	if (!v->dh)
+		return -1;
+	return journal(h, UNDO_HELPER, UNDO_DEST, v->dh, NULL);
 }
 
 /* Make the volume (or the bind mount's directory) at the destination. */
@@ -617,12 +742,45 @@ static int make_dest(struct handover *h, struct hvol *v)
 	yajl_tree_free(d);
 	if (f < 0)
 		return -1;
-	if (f == 0) {
-		if (volume_create_like(h->dst, v->info, v->name) < 0)
-			return -1;
-		v->created = 1;
-	}
+	if (f == 0 && (journal(h, UNDO_VOLUME, UNDO_DEST, v->name, NULL) < 0 ||
+		       volume_create_like(h->dst, v->info, v->name) < 0))
+		return -1;
 	return 0;
+}
+
+/* The helper containers that read the source's copy and write the
+ * destination's, each journaled once made; an empty volume that was
+ * there is journaled to be emptied again before anything is written. */
+static int make_helpers(struct handover *h, struct hvol *v)
+{
+	/* loaded by the first helper where it was absent: a tool of ours,
+	 * not to be left by a move that did not happen */
+	if (!h->helper_journaled &&
+	    ((h->helper_absent_src && journal(h, UNDO_HELPER_IMAGE,
+					     UNDO_SOURCE, helper_image(),
+					     NULL) < 0) ||
+	     (h->helper_absent && journal(h, UNDO_HELPER_IMAGE, UNDO_DEST,
+					  helper_image(), NULL) < 0)))
+		return -1;
+	h->helper_journaled = 1;
+	if (v->was_empty && !v->emptied_journaled) {
+		char *before = json_text(v->was_empty);
+		int r = journal(h, UNDO_EMPTY, UNDO_DEST, v->name, before);
+
+		free(before);
+		if (r < 0)
+			return -1;
+		v->emptied_journaled = 1;
+	}
+	v->sh = v->bind ? helper_create_bind(h->src, v->bind, 1)
+			: helper_create(h->src, v->name, 1);
+	if (!v->sh || journal(h, UNDO_HELPER, UNDO_SOURCE, v->sh, NULL) < 0)
+		return -1;
+	v->dh = v->bind ? helper_create_bind(h->dst, v->bind, 0)
+			: helper_create(h->dst, v->name, 0);
+	if (!v->dh)
+		return -1;
+	return journal(h, UNDO_HELPER, UNDO_DEST, v->dh, NULL);
 }
 
 /* The final pass by dm-helper needs both helpers running (started now,
@@ -651,118 +809,105 @@ static void start_helpers(struct handover *h, struct hvol *v)
 	v->exec = 1;
 }
 
-/* Copy every volume while the container still runs: the bulk of the
- * data moves before any downtime. */
-static int phase_precopy(struct handover *h)
+/* Copy one volume: while the container still runs (precopy: the bulk
+ * of the data moves before any downtime), or whole (copy-volumes). */
+static int step_copy(struct handover *h, const struct step *s)
 {
 	struct xfer_stats st = { 0 };
-	int ret = 0;
+	struct hvol *v = &h->vols[s->vol];
+	struct progress p;
+	char *label;
+	int ret;
 
-	for (size_t i = 0; i < h->nvols && ret == 0; i++) {
-		struct hvol *v = &h->vols[i];
-
-		if (make_dest(h, v) < 0)
-			return -1;
-		if (!v->bind && volume_is_ephemeral(v->info))
-			continue;	/* settings only: a tmpfs holds nothing */
-		v->sh = v->bind ? helper_create_bind(h->src, v->bind, 1)
-				: helper_create(h->src, v->name, 1);
-		v->dh = !v->sh ? NULL : v->bind
-			? helper_create_bind(h->dst, v->bind, 0)
-			: helper_create(h->dst, v->name, 0);
-		if (!v->dh)
-			return -1;
-		v->written = 1;
-		{
-			struct progress p;
-			char *label = xasprintf("volume %s", v->name);
-
-			progress_start(&p, h->cli->progress, label, &st, 0);
-			ret = volume_copy_snap(h->src, v->sh, h->dst, v->dh,
-					       v->digest, &st,
-					       h->running ? &v->snap : NULL);
-			progress_stop(&p);
-			free(label);
-		}
-		/* checked now, outside the downtime: what the final pass does
-		 * not touch is known to be right */
-		if (ret == 0 && h->running)
-			ret = verify_volume(h, v);
-		if (ret == 0 && v->snap && !h->o->keep)
-			start_helpers(h, v);
-	}
+	if (make_dest(h, v) < 0)
+		return -1;
+	if (!v->bind && volume_is_ephemeral(v->info))
+		return 0;	/* settings only: a tmpfs holds nothing */
+	if (make_helpers(h, v) < 0)
+		return -1;
+	label = xasprintf("volume %s", v->name);
+	progress_start(&p, h->cli->progress, label, &st, 0);
+	ret = volume_copy_snap(h->src, v->sh, h->dst, v->dh, v->digest, &st,
+			       h->running ? &v->snap : NULL);
+	progress_stop(&p);
+	free(label);
 	h->rec.bytes += st.bytes;
+	/* checked now, outside the downtime: what the final pass does not
+	 * touch is known to be right */
+	if (ret == 0 && h->running)
+		ret = verify_volume(h, v);
+	if (ret == 0 && v->snap && !h->o->keep)
+		start_helpers(h, v);
 	return ret;
 }
 
-/* After the source stopped: send what changed since the pre-copy. */
-static int phase_sync(struct handover *h)
+/* The archive endpoint cannot delete: a volume where files were deleted
+ * since the pre-copy is copied again whole, into an empty one (which the
+ * created copy, holding it, must let go of first). */
+static int copy_again(struct handover *h, struct hvol *v,
+		      struct xfer_stats *st, int *released)
+{
+	dm_debug("files were deleted in %s: copying it whole", v->name);
+	if (!v->bind) {
+		*released = release_copy(h);
+		if (*released < 0)
+			return -1;
+	}
+	if (reset_copy(h, v) < 0)
+		return -1;
+	return volume_copy(h->src, v->sh, h->dst, v->dh, v->digest, st);
+}
+
+/* After the source stopped: send what changed in one volume since the
+ * pre-copy. */
+static int step_sync(struct handover *h, const struct step *s)
 {
 	struct xfer_stats st = { 0 };
-	int ret = 0, released = 0;
+	struct hvol *v = &h->vols[s->vol];
+	int ret, released = 0, deleted = 0;
 
-	for (size_t i = 0; i < h->nvols && ret == 0; i++) {
-		struct hvol *v = &h->vols[i];
-		int deleted = 0;
-
-		if (!v->dh)
-			continue;
-		ret = v->snap && v->exec
-		      ? volume_sync_exec(h->src, v->sh, h->dst, v->dh, v->snap,
-					 v->digest, &st)
-		      : 1;
-		if (ret == 1 && v->snap)
-			ret = volume_sync(h->src, v->sh, h->dst, v->dh, v->snap,
-					  v->digest, &st, &deleted);
-		else if (ret == 1)
-			ret = 0;
-		if (ret == 0 && deleted) {
-			/* the archive endpoint cannot delete: start over */
-			dm_debug("files were deleted in %s: copying it whole",
-				 v->name);
-			if (!v->bind && !released) {
-				released = release_copy(h);
-				if (released < 0)
-					return -1;
-			}
-			if (reset_copy(h, v) < 0)
-				return -1;
-			ret = volume_copy(h->src, v->sh, h->dst, v->dh,
-					  v->digest, &st);
-		}
-		/* reading the whole tree back costs downtime: what the pass
-		 * sent is checked, the rest was by the pre-copy's read-back
-		 * (--verify full reads it all, precopy trusts the pass) */
-		if (ret == 0 && !deleted && !h->o->verify_precopy_only &&
-		    !h->o->verify_full) {
-			ret = volume_sync_check(h->dst, v->dh, v->snap,
-						h->o->verify_stat, &v->entries);
-			if (ret < 0)
-				dm_error_wrap("volume %s", v->name);
-		} else if (ret == 0) {
-			ret = deleted || !h->o->verify_precopy_only;
-		}
-		if (ret == 1)
-			ret = verify_volume(h, v);
+	if (!v->dh)
+		return 0;
+	ret = v->snap && v->exec
+	      ? volume_sync_exec(h->src, v->sh, h->dst, v->dh, v->snap,
+				 v->digest, &st)
+	      : 1;
+	if (ret == 1 && v->snap)
+		ret = volume_sync(h->src, v->sh, h->dst, v->dh, v->snap,
+				  v->digest, &st, &deleted);
+	else if (ret == 1)
+		ret = 0;
+	if (ret == 0 && deleted)
+		ret = copy_again(h, v, &st, &released);
+	/* reading the whole tree back costs downtime: what the pass sent is
+	 * checked, the rest was by the pre-copy's read-back (--verify full
+	 * reads it all, precopy trusts the pass) */
+	if (ret == 0 && !deleted && !h->o->verify_precopy_only &&
+	    !h->o->verify_full) {
+		ret = volume_sync_check(h->dst, v->dh, v->snap,
+					h->o->verify_stat, &v->entries);
+		if (ret < 0)
+			dm_error_wrap("volume %s", v->name);
+	} else if (ret == 0) {
+		ret = deleted || !h->o->verify_precopy_only;
 	}
+	if (ret == 1)
+		ret = verify_volume(h, v);
 	h->rec.bytes += st.bytes;
 	if (ret == 0 && released == 1)
 		ret = create_container(h);
 	return ret;
 }
 
-/* A stopped container: the pre-copy was the whole copy; check it. */
-static int phase_verify(struct handover *h)
+/* A stopped or kept container: the copy was whole; check it. */
+static int step_verify(struct handover *h, const struct step *s)
 {
-	for (size_t i = 0; i < h->nvols; i++)
-		if (verify_volume(h, &h->vols[i]) < 0)
-			return -1;
-	return 0;
+	return verify_volume(h, &h->vols[s->vol]);
 }
 
 /* The container layer, committed (after the stop, or paused with
  * --keep) and sent like any image: only that new layer crosses. */
-static int phase_rootfs(struct handover *h)
+static int step_rootfs(struct handover *h, const struct step *s)
 {
 	struct xfer_stats st = { 0 };
 	char *path = xasprintf("/commit?container=%s&pause=1&comment=%s",
@@ -775,12 +920,17 @@ static int phase_rootfs(struct handover *h)
 	if (r < 0)
 		return dm_error_wrap("committing the container layer of %s",
 				     h->name);
+	(void)s;
 	h->commit_id = xstrdup(json_str(v, "Id", NULL));
 	yajl_tree_free(v);
 	if (!h->commit_id[0])
 		return dm_error("the source committed no image id");
 	refs[0] = h->commit_id;
-	h->commit_loaded = 1;
+	/* a means of transport, at both ends (the source's goes once the
+	 * move is over, see handover_release) */
+	if (journal(h, UNDO_IMAGE, UNDO_SOURCE, h->commit_id, NULL) < 0 ||
+	    journal(h, UNDO_IMAGE, UNDO_DEST, h->commit_id, NULL) < 0)
+		return -1;
 	{
 		struct transfer t = transfer_of(h, &st);
 
@@ -797,25 +947,44 @@ static int move_tag(struct handover *h, const char *id)
 	return image_tag(h->dst, id, h->image_ref);
 }
 
+/* The create, with image_ref pointing at the committed layer while it
+ * runs when the layer travels: journaled, so that a run killed meanwhile
+ * leaves the tag where it was. */
+static long create_from(struct handover *h, const char *path, yajl_val *v)
+{
+	size_t undo;
+	long st;
+
+	if (!h->commit_id || dm_starts_with(h->image_ref, "sha256:"))
+		return engine_post_json(h->dst, path, h->plan.body, v);
+	if (journal(h, UNDO_RETAG, UNDO_DEST, h->image_ref, h->img.id) < 0)
+		return -1;
+	undo = h->rec.njournal - 1;
+	if (move_tag(h, h->commit_id) < 0)
+		return -1;
+	st = engine_post_json(h->dst, path, h->plan.body, v);
+	if (move_tag(h, h->img.id) == 0)
+		record_undo_done(&h->rec, undo);
+	return st;
+}
+
 static int create_container(struct handover *h)
 {
 	char *e = esc(h->name);
 	char *path = xasprintf("/containers/create?name=%s", e);
 	yajl_val v = NULL;
-	long st;
+	long st = 0;
 
 	free(e);
-	if (h->commit_id && !dm_starts_with(h->image_ref, "sha256:")) {
-		if (move_tag(h, h->commit_id) < 0) {
-			free(path);
-			return -1;
-		}
-		h->tag_moved = 1;
+	/* by name, before it exists: the check found the name free there,
+	 * and a run killed during the create still names it */
+	if (!h->copy_journaled) {
+		st = journal(h, UNDO_CONTAINER, UNDO_DEST, h->name, NULL);
+		h->copy_journaled = st == 0;
 	}
-	st = engine_post_json(h->dst, path, h->plan.body, &v);
+	if (st == 0)
+		st = create_from(h, path, &v);
 	free(path);
-	if (h->tag_moved && move_tag(h, h->img.id) == 0)
-		h->tag_moved = 0;
 	if (st < 0)
 		return -1;
 	h->dst_id = xstrdup(json_str(v, "Id", NULL));
@@ -825,8 +994,9 @@ static int create_container(struct handover *h)
 	return connect_extra_networks(h);
 }
 
-static int phase_create(struct handover *h)
+static int step_create(struct handover *h, const struct step *s)
 {
+	(void)s;
 	if (create_networks(h) < 0)
 		return -1;
 	return create_container(h);
@@ -902,13 +1072,12 @@ static int wait_ready(struct handover *h)
 	return ret;
 }
 
-static int phase_start(struct handover *h)
+static int step_start(struct handover *h, const struct step *s)
 {
 	char *path;
 	long st;
 
-	if (!h->running)
-		return 0;	/* a stopped container moves stopped */
+	(void)s;
 	path = xasprintf("/containers/%s/start", h->dst_id);
 	st = engine_post_json(h->dst, path, NULL, NULL);
 	free(path);
@@ -917,52 +1086,46 @@ static int phase_start(struct handover *h)
 	return wait_ready(h);
 }
 
-static long set_restart_policy(struct engine *e, const char *id,
-			       yajl_val policy)
+/* "always" would bring the source back when its engine restarts, and
+ * the service would then run twice: "no" until the move is over. */
+static int restart_policy_off(struct handover *h)
 {
-	yajl_gen g = yajl_gen_alloc(NULL);
-	char *path = xasprintf("/containers/%s/update", id), *body;
+	yajl_val was = json_get(h->ins, "HostConfig", "RestartPolicy", NULL);
+	yajl_val no;
+	char *text;
 	long st;
 
-	yajl_gen_map_open(g);
-	json_gen_str(g, "RestartPolicy");
-	json_gen_value(g, policy);
-	yajl_gen_map_close(g);
-	body = json_gen_take(g);
-	st = engine_post_json(e, path, body, NULL);
-	yajl_gen_free(g);
-	free(body);
-	free(path);
-	return st;
+	if (!dm_streq(json_str(was, "Name", NULL), "always"))
+		return 0;
+	text = json_text(was);
+	st = journal(h, UNDO_POLICY, UNDO_SOURCE, h->src_id, text);
+	free(text);
+	if (st < 0)
+		return -1;
+	no = json_parse("{\"Name\":\"no\"}", 13, "policy");
+	st = container_set_restart_policy(h->src, h->src_id, no);
+	yajl_tree_free(no);
+	return st < 0 ? -1 : 0;
 }
 
-static int phase_stop_source(struct handover *h)
+static int step_stop_source(struct handover *h, const struct step *s)
 {
-	const char *policy = json_str(h->ins, "HostConfig", "RestartPolicy",
-				      "Name", NULL);
 	char *path;
 	long st;
 
-	if (!h->running || h->o->keep)
-		return 0;
-	/* "always" would bring the source back when its engine restarts,
-	 * and the service would then run twice */
-	if (dm_streq(policy, "always")) {
-		yajl_val no = json_parse("{\"Name\":\"no\"}", 13, "policy");
-
-		st = set_restart_policy(h->src, h->src_id, no);
-		yajl_tree_free(no);
-		if (st < 0)
-			return -1;
-		h->restart_changed = 1;
-	}
+	(void)s;
+	if (restart_policy_off(h) < 0)
+		return -1;
 	if (dm_cancelled())
 		return dm_error("interrupted");
+	/* before the stop: a run killed while the engine stops it leaves a
+	 * record that says to start it again */
+	if (journal(h, UNDO_START, UNDO_SOURCE, h->src_id, NULL) < 0)
+		return -1;
 	/* paused, it has not served since the freeze, and a SIGTERM would
 	 * wait for the thaw: the stop kills it at once */
 	path = xasprintf("/containers/%s/stop%s", h->src_id,
 			 h->src_paused ? "?t=0" : "");
-	h->src_stopped = 1;
 	if (!h->src_paused)
 		h->stopped_at = dm_now_ms();
 	/* the engine finishes a stop it began even when we hang up: a
@@ -981,13 +1144,17 @@ static int phase_stop_source(struct handover *h)
  * and stopped once the copy runs, so that its stop is no longer part of
  * the downtime and a rollback only thaws it.  What the process had not
  * written when frozen stays behind (the copy is crash-consistent). */
-static int phase_pause_source(struct handover *h)
+static int step_pause_source(struct handover *h, const struct step *s)
 {
-	char *path = xasprintf("/containers/%s/pause", h->src_id);
+	char *path;
 	long st;
 
+	(void)s;
 	if (dm_cancelled())
 		return dm_error("interrupted");
+	if (journal(h, UNDO_UNPAUSE, UNDO_SOURCE, h->src_id, NULL) < 0)
+		return -1;
+	path = xasprintf("/containers/%s/pause", h->src_id);
 	h->src_paused = 1;
 	h->stopped_at = dm_now_ms();
 	st = engine_post_json(h->src, path, NULL, NULL);
@@ -998,158 +1165,81 @@ static int phase_pause_source(struct handover *h)
 /* ------------------------------------------------------------------ */
 /* rollback                                                            */
 
-static int undo(struct handover *h)
+/* Apply the journal: the source first (its service must not wait for
+ * the destination to be reached again), then the destination. */
+static int rollback(struct handover *h)
 {
-	char *path;
-	int ok = 1;
+	int ok;
 
 	dm_cancel_reset();
-	/* the source first: its service must not wait for the destination */
-	if (h->src_paused) {
-		path = xasprintf("/containers/%s/unpause", h->src_id);
-		if (engine_post_json(h->src, path, NULL, NULL) < 0 &&
-		    !h->src_stopped) {
-			dm_warn("cannot unpause the source: %s", dm_errmsg());
-			ok = 0;
-		}
-		free(path);
-	}
-	if (h->src_stopped) {
-		path = xasprintf("/containers/%s/start", h->src_id);
-		if (engine_post_json(h->src, path, NULL, NULL) < 0) {
-			dm_warn("cannot restart the source: %s", dm_errmsg());
-			ok = 0;
-		}
-		free(path);
-	}
-	if (h->restart_changed &&
-	    set_restart_policy(h->src, h->src_id,
-			       json_get(h->ins, "HostConfig", "RestartPolicy",
-					NULL)) < 0) {
-		dm_warn("cannot restore the source's restart policy: %s",
-			dm_errmsg());
-		ok = 0;
-	}
-	for (size_t i = 0; i < h->nvols; i++) {
-		helper_remove(h->src, h->vols[i].sh);
-		free(h->vols[i].sh);
-		h->vols[i].sh = NULL;
-	}
+	ok = undo_journal(&h->rec, UNDO_SOURCE, h->src, NULL) == 0;
 	if (cli_dest_revive(h->cli, h->o->to, &h->dst, &h->link) < 0) {
-		dm_warn("%s; what this migration made there is left: remove "
-			"it by hand (see docker migrate history)", dm_errmsg());
+		dm_warn("%s; what this migration made there is left: "
+			"docker migrate rollback %s removes it", dm_errmsg(),
+			h->rec.id);
 		return -1;
 	}
-	if (h->dst_id) {
-		path = xasprintf("/containers/%s?force=1&v=1", h->dst_id);
-		if (engine_delete(h->dst, path) < 0) {
-			dm_warn("cannot remove the new container at %s: %s",
-				h->o->to, dm_errmsg());
-			ok = 0;
-		}
-		free(path);
-	}
-	for (size_t i = h->nets_created.n; i-- > 0;) {
-		char *e = esc(h->nets_created.v[i]);
-
-		path = xasprintf("/networks/%s", e);
-		if (engine_delete(h->dst, path) < 0) {
-			dm_warn("cannot remove network %s at %s: %s",
-				h->nets_created.v[i], h->o->to, dm_errmsg());
-			ok = 0;
-		}
-		free(path);
-		free(e);
-	}
-	for (size_t i = 0; i < h->nvols; i++) {
-		struct hvol *v = &h->vols[i];
-
-		helper_remove(h->dst, v->dh);
-		free(v->dh);
-		v->dh = NULL;
-		if (v->created && volume_remove(h->dst, v->name) < 0) {
-			dm_warn("cannot remove volume %s at %s: %s", v->name,
-				h->o->to, dm_errmsg());
-			ok = 0;
-		}
-		/* written into only once its helper was made */
-		if (v->was_empty && v->written &&
-		    volume_empty_again(h->dst, v->was_empty, v->name) < 0) {
-			dm_warn("%s", dm_errmsg());
-			ok = 0;
-		}
-		if (v->made && bind_unmake(h, v) < 0) {
-			dm_warn("cannot remove %s at %s: %s", v->made,
-				h->o->to, dm_errmsg());
-			ok = 0;
-		}
-	}
-	if (h->helper_absent) {
-		/* loaded for this migration's volumes: a tool of ours, not
-		 * to be left behind by a migration that did not happen */
-		char *e = esc(helper_image());
-
-		path = xasprintf("/images/%s", e);
-		engine_delete(h->dst, path);	/* 404 if never loaded */
-		free(path);
-		free(e);
-	}
-	if (h->tag_moved && move_tag(h, h->img.id) < 0)
+	if (undo_journal(&h->rec, UNDO_DEST, h->dst, h->link) < 0)
 		ok = 0;
-	if (h->commit_loaded && h->commit_id) {
-		path = xasprintf("/images/%s?force=1", h->commit_id);
-		engine_delete(h->dst, path);	/* 404 if it never arrived */
-		free(path);
-	}
-	if (h->tag_added) {
-		char *e = esc(h->tag_added);
-
-		path = xasprintf("/images/%s?noprune=1", e);
-		if (engine_delete(h->dst, path) < 0)
-			ok = 0;
-		free(path);
-		free(e);
-	}
-	if (h->image_loaded && h->img.id) {
-		/* absent before we began: every tag it has there is ours */
-		path = xasprintf("/images/%s?force=1", h->img.id);
-		if (engine_delete(h->dst, path) < 0) {
-			dm_warn("cannot remove the image at %s: %s", h->o->to,
-				dm_errmsg());
-			ok = 0;
-		}
-		free(path);
-	}
 	return ok ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ */
 
+/* The plan from the facts the checks found and the user's options. */
+static int make_plan(struct handover *h)
+{
+	struct plan_vol *pv = plan_vols(h);
+	struct plan_opts po = { h->o->keep, h->o->pause, h->o->checkpoint,
+				h->o->rootfs };
+	struct plan_facts f = {
+		.dest = h->o->to, .image_ref = h->image_ref,
+		.image_present = h->image_present,
+		.image_bytes = h->image_bytes, .vols = pv, .nvols = h->nvols,
+		.nets_missing = (const char *const *)h->nets_missing.v,
+		.nnets = h->nets_missing.n,
+		.rootfs_changes = h->rootfs_changes,
+		.rootfs_bytes = h->rootfs_bytes,
+		.helper_absent = h->helper_absent,
+	};
+	int r = plan_make(h->ins, &po, &f, &h->steps);
+
+	free(pv);
+	if (r == 0 && h->rootfs_changes && !h->steps.rootfs)
+		dm_warn("%zu change(s) in the container layer of %s are left "
+			"behind (--rootfs=false)", h->rootfs_changes, h->name);
+	return r;
+}
+
+/* --dry-run: the plan, then what the checks left out or dropped and the
+ * image's layers; or the plan alone as one JSON document. */
 static int print_plan(const struct handover *h)
 {
-	printf("Plan: move container %s (%s) from %s to %s\n", h->name,
-	       h->running ? "running" : "stopped", engine_name(h->src),
-	       h->o->to);
-	if (print_image_plan(h->src, h->dst, h->image_ref, &h->img,
-			     h->image_present) < 0)
-		return -1;
-	printf("  transfer   %s\n", h->image_present
-	       ? "none: the destination has the image"
-	       : h->strategy->summary);
-	for (size_t i = 0; i < h->nvols; i++)
-		printf("  %-10s %s: copied%s\n", h->vols[i].bind ? "bind" : "volume",
-		       h->vols[i].name, h->running
-		       ? " while it runs, then what changed" : "");
+	if (h->o->json) {
+		yajl_gen g = yajl_gen_alloc(NULL);
+		const unsigned char *buf;
+		size_t len;
+
+		yajl_gen_config(g, yajl_gen_beautify, 1);
+		plan_gen(&h->steps, engine_name(h->src), h->o->to,
+			 h->strategy->name, g);
+		yajl_gen_get_buf(g, &buf, &len);
+		fwrite(buf, 1, len, stdout);
+		yajl_gen_free(g);
+		return 0;
+	}
+	plan_print(&h->steps, engine_name(h->src), h->o->to, h->strategy->name,
+		   stdout);
 	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
-		printf("  skip       bind mount %s\n", h->plan.bind_skipped.v[i]);
-	for (size_t i = 0; i < h->nets_missing.n; i++)
-		printf("  network    create %s at the destination\n",
-		       h->nets_missing.v[i]);
+		printf("  left out: bind mount %s (--bind-mounts skip)\n",
+		       h->plan.bind_skipped.v[i]);
 	for (size_t i = 0; i < h->plan.dropped.n; i++)
-		printf("  drop       %s\n", h->plan.dropped.v[i]);
-	printf("  then       create and start %s there, then %s the source\n",
-	       h->name, h->o->keep ? "keep" : "stop");
-	return 0;
+		printf("  dropped: %s\n", h->plan.dropped.v[i]);
+	if (!h->image_present)
+		printf("  transfer by %s: %s\n", h->strategy->name,
+		       h->strategy->summary);
+	return print_image_plan(h->src, h->dst, h->image_ref, &h->img,
+				h->image_present);
 }
 
 static void print_report(struct handover *h)
@@ -1174,7 +1264,7 @@ static void handover_release(struct handover *h)
 	image_info_release(&h->img);
 	recreate_out_release(&h->plan);
 	strlist_clear(&h->nets_missing);
-	strlist_clear(&h->nets_created);
+	plan_release(&h->steps);
 	for (size_t i = 0; i < h->nvols; i++) {
 		if (h->src)
 			helper_remove(h->src, h->vols[i].sh);
@@ -1188,7 +1278,6 @@ static void handover_release(struct handover *h)
 		yajl_tree_free(h->vols[i].was_empty);
 	}
 	free(h->vols);
-	free(h->tag_added);
 	free(h->dst_id);
 	engine_free(h->dst);
 	sshlink_close(h->link);
@@ -1196,88 +1285,70 @@ static void handover_release(struct handover *h)
 	record_release(&h->rec);
 }
 
-typedef int (*phase_fn)(struct handover *);
+typedef int (*step_fn)(struct handover *, const struct step *);
 
-struct phase_step {
-	const char *name;
-	phase_fn fn;
-};
-
-/* Stateless: the copy runs before the source stops, no downtime.  With
- * volumes: copy them while the source runs, create the copy (its volumes
- * exist once pre-copied; a created container binds no port and the two
- * names live on different engines), stop the source, send what changed,
- * start the copy: the downtime is the last three.  A container layer can
- * only be committed once the source stopped, and the copy is created
- * from it: then the create comes after. */
-static const struct phase_step stateless[] = {
-	{ "transfer", phase_transfer }, { "create", phase_create },
-	{ "start", phase_start }, { "stop-source", phase_stop_source },
-	{ NULL, NULL },
-};
-static const struct phase_step stateful[] = {
-	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
-	{ "create", phase_create }, { "stop-source", phase_stop_source },
-	{ "sync", phase_sync }, { "start", phase_start },
-	{ NULL, NULL },
-};
-static const struct phase_step paused_stateful[] = {
-	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
-	{ "create", phase_create }, { "pause-source", phase_pause_source },
-	{ "sync", phase_sync }, { "start", phase_start },
-	{ "stop-source", phase_stop_source },
-	{ NULL, NULL },
-};
-static const struct phase_step rootfs_stateful[] = {
-	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
-	{ "stop-source", phase_stop_source }, { "sync", phase_sync },
-	{ "rootfs", phase_rootfs }, { "create", phase_create },
-	{ "start", phase_start },
-	{ NULL, NULL },
-};
-static const struct phase_step rootfs_paused_stateful[] = {
-	{ "transfer", phase_transfer }, { "precopy", phase_precopy },
-	{ "pause-source", phase_pause_source }, { "sync", phase_sync },
-	{ "rootfs", phase_rootfs }, { "create", phase_create },
-	{ "start", phase_start }, { "stop-source", phase_stop_source },
-	{ NULL, NULL },
-};
-static const struct phase_step kept_stateful[] = {
-	{ "transfer", phase_transfer }, { "copy-volumes", phase_precopy },
-	{ "verify", phase_verify }, { "rootfs", phase_rootfs },
-	{ "create", phase_create }, { "start", phase_start },
-	{ NULL, NULL },
-};
-static const struct phase_step stopped_stateful[] = {
-	{ "transfer", phase_transfer }, { "copy-volumes", phase_precopy },
-	{ "verify", phase_verify }, { "rootfs", phase_rootfs },
-	{ "create", phase_create },
-	{ NULL, NULL },
+/* The runner's table: what executes each kind of step.  The check ran
+ * before the plan could be made (the plan is made of its facts). */
+static const step_fn step_fns[STEP_KINDS] = {
+	[STEP_TRANSFER] = step_transfer,
+	[STEP_COPY_VOLUME] = step_copy,
+	[STEP_VERIFY] = step_verify,
+	[STEP_PRECOPY] = step_copy,
+	[STEP_CREATE] = step_create,
+	[STEP_PAUSE_SOURCE] = step_pause_source,
+	[STEP_STOP_SOURCE] = step_stop_source,
+	[STEP_SYNC] = step_sync,
+	[STEP_ROOTFS] = step_rootfs,
+	[STEP_START] = step_start,
 };
 
-static int run_phases(struct handover *h)
+/* The plan's steps into the record, the check (already run) ended. */
+static void record_plan(struct handover *h)
 {
-	const struct phase_step *p = !h->nvols && !h->rootfs ? stateless
-				     : !h->running ? stopped_stateful
-				     : h->o->keep ? kept_stateful
-				     : h->o->pause ? (h->rootfs ? rootfs_paused_stateful
-						      : paused_stateful)
-				     : h->rootfs ? rootfs_stateful : stateful;
+	h->step0 = h->rec.nsteps;
+	for (size_t i = 0; i < h->steps.n; i++)
+		record_step_add(&h->rec, step_name(h->steps.steps[i].kind),
+				h->steps.steps[i].object,
+				h->steps.steps[i].bytes);
+	h->rec.steps[h->step0].started = h->check_started;
+	record_step_end(&h->rec, h->step0, 0, "done");
+}
+
+/* One step: recorded when it begins and ends, with its bytes and how it
+ * ended.  An interruption is seen here, between steps, and inside the
+ * steps that wait. */
+static int run_step(struct handover *h, size_t i, int first_of_phase)
+{
+	const struct step *st = &h->steps.steps[i];
+	uint64_t before = h->rec.bytes;
+	int r;
+
+	if (first_of_phase)
+		record_phase_begin(&h->rec, step_name(st->kind));
+	record_step_begin(&h->rec, h->step0 + i);
+	if (dm_cancelled()) {
+		r = dm_error("interrupted");
+	} else {
+		if (first_of_phase)
+			dm_test_pause(step_name(st->kind));
+		r = step_fns[st->kind](h, st);
+	}
+	record_step_end(&h->rec, h->step0 + i, h->rec.bytes - before,
+			r == 0 ? "done" : dm_cancelled() ? "interrupted"
+			: "failed");
+	return r;
+}
+
+static int run_plan(struct handover *h)
+{
 	int64_t ready_at = 0;
 
-	for (; p->name; p++) {
-		/* the phases that have nothing to do are not listed */
-		if ((p->fn == phase_rootfs && !h->rootfs) ||
-		    ((p->fn == phase_precopy || p->fn == phase_sync ||
-		      p->fn == phase_verify) && !h->nvols))
-			continue;
-		record_phase_begin(&h->rec, p->name);
-		if (dm_cancelled())
-			return dm_error("interrupted");
-		dm_test_pause(p->name);
-		if (p->fn(h) < 0)
+	for (size_t i = 1; i < h->steps.n; i++) {
+		enum step_kind k = h->steps.steps[i].kind;
+
+		if (run_step(h, i, k != h->steps.steps[i - 1].kind) < 0)
 			return -1;
-		if (p->fn == phase_start)
+		if (k == STEP_START)
 			ready_at = dm_now_ms();
 	}
 	record_phase_end(&h->rec);
@@ -1317,6 +1388,7 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		began = 1;
 		record_set_status(&h.rec, "running");
 		record_phase_begin(&h.rec, "check");
+		h.check_started = record_wall_ms();
 		dm_test_pause("check");
 	}
 	/* the image's export begins while the destination is reached and
@@ -1330,7 +1402,7 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 			dm_clear_error();
 	}
 	h.dst = cli_dest_engine(cli, o->to, &h.link);
-	if (!h.dst || phase_check(&h) < 0)
+	if (!h.dst || phase_check(&h) < 0 || make_plan(&h) < 0)
 		goto fail;
 	if (o->dry_run) {
 		if (print_plan(&h) < 0)
@@ -1338,12 +1410,13 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		ret = 0;
 		goto out;
 	}
-	if (run_phases(&h) < 0) {
+	record_plan(&h);
+	if (run_plan(&h) < 0) {
 		char *why = xstrdup(dm_errmsg());
 
 		fprintf(stderr, "docker migrate: %s failed: %s; rolling back\n",
 			h.rec.cur_phase, why);
-		record_fail(&h.rec, undo(&h) == 0 ? "rolled-back" : "failed",
+		record_fail(&h.rec, rollback(&h) == 0 ? "rolled-back" : "failed",
 			    why);
 		free(why);
 		print_report(&h);

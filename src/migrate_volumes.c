@@ -2,8 +2,10 @@
  * migrate_volumes.c - copy volumes to another engine: same names (or
  * --rename), same driver, options and labels, content streamed engine to
  * engine, and the tree's digest at the destination compared with what was
- * sent before the copy counts as done.  Any failure removes what this run
- * created at the destination.
+ * sent before the copy counts as done.  What each copy changes at either
+ * host is journaled in the record (undo.h) before the next change; any
+ * failure applies the journal, and "docker migrate rollback ID" does it
+ * for a run killed outright.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "progress.h"
 #include "record.h"
 #include "transfer.h"
+#include "undo.h"
 #include "volume.h"
 
 struct vol {
@@ -22,9 +25,7 @@ struct vol {
 	char *dst_name;
 	yajl_val info;		/* the source's inspect */
 	int replace;		/* --force over an existing one */
-	int created;		/* by us, at the destination */
 	yajl_val was_empty;	/* there before, empty: its inspect */
-	int written;		/* ... and the copy wrote into it */
 	char *sh, *dh;		/* helper containers, until removed */
 	char digest[65];
 	size_t entries;
@@ -38,6 +39,8 @@ struct vol_run {
 	struct vol *v;
 	size_t n;
 	int helper_absent;	/* the helper image, at the destination */
+	int helper_absent_src;	/* ... and at the source */
+	int helper_journaled;	/* ... its removal is in the journal */
 	struct migration rec;
 };
 
@@ -101,15 +104,23 @@ static int dest_volume_empty(struct vol_run *r, const char *name, int *empty)
 	return ret;
 }
 
-static int check(struct vol_run *r)
+static int helper_present(struct engine *e)
 {
 	struct image_info ii;
-	int h = image_inspect(r->dst, helper_image(), &ii);
+	int r = image_inspect(e, helper_image(), &ii);
 
 	image_info_release(&ii);
-	if (h < 0)
+	return r;
+}
+
+static int check(struct vol_run *r)
+{
+	int d = helper_present(r->dst), s = helper_present(r->src);
+
+	if (d < 0 || s < 0)
 		return -1;
-	r->helper_absent = h == 0;
+	r->helper_absent = !d;
+	r->helper_absent_src = !s;
 	for (size_t i = 0; i < r->n; i++) {
 		struct vol *v = &r->v[i];
 		yajl_val d = NULL;
@@ -157,6 +168,53 @@ static void drop_helper(struct engine *e, char **id)
 	}
 }
 
+static int journal(struct vol_run *r, const char *op, const char *host,
+		   const char *arg, const char *data)
+{
+	return record_undo_push(&r->rec, op, host, arg, data);
+}
+
+/* Before the first write into the destination volume: how to put back
+ * what was there (an empty volume emptied again; the helper image, loaded
+ * by the first helper, removed). */
+static int journal_first_write(struct vol_run *r, struct vol *v)
+{
+	if (!r->helper_journaled &&
+	    ((r->helper_absent_src && journal(r, UNDO_HELPER_IMAGE,
+					     UNDO_SOURCE, helper_image(),
+					     NULL) < 0) ||
+	     (r->helper_absent && journal(r, UNDO_HELPER_IMAGE, UNDO_DEST,
+					  helper_image(), NULL) < 0)))
+		return -1;
+	r->helper_journaled = 1;
+	if (v->was_empty) {
+		yajl_gen g = yajl_gen_alloc(NULL);
+		char *before;
+		int ret;
+
+		json_gen_value(g, v->was_empty);
+		before = json_gen_take(g);
+		yajl_gen_free(g);
+		ret = journal(r, UNDO_EMPTY, UNDO_DEST, v->dst_name, before);
+		free(before);
+		return ret;
+	}
+	return 0;
+}
+
+static int make_helpers(struct vol_run *r, struct vol *v)
+{
+	if (journal_first_write(r, v) < 0)
+		return -1;
+	v->sh = helper_create(r->src, v->src_name, 1);
+	if (!v->sh || journal(r, UNDO_HELPER, UNDO_SOURCE, v->sh, NULL) < 0)
+		return -1;
+	v->dh = helper_create(r->dst, v->dst_name, 0);
+	if (!v->dh)
+		return -1;
+	return journal(r, UNDO_HELPER, UNDO_DEST, v->dh, NULL);
+}
+
 static int copy_one(struct vol_run *r, struct vol *v, struct xfer_stats *st)
 {
 	char back[65];
@@ -170,22 +228,21 @@ static int copy_one(struct vol_run *r, struct vol *v, struct xfer_stats *st)
 	yajl_tree_free(d);
 	if (f < 0)
 		return -1;
-	if (f == 0) {
-		if (volume_create_like(r->dst, v->info, v->dst_name) < 0)
-			return -1;
-		v->created = 1;
-	}
+	/* absent now: the name is ours to remove, journaled before it
+	 * exists so that a run killed meanwhile still names it */
+	if (f == 0 &&
+	    (journal(r, UNDO_VOLUME, UNDO_DEST, v->dst_name, NULL) < 0 ||
+	     volume_create_like(r->dst, v->info, v->dst_name) < 0))
+		return -1;
 	record_phase_begin(&r->rec, "transfer");
+	dm_test_pause("transfer");
 	if (volume_is_ephemeral(v->info)) {
 		fprintf(stderr, "Volume %s is a tmpfs: its settings are "
 			"copied, it holds no content\n", v->src_name);
 		return 0;
 	}
-	v->sh = helper_create(r->src, v->src_name, 1);
-	v->dh = v->sh ? helper_create(r->dst, v->dst_name, 0) : NULL;
-	if (!v->dh)
+	if (make_helpers(r, v) < 0)
 		goto out;
-	v->written = 1;
 	{
 		struct progress p;
 		char *label = xasprintf("volume %s", v->src_name);
@@ -220,41 +277,22 @@ out:
 	return ret;
 }
 
+/* Apply the journal: the source's helpers first, then the destination,
+ * reached again if its link died. */
 static int undo(struct vol_run *r)
 {
-	int ok = 1;
+	int ok;
 
 	dm_cancel_reset();
-	for (size_t i = 0; i < r->n; i++)
-		drop_helper(r->src, &r->v[i].sh);
+	ok = undo_journal(&r->rec, UNDO_SOURCE, r->src, NULL) == 0;
 	if (cli_dest_revive(r->cli, r->o->to, &r->dst, &r->link) < 0) {
-		dm_warn("%s; volumes this run made there are left: remove them "
-			"by hand", dm_errmsg());
+		dm_warn("%s; volumes this run made there are left: docker "
+			"migrate rollback %s removes them", dm_errmsg(),
+			r->rec.id);
 		return -1;
 	}
-	for (size_t i = 0; i < r->n; i++) {
-		drop_helper(r->dst, &r->v[i].dh);
-		if (r->v[i].created && volume_remove(r->dst, r->v[i].dst_name) < 0) {
-			dm_warn("cannot remove volume %s at %s: %s",
-				r->v[i].dst_name, r->o->to, dm_errmsg());
-			ok = 0;
-		}
-		if (r->v[i].was_empty && r->v[i].written &&
-		    volume_empty_again(r->dst, r->v[i].was_empty,
-				       r->v[i].dst_name) < 0) {
-			dm_warn("%s", dm_errmsg());
-			ok = 0;
-		}
-	}
-	if (r->helper_absent) {
-		/* loaded by this run: not to be left by a copy that failed */
-		char *e = engine_escape(helper_image());
-		char *path = xasprintf("/images/%s", e);
-
-		engine_delete(r->dst, path);	/* 404 if never loaded */
-		free(path);
-		free(e);
-	}
+	if (undo_journal(&r->rec, UNDO_DEST, r->dst, r->link) < 0)
+		ok = 0;
 	return ok ? 0 : -1;
 }
 

@@ -4,6 +4,7 @@
  * record, and a reader never sees one.
  */
 #include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include "dm.h"
 #include "json.h"
 #include "record.h"
+
+static unsigned long long proc_start(int pid);
 
 static int mkdir_p(const char *path, mode_t mode)
 {
@@ -70,6 +73,8 @@ int record_begin(struct migration *m, const char *cfgdir, const char *kind,
 	m->strategy = xstrdup(strategy);
 	m->started = dm_wall_s();
 	m->downtime_ms = -1;
+	m->pid = (int)getpid();
+	m->pid_start = proc_start(m->pid);
 	if (mkdir_p(dir, 0700) == 0) {
 		m->path = xasprintf("%s/%s.json", dir, m->id);
 		ret = record_save(m);
@@ -136,6 +141,55 @@ static void gen_kv(yajl_gen g, const char *k, const char *v)
 		yajl_gen_null(g);
 }
 
+static void gen_int(yajl_gen g, const char *k, long long v)
+{
+	json_gen_str(g, k);
+	yajl_gen_integer(g, v);
+}
+
+static void gen_steps(const struct migration *m, yajl_gen g)
+{
+	if (!m->nsteps)
+		return;
+	json_gen_str(g, "steps");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < m->nsteps; i++) {
+		const struct rec_step *s = &m->steps[i];
+
+		yajl_gen_map_open(g);
+		gen_kv(g, "step", s->name);
+		gen_kv(g, "object", s->object);
+		gen_int(g, "planned_bytes", s->planned);
+		gen_int(g, "started_ms", s->started);
+		gen_int(g, "ms", s->ms);
+		gen_int(g, "bytes", (long long)s->bytes);
+		gen_kv(g, "outcome", s->outcome);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+static void gen_journal(const struct migration *m, yajl_gen g)
+{
+	if (!m->njournal)
+		return;
+	json_gen_str(g, "journal");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < m->njournal; i++) {
+		const struct rec_undo *u = &m->journal[i];
+
+		yajl_gen_map_open(g);
+		gen_kv(g, "undo", u->op);
+		gen_kv(g, "host", u->host);
+		gen_kv(g, "arg", u->arg);
+		gen_kv(g, "data", u->data);
+		json_gen_str(g, "done");
+		yajl_gen_bool(g, u->done);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
 void record_gen(const struct migration *m, yajl_gen g)
 {
 	yajl_gen_map_open(g);
@@ -179,6 +233,12 @@ void record_gen(const struct migration *m, yajl_gen g)
 		c += n + (c[n] == ' ');
 	}
 	yajl_gen_array_close(g);
+	json_gen_str(g, "pid");
+	yajl_gen_integer(g, m->pid);
+	json_gen_str(g, "pid_start");
+	yajl_gen_integer(g, (long long)m->pid_start);
+	gen_steps(m, g);
+	gen_journal(m, g);
 	yajl_gen_map_close(g);
 }
 
@@ -221,6 +281,14 @@ int record_save(struct migration *m)
 
 void record_release(struct migration *m)
 {
+	for (size_t i = 0; i < m->nsteps; i++)
+		free(m->steps[i].object);
+	free(m->steps);
+	for (size_t i = 0; i < m->njournal; i++) {
+		free(m->journal[i].arg);
+		free(m->journal[i].data);
+	}
+	free(m->journal);
 	free(m->kind);
 	free(m->object);
 	free(m->source);
@@ -233,6 +301,28 @@ void record_release(struct migration *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* The steps in the plan's order: those that ran with their time and
+ * bytes, the others with what stopped them from running. */
+static void report_steps(const struct migration *m, FILE *out)
+{
+	char hb[32];
+
+	for (size_t i = 0; i < m->nsteps; i++) {
+		const struct rec_step *s = &m->steps[i];
+
+		if (strcmp(s->outcome, "planned") == 0) {
+			fprintf(out, "  %-13s %-30.30s %10s\n", s->name,
+				s->object, "not run");
+			continue;
+		}
+		fprintf(out, "  %-13s %-30.30s %8.3f s %10s%s%s\n", s->name,
+			s->object, (double)s->ms / 1000.0,
+			dm_human_bytes(s->bytes, hb, sizeof(hb)),
+			strcmp(s->outcome, "done") ? "  " : "",
+			strcmp(s->outcome, "done") ? s->outcome : "");
+	}
+}
+
 void record_report(const struct migration *m, FILE *out)
 {
 	char hb[32];
@@ -240,9 +330,12 @@ void record_report(const struct migration *m, FILE *out)
 	fprintf(out, "%s %s %s: %s -> %s (strategy %s) in %.2f s\n",
 		m->status, m->kind, m->object, m->source, m->dest, m->strategy,
 		(double)record_total_ms(m) / 1000.0);
-	for (int i = 0; i < m->nphases; i++)
-		fprintf(out, "  %-13s %8.3f s\n", m->phases[i].name,
-			(double)m->phases[i].ms / 1000.0);
+	if (m->nsteps)
+		report_steps(m, out);
+	else
+		for (int i = 0; i < m->nphases; i++)
+			fprintf(out, "  %-13s %8.3f s\n", m->phases[i].name,
+				(double)m->phases[i].ms / 1000.0);
 	fprintf(out, "  %-13s %s (%llu bytes)\n", "sent",
 		dm_human_bytes(m->bytes, hb, sizeof(hb)),
 		(unsigned long long)m->bytes);
@@ -255,6 +348,53 @@ void record_report(const struct migration *m, FILE *out)
 		fprintf(out, "  %-13s %s: %s\n", "error", m->failed_step,
 			m->error);
 	fprintf(out, "  %-13s %s\n", "id", m->id);
+}
+
+static char *opt_dup(yajl_val v, const char *key)
+{
+	const char *s = json_str(v, key, NULL);
+
+	return s ? xstrdup(s) : NULL;
+}
+
+static void load_steps(struct migration *m, yajl_val a)
+{
+	size_t n = json_alen(a);
+
+	m->steps = n ? xcalloc(n, sizeof(*m->steps)) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		yajl_val s = a->u.array.values[i];
+		struct rec_step *r = &m->steps[m->nsteps++];
+
+		snprintf(r->name, sizeof(r->name), "%s",
+			 json_str(s, "step", NULL) ?: "?");
+		r->object = opt_dup(s, "object");
+		r->planned = json_int(s, -1, "planned_bytes", NULL);
+		r->started = json_int(s, 0, "started_ms", NULL);
+		r->ms = json_int(s, 0, "ms", NULL);
+		r->bytes = (uint64_t)json_int(s, 0, "bytes", NULL);
+		snprintf(r->outcome, sizeof(r->outcome), "%s",
+			 json_str(s, "outcome", NULL) ?: "?");
+	}
+}
+
+static void load_journal(struct migration *m, yajl_val a)
+{
+	size_t n = json_alen(a);
+
+	m->journal = n ? xcalloc(n, sizeof(*m->journal)) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		yajl_val u = a->u.array.values[i];
+		struct rec_undo *r = &m->journal[m->njournal++];
+
+		snprintf(r->op, sizeof(r->op), "%s",
+			 json_str(u, "undo", NULL) ?: "?");
+		snprintf(r->host, sizeof(r->host), "%s",
+			 json_str(u, "host", NULL) ?: "?");
+		r->arg = opt_dup(u, "arg");
+		r->data = opt_dup(u, "data");
+		r->done = json_true(u, "done", NULL);
+	}
 }
 
 static void load_one(const char *path, struct migration *m)
@@ -312,6 +452,10 @@ static void load_one(const char *path, struct migration *m)
 		m->phases[i].ms = json_int(p, 0, "ms", NULL);
 		m->nphases++;
 	}
+	m->pid = (int)json_int(v, 0, "pid", NULL);
+	m->pid_start = (unsigned long long)json_int(v, 0, "pid_start", NULL);
+	load_steps(m, json_get(v, "steps", NULL));
+	load_journal(m, json_get(v, "journal", NULL));
 	yajl_tree_free(v);
 }
 
@@ -378,4 +522,164 @@ void record_print(const struct migration *m, int json, FILE *out)
 	yajl_gen_get_buf(g, &buf, &len);
 	fwrite(buf, 1, len, out);
 	yajl_gen_free(g);
+}
+
+/* ------------------------------------------------------------------ */
+/* steps and the undo journal                                          */
+
+int64_t record_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void save_or_warn(struct migration *m)
+{
+	if (record_save(m) < 0)
+		dm_warn("%s", dm_errmsg());
+}
+
+size_t record_step_add(struct migration *m, const char *name,
+		       const char *object, int64_t planned)
+{
+	struct rec_step *s;
+
+	m->steps = xrealloc(m->steps, (m->nsteps + 1) * sizeof(*m->steps));
+	s = &m->steps[m->nsteps];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->object = xstrdup(object ? object : "");
+	s->planned = planned;
+	snprintf(s->outcome, sizeof(s->outcome), "planned");
+	return m->nsteps++;
+}
+
+void record_step_begin(struct migration *m, size_t i)
+{
+	if (i >= m->nsteps)
+		return;
+	m->steps[i].started = record_wall_ms();
+	snprintf(m->steps[i].outcome, sizeof(m->steps[i].outcome), "running");
+	save_or_warn(m);
+}
+
+void record_step_end(struct migration *m, size_t i, uint64_t bytes,
+		     const char *outcome)
+{
+	if (i >= m->nsteps)
+		return;
+	if (m->steps[i].started)
+		m->steps[i].ms = record_wall_ms() - m->steps[i].started;
+	m->steps[i].bytes = bytes;
+	snprintf(m->steps[i].outcome, sizeof(m->steps[i].outcome), "%s",
+		 outcome);
+	save_or_warn(m);
+}
+
+int record_undo_push(struct migration *m, const char *op, const char *host,
+		     const char *arg, const char *data)
+{
+	struct rec_undo *u;
+
+	m->journal = xrealloc(m->journal,
+			      (m->njournal + 1) * sizeof(*m->journal));
+	u = &m->journal[m->njournal++];
+	memset(u, 0, sizeof(*u));
+	snprintf(u->op, sizeof(u->op), "%s", op);
+	snprintf(u->host, sizeof(u->host), "%s", host);
+	u->arg = xstrdup(arg ? arg : "");
+	u->data = data ? xstrdup(data) : NULL;
+	return record_save(m);
+}
+
+void record_undo_done(struct migration *m, size_t i)
+{
+	if (i >= m->njournal)
+		return;
+	m->journal[i].done = 1;
+	save_or_warn(m);
+}
+
+size_t record_undo_left(const struct migration *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->njournal; i++)
+		n += !m->journal[i].done;
+	return n;
+}
+
+/* When the process started (clock ticks after boot, /proc/PID/stat's
+ * 22nd field): with the pid, it names one process, not a later one
+ * that reuses its pid.  0 when unknown (no /proc, no such process). */
+static unsigned long long proc_start(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* the command name, in parentheses, may hold spaces: skip it */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%*u %*u %*d %*d %*d %*d %*d %*d %llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+/* Is the process that wrote the record still there? */
+static int plugin_alive(const struct migration *m)
+{
+	if (m->pid <= 0 || (kill(m->pid, 0) < 0 && errno == ESRCH))
+		return 0;
+	/* no start time to compare (no /proc): trust kill(2) */
+	return !m->pid_start || proc_start(m->pid) == m->pid_start;
+}
+
+const char *record_shown_status(const struct migration *m)
+{
+	if ((strcmp(m->status, "running") == 0 ||
+	     strcmp(m->status, "pending") == 0) && !plugin_alive(m))
+		return "interrupted";
+	return m->status;
+}
+
+int record_load_id(const char *cfgdir, const char *id, struct migration *m)
+{
+	struct migration *all;
+	size_t n, found = (size_t)-1, matches = 0;
+	size_t len = strlen(id);
+
+	memset(m, 0, sizeof(*m));
+	if (!len || record_load_all(cfgdir, &all, &n) < 0)
+		return dm_error("no migration %s", id);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(all[i].id, id, len) == 0) {
+			found = i;
+			matches++;
+		}
+	if (matches == 1) {
+		*m = all[found];
+		memset(&all[found], 0, sizeof(all[found]));
+		m->path = xasprintf("%s/migrate/history/%s.json", cfgdir, m->id);
+	}
+	for (size_t i = 0; i < n; i++)
+		record_release(&all[i]);
+	free(all);
+	if (matches > 1)
+		return dm_error("%s names %zu migrations: give more of the id",
+				id, matches);
+	if (!matches)
+		return dm_error("no migration %s (see docker migrate history)",
+				id);
+	return 0;
 }

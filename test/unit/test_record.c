@@ -6,6 +6,7 @@
 #include "unit.h"
 
 #include <dirent.h>
+#include <sys/wait.h>
 
 #include "json.h"
 #include "record.h"
@@ -412,6 +413,82 @@ static void report_shows_phases_error_and_id(void **state)
 	free(buf);
 }
 
+/* Steps and the undo journal are on disk as soon as they are recorded,
+ * and read back whole by id (or a prefix of it). */
+static void steps_and_journal_are_saved_at_once_and_read_back(void **state)
+{
+	struct fx *f = *state;
+	struct migration back;
+	yajl_val v;
+	size_t i;
+
+	begin(f, &f->m, "db");
+	i = record_step_add(&f->m, "precopy", "volume data", 1000);
+	record_step_add(&f->m, "sync", "volume data", -1);
+	record_step_begin(&f->m, i);
+	assert_int_equal(record_undo_push(&f->m, "remove-volume",
+					  "destination", "data", NULL), 0);
+	v = on_disk(&f->m);
+	assert_int_equal(json_alen(json_get(v, "steps", NULL)), 2);
+	assert_int_equal(json_alen(json_get(v, "journal", NULL)), 1);
+	yajl_tree_free(v);
+	assert_int_equal(record_undo_push(&f->m, "start-container", "source",
+					  "abc", "{\"x\":1}"), 0);
+	record_step_end(&f->m, i, 777, "done");
+	record_undo_done(&f->m, 0);
+	assert_int_equal(record_load_id(f->cfg, f->m.id, &back), 0);
+	assert_int_equal(back.nsteps, 2);
+	assert_string_equal(back.steps[0].name, "precopy");
+	assert_string_equal(back.steps[0].object, "volume data");
+	assert_int_equal(back.steps[0].planned, 1000);
+	assert_int_equal(back.steps[0].bytes, 777);
+	assert_string_equal(back.steps[0].outcome, "done");
+	assert_true(back.steps[0].started > 0);
+	assert_int_equal(back.steps[1].planned, -1);
+	assert_string_equal(back.steps[1].outcome, "planned");
+	assert_int_equal(back.njournal, 2);
+	assert_true(back.journal[0].done);
+	assert_string_equal(back.journal[1].op, "start-container");
+	assert_string_equal(back.journal[1].host, "source");
+	assert_string_equal(back.journal[1].arg, "abc");
+	assert_string_equal(back.journal[1].data, "{\"x\":1}");
+	assert_false(back.journal[1].done);
+	assert_int_equal(record_undo_left(&back), 1);
+	assert_string_equal(back.path, f->m.path);
+	record_release(&back);
+	/* a prefix names it too */
+	assert_int_equal(record_load_id(f->cfg, (char[]){ f->m.id[0],
+				f->m.id[1], f->m.id[2], f->m.id[3], 0 }, &back), 0);
+	record_release(&back);
+	assert_int_equal(record_load_id(f->cfg, "zz", &back), -1);
+	assert_contains(dm_errmsg(), "no migration zz");
+}
+
+/* A record left at running shows as interrupted once its process is
+ * gone, and as running while it lives. */
+static void running_record_of_a_dead_process_is_interrupted(void **state)
+{
+	struct fx *f = *state;
+	pid_t child;
+
+	begin(f, &f->m, "db");
+	record_set_status(&f->m, "running");
+	assert_string_equal(record_shown_status(&f->m), "running");
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	f->m.pid = (int)child;	/* reaped: no such process now */
+	assert_string_equal(record_shown_status(&f->m), "interrupted");
+	/* a live process that is not the one that began it: its pid reused */
+	f->m.pid = (int)getpid();
+	f->m.pid_start += 1;
+	assert_string_equal(record_shown_status(&f->m), "interrupted");
+	record_set_status(&f->m, "rolled-back");
+	assert_string_equal(record_shown_status(&f->m), "rolled-back");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -431,6 +508,8 @@ int main(void)
 		T(corrupt_record_is_skipped_with_a_warning),
 		T(load_all_without_history_is_empty),
 		T(report_shows_phases_error_and_id),
+		T(steps_and_journal_are_saved_at_once_and_read_back),
+		T(running_record_of_a_dead_process_is_interrupted),
 	};
 
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);
