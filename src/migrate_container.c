@@ -390,7 +390,7 @@ static int phase_check(struct handover *h)
 		return -1;
 	in = (struct recreate_in){ h->ins, h->image_ref, &missing,
 				   h->o->drop_unmovable, h->o->volumes,
-				   h->o->bind_mode };
+				   h->o->bind_mode, engine_api(h->dst) };
 	r = recreate_plan(&in, &h->plan);
 	strlist_clear(&missing);
 	if (r < 0)
