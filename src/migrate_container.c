@@ -57,6 +57,9 @@ struct handover {
 	struct strlist nets_missing;
 	/* what we changed, to undo */
 	int image_loaded;
+	/* image_ref at the destination, by its ids there (on the
+	 * containerd store not the source's): before the load, and after */
+	char *ref_prev_id, *ref_loaded_id;
 	char *tag_added;
 	struct strlist nets_created;
 	char *dst_id;
@@ -68,9 +71,13 @@ struct handover {
 	int helper_absent;	/* the volumes' helper image, at the destination */
 	int64_t stopped_at;	/* ms: the source stopped serving */
 	int rootfs;		/* the container layer travels */
-	char *commit_id;	/* the source's layer, committed as an image */
+	char *commit_id;	/* the source's layer, committed as an image:
+				 * a name, since image ids differ between
+				 * stores (the containerd store's is the
+				 * manifest's digest) */
 	int commit_loaded;	/* ... and loaded at the destination */
 	int tag_moved;		/* image_ref points at the commit there */
+	char *ref_dst_id;	/* ... and, before, at this image there */
 	struct migration rec;
 };
 
@@ -432,6 +439,21 @@ static struct transfer transfer_of(struct handover *h, struct xfer_stats *st)
 				  h->cfgdir, cli_ssh_opts(h->cli).stall_timeout_s };
 }
 
+/* *id: image_ref's id at the destination, or NULL where it is absent. */
+static int dst_ref_id(struct handover *h, char **id)
+{
+	struct image_info di;
+	int r;
+
+	if (dm_starts_with(h->image_ref, "sha256:"))
+		return 0;
+	r = image_inspect(h->dst, h->image_ref, &di);
+	if (r == 1)
+		*id = xstrdup(di.id);
+	image_info_release(&di);
+	return r < 0 ? -1 : 0;
+}
+
 static int phase_transfer(struct handover *h)
 {
 	struct xfer_stats st = { 0 };
@@ -443,6 +465,8 @@ static int phase_transfer(struct handover *h)
 			h->image_ref, h->o->to);
 		return tag_at_dest(h);
 	}
+	if (dst_ref_id(h, &h->ref_prev_id) < 0)
+		return -1;
 	h->image_loaded = 1;	/* from here on, a failure removes it */
 	{
 		struct progress p;
@@ -462,6 +486,8 @@ static int phase_transfer(struct handover *h)
 		free(label);
 	}
 	h->rec.bytes += st.bytes;
+	if (ret == 0 && dst_ref_id(h, &h->ref_loaded_id) < 0)
+		return -1;
 	return ret;
 }
 
@@ -764,8 +790,10 @@ static int phase_verify(struct handover *h)
 static int phase_rootfs(struct handover *h)
 {
 	struct xfer_stats st = { 0 };
-	char *path = xasprintf("/commit?container=%s&pause=1&comment=%s",
-			       h->src_id, "docker-migrate%20container%20layer");
+	char *path = xasprintf("/commit?container=%s&pause=1&comment=%s"
+			       "&repo=docker-migrate-rootfs&tag=%.12s",
+			       h->src_id, "docker-migrate%20container%20layer",
+			       h->src_id);
 	const char *refs[1];
 	yajl_val v = NULL;
 	long r = engine_post_json(h->src, path, "{}", &v);
@@ -774,10 +802,8 @@ static int phase_rootfs(struct handover *h)
 	if (r < 0)
 		return dm_error_wrap("committing the container layer of %s",
 				     h->name);
-	h->commit_id = xstrdup(json_str(v, "Id", NULL));
 	yajl_tree_free(v);
-	if (!h->commit_id[0])
-		return dm_error("the source committed no image id");
+	h->commit_id = xasprintf("docker-migrate-rootfs:%.12s", h->src_id);
 	refs[0] = h->commit_id;
 	h->commit_loaded = 1;
 	{
@@ -796,6 +822,12 @@ static int move_tag(struct handover *h, const char *id)
 	return image_tag(h->dst, id, h->image_ref);
 }
 
+/* image_ref's image at the destination, by the destination's own id */
+static int move_tag_back(struct handover *h)
+{
+	return move_tag(h, h->ref_dst_id ? h->ref_dst_id : h->img.id);
+}
+
 static int create_container(struct handover *h)
 {
 	char *e = esc(h->name);
@@ -805,7 +837,13 @@ static int create_container(struct handover *h)
 
 	free(e);
 	if (h->commit_id && !dm_starts_with(h->image_ref, "sha256:")) {
-		if (move_tag(h, h->commit_id) < 0) {
+		struct image_info di;
+		int r = image_inspect(h->dst, h->image_ref, &di);
+
+		if (r == 1 && !h->ref_dst_id)
+			h->ref_dst_id = xstrdup(di.id);
+		image_info_release(&di);
+		if (r < 0 || move_tag(h, h->commit_id) < 0) {
 			free(path);
 			return -1;
 		}
@@ -813,7 +851,7 @@ static int create_container(struct handover *h)
 	}
 	st = engine_post_json(h->dst, path, h->plan.body, &v);
 	free(path);
-	if (h->tag_moved && move_tag(h, h->img.id) == 0)
+	if (h->tag_moved && move_tag_back(h) == 0)
 		h->tag_moved = 0;
 	if (st < 0)
 		return -1;
@@ -1093,7 +1131,7 @@ static int undo(struct handover *h)
 		free(path);
 		free(e);
 	}
-	if (h->tag_moved && move_tag(h, h->img.id) < 0)
+	if (h->tag_moved && move_tag_back(h) < 0)
 		ok = 0;
 	if (h->commit_loaded && h->commit_id) {
 		path = xasprintf("/images/%s?force=1", h->commit_id);
@@ -1109,9 +1147,18 @@ static int undo(struct handover *h)
 		free(path);
 		free(e);
 	}
-	if (h->image_loaded && h->img.id) {
-		/* absent before we began: every tag it has there is ours */
-		path = xasprintf("/images/%s?force=1", h->img.id);
+	if (h->image_loaded && h->ref_prev_id &&
+	    dm_streq(h->ref_prev_id, h->ref_loaded_id ? h->ref_loaded_id
+						       : h->img.id))
+		h->image_loaded = 0;	/* the load made nothing new */
+	/* the name was another image's there (an older one, or the same
+	 * content under another id on the containerd store): it is again */
+	if (h->image_loaded && h->ref_prev_id && move_tag(h, h->ref_prev_id) < 0)
+		ok = 0;
+	if (h->image_loaded) {
+		/* absent before we began: every other tag it has is ours */
+		path = xasprintf("/images/%s?force=1",
+				 h->ref_loaded_id ? h->ref_loaded_id : h->img.id);
 		if (engine_delete(h->dst, path) < 0) {
 			dm_warn("cannot remove the image at %s: %s", h->o->to,
 				dm_errmsg());
@@ -1168,6 +1215,9 @@ static void handover_release(struct handover *h)
 		free(path);
 	}
 	free(h->commit_id);
+	free(h->ref_dst_id);
+	free(h->ref_prev_id);
+	free(h->ref_loaded_id);
 	yajl_tree_free(h->ins);
 	free(h->image_ref);
 	image_info_release(&h->img);
@@ -1288,6 +1338,23 @@ static int run_phases(struct handover *h)
 	return 0;
 }
 
+/* The commit's name was a means of transport: the copy keeps its image,
+ * unnamed, as a container started from a committed layer would. */
+static void untag_commit(struct handover *h)
+{
+	char *e, *path;
+
+	if (!h->commit_id || !h->commit_loaded)
+		return;
+	e = esc(h->commit_id);
+	path = xasprintf("/images/%s?force=1&noprune=1", e);
+	if (engine_delete(h->dst, path) < 0)
+		dm_warn("cannot remove the name %s at %s: %s", h->commit_id,
+			h->o->to, dm_errmsg());
+	free(path);
+	free(e);
+}
+
 int migrate_container(struct cli *cli, const struct container_opts *o)
 {
 	struct handover h = { .cli = cli, .o = o };
@@ -1348,6 +1415,7 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		print_report(&h);
 		goto out;
 	}
+	untag_commit(&h);
 	record_set_status(&h.rec, "completed");
 	print_report(&h);
 	ret = 0;
