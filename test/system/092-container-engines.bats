@@ -278,3 +278,19 @@ rollback_into() {
 		lab_clean "$1" >/dev/null
 	done
 }
+
+@test "registry into 28c holding the base unpacked only: the incomplete pull is refused, nothing left" {
+	local img=dmt/regpull:1
+	app_image "$img" 20000
+	remember "$K28C"
+	run_dm 1 image "$img" --to "$K28C" --strategy registry --registry "$LAB_REGISTRY"
+	contains "$output" "the pull left $LAB_REGISTRY/$img incomplete at" "the reason"
+	contains "$output" "--strategy save sends them whole" "what works"
+	one_line_error
+	settled "$K28C"
+	is "$(registry_tags dmt/regpull)" "" "the push's tag is gone from the registry"
+	# what works, for the same image
+	run_dm image "$img" --to "$K28C" --strategy save
+	is "$(ldocker "$K28C" image inspect -f '{{json .RootFS.Layers}}' "$img")" \
+		"$(ldocker "$K20" image inspect -f '{{json .RootFS.Layers}}' "$img")" "diff ids after save"
+}
