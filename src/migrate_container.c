@@ -397,7 +397,7 @@ static int phase_check(struct handover *h)
 		return -1;
 	in = (struct recreate_in){ h->ins, h->image_ref, &missing,
 				   h->o->drop_unmovable, h->o->volumes,
-				   h->o->bind_mode, engine_api(h->dst) };
+				   h->o->bind_mode, engine_create_api(h->dst) };
 	r = recreate_plan(&in, &h->plan);
 	strlist_clear(&missing);
 	if (r < 0)
@@ -849,7 +849,7 @@ static int create_container(struct handover *h)
 		}
 		h->tag_moved = 1;
 	}
-	st = engine_post_json(h->dst, path, h->plan.body, &v);
+	st = engine_create_container(h->dst, path, h->plan.body, &v);
 	free(path);
 	if (h->tag_moved && move_tag_back(h) == 0)
 		h->tag_moved = 0;

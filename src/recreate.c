@@ -207,6 +207,21 @@ static void gen_mounts(yajl_gen g, const struct recreate_in *in,
 		yajl_val m = mounts->u.array.values[i];
 		const char *src = json_str(m, "Source", NULL);
 
+		/* "volume-subpath" (API 1.45): an older engine would mount
+		 * the whole volume there */
+		if (json_str(m, "VolumeOptions", "Subpath", NULL) &&
+		    *json_str(m, "VolumeOptions", "Subpath", NULL) &&
+		    api_before(in, "1.45")) {
+			unmovable(in, out, xasprintf("the mount of volume "
+				  "\"%s\" at %s is of its subpath \"%s\": the "
+				  "destination is spoken to in Engine API %s, "
+				  "which would mount the whole volume (1.45 and "
+				  "later do not)", src ? src : "?",
+				  json_str(m, "Target", NULL) ?: "?",
+				  json_str(m, "VolumeOptions", "Subpath", NULL),
+				  in->dst_api));
+			continue;
+		}
 		if (dm_streq(json_str(m, "Type", NULL), "bind") && src) {
 			char *what = xasprintf("%s:%s", src,
 					       json_str(m, "Target", NULL) ?: "?");

@@ -115,8 +115,11 @@ view() {
 }
 
 # state NODE: the container's status there, or "absent".
-state() {
-	ldocker "$1" inspect -f '{{.State.Status}}' "$APP" 2>/dev/null || echo absent
+state() { state_of "$1" "$APP"; }
+state_of() {
+	local s
+	s=$(ldocker "$1" inspect -f '{{.State.Status}}' "$2" 2>/dev/null) || s=absent
+	echo "$s"
 }
 
 # move SRC DST: make the container on SRC, move it to DST, and check it
@@ -203,6 +206,25 @@ move() {
 	is "$(ldocker node2 inspect -f '{{.State.Status}} {{.HostConfig.NetworkMode}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' "$c")" \
 		"running bridge bridge" "back on 20.10: running on the bridge network"
 	ldocker node2 rm -f "$c" >/dev/null
+}
+
+@test "a healthcheck's start interval (API 1.44) travels 28 -> 28c, and into 20.10 is named, not lost" {
+	local c=dmt-start
+	ldocker "$K28" run -d --name "$c" --stop-timeout 1 --health-cmd true \
+		--health-interval 2s --health-start-period 20s --health-start-interval 1s \
+		"$LAB_BASE_IMAGE" sleep 600 >/dev/null
+	DOCKER_HOST=$(lab_sock "$K28") run_dm container "$c" --to "$K28C" --strategy save
+	is "$(ldocker "$K28C" inspect -f '{{.State.Status}} {{json .Config.Healthcheck}}' "$c")" \
+		'running {"Test":["CMD-SHELL","true"],"Interval":2000000000,"StartPeriod":20000000000,"StartInterval":1000000000}' \
+		"the whole healthcheck on 28c"
+	DOCKER_HOST=$(lab_sock "$K28C") run_dm 1 container "$c" --to "$K20" --strategy save
+	contains "$output" "healthcheck start interval (1000000000 ns): the destination is spoken to in Engine API 1.41" "named"
+	is "$(state_of "$K28C" "$c") $(state_of "$K20" "$c")" "running absent" "nothing moved"
+	DOCKER_HOST=$(lab_sock "$K28C") run_dm container "$c" --to "$K20" --strategy save --drop-unmovable
+	contains "$output" "dropping healthcheck start interval" "said when dropped"
+	is "$(ldocker "$K20" inspect -f '{{.State.Status}} {{json .Config.Healthcheck}}' "$c")" \
+		'running {"Test":["CMD-SHELL","true"],"Interval":2000000000,"StartPeriod":20000000000}' \
+		"the rest of the healthcheck on 20.10"
 }
 
 # rollback_into SRC DST: the destination's published port is taken, so

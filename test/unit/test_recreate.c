@@ -602,6 +602,23 @@ static void health_start_interval_travels_from_api_1_44(void **state)
 	assert_int_equal(f->ret, 0);
 }
 
+static void volume_subpath_needs_api_1_45(void **state)
+{
+	struct fx *f = *state;
+
+	plan_for(f, "container_28_subpath.json", 0, "1.41");
+	assert_int_equal(f->ret, -1);
+	assert_int_equal(f->out.problems.n, 1);
+	assert_contains(f->out.problems.v[0], "subpath \"sub\"");
+	assert_contains(f->out.problems.v[0], "mount the whole volume");
+	recreate_out_release(&f->out);
+	yajl_tree_free(f->ins);
+	yajl_tree_free(f->body);
+	plan_for(f, "container_28_subpath.json", 0, "1.51");
+	assert_int_equal(f->ret, 0);
+	assert_contains(f->out.body, "\"VolumeOptions\":{\"Subpath\":\"sub\"}");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -631,6 +648,7 @@ int main(void)
 		T(kernel_memory_into_api_1_42_on_is_a_problem),
 		T(health_start_interval_needs_api_1_44),
 		T(health_start_interval_travels_from_api_1_44),
+		T(volume_subpath_needs_api_1_45),
 		cmocka_unit_test(bind_sources_are_the_bind_mounts_host_paths),
 		cmocka_unit_test(builtin_networks_are_known),
 		cmocka_unit_test(network_create_body_keeps_its_settings),
