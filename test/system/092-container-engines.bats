@@ -196,14 +196,16 @@ move() {
 
 @test "the default network: 20.10's \"default\" is 28's \"bridge\", both ways" {
 	local c=dmt-plain
+	# shellcheck disable=SC2016 # a Go template
+	local fmt='{{.State.Status}} {{.HostConfig.NetworkMode}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}'
 	ldocker "$K20" run -d --name "$c" --stop-timeout 1 "$LAB_BASE_IMAGE" sleep 600 >/dev/null
 	is "$(ldocker "$K20" inspect -f '{{.HostConfig.NetworkMode}}' "$c")" default "20.10 says default"
 	DOCKER_HOST=$(lab_sock "$K20") run_dm container "$c" --to "$K28"
-	is "$(ldocker "$K28" inspect -f '{{.State.Status}} {{.HostConfig.NetworkMode}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' "$c")" \
+	is "$(ldocker "$K28" inspect -f "$fmt" "$c")" \
 		"running bridge bridge" "on 28: running, on the bridge network, which 28 calls bridge"
 	DOCKER_HOST=$(lab_sock "$K28") run_dm container "$c" --to node2
 	# 28 knows no "default": the copy says what it was given, the same network
-	is "$(ldocker node2 inspect -f '{{.State.Status}} {{.HostConfig.NetworkMode}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' "$c")" \
+	is "$(ldocker node2 inspect -f "$fmt" "$c")" \
 		"running bridge bridge" "back on 20.10: running on the bridge network"
 	ldocker node2 rm -f "$c" >/dev/null
 }
@@ -273,7 +275,8 @@ rollback_into() {
 	is "$(grep -c . <<<"$want")" 7 "the tree has its 7 entries"
 	local pair
 	for pair in "$K20 $K28C" "$K28C $K28" "$K28 node2"; do
-		set -- $pair
+		read -r -a pair <<<"$pair"
+		set -- "${pair[@]}"
 		DOCKER_HOST=$(lab_sock "$1") run_dm volumes "$v" --to "$2"
 		is "$(tree_of "$2" "$v")" "$want" "entries $1 ($(lab_engine "$1")) -> $2 ($(lab_engine "$2"))"
 		is "$(ldocker "$2" volume inspect -f '{{.Labels.dmt}}' "$v")" vols "the label on $2"
@@ -284,7 +287,8 @@ rollback_into() {
 @test "--dry-run across kinds: the plan, and nothing changes at either end" {
 	local pair
 	for pair in "$K20 $K28C" "$K28C $K28"; do
-		set -- $pair
+		read -r -a pair <<<"$pair"
+		set -- "${pair[@]}"
 		make_app "$1"
 		remember "$1" "$2"
 		DOCKER_HOST=$(lab_sock "$1") run_dm container "$APP" --to "$2" --dry-run
