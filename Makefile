@@ -22,11 +22,17 @@ LDLIBS     += $(PKG_LIBS) -lm -pthread
 
 # make SANITIZE=1: AddressSanitizer + UndefinedBehaviorSanitizer, in a
 # build directory of its own so both builds can live side by side.
+# make SANITIZE=thread: ThreadSanitizer, in build/tsan (it cannot be
+# combined with AddressSanitizer).
 ifeq ($(SANITIZE),1)
 BUILD      := build/asan
 CFLAGS     += -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=undefined -O1
 LDFLAGS    += -fsanitize=address,undefined
+else ifeq ($(SANITIZE),thread)
+BUILD      := build/tsan
+CFLAGS     += -fsanitize=thread -fno-omit-frame-pointer -O1
+LDFLAGS    += -fsanitize=thread
 else
 BUILD      := build/default
 endif
@@ -86,8 +92,9 @@ $(BUILD)/test/%: test/unit/%.c $(OBJ) | deps-build
 check-unit: $(UNIT_BIN)
 	@./test/run-unit.sh $(UNIT_BIN)
 
+# SYSTEM_FILES: some of test/system/*.bats only (all by default)
 check-system: $(BIN)
-	@DM_BIN=$(abspath $(BIN)) ./test/run-system.sh
+	@DM_BIN=$(abspath $(BIN)) ./test/run-system.sh $(SYSTEM_FILES)
 
 # The README's test command: everything, against real engines, sshd and a
 # registry in the lab.  Installs what is missing when run as root.

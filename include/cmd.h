@@ -7,7 +7,9 @@
 #define DM_CMD_H
 
 #include "context.h"
+#include "dm.h"
 #include "engine.h"
+#include "progress.h"
 #include "sshlink.h"
 
 struct cli {
@@ -20,6 +22,7 @@ struct cli {
 	int (*describe)(struct cli *cli, const struct opt *opts,
 			const struct cmd_help *help);
 	void *describe_ctx;
+	const char *alias;	/* the command's other name, for its help */
 };
 
 /* The source engine, as the Docker CLI resolves it; connected. */
@@ -44,42 +47,63 @@ int cmd_history(int argc, char **argv, struct cli *cli);
 /* __complete / __completeNoDesc (values without descriptions) */
 int cmd_complete(int argc, char **argv, struct cli *cli, int nodesc);
 
+/* The exit statuses, as the Docker CLI's: usage errors are 125. */
+#define DM_EXIT_OK	0
+#define DM_EXIT_FAILED	1	/* the move failed (and was rolled back) */
+#define DM_EXIT_USAGE	125	/* a bad command line: nothing was done */
+
 /* Flags that several commands share, spelled once. */
-#define OPT_TO(v) { OPT_STRING, 0, "to", (v), "HOST", \
-	"Destination: [ssh://][USER@]HOST[:PORT] (required)", COMPL_HOST, NULL }
-#define OPT_SSH_CONFIG(cli) { OPT_STRING, 0, "ssh-config", &(cli)->ssh_config, \
+#define OPT_TO(p) OPT_STRING(0, "to", (p), "HOST", \
+	"Destination: [ssh://][USER@]HOST[:PORT] (required)", COMPL_HOST)
+#define OPT_SSH_CONFIG(cli) OPT_STRING(0, "ssh-config", &(cli)->ssh_config, \
 	"FILE", "Read SSH settings from FILE instead of ~/.ssh/config", \
-	COMPL_FILE, NULL }
-#define OPT_FORMAT(v) { OPT_STRING, 0, "format", (v), "FORMAT", \
-	"Print the report as \"json\"", COMPL_CHOICES, NULL }
-#define OPT_PROGRESS(v) { OPT_STRING, 0, "progress", (v), "MODE", \
-	"Transfer progress on stderr: auto, tty, plain, none", COMPL_CHOICES, \
-	progress_choices }
-#define OPT_QUIET(v) { OPT_BOOL, 'q', "quiet", (v), NULL, \
-	"No progress, only the report (same as --progress none)", COMPL_NONE, NULL }
-extern const char *const progress_choices[];
-/* Set cli->progress from --progress and -q; 1 (after a message) if bad. */
-int cmd_set_progress(struct cli *cli, const char *path, const char *mode,
-		     int quiet);
+	COMPL_FILE)
+/* --format: FORMAT_TEXT (-1, not given) or an index in format_choices */
+enum { FORMAT_TEXT = -1, FORMAT_JSON = 0 };
+extern const char *const format_choices[];
+#define OPT_FORMAT(p) OPT_ENUM(0, "format", (p), "FORMAT", \
+	"Print the report as JSON: json", format_choices)
+/* --progress: an enum progress_mode, indexed as progress_mode_names */
+#define OPT_PROGRESS(p) OPT_ENUM(0, "progress", (p), "MODE", \
+	"Transfer progress on stderr: auto, tty, plain, none", \
+	progress_mode_names)
+#define OPT_QUIET(p) OPT_BOOL('q', "quiet", (p), \
+	"No progress, only the report (same as --progress none)")
 /* --registry, --no-push, --keep-tag: three entries */
 #define OPT_REGISTRY(r) \
-	{ OPT_STRING, 0, "registry", &(r)->registry, "REGISTRY", \
-	  "Registry ([http[s]://]HOST[:PORT]) for --strategy registry or layers", COMPL_REGISTRY, NULL }, \
-	{ OPT_BOOL, 0, "no-push", &(r)->no_push, NULL, \
-	  "The image is in the registry already: only pull", COMPL_NONE, NULL }, \
-	{ OPT_BOOL, 0, "keep-tag", &(r)->keep_tag, NULL, \
-	  "Leave the registry tags in place", COMPL_NONE, NULL }
-#define OPT_DRY_RUN(v) { OPT_BOOL, 0, "dry-run", (v), NULL, \
-	"Print the plan and change nothing", COMPL_NONE, NULL }
+	OPT_STRING(0, "registry", &(r)->registry, "REGISTRY", \
+		   "Registry ([http[s]://]HOST[:PORT]) for --strategy " \
+		   "registry or layers", COMPL_REGISTRY), \
+	OPT_BOOL(0, "no-push", &(r)->no_push, \
+		 "The image is in the registry already: only pull"), \
+	OPT_BOOL(0, "keep-tag", &(r)->keep_tag, \
+		 "Leave the registry tags in place")
+#define OPT_DRY_RUN(p) OPT_BOOL(0, "dry-run", (p), \
+	"Print the plan and change nothing")
 
-/* --to is given and --format is json or absent; else print why (with
- * the command's path) and return 1.  *json tells which. */
-int cmd_check_to_format(const char *path, const char *to, const char *format,
-			int *json);
+/* Set cli->progress from --progress (an enum progress_mode) and -q. */
+void cmd_set_progress(struct cli *cli, int mode, int quiet);
 
 /* Shared by commands: parse their flags; returns -1 to go on, or the exit
- * status to return (0 after --help, 1 after a usage error). */
+ * status to return (0 after --help, DM_EXIT_USAGE after a usage error,
+ * printed). */
 int cmd_parse(struct cli *cli, int argc, char **argv, const struct opt *opts,
 	      const struct cmd_help *help, int *nargs);
+
+/* -1 when nargs is within [min, max] (max -1: no limit); else print the
+ * Docker CLI's "requires 1 argument" and return DM_EXIT_USAGE. */
+int cmd_check_args(const struct cmd_help *help, int nargs, int min, int max);
+
+/* A usage error the way the Docker CLI prints one: "docker: MESSAGE",
+ * the command's usage line and where to read more, on stderr; returns
+ * DM_EXIT_USAGE. */
+int cmd_usage_error(const struct cmd_help *help, const char *fmt, ...)
+	DM_PRINTF(2, 3);
+/* The same for the parser's error in dm_errmsg() ("unknown flag: --x"),
+ * which the CLI prints without "docker: ". */
+int cmd_flag_error(const struct cmd_help *help);
+
+/* --to is required: -1 when given, else DM_EXIT_USAGE after saying so. */
+int cmd_require_to(const struct cmd_help *help, const char *to);
 
 #endif

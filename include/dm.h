@@ -44,6 +44,8 @@ void sb_add(struct strbuf *sb, const void *data, size_t n);
 void sb_adds(struct strbuf *sb, const char *s);
 void sb_addf(struct strbuf *sb, const char *fmt, ...) DM_PRINTF(2, 3);
 /* Always returns a NUL-terminated string, "" for an empty buffer. */
+/* Empty it, keeping its memory for the next use. */
+void sb_reset(struct strbuf *sb);
 const char *sb_str(struct strbuf *sb);
 char *sb_detach(struct strbuf *sb);
 void sb_release(struct strbuf *sb);

@@ -143,7 +143,9 @@ long engine_post_stream(struct engine *e, const char *path, const char *header,
 			long stall_s, struct strbuf *reply);
 
 /* Check a JSON-lines progress stream (load, push, pull) for an error
- * object: the engine answers 200 and reports failure inside the stream.
+ * object, or a plain message that begins with "Error " (the containerd
+ * image store's failed unpack after a load): the engine answers 200 and
+ * reports failure inside the stream.
  * The message is "what: error", or the error alone when what is NULL. */
 int engine_stream_error(const char *stream, size_t len, const char *what);
 

@@ -12,10 +12,13 @@ struct subcmd {
 	const char *name;
 	int (*fn)(int argc, char **argv, struct cli *cli);
 	const char *summary;
+	const char *alias;	/* another name, or NULL */
 };
 
 /* The table, NULL-terminated. */
 const struct subcmd *plugin_subcmds(void);
+/* The command called name, or aliased so; NULL if none. */
+const struct subcmd *plugin_find_subcmd(const char *name);
 
 #define GLOBAL_OPTS_MAX 16
 /* Fill o (GLOBAL_OPTS_MAX entries) with the CLI's global flags bound to

@@ -17,7 +17,9 @@ enum progress_mode {
 	PROGRESS_NONE,
 };
 
-int progress_mode_parse(const char *s, enum progress_mode *m);
+/* "auto", "tty", "plain", "none": the values of --progress, in the
+ * order of enum progress_mode; NULL-terminated. */
+extern const char *const progress_mode_names[];
 
 struct progress {
 	enum progress_mode mode;

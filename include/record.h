@@ -34,7 +34,13 @@ struct migration {
 	char *failed_step;
 	char *error;
 	char *path;		/* the record's file; NULL: not persisted */
+	/* the config digests of the images moved, space-separated: what an
+	 * image is on any store (on the containerd store its id is its
+	 * manifest's digest); NULL: none known */
+	char *configs;
 };
+/* Add an image's config digest to the record. */
+void record_add_config(struct migration *m, const char *digest);
 
 /* Create the record (status "pending") and its file under cfgdir. */
 int record_begin(struct migration *m, const char *cfgdir, const char *kind,

@@ -24,6 +24,13 @@ int engine_pipe(struct engine *src, const char *src_path, struct engine *dst,
 		const char *dst_path, const char *content_type,
 		const struct pipe_filter *f, struct xfer_stats *st);
 
+/* The same, keeping the destination's reply (appended to reply). */
+int engine_pipe_reply(struct engine *src, const char *src_path,
+		      struct engine *dst, const char *method,
+		      const char *dst_path, const char *content_type,
+		      const struct pipe_filter *f, struct xfer_stats *st,
+		      struct strbuf *reply);
+
 /* The same, with another method than POST for the destination. */
 int engine_pipe_method(struct engine *src, const char *src_path,
 		       struct engine *dst, const char *method,
@@ -38,6 +45,38 @@ int engine_send_produced(struct engine *dst, const char *method,
 			 const char *path, const char *content_type,
 			 int (*produce)(void *ctx, int fd), void *ctx,
 			 const char *what, struct xfer_stats *st);
+
+/* engine_send_produced, keeping the destination's reply (appended to
+ * out when not NULL, failed or not). */
+int engine_send_produced_reply(struct engine *dst, const char *method,
+			       const char *path, const char *content_type,
+			       int (*produce)(void *ctx, int fd), void *ctx,
+			       const char *what, struct xfer_stats *st,
+			       struct strbuf *out);
+
+/* The names and ids a load's reply says it made ("Loaded image: NAME",
+ * "Loaded image ID: ID"), added to out. */
+void load_reply_names(const char *reply, size_t len, struct strlist *out);
+
+/* Where an engine keeps images: dockerd's graph drivers (image id =
+ * config digest; a load may leave out layers it has), or the containerd
+ * image store (image id = manifest or index digest; a load may leave out
+ * only blobs its content store holds, and only in OCI layout). */
+enum image_store { STORE_UNKNOWN = -1, STORE_GRAPHDRIVER, STORE_CONTAINERD };
+enum image_store engine_image_store(struct engine *e);
+
+/* After a load: image id is there, with a config and exactly diff_ids
+ * (the containerd store may leave an image without either when content
+ * was missing).  -1 with a message naming ref otherwise. */
+int image_check_arrived(struct engine *e, const char *id,
+			char *const *diff_ids, size_t n, const char *ref);
+
+struct transfer;
+/* Image ref of t->src arrived at t->dst as dst_ref with its layers and
+ * a config (a load or pull into the containerd store may leave an image
+ * without them). */
+int image_check_copied(const struct transfer *t, const char *ref,
+		       const char *dst_ref);
 
 struct image_info {
 	char *id;		/* sha256:... */
@@ -61,10 +100,27 @@ struct delta_plan {
 	char **chain_ids;
 	size_t present;		/* the first `present` are at the destination */
 	long long *sizes;	/* per layer, from the history; NULL: unknown */
+	char *config_digest;	/* the image's identity on any store */
+	/* per layer, the digest of its blob in the source's save when it is
+	 * not the diff id (a containerd store's compressed blobs); NULL:
+	 * the diff ids */
+	char **blob_digests;
 };
 int delta_plan(struct engine *src, struct engine *dst, const char *ref,
 	       struct delta_plan *p);
 void delta_plan_release(struct delta_plan *p);
+/* The config digest of image ref (id on e): what identifies it on any
+ * store.  A graph driver's id is that; the containerd store's is its
+ * manifest's digest, and the manifest is read from the head of e's export.
+ * NULL when it cannot be told. */
+char *image_config_digest(struct engine *e, const char *ref, const char *id);
+/* Whether the blob of that digest is a layer of p the destination has
+ * (a layer repeated among the missing ones excepted): OCI layout names a
+ * layer's blob by its diff id when it is uncompressed. */
+int blob_is_present(const struct delta_plan *p, const char *digest);
+/* From a containerd store's failed load ("content digest sha256:...:
+ * not found"), the first of p's present layers it lacked; 0 if unsure. */
+size_t first_missing_layer(const char *err, const struct delta_plan *p);
 /* ChainID(parent + layer): sha256 of "parent diff_id"; the bottom layer's
  * chain id is its diff id (parent NULL). */
 void chain_id_next(const char *parent, const char *diff_id, char out[72]);
@@ -78,7 +134,21 @@ struct transfer {
 	int keep_tag;			/* leave the registry tags in place */
 	const char *cfgdir;		/* the Docker config: registry auths */
 	long stall_s;			/* no byte for this long: broken (0: 60) */
+	struct strlist *made;		/* what loads at dst made (names, ids),
+					 * for a rollback; may be NULL */
 };
+/* POST /images/load?quiet=1 on t->dst of GET src_path on t->src through
+ * f: what the load says it made goes to t->made, failed or not. */
+int image_load(const struct transfer *t, const char *src_path,
+	       const struct pipe_filter *f);
+/* Remove the images t->made lists from index from on (what a load that
+ * failed made, before another try); what cannot be removed stays listed,
+ * for the rollback. */
+void image_remove_made(const struct transfer *t, size_t from);
+/* The same with the archive that produce writes (its messages say where
+ * they come from). */
+int image_load_produced(const struct transfer *t,
+			int (*produce)(void *ctx, int fd), void *ctx);
 
 int transfer_delta(const struct transfer *t, const char *const *refs, size_t n);
 int transfer_registry(const struct transfer *t, const char *const *refs,
@@ -140,7 +210,8 @@ struct registry_opts;
 /* The strategy's flags make sense (--registry where needed, and only
  * there); -1 with a message otherwise. */
 int strategy_check(const struct strategy *s, const struct registry_opts *r);
+/* The values of --strategy, NULL-terminated; the first is the default. */
 extern const char *const strategy_names[];
-#define STRATEGY_DEFAULT "delta"
+#define STRATEGY_DEFAULT 0	/* "delta" */
 
 #endif

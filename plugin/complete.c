@@ -151,8 +151,6 @@ static int complete_value(const struct compl *c, const struct opt *o,
 	case COMPL_CHOICES:
 		for (const char *const *ch = o->choices; ch && *ch; ch++)
 			cand(c, *ch, NULL);
-		if (!o->choices && dm_streq(o->long_name, "format"))
-			cand(c, "json", "JSON output");
 		return DIR_NOFILE;
 	case COMPL_HOST:
 		complete_hosts(c, cli);
@@ -171,7 +169,7 @@ static int complete_value(const struct compl *c, const struct opt *o,
 
 static void complete_flags(const struct compl *c, const struct opt *opts)
 {
-	for (const struct opt *o = opts; o && o->type != OPT_END; o++) {
+	for (const struct opt *o = opts; o && o->type != OPT_TYPE_END; o++) {
 		char *name = xasprintf("--%s", o->long_name);
 
 		cand(c, name, o->help);
@@ -191,7 +189,7 @@ static int describe(struct cli *cli, const struct opt *opts,
 
 	cli->describe = NULL;	/* engine look-ups below run for real */
 	if (dm_starts_with(c->partial, "--") && strchr(c->partial, '=') &&
-	    (o = opt_find(opts, c->partial)) && o->type != OPT_BOOL) {
+	    (o = opt_find(opts, c->partial)) && opt_takes_value(o)) {
 		/* --flag=VALUE: candidates keep the "--flag=" in front */
 		char *prefix = xstrndup(c->partial,
 					(size_t)(strchr(c->partial, '=') -
@@ -203,7 +201,7 @@ static int describe(struct cli *cli, const struct opt *opts,
 		free(prefix);
 		c->prefix = NULL;
 	} else if (c->prev && (o = opt_find(opts, c->prev)) &&
-		   o->type != OPT_BOOL)
+		   opt_takes_value(o))
 		directive = complete_value(c, o, cli);
 	else if (c->partial[0] == '-')
 		complete_flags(c, opts);
@@ -232,9 +230,7 @@ int cmd_complete(int argc, char **argv, struct cli *cli, int nodesc)
 	if (argc > 1)
 		c.prev = argv[argc - 2];
 	for (int i = 0; i < argc - 1 && !sub; i++)
-		for (const struct subcmd *s = plugin_subcmds(); s->name; s++)
-			if (strcmp(argv[i], s->name) == 0)
-				sub = s;
+		sub = plugin_find_subcmd(argv[i]);
 	if (!sub) {
 		for (const struct subcmd *s = plugin_subcmds(); s->name; s++)
 			cand(&c, s->name, s->summary);
@@ -243,5 +239,6 @@ int cmd_complete(int argc, char **argv, struct cli *cli, int nodesc)
 	}
 	cli->describe = describe;
 	cli->describe_ctx = &c;
+	cli->alias = sub->alias;
 	return sub->fn(0, NULL, cli);
 }

@@ -19,32 +19,32 @@ void plugin_global_opts(struct globalopts *g, struct opt *o)
 		memset(&dummy, 0, sizeof(dummy));
 		g = &dummy;	/* completion only reads names */
 	}
-#define G(t, s, l, v, a, h, c) o[i++] = (struct opt){ t, s, l, v, a, h, c, NULL }
-	G(OPT_STRING, 0, "config", &g->config_dir, "string",
-	  "Location of client config files", COMPL_FILE);
-	G(OPT_STRING, 'c', "context", &g->context, "string",
-	  "Name of the context to use to connect to the daemon", COMPL_CONTEXT);
-	G(OPT_BOOL, 'D', "debug", &g->debug, NULL, "Enable debug mode", COMPL_NONE);
-	G(OPT_LIST, 'H', "host", &g->hosts, "list",
-	  "Daemon socket to connect to", COMPL_NONE);
-	G(OPT_STRING, 'l', "log-level", &g->log_level, "string",
-	  "Set the logging level (\"debug\", \"info\", \"warn\", \"error\", "
-	  "\"fatal\")", COMPL_NONE);
-	G(OPT_BOOL, 0, "tls", &g->tls, NULL, "Use TLS; implied by --tlsverify",
-	  COMPL_NONE);
-	G(OPT_STRING, 0, "tlscacert", &g->tlscacert, "string",
-	  "Trust certs signed only by this CA", COMPL_FILE);
-	G(OPT_STRING, 0, "tlscert", &g->tlscert, "string",
-	  "Path to TLS certificate file", COMPL_FILE);
-	G(OPT_STRING, 0, "tlskey", &g->tlskey, "string",
-	  "Path to TLS key file", COMPL_FILE);
-	G(OPT_BOOL, 0, "tlsverify", &g->tlsverify, NULL,
-	  "Use TLS and verify the remote", COMPL_NONE);
-#undef G
-	o[i] = (struct opt)OPT_END_MARK;
+	o[i++] = (struct opt)OPT_STRING(0, "config", &g->config_dir, "string",
+		"Location of client config files", COMPL_FILE);
+	o[i++] = (struct opt)OPT_STRING('c', "context", &g->context, "string",
+		"Name of the context to use to connect to the daemon",
+		COMPL_CONTEXT);
+	o[i++] = (struct opt)OPT_BOOL('D', "debug", &g->debug,
+		"Enable debug mode");
+	o[i++] = (struct opt)OPT_LIST('H', "host", &g->hosts, "list",
+		"Daemon socket to connect to", COMPL_NONE);
+	o[i++] = (struct opt)OPT_STRING('l', "log-level", &g->log_level,
+		"string", "Set the logging level (\"debug\", \"info\", "
+		"\"warn\", \"error\", \"fatal\")", COMPL_NONE);
+	o[i++] = (struct opt)OPT_BOOL(0, "tls", &g->tls,
+		"Use TLS; implied by --tlsverify");
+	o[i++] = (struct opt)OPT_STRING(0, "tlscacert", &g->tlscacert, "string",
+		"Trust certs signed only by this CA", COMPL_FILE);
+	o[i++] = (struct opt)OPT_STRING(0, "tlscert", &g->tlscert, "string",
+		"Path to TLS certificate file", COMPL_FILE);
+	o[i++] = (struct opt)OPT_STRING(0, "tlskey", &g->tlskey, "string",
+		"Path to TLS key file", COMPL_FILE);
+	o[i++] = (struct opt)OPT_BOOL(0, "tlsverify", &g->tlsverify,
+		"Use TLS and verify the remote");
+	o[i] = (struct opt)OPT_END();
 	if (g == &dummy)
 		for (int k = 0; k < i; k++)
-			o[k].value = NULL;
+			o[k].v = (union opt_target){ 0 };
 }
 
 void plugin_apply_globals(struct globalopts *g)

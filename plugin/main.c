@@ -19,19 +19,38 @@
 #include "dm.h"
 #include "plugin.h"
 
+/* "image" and "volumes" answer to the other number too: docker has
+ * "image" and "volume" for its own, and users type either. */
 static const struct subcmd subcmds[] = {
-	{ "container", cmd_container, "Move a container to another host" },
-	{ "image", cmd_image, "Copy images to another host" },
-	{ "volumes", cmd_volumes, "Copy volumes, content and settings, to another host" },
-	{ "history", cmd_history, "List past migrations with their timings" },
-	{ "version", cmd_version, "Show the plugin version and the source engine" },
-	{ NULL, NULL, NULL },
+	{ "container", cmd_container, "Move a container to another host", NULL },
+	{ "image", cmd_image, "Copy images to another host", "images" },
+	{ "volumes", cmd_volumes, "Copy volumes, content and settings, to another host",
+	  "volume" },
+	{ "history", cmd_history, "List past migrations with their timings", NULL },
+	{ "version", cmd_version, "Show the plugin version and the source engine", NULL },
+	{ NULL, NULL, NULL, NULL },
 };
 
 const struct subcmd *plugin_subcmds(void)
 {
 	return subcmds;
 }
+
+const struct subcmd *plugin_find_subcmd(const char *name)
+{
+	for (const struct subcmd *c = subcmds; c->name; c++)
+		if (strcmp(name, c->name) == 0 || dm_streq(name, c->alias))
+			return c;
+	return NULL;
+}
+
+static const struct cmd_help top_help = {
+	"migrate", "COMMAND",
+	"Move containers, images and volumes to another Docker host",
+	"The source is the engine the Docker CLI talks to (see "
+	"--context, --host);\nthe destination is reached over SSH "
+	"(--to [ssh://][USER@]HOST[:PORT]).", NULL, NULL,
+};
 
 static void print_metadata(void)
 {
@@ -48,20 +67,13 @@ static void print_metadata(void)
 
 static void top_usage(FILE *out)
 {
-	static const struct cmd_help help = {
-		"migrate", "COMMAND",
-		"Move containers, images and volumes to another Docker host",
-		"The source is the engine the Docker CLI talks to (see "
-		"--context, --host);\nthe destination is reached over SSH "
-		"(--to [ssh://][USER@]HOST[:PORT]).", NULL,
-	};
 	struct strbuf cmds = STRBUF_INIT;
 	struct opt globals[GLOBAL_OPTS_MAX];
 
 	plugin_global_opts(NULL, globals);
 	for (const struct subcmd *c = subcmds; c->name; c++)
 		sb_addf(&cmds, "  %-11s %s\n", c->name, c->summary);
-	opt_usage(out, &help, globals, sb_str(&cmds));
+	opt_usage(out, &top_help, globals, sb_str(&cmds), opt_term_width(out));
 	sb_release(&cmds);
 }
 
@@ -125,23 +137,48 @@ static void connect_cli_socket(void)
 	pthread_detach(t);
 }
 
-static int run_subcommand(int argc, char **argv, struct cli *cli)
+static int run_command(const struct subcmd *c, int argc, char **argv,
+		       struct cli *cli)
 {
+	cli->alias = c->alias;
+	return c->fn(argc, argv, cli);
+}
+
+/* "docker migrate help [COMMAND]", "docker help migrate [COMMAND]": the
+ * command's help, as its --help prints it. */
+static int show_help(int argc, char **argv, struct cli *cli)
+{
+	static char help_flag[] = "--help";
+	char *args[] = { help_flag, NULL };
+	const struct subcmd *c;
+
 	if (argc == 0) {
 		top_usage(stdout);
-		return 0;
+		return DM_EXIT_OK;
 	}
-	if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 ||
-	    strcmp(argv[0], "help") == 0) {
+	c = plugin_find_subcmd(argv[0]);
+	if (!c)
+		return cmd_usage_error(&top_help, "unknown help topic: %s",
+				       argv[0]);
+	return run_command(c, 1, args, cli);
+}
+
+static int run_subcommand(int argc, char **argv, struct cli *cli)
+{
+	const struct subcmd *c;
+
+	if (argc == 0 || strcmp(argv[0], "--help") == 0 ||
+	    strcmp(argv[0], "-h") == 0) {
 		top_usage(stdout);
-		return 0;
+		return DM_EXIT_OK;
 	}
-	for (const struct subcmd *c = subcmds; c->name; c++)
-		if (strcmp(argv[0], c->name) == 0)
-			return c->fn(argc - 1, argv + 1, cli);
-	fprintf(stderr, "docker migrate: unknown command: \"%s\"\n", argv[0]);
-	top_usage(stderr);
-	return 1;
+	if (strcmp(argv[0], "help") == 0)
+		return show_help(argc - 1, argv + 1, cli);
+	c = plugin_find_subcmd(argv[0]);
+	if (c)
+		return run_command(c, argc - 1, argv + 1, cli);
+	return cmd_usage_error(&top_help, "unknown command: docker migrate %s",
+			       argv[0]);
 }
 
 /* The CLI's flags up to the first argument; -1 to go on, else the exit
@@ -154,20 +191,18 @@ static int parse_globals(int argc, char **argv, const struct opt *globals,
 		return -1;
 	case OPT_HELP:
 		top_usage(stdout);
-		return 0;
+		return DM_EXIT_OK;
 	case OPT_ERROR:
 		break;
 	}
-	fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
-	top_usage(stderr);
-	return 1;
+	return cmd_flag_error(&top_help);
 }
 
 int main(int argc, char **argv)
 {
 	struct opt globals[GLOBAL_OPTS_MAX];
 	struct cli cli;
-	int nargs, ret, r;
+	int nargs, ret, want_help = 0;
 
 	if (argc >= 2 && strcmp(argv[1], "docker-cli-plugin-metadata") == 0) {
 		print_metadata();
@@ -184,24 +219,34 @@ int main(int argc, char **argv)
 	argv++;
 	cli.g.tlsverify = -1;	/* tri-state: was --tlsverify given? */
 	plugin_global_opts(&cli.g, globals);
-	if ((r = parse_globals(argc, argv, globals, &nargs)) >= 0)
-		return r;
+	if ((ret = parse_globals(argc, argv, globals, &nargs)) >= 0)
+		goto out;
+	/* "docker help migrate ARGS" runs "docker-migrate help migrate ARGS" */
+	if (nargs > 1 && strcmp(argv[0], "help") == 0 &&
+	    strcmp(argv[1], "migrate") == 0) {
+		argv[1] = argv[0];
+		argv++;
+		nargs--;
+		want_help = 1;
+	}
 	/* run by the CLI, "migrate" follows its global flags; like cobra's
 	 * persistent flags, they may also come right after it */
-	if (nargs > 0 && strcmp(argv[0], "migrate") == 0) {
+	if (!want_help && nargs > 0 && strcmp(argv[0], "migrate") == 0) {
 		argv++;
-		if ((r = parse_globals(nargs - 1, argv, globals, &nargs)) >= 0)
-			return r;
+		if ((ret = parse_globals(nargs - 1, argv, globals, &nargs)) >= 0)
+			goto out;	/* -H given before "migrate" is freed */
 	}
 	plugin_apply_globals(&cli.g);
 	install_signals();
 	connect_cli_socket();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fputs("docker migrate: cannot initialise libcurl\n", stderr);
-		return 1;
+		ret = DM_EXIT_FAILED;
+		goto out;
 	}
 	ret = run_subcommand(nargs, argv, &cli);
 	curl_global_cleanup();
+out:
 	strlist_clear(&cli.g.hosts);
 	return ret;
 }

@@ -1,8 +1,9 @@
 /*
  * cli.c - what the subcommands share: reaching the source engine the way
  * the Docker CLI does, reaching the destination over SSH, and parsing a
- * subcommand's flags with the CLI's exit conventions.
+ * subcommand's flags with the CLI's messages and exit statuses.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,24 +13,79 @@
 #include "dm.h"
 #include "progress.h"
 
+/* The usage line and where to read more: the tail of every usage error. */
+static void usage_error_tail(const struct cmd_help *help)
+{
+	fprintf(stderr, "\nUsage:  docker %s %s\n\nRun 'docker %s --help' for "
+		"more information\n", help->path, help->args, help->path);
+}
+
+int cmd_usage_error(const struct cmd_help *help, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("docker: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage_error_tail(help);
+	return DM_EXIT_USAGE;
+}
+
+int cmd_flag_error(const struct cmd_help *help)
+{
+	fprintf(stderr, "%s\n", dm_errmsg());
+	usage_error_tail(help);
+	return DM_EXIT_USAGE;
+}
+
+int cmd_check_args(const struct cmd_help *help, int nargs, int min, int max)
+{
+	if (nargs >= min && (max < 0 || nargs <= max))
+		return -1;
+	if (max == 0)
+		return cmd_usage_error(help, "'docker %s' accepts no arguments",
+				       help->path);
+	if (min == max)
+		return cmd_usage_error(help, "'docker %s' requires %d "
+				       "argument%s", help->path, min,
+				       min == 1 ? "" : "s");
+	if (nargs < min)
+		return cmd_usage_error(help, "'docker %s' requires at least "
+				       "%d argument%s", help->path, min,
+				       min == 1 ? "" : "s");
+	return cmd_usage_error(help, "'docker %s' accepts at most %d "
+			       "argument%s", help->path, max,
+			       max == 1 ? "" : "s");
+}
+
+int cmd_require_to(const struct cmd_help *help, const char *to)
+{
+	if (to)
+		return -1;
+	return cmd_usage_error(help, "'docker %s' requires --to HOST",
+			       help->path);
+}
+
 int cmd_parse(struct cli *cli, int argc, char **argv, const struct opt *opts,
 	      const struct cmd_help *help, int *nargs)
 {
+	struct cmd_help h = *help;
+
 	if (cli->describe)
 		return cli->describe(cli, opts, help);
+	h.alias = cli->alias;
 	switch (opt_parse(argc, argv, opts, 0, nargs)) {
 	case OPT_OK:
 		return -1;
 	case OPT_HELP:
-		opt_usage(stdout, help, opts, NULL);
-		return 0;
+		opt_usage(stdout, &h, opts, NULL, opt_term_width(stdout));
+		return DM_EXIT_OK;
 	case OPT_ERROR:
 		break;
 	}
-	fprintf(stderr, "docker %s: %s\nSee 'docker %s --help'.\n", help->path,
-		dm_errmsg(), help->path);
-	opt_usage(stderr, help, opts, NULL);
-	return 1;
+	return cmd_flag_error(help);
 }
 
 struct ssh_opts cli_ssh_opts(const struct cli *cli)
@@ -138,34 +194,9 @@ bound:
 	return 0;
 }
 
-int cmd_check_to_format(const char *path, const char *to, const char *format,
-			int *json)
+const char *const format_choices[] = { "json", NULL };
+
+void cmd_set_progress(struct cli *cli, int mode, int quiet)
 {
-	if (!to) {
-		fprintf(stderr, "docker %s: --to HOST is required\nSee 'docker "
-			"%s --help'.\n", path, path);
-		return 1;
-	}
-	if (format && strcmp(format, "json") != 0) {
-		fprintf(stderr, "docker %s: unknown --format \"%s\" (use json)\n",
-			path, format);
-		return 1;
-	}
-	*json = format != NULL;
-	return 0;
-}
-
-const char *const progress_choices[] = { "auto", "tty", "plain", "none", NULL };
-
-int cmd_set_progress(struct cli *cli, const char *path, const char *mode,
-		     int quiet)
-{
-	enum progress_mode m = PROGRESS_AUTO;
-
-	if (mode && progress_mode_parse(mode, &m) < 0) {
-		fprintf(stderr, "docker %s: %s\n", path, dm_errmsg());
-		return 1;
-	}
-	cli->progress = quiet ? PROGRESS_NONE : (int)m;
-	return 0;
+	cli->progress = quiet ? PROGRESS_NONE : mode;
 }

@@ -1,9 +1,6 @@
 /*
  * cmd_container.c - "docker migrate container CONTAINER --to HOST".
  */
-#include <stdio.h>
-#include <string.h>
-
 #include "cmd.h"
 #include "dm.h"
 #include "migrate.h"
@@ -21,98 +18,88 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		"stopped.  Any failure rolls back both sides.",
 		"  docker migrate container web --to node2\n"
 		"  docker --context edge1 migrate container web --to root@10.0.0.7:2222 --keep\n",
+		NULL,
 	};
-	struct container_opts o = { .strategy = STRATEGY_DEFAULT,
-				    .start_timeout_s = 60, .volumes = 1,
+	struct container_opts o = { .start_timeout_s = 60, .volumes = 1,
 				    .rootfs = -1,
 				    .checkpoint_timeout_s = 60 };
-	const char *progress = NULL;
-	int quiet = 0;
-	const char *format = NULL, *verify = "all", *binds = NULL;
-	static const char *const bind_choices[] = { "copy", "skip", NULL };
-	static const char *const verify_choices[] = { "all", "stat", "full",
-						       "precopy", NULL };
+	/* in the order of BIND_REFUSE, BIND_COPY, BIND_SKIP */
+	static const char *const bind_choices[] = { "refuse", "copy", "skip",
+						     NULL };
+	enum { VERIFY_ALL, VERIFY_STAT, VERIFY_FULL, VERIFY_PRECOPY };
+	static const char *const verify_choices[] = {
+		[VERIFY_ALL] = "all", [VERIFY_STAT] = "stat",
+		[VERIFY_FULL] = "full", [VERIFY_PRECOPY] = "precopy", NULL,
+	};
+	int strategy = STRATEGY_DEFAULT, verify = VERIFY_ALL;
+	int binds = BIND_REFUSE, format = FORMAT_TEXT;
+	int progress = PROGRESS_AUTO, quiet = 0;
 	struct opt opts[] = {
 		OPT_TO(&o.to),
-		{ OPT_STRING, 0, "strategy", &o.strategy, "NAME",
-		  "How the image travels: delta (default), save, registry, layers", COMPL_CHOICES, strategy_names },
-		{ OPT_BOOL, 0, "volumes", &o.volumes, NULL,
-		  "Carry the container's volumes: copied while it runs, then "
-		  "only what changed after it stops (default true)",
-		  COMPL_NONE, NULL },
-		{ OPT_STRING, 0, "verify", &verify, "WHEN",
-		  "Check volumes after the final pass: what it sent read back, "
-		  "the rest being known from the pre-copy (all), what it sent "
-		  "by stat and CRC only (stat), the whole tree read back "
-		  "(full), or nothing more (precopy)",
-		  COMPL_CHOICES, verify_choices },
-		{ OPT_BOOL, 0, "pause", &o.pause, NULL,
-		  "Freeze the source for the final pass of its volumes and stop "
-		  "it once the copy runs: less downtime, but what it had not "
-		  "written out when frozen is lost", COMPL_NONE, NULL },
-		{ OPT_STRING, 0, "bind-mounts", &binds, "WHAT",
-		  "Bind mounts whose path is missing at the destination: copy "
-		  "their content there, or skip them (default: refuse)",
-		  COMPL_CHOICES, bind_choices },
-		{ OPT_BOOL, 0, "rootfs", &o.rootfs, NULL,
-		  "Carry the files changed in the container's own layer "
-		  "(default: when there are any)", COMPL_NONE, NULL },
-		{ OPT_BOOL, 0, "checkpoint", &o.checkpoint, NULL,
-		  "Carry the memory state too (CRIU; both engines must run "
-		  "with experimental features)", COMPL_NONE, NULL },
-		{ OPT_INT, 0, "checkpoint-timeout", &o.checkpoint_timeout_s,
-		  "SECONDS", "Give up a checkpoint after this long (60)",
-		  COMPL_NONE, NULL },
-		{ OPT_BOOL, 0, "keep", &o.keep, NULL,
-		  "Leave the source running: a copy, not a move", COMPL_NONE, NULL },
-		{ OPT_BOOL, 0, "drop-unmovable", &o.drop_unmovable, NULL,
-		  "Leave behind what cannot be carried (devices, missing bind "
-		  "mounts, ...)", COMPL_NONE, NULL },
+		OPT_ENUM(0, "strategy", &strategy, "NAME",
+			 "How the image travels: delta, save, registry, layers",
+			 strategy_names),
+		OPT_BOOL(0, "volumes", &o.volumes,
+			 "Carry the container's volumes: copied while it runs, "
+			 "then only what changed after it stops; "
+			 "--volumes=false leaves them behind"),
+		OPT_ENUM(0, "verify", &verify, "WHEN",
+			 "Check volumes after the final pass: what it sent read "
+			 "back, the rest being known from the pre-copy (all), "
+			 "what it sent by stat and CRC only (stat), the whole "
+			 "tree read back (full), or nothing more (precopy)",
+			 verify_choices),
+		OPT_BOOL(0, "pause", &o.pause,
+			 "Freeze the source for the final pass of its volumes "
+			 "and stop it once the copy runs: less downtime, but "
+			 "what it had not written out when frozen is lost"),
+		OPT_ENUM(0, "bind-mounts", &binds, "WHAT",
+			 "Bind mounts whose path is missing at the destination: "
+			 "refuse to move, copy their content there, or skip "
+			 "them", bind_choices),
+		OPT_BOOL(0, "rootfs", &o.rootfs,
+			 "Carry the files changed in the container's own layer; "
+			 "unless given, they are carried when there are any, "
+			 "and --rootfs=false leaves them behind"),
+		OPT_BOOL(0, "checkpoint", &o.checkpoint,
+			 "Carry the memory state too (CRIU; both engines must "
+			 "run with experimental features)"),
+		OPT_SECONDS(0, "checkpoint-timeout", &o.checkpoint_timeout_s,
+			    "SECONDS", "Give up a checkpoint after this long",
+			    1, 86400),
+		OPT_BOOL(0, "keep", &o.keep,
+			 "Leave the source running: a copy, not a move"),
+		OPT_BOOL(0, "drop-unmovable", &o.drop_unmovable,
+			 "Leave behind what cannot be carried (devices, "
+			 "missing bind mounts, ...)"),
 		OPT_DRY_RUN(&o.dry_run),
-		{ OPT_INT, 0, "start-timeout", &o.start_timeout_s, "SECONDS",
-		  "How long to wait for the copy to run and be healthy (60)",
-		  COMPL_NONE, NULL },
+		OPT_SECONDS(0, "start-timeout", &o.start_timeout_s, "SECONDS",
+			    "How long to wait for the copy to run and be "
+			    "healthy", 1, 86400),
 		OPT_REGISTRY(&o.reg),
 		OPT_FORMAT(&format),
 		OPT_PROGRESS(&progress),
 		OPT_QUIET(&quiet),
 		OPT_SSH_CONFIG(cli),
-		OPT_END_MARK,
+		OPT_END(),
 	};
 	int nargs, r = cmd_parse(cli, argc, argv, opts, &help, &nargs);
 
 	if (r >= 0)
 		return r;
-	if (nargs != 1) {
-		fprintf(stderr, "docker migrate container: requires exactly 1 "
-			"argument (the container)\nSee 'docker migrate "
-			"container --help'.\n");
-		return 1;
-	}
-	if (cmd_set_progress(cli, help.path, progress, quiet) ||
-	    cmd_check_to_format(help.path, o.to, format, &o.json))
-		return 1;
-	if (o.start_timeout_s <= 0) {
-		fprintf(stderr, "docker migrate container: --start-timeout "
-			"must be positive\n");
-		return 1;
-	}
-	if (strcmp(verify, "all") != 0 && strcmp(verify, "full") != 0 &&
-	    strcmp(verify, "stat") != 0 && strcmp(verify, "precopy") != 0) {
-		fprintf(stderr, "docker migrate container: --verify takes all, "
-			"stat, full or precopy, not \"%s\"\n", verify);
-		return 1;
-	}
-	o.verify_precopy_only = strcmp(verify, "precopy") == 0;
-	o.verify_full = strcmp(verify, "full") == 0;
-	o.verify_stat = strcmp(verify, "stat") == 0;
-	if (binds && strcmp(binds, "copy") != 0 && strcmp(binds, "skip") != 0) {
-		fprintf(stderr, "docker migrate container: --bind-mounts takes "
-			"copy or skip, not \"%s\"\n", binds);
-		return 1;
-	}
-	o.bind_mode = !binds ? BIND_REFUSE : strcmp(binds, "copy") == 0
-		      ? BIND_COPY : BIND_SKIP;
+	if ((r = cmd_check_args(&help, nargs, 1, 1)) >= 0 ||
+	    (r = cmd_require_to(&help, o.to)) >= 0)
+		return r;
+	o.strategy = strategy_names[strategy];
+	/* --registry and its flags go with some strategies only */
+	if (strategy_check(strategy_find(o.strategy), &o.reg) < 0)
+		return cmd_usage_error(&help, "%s", dm_errmsg());
+	cmd_set_progress(cli, progress, quiet);
+	o.json = format == FORMAT_JSON;
+	o.verify_precopy_only = verify == VERIFY_PRECOPY;
+	o.verify_full = verify == VERIFY_FULL;
+	o.verify_stat = verify == VERIFY_STAT;
+	o.bind_mode = binds;
 	o.container = argv[0];
 	return migrate_container(cli, &o);
 }

@@ -58,33 +58,26 @@ int cmd_history(int argc, char **argv, struct cli *cli)
 		"migrate history", "[OPTIONS]",
 		"List past migrations with their status, timings and bytes",
 		NULL, NULL,
+		NULL,
 	};
-	const char *format = NULL;
+	int format = FORMAT_TEXT;
 	struct opt opts[] = {
-		{ OPT_STRING, 0, "format", &format, "FORMAT",
-		  "Print as \"json\" (the full records)", COMPL_CHOICES, NULL },
-		OPT_END_MARK,
+		OPT_ENUM(0, "format", &format, "FORMAT",
+			 "Print as JSON, the full records: json",
+			 format_choices),
+		OPT_END(),
 	};
 	struct migration *m;
 	size_t n;
 	char *dir;
 	int nargs, r = cmd_parse(cli, argc, argv, opts, &help, &nargs);
 
-	if (r >= 0)
+	if (r >= 0 || (r = cmd_check_args(&help, nargs, 0, 0)) >= 0)
 		return r;
-	if (nargs) {
-		fprintf(stderr, "docker migrate history: takes no arguments\n");
-		return 1;
-	}
-	if (format && strcmp(format, "json") != 0) {
-		fprintf(stderr, "docker migrate history: unknown --format "
-			"\"%s\" (use json)\n", format);
-		return 1;
-	}
 	dir = cli_config_dir(cli);
 	record_load_all(dir, &m, &n);
 	free(dir);
-	if (format)
+	if (format == FORMAT_JSON)
 		print_json(m, n);
 	else
 		print_table(m, n);

@@ -14,27 +14,22 @@ int cmd_version(int argc, char **argv, struct cli *cli)
 		"migrate version", "[OPTIONS]",
 		"Show the plugin version and the source engine it resolved",
 		NULL, NULL,
+		NULL,
 	};
 	const char *to = NULL;
 	struct opt opts[] = {
-		{ OPT_STRING, 0, "to", &to, "HOST",
-		  "Also show the engine of this destination",
-		  COMPL_HOST, NULL },
-		{ OPT_STRING, 0, "ssh-config", &cli->ssh_config, "FILE",
-		  "Read SSH settings from FILE instead of ~/.ssh/config",
-		  COMPL_FILE, NULL },
-		OPT_END_MARK,
+		OPT_STRING(0, "to", &to, "HOST",
+			   "Also show the engine of this destination",
+			   COMPL_HOST),
+		OPT_SSH_CONFIG(cli),
+		OPT_END(),
 	};
 	struct sshlink *link = NULL;
 	struct engine *src, *dst;
 	int nargs, r = cmd_parse(cli, argc, argv, opts, &help, &nargs);
 
-	if (r >= 0)
+	if (r >= 0 || (r = cmd_check_args(&help, nargs, 0, 0)) >= 0)
 		return r;
-	if (nargs > 0) {
-		fprintf(stderr, "docker migrate version: takes no arguments\n");
-		return 1;
-	}
 	printf("docker-migrate %s\n", DM_VERSION);
 	src = cli_source_engine(cli);
 	if (!src) {

@@ -1143,6 +1143,21 @@ int engine_stream_error(const char *stream, size_t len, const char *what)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
+		/* the containerd image store reports a failed unpack as a
+		 * plain message of a load that otherwise succeeded */
+		if (n && memmem(p, n, "\"stream\":\"Error ", 16)) {
+			yajl_val v = json_parse_quiet(p, n);
+			const char *msg = json_str(v, "stream", NULL);
+			size_t ml = msg ? strcspn(msg, "\n") : 0;
+			int ret = 0;
+
+			if (msg)
+				ret = what ? dm_error("%s: %.*s", what, (int)ml, msg)
+					   : dm_error("%.*s", (int)ml, msg);
+			yajl_tree_free(v);
+			if (ret < 0)
+				return ret;
+		}
 		if (n && memmem(p, n, "\"error", 6)) {
 			yajl_val v = json_parse_quiet(p, n);
 			const char *msg = json_str(v, "errorDetail", "message", NULL);

@@ -20,6 +20,9 @@ struct image_run {
 	struct sshlink *link;
 	struct image_info *info;	/* per image, on the source */
 	int *present;			/* per image, at the destination */
+	struct strlist made;		/* image ids the loads made there */
+	char **had;			/* per image, the id its name had
+					 * there before (a load moves it) */
 	struct migration rec;
 };
 
@@ -39,6 +42,15 @@ static int check_images(struct image_run *r)
 		if (f < 0)
 			return -1;
 		r->present[i] = f;
+		if (dm_starts_with(r->o->images[i], "sha256:"))
+			continue;
+		f = image_inspect(r->dst, r->o->images[i], &di);
+		if (f < 0) {
+			image_info_release(&di);
+			return -1;
+		}
+		r->had[i] = f == 1 ? xstrdup(di.id) : NULL;
+		image_info_release(&di);
 	}
 	return 0;
 }
@@ -50,10 +62,11 @@ int print_image_plan(struct engine *src, struct engine *dst, const char *ref,
 	long long missing = 0;
 	char hb[32], hb2[32];
 
-	printf("  image %s %s%s\n", ref, info->id,
-	       present ? " (present: nothing to send)" : "");
 	if (delta_plan(src, dst, ref, &p) < 0)
 		return -1;
+	/* the config's digest: the same image on every store */
+	printf("  image %s %s%s\n", ref, p.config_digest,
+	       present ? " (present: nothing to send)" : "");
 	for (size_t k = 0; k < p.n; k++) {
 		if (p.sizes)
 			dm_human_bytes((uint64_t)p.sizes[k], hb, sizeof(hb));
@@ -86,24 +99,62 @@ static int print_plan(const struct image_run *r, const struct strategy *s)
 	return 0;
 }
 
-static void undo(struct image_run *r)
+/* Remove image id at the destination if it is there; 1 if it is left. */
+static int remove_left(struct image_run *r, const char *id, const char *what)
 {
+	struct image_info ii;
+	char *path;
+	int f = image_inspect(r->dst, id, &ii);
+
+	image_info_release(&ii);
+	if (f == 0)
+		return 0;
+	path = xasprintf("/images/%s?force=1", id);
+	if (f < 0 || engine_delete(r->dst, path) < 0) {
+		dm_warn("cannot remove %s at %s: %s", what, r->o->to,
+			dm_errmsg());
+		f = -1;
+	}
+	free(path);
+	return f < 0;
+}
+
+/* Remove what this run brought to the destination: the images that were
+ * not there before (by the source's id, which a graph driver store keeps)
+ * and whatever the loads said they made (the containerd store names an
+ * image by its manifest, and leaves a broken one when an unpack fails).
+ * -1 when something is left. */
+static int undo(struct image_run *r)
+{
+	int left = 0;
+
 	dm_cancel_reset();
 	if (cli_dest_revive(r->cli, r->o->to, &r->dst, &r->link) < 0) {
 		dm_warn("%s; images this run loaded there are left", dm_errmsg());
-		return;
+		return -1;
 	}
+	for (size_t i = 0; i < r->made.n; i++)
+		left += remove_left(r, r->made.v[i], r->made.v[i]);
+	for (size_t i = 0; i < r->o->n; i++)
+		if (!r->present[i] && r->info[i].id)
+			left += remove_left(r, r->info[i].id, r->o->images[i]);
+	/* a name the destination had goes back to its image */
 	for (size_t i = 0; i < r->o->n; i++) {
-		char *path;
+		struct image_info ii;
+		int f;
 
-		if (r->present[i] || !r->info[i].id)
+		if (!r->had[i])
 			continue;
-		path = xasprintf("/images/%s?force=1", r->info[i].id);
-		if (engine_delete(r->dst, path) < 0)
-			dm_warn("cannot remove %s at %s: %s", r->o->images[i],
-				r->o->to, dm_errmsg());
-		free(path);
+		f = image_inspect(r->dst, r->o->images[i], &ii);
+		if (f == 0 || (f == 1 && !dm_streq(ii.id, r->had[i]))) {
+			if (image_tag(r->dst, r->had[i], r->o->images[i]) < 0) {
+				dm_warn("%s", dm_errmsg());
+				left++;
+			}
+		}
+		image_info_release(&ii);
 	}
+	return left ? -1 : 0;
 }
 
 static int transfer(struct image_run *r, const struct strategy *s,
@@ -132,7 +183,8 @@ static int transfer(struct image_run *r, const struct strategy *s,
 		struct transfer t = { r->src, r->dst, &st, r->o->reg.registry,
 				      r->o->reg.no_push, r->o->reg.keep_tag,
 				      cfgdir,
-				      cli_ssh_opts(r->cli).stall_timeout_s };
+				      cli_ssh_opts(r->cli).stall_timeout_s,
+				      &r->made };
 
 		ret = s->transfer(&t, refs, n);
 		/* a failure may come before the export is read */
@@ -158,6 +210,7 @@ int migrate_images(struct cli *cli, const struct image_opts *o)
 
 	r.info = xcalloc(o->n, sizeof(*r.info));
 	r.present = xcalloc(o->n, sizeof(*r.present));
+	r.had = xcalloc(o->n, sizeof(*r.had));
 	if (!s || strategy_check(s, &o->reg) < 0 ||
 	    !(r.src = cli_source_engine(cli)))
 		goto fail;
@@ -187,12 +240,19 @@ int migrate_images(struct cli *cli, const struct image_opts *o)
 
 		fprintf(stderr, "docker migrate: transfer failed: %s; rolling "
 			"back\n", why);
-		undo(&r);
-		record_fail(&r.rec, "rolled-back", why);
+		record_fail(&r.rec, undo(&r) == 0 ? "rolled-back" : "failed",
+			    why);
 		free(why);
 		goto report;
 	}
 	record_phase_end(&r.rec);
+	for (size_t i = 0; i < o->n; i++) {
+		char *cfg = image_config_digest(r.src, o->images[i],
+						r.info[i].id);
+
+		record_add_config(&r.rec, cfg);
+		free(cfg);
+	}
 	record_set_status(&r.rec, "completed");
 	ret = 0;
 report:
@@ -204,7 +264,11 @@ out:
 	for (size_t i = 0; i < o->n; i++)
 		image_info_release(&r.info[i]);
 	free(r.info);
+	for (size_t i = 0; i < o->n; i++)
+		free(r.had[i]);
+	free(r.had);
 	free(r.present);
+	strlist_clear(&r.made);
 	engine_free(r.dst);
 	sshlink_close(r.link);
 	engine_free(r.src);

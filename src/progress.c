@@ -12,20 +12,10 @@
 #include "dm.h"
 #include "progress.h"
 
-int progress_mode_parse(const char *s, enum progress_mode *m)
-{
-	static const struct { const char *name; enum progress_mode m; } t[] = {
-		{ "auto", PROGRESS_AUTO }, { "tty", PROGRESS_TTY },
-		{ "plain", PROGRESS_PLAIN }, { "none", PROGRESS_NONE },
-	};
-
-	for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++)
-		if (strcmp(s, t[i].name) == 0) {
-			*m = t[i].m;
-			return 0;
-		}
-	return dm_error("unknown --progress \"%s\" (auto, tty, plain or none)", s);
-}
+const char *const progress_mode_names[] = {
+	[PROGRESS_AUTO] = "auto", [PROGRESS_TTY] = "tty",
+	[PROGRESS_PLAIN] = "plain", [PROGRESS_NONE] = "none", NULL,
+};
 
 static void draw(struct progress *p, int final)
 {

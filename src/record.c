@@ -168,7 +168,28 @@ void record_gen(const struct migration *m, yajl_gen g)
 	yajl_gen_integer(g, m->downtime_ms);
 	gen_kv(g, "failed_step", m->failed_step);
 	gen_kv(g, "error", m->error);
+	json_gen_str(g, "config_digests");
+	yajl_gen_array_open(g);
+	for (const char *c = m->configs; c && *c;) {
+		size_t n = strcspn(c, " ");
+		char *one = xstrndup(c, n);
+
+		json_gen_str(g, one);
+		free(one);
+		c += n + (c[n] == ' ');
+	}
+	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
+}
+
+void record_add_config(struct migration *m, const char *digest)
+{
+	char *old = m->configs;
+
+	if (!digest || !*digest || strchr(digest, ' '))
+		return;
+	m->configs = old ? xasprintf("%s %s", old, digest) : xstrdup(digest);
+	free(old);
 }
 
 int record_save(struct migration *m)
@@ -208,6 +229,7 @@ void record_release(struct migration *m)
 	free(m->failed_step);
 	free(m->error);
 	free(m->path);
+	free(m->configs);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -227,6 +249,8 @@ void record_report(const struct migration *m, FILE *out)
 	if (m->downtime_ms >= 0)
 		fprintf(out, "  %-13s %lld ms\n", "downtime",
 			(long long)m->downtime_ms);
+	if (m->configs)
+		fprintf(out, "  %-13s %s\n", "config", m->configs);
 	if (m->error)
 		fprintf(out, "  %-13s %s: %s\n", "error", m->failed_step,
 			m->error);
@@ -275,6 +299,10 @@ static void load_one(const char *path, struct migration *m)
 		m->failed_step = xstrdup(json_str(v, "failed_step", NULL));
 	if (json_str(v, "error", NULL))
 		m->error = xstrdup(json_str(v, "error", NULL));
+	ph = json_get(v, "config_digests", NULL);
+	for (size_t i = 0; i < json_alen(ph); i++)
+		if (YAJL_IS_STRING(ph->u.array.values[i]))
+			record_add_config(m, ph->u.array.values[i]->u.string);
 	ph = json_get(v, "phases", NULL);
 	for (size_t i = 0; i < json_alen(ph) && i < RECORD_MAX_PHASES; i++) {
 		yajl_val p = ph->u.array.values[i];

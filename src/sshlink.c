@@ -201,7 +201,9 @@ struct sshlink {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct dial_req *req;	/* one request at a time, under mu */
-	int stop;
+	int stop;		/* atomic: the bridge thread ends */
+	/* Written by the bridge thread only, always under mu; other threads
+	 * read them under mu, the bridge itself may read them without. */
 	int dead;		/* the session failed: no more dials */
 	char dead_msg[512];
 	struct pair *pairs;
@@ -455,8 +457,10 @@ static void kill_all(struct sshlink *l, const char *why)
 	}
 	l->pairs = NULL;
 	if (!l->dead) {
+		pthread_mutex_lock(&l->mu);
 		l->dead = 1;
 		snprintf(l->dead_msg, sizeof(l->dead_msg), "%s", why);
+		pthread_mutex_unlock(&l->mu);
 		dm_debug("%s", why);
 	}
 }
@@ -478,7 +482,7 @@ static void *bridge(void *arg)
 	int busy = 0;
 
 	ssh_set_blocking(l->s, 0);
-	while (!l->stop) {
+	while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
 		struct pair **pp, *p;
 		int nfds = 0, sfd = ssh_get_fd(l->s), flags, rc;
 		int64_t now;
@@ -892,7 +896,7 @@ void sshlink_close(struct sshlink *l)
 	if (!l)
 		return;
 	if (l->running) {
-		l->stop = 1;
+		__atomic_store_n(&l->stop, 1, __ATOMIC_RELEASE);
 		if (write(l->wake[1], &c, 1) < 0)
 			dm_debug("wake-up pipe: %s", strerror(errno));
 		pthread_join(l->thread, NULL);

@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context.h"
 #include "json.h"
+#include "ocilayout.h"
 #include "registry.h"
 #include "tar.h"
 #include "transfer.h"
@@ -34,6 +36,9 @@ struct archive {
 	const struct reg_manifest *m;
 	size_t first;		/* m->layers[first..] are sent */
 	uint64_t member;	/* bytes of the current member written */
+	const char *oci_manifest;	/* OCI layout with this manifest (for
+					 * the containerd store); NULL: legacy */
+	const char *ref;	/* the name index.json gives the image */
 };
 
 static int put_member(int fd, const char *name, const void *data, size_t n)
@@ -48,16 +53,17 @@ static int put_member(int fd, const char *name, const void *data, size_t n)
 	return n % 512 ? fd_write_all(fd, zero, 512 - n % 512) : 0;
 }
 
-static char *layer_name(const struct reg_desc *d)
+static char *layer_name(const struct archive *a, const struct reg_desc *d)
 {
-	return xasprintf("%s/layer.tar", d->digest + 7);
+	return a->oci_manifest ? xasprintf("blobs/sha256/%s", d->digest + 7)
+			       : xasprintf("%s/layer.tar", d->digest + 7);
 }
 
 static int blob_begin(void *ctx, size_t i)
 {
 	struct archive *a = ctx;
 	const struct reg_desc *d = &a->m->layers[a->first + i];
-	char *name = layer_name(d);
+	char *name = layer_name(a, d);
 	unsigned char blk[512];
 
 	tar_header(blk, name, (uint64_t)d->size, 0644, '0');
@@ -87,8 +93,9 @@ static int blob_end(void *ctx, size_t i)
 
 /* manifest.json: every layer in order, present ones included (load looks
  * them up by chain id and reads no file for them). */
-static char *manifest_json(const struct reg_manifest *m)
+static char *manifest_json(const struct archive *a)
 {
+	const struct reg_manifest *m = a->m;
 	yajl_gen g = yajl_gen_alloc(NULL);
 	char *cfg = xasprintf("%s.json", m->config.digest + 7), *out;
 
@@ -102,7 +109,7 @@ static char *manifest_json(const struct reg_manifest *m)
 	json_gen_str(g, "Layers");
 	yajl_gen_array_open(g);
 	for (size_t i = 0; i < m->n; i++) {
-		char *name = layer_name(&m->layers[i]);
+		char *name = layer_name(a, &m->layers[i]);
 
 		json_gen_str(g, name);
 		free(name);
@@ -124,6 +131,61 @@ struct writer {
 	long stall_s;
 };
 
+static int put_legacy_end(const struct archive *a)
+{
+	char *man = manifest_json(a);
+	int ret = put_member(a->fd, "manifest.json", man, strlen(man));
+
+	free(man);
+	return ret;
+}
+
+/* The image manifest for the containerd store: the registry's own
+ * descriptors (the store holds a pulled layer under its compressed
+ * digest), of the Docker or OCI family as the config is. */
+static char *registry_image_manifest(const struct reg_manifest *m,
+				     const char **type)
+{
+	struct oci_desc cfg = { m->config.media_type, m->config.digest,
+				(uint64_t)m->config.size };
+	struct oci_desc *l = xcalloc(m->n + 1, sizeof(*l));
+	char *out;
+
+	*type = dm_starts_with(m->config.media_type, "application/vnd.docker.")
+		? DOCKER_MANIFEST : OCI_MANIFEST;
+	for (size_t i = 0; i < m->n; i++)
+		l[i] = (struct oci_desc){ m->layers[i].media_type,
+					  m->layers[i].digest,
+					  (uint64_t)m->layers[i].size };
+	out = oci_manifest_of(*type, &cfg, l, m->n);
+	free(l);
+	return out;
+}
+
+static int put_oci_end(const struct archive *a)
+{
+	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+	const char *type, *tags[] = { a->ref };
+	char *man = registry_image_manifest(a->m, &type), hex[65], *name, *idx;
+	char digest[72];
+	int ret;
+
+	sha256_hex(man, strlen(man), hex);
+	snprintf(digest, sizeof(digest), "sha256:%s", hex);
+	name = xasprintf("blobs/sha256/%s", hex);
+	idx = oci_index_json(type, digest, strlen(man), (char *const *)tags,
+			     1);
+	ret = put_member(a->fd, name, man, strlen(man));
+	if (ret == 0)
+		ret = put_member(a->fd, "index.json", idx, strlen(idx));
+	if (ret == 0)
+		ret = put_member(a->fd, "oci-layout", layout, strlen(layout));
+	free(man);
+	free(name);
+	free(idx);
+	return ret;
+}
+
 /* The archive, start to end, into fd; stopping early (on any error)
  * leaves the archive cut inside a member. */
 static int write_archive(void *ctx, int fd)
@@ -132,8 +194,9 @@ static int write_archive(void *ctx, int fd)
 	struct archive *a = &w->a;
 	const struct reg_manifest *m = a->m;
 	struct blob_sink sink = { blob_begin, blob_data, blob_end, a };
-	char *cfg = xasprintf("%s.json", m->config.digest + 7);
-	char *man = manifest_json(m);
+	char *cfg = a->oci_manifest
+		    ? xasprintf("blobs/sha256/%s", m->config.digest + 7)
+		    : xasprintf("%s.json", m->config.digest + 7);
 	static const unsigned char zero[1024];
 	int ret;
 
@@ -144,20 +207,31 @@ static int write_archive(void *ctx, int fd)
 				     m->n - a->first, PARALLEL, WINDOW,
 				     w->stall_s, &sink);
 	if (ret == 0)
-		ret = put_member(fd, "manifest.json", man, strlen(man));
+		ret = a->oci_manifest ? put_oci_end(a) : put_legacy_end(a);
 	if (ret == 0)
 		ret = fd_write_all(fd, zero, sizeof(zero));
 	free(cfg);
-	free(man);
 	return ret;
 }
 
 static int load_archive(const struct transfer *t, struct writer *w)
 {
 	/* registry.c's messages name the registry already */
-	return engine_send_produced(t->dst, "POST", "/images/load?quiet=1",
-				    "application/x-tar", write_archive, w,
-				    NULL, t->st);
+	return image_load_produced(t, write_archive, w);
+}
+
+/* From a containerd store's failed load, the first of the layers below
+ * `first` whose blob it lacked; 0 if unsure. */
+static size_t first_lacked(const char *err, const struct reg_manifest *m,
+			   size_t first)
+{
+	const char *at = strstr(err ? err : "", "content digest sha256:");
+
+	for (size_t i = 0; at && i < first; i++)
+		if (strncmp(at + strlen("content digest "), m->layers[i].digest,
+			    71) == 0)
+			return i;
+	return 0;
 }
 
 /* "REG/app" -> "app": the repository part of a registry name. */
@@ -199,6 +273,7 @@ static int fetch_image(const struct transfer *t, struct registry *reg,
 	struct strlist ids = { 0 }, have = { 0 };
 	char **chains = NULL, chain[72] = "";
 	struct image_info got;
+	enum image_store store;
 	int ret = -1, f;
 
 	if (registry_manifest(reg, repo_of(name), tag, engine_os_arch(t->dst),
@@ -208,7 +283,20 @@ static int fetch_image(const struct transfer *t, struct registry *reg,
 	    reg_config_diff_ids(config.buf, config.len, &ids) < 0 ||
 	    check_image(&m, &ids, ref) < 0)
 		goto out;
-	*id = xstrdup(m.config.digest);
+	store = engine_image_store(t->dst);
+	if (store == STORE_UNKNOWN)
+		goto out;
+	if (store == STORE_CONTAINERD) {
+		/* there an image's id is its manifest's digest */
+		const char *type;
+		char *man = registry_image_manifest(&m, &type), hex[65];
+
+		sha256_hex(man, strlen(man), hex);
+		*id = xasprintf("sha256:%s", hex);
+		free(man);
+	} else {
+		*id = xstrdup(m.config.digest);
+	}
 	f = image_inspect(t->dst, *id, &got);
 	image_info_release(&got);
 	if (f < 0)
@@ -226,22 +314,43 @@ static int fetch_image(const struct transfer *t, struct registry *reg,
 	if (engine_layer_chains(t->dst, &have) < 0)
 		goto out;
 	{
-		struct writer w = { .a = { .m = &m }, .reg = reg,
+		struct writer w = { .a = { .m = &m, .ref = ref }, .reg = reg,
 				    .repo = repo_of(name), .config = &config,
 				    .stall_s = t->stall_s };
+		char *oci_manifest = NULL;
+		const char *type;
 
+		if (store == STORE_CONTAINERD)
+			w.a.oci_manifest = oci_manifest =
+				registry_image_manifest(&m, &type);
 		w.a.first = chains_present(&have, chains, ids.n);
-		dm_debug("%s: %zu layers, %zu at the destination, fetching %zu",
-			 ref, m.n, w.a.first, m.n - w.a.first);
-		if (load_archive(t, &w) < 0)
+		for (int attempt = 0; attempt < 2; attempt++) {
+			size_t made0 = t->made ? t->made->n : 0;
+
+			dm_debug("%s: %zu layers, %zu at the destination, "
+				 "fetching %zu", ref, m.n, w.a.first,
+				 m.n - w.a.first);
+			ret = load_archive(t, &w);
+			/* load checked each layer's diff id; check the
+			 * result too */
+			if (ret == 0)
+				ret = image_check_arrived(t->dst, *id, ids.v,
+							  ids.n, ref);
+			if (ret == 0 || !oci_manifest || !w.a.first ||
+			    attempt == 1 || dm_cancelled())
+				break;
+			/* The containerd store holds a layer it loaded
+			 * under its diff id, not the registry's digest:
+			 * sent again from the first one it lacked. */
+			dm_debug("%s; fetching again from the layer it lacked",
+				 dm_errmsg());
+			image_remove_made(t, made0);
+			w.a.first = first_lacked(dm_errmsg(), &m, w.a.first);
+			dm_clear_error();
+		}
+		free(oci_manifest);
+		if (ret < 0)
 			goto out;
-	}
-	/* load checked each layer's diff id; check the result too */
-	f = image_inspect(t->dst, *id, &got);
-	image_info_release(&got);
-	if (f != 1) {
-		dm_error("%s did not arrive at the destination", ref);
-		goto out;
 	}
 	ret = 0;
 out:

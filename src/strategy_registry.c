@@ -228,30 +228,6 @@ void registry_remove_made(const struct transfer *t, struct registry *reg,
 	}
 }
 
-/* A pull into a containerd image store skips the compressed blobs of
- * layers the store holds unpacked only (loaded from an archive, not
- * pulled): the image it makes has no RootFS and cannot be saved, though
- * it answers 200 and its containers run (measured on dockerd 28.5).  Such
- * an image is not the source's: the move fails, naming what works. */
-static int pulled_whole(struct engine *e, const char *full)
-{
-	char *esc = engine_escape(full);
-	char *path = xasprintf("/images/%s/json", esc);
-	yajl_val v = NULL;
-	int r = engine_get_json(e, path, &v);
-
-	free(esc);
-	free(path);
-	if (r == 0 && !json_str(v, "RootFS", "Type", NULL))
-		r = dm_error("the pull left %s incomplete at %s: its containerd "
-			     "image store holds some of the layers unpacked "
-			     "only and fetched no blobs for them (the image has "
-			     "no RootFS); --strategy save sends them whole",
-			     full, engine_name(e));
-	yajl_tree_free(v);
-	return r;
-}
-
 static int move_one(const struct transfer *t, struct registry *reg,
 		    const char *host, const char *ref, const char *auth)
 {
@@ -286,8 +262,15 @@ static int move_one(const struct transfer *t, struct registry *reg,
 	}
 	free(path);
 	__atomic_add_fetch(&t->st->bytes, pulled_bytes(&reply), __ATOMIC_RELAXED);
-	if (pulled_whole(t->dst, full) < 0)
+	/* the containerd store's pull skips the blobs of layers it holds
+	 * by a load, and leaves an image without layers or config */
+	if (image_check_copied(t, ref, full) < 0) {
+		if (engine_image_store(t->dst) == STORE_CONTAINERD)
+			dm_error_wrap("the containerd image store's pull skipped "
+				      "the blobs of layers it had by a load "
+				      "(--strategy delta sends them)");
 		goto out;
+	}
 	/* the destination gets the user's name for it, and only that */
 	if (!dm_starts_with(ref, "sha256:")) {
 		if (image_inspect(t->dst, full, &img) != 1 ||

@@ -2,7 +2,6 @@
  * util.c - the error convention, allocation that cannot return NULL,
  * strbuf, cancellation and clocks (see dm.h).
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +181,13 @@ void sb_addf(struct strbuf *sb, const char *fmt, ...)
 	sb->len += (size_t)n;
 }
 
+void sb_reset(struct strbuf *sb)
+{
+	sb->len = 0;
+	if (sb->buf)
+		sb->buf[0] = '\0';
+}
+
 const char *sb_str(struct strbuf *sb)
 {
 	return sb->buf ? sb->buf : "";
@@ -203,27 +209,30 @@ void sb_release(struct strbuf *sb)
 	sb->len = sb->cap = 0;
 }
 
-/* Process-wide by nature: a signal handler has no arguments to carry it. */
-static volatile sig_atomic_t cancelled, deferred;
+/* Process-wide by nature: a signal handler has no arguments to carry it.
+ * Atomics, not volatile: the thread that watches the CLI's socket cancels
+ * too, and lock-free atomics are safe in a signal handler. */
+static int cancelled, deferred;
 
 void dm_cancel(void)
 {
-	cancelled = 1;
+	__atomic_store_n(&cancelled, 1, __ATOMIC_SEQ_CST);
 }
 
 void dm_cancel_reset(void)
 {
-	cancelled = 0;
+	__atomic_store_n(&cancelled, 0, __ATOMIC_SEQ_CST);
 }
 
 void dm_cancel_defer(int on)
 {
-	deferred = on;
+	__atomic_store_n(&deferred, on, __ATOMIC_SEQ_CST);
 }
 
 int dm_cancelled(void)
 {
-	return cancelled != 0 && !deferred;
+	return __atomic_load_n(&cancelled, __ATOMIC_SEQ_CST) &&
+	       !__atomic_load_n(&deferred, __ATOMIC_SEQ_CST);
 }
 
 void dm_test_pause(const char *phase)
@@ -234,7 +243,8 @@ void dm_test_pause(const char *phase)
 	if (!at || strcmp(at, phase) != 0)
 		return;
 	fprintf(stderr, "docker migrate: test hook: paused in %s\n", phase);
-	while (!cancelled && dm_now_ms() < deadline)
+	while (!__atomic_load_n(&cancelled, __ATOMIC_SEQ_CST) &&
+	       dm_now_ms() < deadline)
 		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
 }
 

@@ -4,6 +4,11 @@
 # against it with the real docker CLI, tear the lab down, and print
 # "system: N passed, N failed, N skipped" (also appended to $TALLY_FILE).
 #
+# A plugin built with ThreadSanitizer (make SANITIZE=thread) stops at its
+# first report (exit 66) and writes it to a file of the run: any report
+# fails the run and is printed at the end, also when the test that met it
+# expected the plugin to fail or did not look at its status.
+#
 # SYSTEM_JOBS=N (default 2) runs the files in N labs side by side, each
 # with its own LAB_ID (LAB_ID, LAB_ID+5, ... modulo 10): the tests wait on
 # engines and links far more than they compute, so two labs on two cores
@@ -51,6 +56,8 @@ while read -r w f; do
 done < <(for f in "${files[@]}"; do echo "$(weight "$f") $f"; done | sort -rn -k1,1 -s)
 
 tmp=$(mktemp -d)
+mkdir "$tmp/sanitizer"
+export TSAN_OPTIONS="halt_on_error=1 exitcode=66 log_path=$tmp/sanitizer/tsan${TSAN_OPTIONS:+ $TSAN_OPTIONS}"
 down_all() {
 	local id
 	for id in "${ids[@]}"; do LAB_ID=$id "$lab" down >/dev/null 2>&1; done
@@ -107,6 +114,22 @@ for ((j = 0; j < jobs; j++)); do
 	[ -z "$planned" ] && f=$((f + 1))	# bats did not even start
 	pass=$((pass + p - s)) skip=$((skip + s)) fail=$((fail + f))
 done
+reports=$(find "$tmp/sanitizer" -type f | wc -l)
+if [ "$reports" -gt 0 ]; then
+	n=0
+	for r in "$tmp"/sanitizer/*; do
+		# the first three whole; the same race usually repeats
+		n=$((n + 1))
+		if [ $n -le 3 ]; then
+			echo "--- sanitizer report ${r##*/}:"
+			head -n 80 "$r"
+		else
+			echo "--- sanitizer report ${r##*/}: $(grep -m 1 WARNING "$r")"
+		fi
+	done
+	echo "system: $reports sanitizer report(s): failed"
+	fail=$((fail + reports))
+fi
 echo "system: $pass passed, $fail failed, $skip skipped"
 [ -n "${TALLY_FILE:-}" ] && echo "$pass $fail $skip" >>"$TALLY_FILE"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "ocilayout.h"
+#include "registry.h"
 #include "tar.h"
 #include "volume.h"
 
@@ -40,7 +42,8 @@ static enum tar_action on_member(void *ctx, const struct tar_member *m)
 	size_t len = strlen(m->name);
 	enum tar_action a = (enum tar_action)(hash(m->name, len) % 3);
 
-	if (len >= 13 && strcmp(m->name + len - 13, "manifest.json") == 0)
+	if ((len >= 13 && strcmp(m->name + len - 13, "manifest.json") == 0) ||
+	    (len >= 10 && strcmp(m->name + len - 10, "index.json") == 0))
 		a = TAR_CAPTURE;
 	treesum_member(r->sum, m);
 	sb_addf(&r->log, "member %s %c %llu %llo -> %s (%d)\n", m->name,
@@ -71,7 +74,23 @@ static int on_captured(void *ctx, const char *name, const char *data,
 {
 	struct run *r = ctx;
 
+	struct save_manifest m;
+	char digest[72];
+	size_t nl = strlen(name);
+
 	sb_addf(&r->log, "captured %s %zu %08x\n", name, len, hash(data, len));
+	/* the delta strategy parses both from the archive (ocilayout.h) */
+	if (nl >= 13 && strcmp(name + nl - 13, "manifest.json") == 0 &&
+	    save_manifest_parse(data, len, &m) == 0) {
+		sb_addf(&r->log, "manifest %zu layers %zu tags %d\n",
+			m.layers.n, m.tags.n, oci_blob_digest(m.config, digest) ||
+			legacy_config_digest(m.config, digest));
+		save_manifest_release(&m);
+	} else if (nl >= 10 && strcmp(name + nl - 10, "index.json") == 0 &&
+		   oci_index_first(data, len, digest) == 0) {
+		sb_addf(&r->log, "index %s\n", digest);
+	}
+	dm_clear_error();
 	return 0;
 }
 
@@ -152,6 +171,37 @@ static void fix_checksums(uint8_t *p, size_t size)
 	}
 }
 
+/* The manifest finder of the delta strategy (ocilayout.h) over the same
+ * archive, looking for the first blob it names, fed in one piece and in
+ * chunks: the same answer. */
+static int find_first(const uint8_t *data, size_t size, size_t step,
+		      char *out, size_t outlen)
+{
+	const uint8_t *at = size > 77 ? memmem(data, size, "blobs/sha256/", 13)
+				     : NULL;
+	struct manifest_finder *f;
+	struct reg_manifest m;
+	char want[72];
+	int r = 0;
+
+	if (!at || (size_t)(at - data) + 77 > size)
+		return 0;
+	snprintf(want, sizeof(want), "sha256:%.64s", (const char *)at + 13);
+	f = manifest_finder_new(want, "linux/amd64");
+	for (size_t off = 0; off < size && r == 0; off += step)
+		r = manifest_finder_feed(f, data + off,
+					 size - off < step ? size - off : step);
+	out[0] = 0;
+	if (r == 1) {
+		manifest_finder_take(f, &m);
+		snprintf(out, outlen, "%zu %s", m.n, m.config.digest);
+		reg_manifest_release(&m);
+	}
+	manifest_finder_free(f);
+	dm_clear_error();
+	return r;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct run whole, cut;
@@ -172,6 +222,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    memcmp(whole.out.buf, cut.out.buf, whole.out.len) == 0);
 	release(&whole);
 	release(&cut);
+	{
+		char a[128] = "", b[128] = "";
+		int ra = find_first(fixed, size, size ? size : 1, a, sizeof(a));
+		int rb = find_first(fixed, size, (hash(data, size) % 700) + 1,
+				    b, sizeof(b));
+
+		FUZZ_ASSERT(ra == rb && strcmp(a, b) == 0);
+	}
 	free(fixed);
 	return 0;
 }

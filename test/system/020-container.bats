@@ -193,14 +193,15 @@ snapshot() {
 	is "$(state node1 planned)" running "source untouched"
 }
 
-@test "an unknown container or strategy is a one-line error" {
+@test "an unknown container is a one-line error, an unknown strategy a usage error" {
 	run_dm 1 container no-such-thing --to node2
 	contains "$output" "no such container: no-such-thing" "unknown container"
 	one_line_error
 	run_docker node1 run -d --name strat --stop-timeout 1 dmt/web:1 sleep 600
-	run_dm 1 container strat --to node2 --strategy teleport
-	contains "$output" 'unknown strategy "teleport"' "unknown strategy"
-	one_line_error
-	run_dm 1 container strat
-	contains "$output" "--to HOST is required" "missing --to"
+	run_dm 125 container strat --to node2 --strategy teleport
+	contains "$output" 'invalid argument "teleport" for "--strategy" flag' "unknown strategy"
+	usage_error "migrate container" 'invalid argument "teleport" for "--strategy" flag: must be one of "delta", "save", "registry" or "layers"'
+	run_dm 125 container strat
+	contains "$output" "requires --to HOST" "missing --to"
+	usage_error "migrate container" "docker: 'docker migrate container' requires --to HOST"
 }

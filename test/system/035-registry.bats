@@ -59,11 +59,14 @@ tags() { ldocker "$1" images --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n
 	is "$output" "reg-$BATS_TEST_NUMBER" "runs on the pulled image"
 }
 
-@test "--registry is required by the registry strategy and refused by others" {
-	run_dm 1 image dmt/reg:1 --to node2 --strategy registry
+@test "--registry is required by the registry strategy and refused by others: usage errors" {
+	run_dm 125 image dmt/reg:1 --to node2 --strategy registry
 	contains "$output" "needs --registry" "missing"
-	run_dm 1 image dmt/reg:1 --to node2 --registry "$LAB_REGISTRY"
+	usage_error "migrate image" "docker: --strategy registry needs --registry HOST[:PORT]"
+	run_dm 125 image dmt/reg:1 --to node2 --registry "$LAB_REGISTRY"
 	contains "$output" "are for --strategy registry" "misplaced"
+	run_dm 125 container dmt-none --to node2 --strategy registry
+	usage_error "migrate container" "docker: --strategy registry needs --registry HOST[:PORT]"
 }
 
 @test "a registry that is down fails clearly and leaves nothing at the destination" {

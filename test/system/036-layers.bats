@@ -222,12 +222,13 @@ nothing_loaded() {
 }
 
 @test "layers: --registry is required, and a malformed one refused before anything moves" {
-	run_dm 1 image dmt/lay:1 --to node2 --strategy layers
+	run_dm 125 image dmt/lay:1 --to node2 --strategy layers
 	contains "$output" "--strategy layers needs --registry" "missing"
-	run_dm 1 image dmt/lay:1 --to node2 --strategy layers --registry 'reg;rm -rf /:5000'
+	run_dm 125 image dmt/lay:1 --to node2 --strategy layers --registry 'reg;rm -rf /:5000'
 	contains "$output" "expected [http[s]://]HOST[:PORT]" "malformed"
-	run_dm 1 image dmt/lay:1 --to node2 --strategy layers --registry 'reg:99999'
+	run_dm 125 image dmt/lay:1 --to node2 --strategy layers --registry 'reg:99999'
 	contains "$output" "bad port" "port out of range"
+	usage_error "migrate image" "docker: --registry \"reg:99999\": bad port"
 	run ldocker node2 image inspect dmt/lay:1
 	is "$status" 1 "nothing at the destination"
 }

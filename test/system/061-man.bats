@@ -19,11 +19,13 @@ subcommands() {
 }
 
 # help_flags ARGS...: the options of "docker migrate ARGS... --help", one a
-# line: "--name ARG" or "--name" (a boolean).
+# line: "--name ARG" or "--name" (a boolean).  A flag's line is indented
+# by 2 ("  -q, --quiet") or 6; the lines that continue a description are
+# indented deeper and may begin with a flag's name.
 help_flags() {
 	"$DOCKER" migrate "$@" --help |
 		sed -n '/^Options:/,/^$/p' |
-		sed -n -E 's/^ +(-[a-zA-Z], )?(--[a-z][a-z-]*)( ([A-Z][A-Z_=]*|string|list|int))?( |$).*/\2 \4/p' |
+		sed -n -E 's/^(  -[a-zA-Z], |      )(--[a-z][a-z-]*)( ([A-Z][A-Z_=]*|string|list|int))?( |$).*/\2 \4/p' |
 		sed 's/ $//' | sort
 }
 

@@ -47,6 +47,7 @@ teardown_file() { lab_clean node1 node2 >/dev/null 2>&1 || true; }
 @test "-q shows no progress" {
 	"$DOCKER" migrate image dmt/prog:1 --to node2 -q >/dev/null 2>"$BATS_TEST_TMPDIR/err"
 	is "$(cat "$BATS_TEST_TMPDIR/err")" "" "nothing on stderr"
-	run_dm 1 image dmt/prog:1 --to node2 --progress fancy
-	contains "$output" 'unknown --progress "fancy"' "bad mode refused"
+	run_dm 125 image dmt/prog:1 --to node2 --progress fancy
+	contains "$output" 'invalid argument "fancy" for "--progress" flag' "bad mode refused"
+	usage_error "migrate image" 'invalid argument "fancy" for "--progress" flag: must be one of "auto", "tty", "plain" or "none"'
 }

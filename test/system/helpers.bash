@@ -101,6 +101,20 @@ one_line_error() {
 	is "$n" 1 "exactly one 'docker migrate:' error line"
 }
 
+# usage_error PATH MESSAGE: $output (stderr and stdout of "docker migrate
+# PATH ...", status already checked as 125) is a usage error as the Docker
+# CLI prints one: MESSAGE, the usage line of "docker PATH", and where to
+# read more; nothing else, the whole help least of all.
+usage_error() {
+	local path=$1 msg=$2 usage
+	usage=$("$DOCKER" $path --help | head -n 1)
+	is "$output" "$msg
+
+$usage
+
+Run 'docker $path --help' for more information" "usage error of docker $path"
+}
+
 # A unique name for the test's objects.
 uname_for() {
 	printf 'dmt-%s-%s' "$1" "$BATS_TEST_NUMBER"

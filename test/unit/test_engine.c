@@ -33,6 +33,19 @@ static void stream_text_mentioning_error_is_not_an_error(void **state)
 		"{\"status\":\"\\\"errors\\\": 0\"}\n"), 0);
 }
 
+static void containerd_unpack_error_is_an_error(void **state)
+{
+	(void)state;
+	assert_int_equal(stream_error(
+		"{\"stream\":\"Loaded image: app:1\\n\"}\n"
+		"{\"stream\":\"Error unpacking image app:1: content digest "
+		"sha256:36ce: not found\\n\"}\n"), -1);
+	assert_string_equal(dm_errmsg(), "/images/load: Error unpacking image "
+			    "app:1: content digest sha256:36ce: not found");
+	assert_int_equal(stream_error(
+		"{\"stream\":\"No Error here\\n\"}\n"), 0);
+}
+
 static void error_line_fails_with_its_message(void **state)
 {
 	(void)state;
@@ -143,6 +156,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stream_without_error_is_ok),
 		cmocka_unit_test(stream_text_mentioning_error_is_not_an_error),
+		cmocka_unit_test(containerd_unpack_error_is_an_error),
 		cmocka_unit_test(error_line_fails_with_its_message),
 		cmocka_unit_test(error_detail_is_preferred_to_error),
 		cmocka_unit_test(bare_error_field_fails_too),

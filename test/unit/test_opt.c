@@ -1,6 +1,7 @@
 /*
  * test_opt.c - the option parser behaves like pflag, the parser of the
- * Docker CLI, and the help lists every flag of the table.
+ * Docker CLI, checks each value against its declaration, and the help
+ * lists every flag of the table, wrapped and aligned as docker's.
  */
 #include "unit.h"
 
@@ -9,37 +10,38 @@ struct vals {
 	const char *name, *to;
 	long count;
 	struct strlist hosts;
+	int mode;		/* an enum: index in modes */
+	long port, wait;	/* a ranged int, seconds */
 };
 
 static struct vals v;
 
+static const char *const modes[] = { "auto", "tty", "plain", NULL };
+
 static const struct opt cmd_opts[] = {
-	{ OPT_BOOL, 'q', "quiet", &v.quiet, NULL, "Only print errors",
-	  COMPL_NONE, NULL },
-	{ OPT_BOOL, 'D', "debug", &v.debug, NULL, "Enable debug mode",
-	  COMPL_NONE, NULL },
-	{ OPT_BOOL, 0, "all", &v.all, NULL, "Move all of them",
-	  COMPL_NONE, NULL },
-	{ OPT_STRING, 'n', "name", &v.name, "NAME", "Name at the destination",
-	  COMPL_NONE, NULL },
-	{ OPT_STRING, 't', "to", &v.to, "HOST", "Destination host",
-	  COMPL_HOST, NULL },
-	{ OPT_INT, 0, "count", &v.count, NULL, "How many",
-	  COMPL_NONE, NULL },
-	{ OPT_LIST, 'H', "host", &v.hosts, NULL, "Daemon socket to connect to",
-	  COMPL_NONE, NULL },
-	OPT_END_MARK,
+	OPT_BOOL('q', "quiet", &v.quiet, "Only print errors"),
+	OPT_BOOL('D', "debug", &v.debug, "Enable debug mode"),
+	OPT_BOOL(0, "all", &v.all, "Move all of them"),
+	OPT_STRING('n', "name", &v.name, "NAME", "Name at the destination",
+		   COMPL_NONE),
+	OPT_STRING('t', "to", &v.to, "HOST", "Destination host", COMPL_HOST),
+	OPT_INT(0, "count", &v.count, NULL, "How many", 0, 0),
+	OPT_LIST('H', "host", &v.hosts, NULL, "Daemon socket to connect to",
+		 COMPL_NONE),
+	OPT_ENUM('m', "mode", &v.mode, "MODE", "How to show it", modes),
+	OPT_INT(0, "port", &v.port, "PORT", "Port", 1, 65535),
+	OPT_SECONDS(0, "wait", &v.wait, "SECONDS", "How long to wait", 1,
+		    3600),
+	OPT_END(),
 };
 
 /* The Docker CLI's global flags, in front of the plugin's command. */
 static const struct opt global_opts[] = {
-	{ OPT_STRING, 'c', "context", &v.name, "string", "Context to use",
-	  COMPL_CONTEXT, NULL },
-	{ OPT_BOOL, 'D', "debug", &v.debug, NULL, "Enable debug mode",
-	  COMPL_NONE, NULL },
-	{ OPT_LIST, 'H', "host", &v.hosts, "list", "Daemon socket",
-	  COMPL_NONE, NULL },
-	OPT_END_MARK,
+	OPT_STRING('c', "context", &v.name, "string", "Context to use",
+		   COMPL_CONTEXT),
+	OPT_BOOL('D', "debug", &v.debug, "Enable debug mode"),
+	OPT_LIST('H', "host", &v.hosts, "list", "Daemon socket", COMPL_NONE),
+	OPT_END(),
 };
 
 static int setup(void **state)
@@ -47,6 +49,8 @@ static int setup(void **state)
 	(void)state;
 	strlist_clear(&v.hosts);
 	memset(&v, 0, sizeof(v));
+	v.mode = -1;
+	unsetenv("COLUMNS");
 	dm_clear_error();
 	return 0;
 }
@@ -393,6 +397,115 @@ static void int_flag_rejects_what_is_not_a_number(void **state)
 	}
 }
 
+static void enum_flag_stores_the_index_of_its_value(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, cmd_opts, 0, "--mode=tty", NULL);
+	assert_int_equal(r.res, OPT_OK);
+	assert_int_equal(v.mode, 1);
+	parse(&r, cmd_opts, 0, "-m", "plain", NULL);
+	assert_int_equal(r.res, OPT_OK);
+	assert_int_equal(v.mode, 2);
+}
+
+static void enum_flag_refuses_other_values_naming_its_choices(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, cmd_opts, 0, "--mode=TTY", NULL);
+	assert_int_equal(r.res, OPT_ERROR);
+	assert_int_equal(v.mode, -1);
+	assert_string_equal(dm_errmsg(), "invalid argument \"TTY\" for "
+			    "\"--mode\" flag: must be one of \"auto\", "
+			    "\"tty\" or \"plain\"");
+	parse(&r, cmd_opts, 0, "--mode=", NULL);
+	assert_int_equal(r.res, OPT_ERROR);
+}
+
+static void int_flag_outside_its_range_is_refused(void **state)
+{
+	static char *bad[] = { "--port=0", "--port=65536", "--port=-1" };
+	struct run r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		parse(&r, cmd_opts, 0, bad[i], NULL);
+		assert_int_equal(r.res, OPT_ERROR);
+		assert_contains(dm_errmsg(), "--port");
+		assert_contains(dm_errmsg(), "must be between 1 and 65535");
+		assert_int_equal(v.port, 0);
+	}
+	parse(&r, cmd_opts, 0, "--port=65535", NULL);
+	assert_int_equal(r.res, OPT_OK);
+	assert_int_equal(v.port, 65535);
+}
+
+static void seconds_flag_reads_numbers_and_units(void **state)
+{
+	static const struct { char *arg; long want; } good[] = {
+		{ "--wait=90", 90 }, { "--wait=45s", 45 }, { "--wait=2m", 120 },
+		{ "--wait=1h", 3600 }, { "--wait=1m30s", 90 },
+	};
+	struct run r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		parse(&r, cmd_opts, 0, good[i].arg, NULL);
+		assert_int_equal(r.res, OPT_OK);
+		assert_int_equal(v.wait, good[i].want);
+	}
+}
+
+static void seconds_flag_refuses_what_is_not_a_duration(void **state)
+{
+	static char *bad[] = { "--wait=1.5m", "--wait=m", "--wait=10x",
+			       "--wait=5m3", "--wait=", "--wait=-5",
+			       "--wait=2h" /* over its 3600 */ };
+	struct run r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		parse(&r, cmd_opts, 0, bad[i], NULL);
+		assert_int_equal(r.res, OPT_ERROR);
+		assert_contains(dm_errmsg(), "--wait");
+		assert_int_equal(v.wait, 0);
+	}
+	assert_contains(dm_errmsg(), "must be between 1 and 3600");
+	assert_int_equal(opt_parse_seconds("1h2m3s"), 3723);
+	assert_int_equal(opt_parse_seconds("0"), 0);
+	assert_int_equal(opt_parse_seconds("s"), -1);
+	assert_int_equal(opt_parse_seconds(" 5"), -1);
+}
+
+static void nothing_is_stored_from_a_line_with_an_error(void **state)
+{
+	struct run r;
+
+	(void)state;
+	parse(&r, cmd_opts, 0, "--name", "x", "-H", "a", "--mode=tty",
+	      "--count=x", NULL);
+	assert_int_equal(r.res, OPT_ERROR);
+	assert_null(v.name);
+	assert_int_equal(v.hosts.n, 0);
+	assert_int_equal(v.mode, -1);
+	assert_int_equal(r.nargs, -1);
+}
+
+static void help_stores_nothing_so_it_shows_the_defaults(void **state)
+{
+	struct run r;
+
+	(void)state;
+	v.count = 10;
+	parse(&r, cmd_opts, 0, "--count=3", "-H", "a", "--help", NULL);
+	assert_int_equal(r.res, OPT_HELP);
+	assert_int_equal(v.count, 10);
+	assert_int_equal(v.hosts.n, 0);
+}
+
 static void opt_find_knows_long_short_and_equals_forms(void **state)
 {
 	(void)state;
@@ -413,7 +526,7 @@ static char *usage_text(const struct cmd_help *h, const struct opt *opts,
 	FILE *f = open_memstream(&buf, &len);
 
 	assert_non_null(f);
-	opt_usage(f, h, opts, commands);
+	opt_usage(f, h, opts, commands, 80);
 	assert_int_equal(fclose(f), 0);
 	return buf;
 }
@@ -435,7 +548,7 @@ static void usage_lists_every_flag_with_its_help(void **state)
 {
 	static const struct cmd_help h = {
 		"migrate container", "[OPTIONS] CONTAINER",
-		"Move a container to another host", NULL, NULL,
+		"Move a container to another host", NULL, NULL, NULL,
 	};
 	char *text = usage_text(&h, cmd_opts, NULL);
 
@@ -444,7 +557,7 @@ static void usage_lists_every_flag_with_its_help(void **state)
 			      "[OPTIONS] CONTAINER");
 	assert_contains(text, "Move a container to another host");
 	assert_contains(text, "Options:");
-	for (const struct opt *o = cmd_opts; o->type != OPT_END; o++) {
+	for (const struct opt *o = cmd_opts; o->type != OPT_TYPE_END; o++) {
 		char *flag = xasprintf("--%s", o->long_name);
 		char *line = usage_line(text, flag);
 
@@ -468,7 +581,7 @@ static void usage_lists_every_flag_with_its_help(void **state)
 static void usage_shows_value_placeholders_but_not_for_bools(void **state)
 {
 	static const struct cmd_help h = { "migrate image", "IMAGE", "Move",
-					   NULL, NULL };
+					   NULL, NULL, NULL };
 	char *text = usage_text(&h, cmd_opts, NULL);
 	char *line;
 
@@ -491,6 +604,7 @@ static void usage_of_a_group_lists_its_commands(void **state)
 	static const struct cmd_help h = {
 		"migrate", "COMMAND", "Move containers between hosts",
 		"Details here.", "  docker migrate container web --to n2\n",
+		NULL,
 	};
 	char *text = usage_text(&h, NULL, "  container   Move a container\n");
 
@@ -499,6 +613,184 @@ static void usage_of_a_group_lists_its_commands(void **state)
 	assert_contains(text, "Commands:\n  container   Move a container\n");
 	assert_contains(text, "Examples:\n  docker migrate container web");
 	assert_contains(text, "Run 'docker migrate COMMAND --help'");
+	free(text);
+}
+
+static void usage_writes_defaults_the_way_docker_does(void **state)
+{
+	static const struct cmd_help h = { "migrate image", "IMAGE", "Move",
+					   NULL, NULL, NULL };
+	char *text, *line;
+
+	(void)state;
+	v.all = 1;
+	v.count = 10;
+	v.name = "delta";
+	v.mode = 0;
+	text = usage_text(&h, cmd_opts, NULL);
+	line = usage_line(text, "--all");
+	assert_contains(line, "Move all of them (default true)");
+	free(line);
+	line = usage_line(text, "--count");
+	assert_contains(line, "How many (default 10)");
+	free(line);
+	line = usage_line(text, "--name");
+	assert_contains(line, "Name at the destination (default \"delta\")");
+	free(line);
+	line = usage_line(text, "--mode");
+	assert_contains(line, "How to show it (default \"auto\")");
+	free(line);
+	/* false, 0, NULL and an enum not given have no default to show */
+	line = usage_line(text, "--quiet");
+	assert_not_contains(line, "default");
+	free(line);
+	line = usage_line(text, "--to");
+	assert_not_contains(line, "default");
+	free(line);
+	free(text);
+	v.mode = -1;
+	text = usage_text(&h, cmd_opts, NULL);
+	line = usage_line(text, "--mode");
+	assert_not_contains(line, "default");
+	free(line);
+	free(text);
+	v.name = NULL;
+}
+
+/* A table with one long description, and the text printed at width. */
+static const char long_help[] =
+	"Check volumes after the final pass: what it sent read back, the "
+	"rest being known from the pre-copy (all), what it sent by stat and "
+	"CRC only (stat), the whole tree read back (full), or nothing more "
+	"(precopy)";
+
+static const struct opt wrap_opts[] = {
+	OPT_BOOL('q', "quiet", &v.quiet, "Only print errors"),
+	OPT_ENUM(0, "verify", &v.mode, "WHEN", long_help, modes),
+	OPT_SECONDS(0, "checkpoint-timeout", &v.wait, "SECONDS",
+		    "Give up a checkpoint after this long", 1, 3600),
+	OPT_END(),
+};
+
+static char *wrapped_text(int width)
+{
+	static const struct cmd_help h = { "migrate container", "CONTAINER",
+					   "Move", NULL, NULL, NULL };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	opt_usage(f, &h, wrap_opts, NULL, width);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/* The column where the description of the line starting with flag is. */
+static size_t desc_column(const char *text, const char *flag)
+{
+	const char *p = strstr(text, flag), *start = p;
+
+	assert_non_null(p);
+	while (start > text && start[-1] != '\n')
+		start--;
+	p += strlen(flag);
+	while (*p == ' ')
+		p++;
+	return (size_t)(p - start);
+}
+
+static void usage_wraps_descriptions_under_one_column(void **state)
+{
+	char *text = wrapped_text(80), *opts, *line, *save = NULL;
+	/* "      --checkpoint-timeout SECONDS" is the widest, 3 more */
+	size_t col = strlen("      --checkpoint-timeout SECONDS") + 3;
+	struct strbuf words = STRBUF_INIT;
+	int in_verify = 0, continued = 0;
+
+	(void)state;
+	assert_int_equal(desc_column(text, "--quiet"), col);
+	assert_int_equal(desc_column(text, "--verify WHEN"), col);
+	assert_int_equal(desc_column(text, "--checkpoint-timeout SECONDS"), col);
+	assert_int_equal(desc_column(text, "-h, --help"), col);
+	opts = strstr(text, "Options:\n");
+	assert_non_null(opts);
+	for (line = strtok_r(opts, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		/* the Docker CLI wraps at the width less one */
+		assert_true(strlen(line) < 80);
+		if (strstr(line, "--verify WHEN")) {
+			in_verify = 1;
+			sb_addf(&words, "%s", line + col);
+			continue;
+		}
+		/* flags are indented by 2 or 6: more is a continuation */
+		if (in_verify && strspn(line, " ") > 6) {
+			/* under the column, no deeper */
+			assert_true(strspn(line, " ") == col);
+			sb_addf(&words, " %s", line + col);
+			continued++;
+			continue;
+		}
+		in_verify = 0;
+	}
+	assert_true(continued >= 2);
+	/* nothing lost or cut: the lines put back together are the text */
+	assert_string_equal(sb_str(&words), long_help);
+	sb_release(&words);
+	free(text);
+}
+
+static void usage_follows_the_width_it_is_given(void **state)
+{
+	char *wide = wrapped_text(300), *narrow = wrapped_text(50);
+	char *line;
+
+	(void)state;
+	line = usage_line(wide, "--verify");
+	assert_contains(line, long_help);
+	free(line);
+	/* too narrow for the column: each description on lines of its
+	 * own, from column 16, still within the width */
+	assert_contains(narrow, "      --verify WHEN\n"
+				"                Check volumes after the");
+	for (char *p = narrow; *p;) {
+		size_t n = strcspn(p, "\n");
+
+		assert_true(n < 50);
+		p += n + (p[n] == '\n');
+	}
+	free(wide);
+	free(narrow);
+}
+
+static void term_width_comes_from_columns_else_80(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(opt_term_width(f), 80);	/* not a terminal */
+	setenv("COLUMNS", "132", 1);
+	assert_int_equal(opt_term_width(f), 132);
+	setenv("COLUMNS", "wide", 1);
+	assert_int_equal(opt_term_width(f), 80);
+	unsetenv("COLUMNS");
+	fclose(f);
+	free(buf);
+}
+
+static void usage_names_the_alias(void **state)
+{
+	static const struct cmd_help h = { "migrate volumes", "VOLUME",
+					   "Copy", NULL, NULL, "volume" };
+	char *text = usage_text(&h, cmd_opts, NULL);
+
+	(void)state;
+	assert_contains(text, "\nAliases:\n  docker migrate volumes, "
+			      "docker migrate volume\n");
 	free(text);
 }
 
@@ -531,10 +823,22 @@ int main(void)
 		T(list_flag_collects_every_repetition_in_order),
 		T(int_flag_reads_decimal_numbers),
 		T(int_flag_rejects_what_is_not_a_number),
+		T(enum_flag_stores_the_index_of_its_value),
+		T(enum_flag_refuses_other_values_naming_its_choices),
+		T(int_flag_outside_its_range_is_refused),
+		T(seconds_flag_reads_numbers_and_units),
+		T(seconds_flag_refuses_what_is_not_a_duration),
+		T(nothing_is_stored_from_a_line_with_an_error),
+		T(help_stores_nothing_so_it_shows_the_defaults),
 		T(opt_find_knows_long_short_and_equals_forms),
 		T(usage_lists_every_flag_with_its_help),
 		T(usage_shows_value_placeholders_but_not_for_bools),
 		T(usage_of_a_group_lists_its_commands),
+		T(usage_writes_defaults_the_way_docker_does),
+		T(usage_wraps_descriptions_under_one_column),
+		T(usage_follows_the_width_it_is_given),
+		T(term_width_comes_from_columns_else_80),
+		T(usage_names_the_alias),
 	};
 
 	return cmocka_run_group_tests_name("opt", tests, NULL, NULL);

@@ -288,6 +288,9 @@ static void load_all_round_trips_every_field(void **state)
 	record_phase_begin(&f->m, "transfer");
 	f->m.bytes = 5000000000ULL;	/* more than 32 bits */
 	f->m.downtime_ms = 1234;
+	record_add_config(&f->m, "sha256:aa");
+	record_add_config(&f->m, "not one digest");
+	record_add_config(&f->m, "sha256:bb");
 	record_fail(&f->m, "failed", "it's \"quoted\"\nand two lines");
 	assert_int_equal(record_load_all(f->cfg, &all, &n), 0);
 	assert_int_equal(n, 1);
@@ -307,6 +310,7 @@ static void load_all_round_trips_every_field(void **state)
 	assert_string_equal(all[0].phases[0].name, "check");
 	assert_string_equal(all[0].phases[1].name, "transfer");
 	assert_int_equal(all[0].phases[1].ms, f->m.phases[1].ms);
+	assert_string_equal(all[0].configs, "sha256:aa sha256:bb");
 	record_release(&all[0]);
 	free(all);
 }

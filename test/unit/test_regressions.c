@@ -4,6 +4,9 @@
  */
 #include "unit.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include "context.h"
 #include "json.h"
 #include "record.h"
@@ -189,9 +192,8 @@ static void non_record_json_files_are_skipped(void **state)
 
 static int quiet;
 static const struct opt opts[] = {
-	{ OPT_BOOL, 'q', "quiet", &quiet, NULL, "Only print errors",
-	  COMPL_NONE, NULL },
-	OPT_END_MARK,
+	OPT_BOOL('q', "quiet", &quiet, "Only print errors"),
+	OPT_END(),
 };
 
 /*
@@ -208,6 +210,37 @@ static void help_inside_a_short_group_asks_for_help(void **state)
 	assert_int_equal(opt_parse(1, argv, opts, 0, &nargs), OPT_HELP);
 }
 
+/* ------------------------------------------------------------------ */
+/* util.c                                                              */
+
+static void *cancel_from_a_thread(void *arg)
+{
+	(void)arg;
+	dm_cancel();
+	return NULL;
+}
+
+/*
+ * fixed: util.c: the cancellation flag was a volatile sig_atomic_t that
+ * the thread watching the CLI's plugin socket set while the main thread
+ * read it: a data race, which "make SANITIZE=thread" reports here (the
+ * test then exits 66).
+ */
+static void a_cancellation_from_another_thread_is_seen(void **state)
+{
+	pthread_t t;
+
+	(void)state;
+	dm_cancel_reset();
+	assert_false(dm_cancelled());
+	assert_int_equal(pthread_create(&t, NULL, cancel_from_a_thread, NULL), 0);
+	while (!dm_cancelled())
+		sched_yield();
+	assert_int_equal(pthread_join(t, NULL), 0);
+	dm_cancel_reset();
+	assert_false(dm_cancelled());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +255,7 @@ int main(void)
 			non_record_json_files_are_skipped,
 			setup_dir, teardown_dir),
 		cmocka_unit_test(help_inside_a_short_group_asks_for_help),
+		cmocka_unit_test(a_cancellation_from_another_thread_is_seen),
 	};
 
 	return cmocka_run_group_tests_name("bugs", tests, NULL, NULL);
