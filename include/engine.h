@@ -18,6 +18,11 @@
 
 /* The newest API version we speak; older engines are met at theirs. */
 #define ENGINE_API_MAX "1.43"
+/* A container is created in the engine's own version up to this one (the
+ * newest measured: dockerd 28.5): in 1.43 an engine that knows newer
+ * fields of the create body clears them (a healthcheck's StartInterval,
+ * 1.44; a volume mount's Subpath, 1.45). */
+#define ENGINE_CREATE_API_MAX "1.51"
 #define ENGINE_REMOTE_SOCKET "/var/run/docker.sock"
 
 struct engine;
@@ -37,6 +42,7 @@ const char *engine_name(const struct engine *e);	/* for messages */
 /* Limit every later request to this many seconds (0: no limit). */
 void engine_set_timeout(struct engine *e, long seconds);
 const char *engine_api(const struct engine *e);		/* "1.41" */
+const char *engine_create_api(const struct engine *e);	/* "1.51" */
 const char *engine_version(const struct engine *e);	/* "20.10.24" */
 const char *engine_os_arch(const struct engine *e);	/* "linux/amd64" */
 
@@ -45,6 +51,11 @@ int engine_get_json(struct engine *e, const char *path, yajl_val *out);
 /* body may be NULL; out may be NULL.  Returns the HTTP status (2xx) or -1. */
 long engine_post_json(struct engine *e, const char *path, const char *body,
 		      yajl_val *out);
+/* POST /containers/create in engine_create_api's version: the body is an
+ * inspect's Config and HostConfig, every field of which must keep its
+ * meaning. */
+long engine_create_container(struct engine *e, const char *path,
+			     const char *body, yajl_val *out);
 long engine_delete(struct engine *e, const char *path);
 /* Like the others, but 404 is returned as 404, not as an error. */
 long engine_get_json_opt(struct engine *e, const char *path, yajl_val *out);

@@ -19,6 +19,9 @@ struct recreate_in {
 	int drop_unmovable;		/* drop what cannot be carried */
 	int carry_volumes;		/* volumes travel with the container */
 	int bind_mode;			/* missing bind sources: BIND_* */
+	const char *dst_api;		/* the API version the destination is
+					 * spoken to in ("1.41"); NULL: no
+					 * limit known */
 };
 
 /* --bind-mounts: what to do with a bind mount whose host path is missing

@@ -57,6 +57,7 @@ struct engine {
 	char *ca, *cert, *key;
 	int tls_verify;
 	char api[16];
+	char create_api[16];	/* see engine_create_container */
 	char *version;
 	char *os_arch;
 	CURLSH *share;		/* the connection pool */
@@ -67,6 +68,7 @@ struct engine {
 const char *engine_name(const struct engine *e) { return e->name; }
 void engine_set_timeout(struct engine *e, long seconds) { e->timeout_s = seconds; }
 const char *engine_api(const struct engine *e) { return e->api; }
+const char *engine_create_api(const struct engine *e) { return e->create_api; }
 const char *engine_version(const struct engine *e) { return e->version ? e->version : "?"; }
 const char *engine_os_arch(const struct engine *e) { return e->os_arch ? e->os_arch : "?"; }
 
@@ -207,7 +209,9 @@ static CURL *new_handle(struct engine *e, const char *method, const char *path,
 
 	if (!c)
 		return NULL;
-	if (versioned && e->api[0])
+	if (versioned == 2 && e->create_api[0])
+		url = xasprintf("%s/v%s%s", e->base, e->create_api, path);
+	else if (versioned && e->api[0])
 		url = xasprintf("%s/v%s%s", e->base, e->api, path);
 	else
 		url = xasprintf("%s%s", e->base, path);
@@ -470,11 +474,12 @@ long engine_post_stream(struct engine *e, const char *path, const char *header,
 	return st;
 }
 
-static long json_call(struct engine *e, const char *method, const char *path,
-		      const char *body, yajl_val *out, int allow404)
+static long json_call_in(struct engine *e, const char *method,
+			 const char *path, const char *body, yajl_val *out,
+			 int allow404, int versioned)
 {
 	struct strbuf reply = STRBUF_INIT;
-	long status = request(e, method, path, body, &reply, 1);
+	long status = request(e, method, path, body, &reply, versioned);
 
 	if (out)
 		*out = NULL;
@@ -494,6 +499,18 @@ static long json_call(struct engine *e, const char *method, const char *path,
 out:
 	sb_release(&reply);
 	return status;
+}
+
+static long json_call(struct engine *e, const char *method, const char *path,
+		      const char *body, yajl_val *out, int allow404)
+{
+	return json_call_in(e, method, path, body, out, allow404, 1);
+}
+
+long engine_create_container(struct engine *e, const char *path,
+			     const char *body, yajl_val *out)
+{
+	return json_call_in(e, "POST", path, body, out, 0, 2);
 }
 
 int engine_get_json(struct engine *e, const char *path, yajl_val *out)
@@ -657,6 +674,10 @@ int engine_connect(struct engine *e)
 		snprintf(e->api, sizeof(e->api), "%s", h.api);
 	else
 		snprintf(e->api, sizeof(e->api), "%s", ENGINE_API_MAX);
+	/* never older than api: it is api or the engine's own, capped */
+	snprintf(e->create_api, sizeof(e->create_api), "%s",
+		 h.api[0] && strverscmp(h.api, ENGINE_CREATE_API_MAX) < 0
+		 ? h.api : h.api[0] ? ENGINE_CREATE_API_MAX : e->api);
 	if (engine_get_json(e, "/version", &v) < 0)
 		return -1;
 	free(e->version);

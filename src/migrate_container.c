@@ -60,6 +60,9 @@ struct handover {
 	int64_t image_bytes;	/* its missing layers' size */
 	struct recreate_out plan;
 	struct strlist nets_missing;
+	/* image_ref at the destination, by its ids there (on the
+	 * containerd store not the source's): before the load */
+	char *ref_prev_id;
 	struct hvol *vols;
 	size_t nvols;
 	int helper_absent;	/* the volumes' helper image, at the destination */
@@ -75,7 +78,12 @@ struct handover {
 	int helper_journaled;	/* the helper image's removal is journaled */
 	int copy_journaled;	/* ... and the copy's */
 	int64_t stopped_at;	/* ms: the source stopped serving */
-	char *commit_id;	/* the source's layer, committed as an image */
+	char *commit_id;	/* the source's layer, committed as an image:
+				 * a name, since image ids differ between
+				 * stores (the containerd store's is the
+				 * manifest's digest) */
+	char *ref_dst_id;	/* image_ref's image at the destination
+				 * while the commit borrows the name */
 	int64_t check_started;	/* ms since the epoch */
 	struct migration rec;
 };
@@ -504,7 +512,7 @@ static int phase_check(struct handover *h)
 		return -1;
 	in = (struct recreate_in){ h->ins, h->image_ref, &missing,
 				   h->o->drop_unmovable, h->o->volumes,
-				   h->o->bind_mode };
+				   h->o->bind_mode, engine_create_api(h->dst) };
 	r = recreate_plan(&in, &h->plan);
 	strlist_clear(&missing);
 	if (r < 0)
@@ -548,10 +556,26 @@ static struct transfer transfer_of(struct handover *h, struct xfer_stats *st)
 				  NULL };
 }
 
+/* *id: image_ref's id at the destination, or NULL where it is absent. */
+static int dst_ref_id(struct handover *h, char **id)
+{
+	struct image_info di;
+	int r;
+
+	if (dm_starts_with(h->image_ref, "sha256:"))
+		return 0;
+	r = image_inspect(h->dst, h->image_ref, &di);
+	if (r == 1)
+		*id = xstrdup(di.id);
+	image_info_release(&di);
+	return r < 0 ? -1 : 0;
+}
+
 static int step_transfer(struct handover *h, const struct step *s)
 {
 	struct xfer_stats st = { 0 };
 	const char *refs[1] = { h->image_ref };
+	struct strlist made = { 0 };
 	int ret;
 
 	if (h->image_present) {
@@ -560,9 +584,19 @@ static int step_transfer(struct handover *h, const struct step *s)
 		return tag_at_dest(h);
 	}
 	(void)s;
-	/* absent before we began: every tag it gets there is ours, and a
+	if (dst_ref_id(h, &h->ref_prev_id) < 0)
+		return -1;
+	/* absent before we began (by the source's id, which a graph
+	 * driver store keeps): every tag it gets there is ours, and a
 	 * load cut short leaves nothing a forced removal misses */
-	if (journal(h, UNDO_IMAGE, UNDO_DEST, h->img.id, NULL) < 0)
+	if (!dm_streq(h->ref_prev_id, h->img.id) &&
+	    journal(h, UNDO_IMAGE, UNDO_DEST, h->img.id, NULL) < 0)
+		return -1;
+	/* the name was another image's there (an older one, or the
+	 * same content under another id on the containerd store):
+	 * it goes back to it, after what the load made is removed */
+	if (h->ref_prev_id &&
+	    journal(h, UNDO_RETAG, UNDO_DEST, h->image_ref, h->ref_prev_id) < 0)
 		return -1;
 	{
 		struct progress p;
@@ -575,6 +609,7 @@ static int step_transfer(struct handover *h, const struct step *s)
 			       ? (uint64_t)h->img.size : 0);
 		struct transfer t = transfer_of(h, &st);
 
+		t.made = &made;
 		ret = h->strategy->transfer(&t, refs, 1);
 		/* a failure may come before the export is read */
 		engine_prefetch_drop(h->src);
@@ -582,6 +617,14 @@ static int step_transfer(struct handover *h, const struct step *s)
 		free(label);
 	}
 	h->rec.bytes += st.bytes;
+	/* what the loads made, by the destination's ids (on the containerd
+	 * store not the source's), failed or not: removed first */
+	for (size_t i = 0; i < made.n; i++)
+		if (!dm_streq(made.v[i], h->img.id) &&
+		    !dm_streq(made.v[i], h->ref_prev_id) &&
+		    journal(h, UNDO_IMAGE, UNDO_DEST, made.v[i], NULL) < 0)
+			ret = -1;
+	strlist_clear(&made);
 	return ret;
 }
 
@@ -910,8 +953,10 @@ static int step_verify(struct handover *h, const struct step *s)
 static int step_rootfs(struct handover *h, const struct step *s)
 {
 	struct xfer_stats st = { 0 };
-	char *path = xasprintf("/commit?container=%s&pause=1&comment=%s",
-			       h->src_id, "docker-migrate%20container%20layer");
+	char *path = xasprintf("/commit?container=%s&pause=1&comment=%s"
+			       "&repo=docker-migrate-rootfs&tag=%.12s",
+			       h->src_id, "docker-migrate%20container%20layer",
+			       h->src_id);
 	const char *refs[1];
 	yajl_val v = NULL;
 	long r = engine_post_json(h->src, path, "{}", &v);
@@ -921,10 +966,8 @@ static int step_rootfs(struct handover *h, const struct step *s)
 		return dm_error_wrap("committing the container layer of %s",
 				     h->name);
 	(void)s;
-	h->commit_id = xstrdup(json_str(v, "Id", NULL));
 	yajl_tree_free(v);
-	if (!h->commit_id[0])
-		return dm_error("the source committed no image id");
+	h->commit_id = xasprintf("docker-migrate-rootfs:%.12s", h->src_id);
 	refs[0] = h->commit_id;
 	/* a means of transport, at both ends (the source's goes once the
 	 * move is over, see handover_release) */
@@ -956,14 +999,19 @@ static long create_from(struct handover *h, const char *path, yajl_val *v)
 	long st;
 
 	if (!h->commit_id || dm_starts_with(h->image_ref, "sha256:"))
-		return engine_post_json(h->dst, path, h->plan.body, v);
-	if (journal(h, UNDO_RETAG, UNDO_DEST, h->image_ref, h->img.id) < 0)
+		return engine_create_container(h->dst, path, h->plan.body, v);
+	if (!h->ref_dst_id && dst_ref_id(h, &h->ref_dst_id) < 0)
+		return -1;
+	if (!h->ref_dst_id)
+		return dm_error("%s is not at %s: the copy's image is gone",
+				h->image_ref, h->o->to);
+	if (journal(h, UNDO_RETAG, UNDO_DEST, h->image_ref, h->ref_dst_id) < 0)
 		return -1;
 	undo = h->rec.njournal - 1;
 	if (move_tag(h, h->commit_id) < 0)
 		return -1;
-	st = engine_post_json(h->dst, path, h->plan.body, v);
-	if (move_tag(h, h->img.id) == 0)
+	st = engine_create_container(h->dst, path, h->plan.body, v);
+	if (move_tag(h, h->ref_dst_id) == 0)
 		record_undo_done(&h->rec, undo);
 	return st;
 }
@@ -1259,6 +1307,8 @@ static void handover_release(struct handover *h)
 		free(path);
 	}
 	free(h->commit_id);
+	free(h->ref_dst_id);
+	free(h->ref_prev_id);
 	yajl_tree_free(h->ins);
 	free(h->image_ref);
 	image_info_release(&h->img);
@@ -1360,6 +1410,23 @@ static int run_plan(struct handover *h)
 	return 0;
 }
 
+/* The commit's name was a means of transport: the copy keeps its image,
+ * unnamed, as a container started from a committed layer would. */
+static void untag_commit(struct handover *h)
+{
+	char *e, *path;
+
+	if (!h->commit_id)
+		return;
+	e = esc(h->commit_id);
+	path = xasprintf("/images/%s?force=1&noprune=1", e);
+	if (engine_delete(h->dst, path) < 0)
+		dm_warn("cannot remove the name %s at %s: %s", h->commit_id,
+			h->o->to, dm_errmsg());
+	free(path);
+	free(e);
+}
+
 int migrate_container(struct cli *cli, const struct container_opts *o)
 {
 	struct handover h = { .cli = cli, .o = o };
@@ -1422,6 +1489,7 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		print_report(&h);
 		goto out;
 	}
+	untag_commit(&h);
 	record_set_status(&h.rec, "completed");
 	print_report(&h);
 	ret = 0;

@@ -78,19 +78,64 @@ static int default_hostname(yajl_val inspect)
 	return !h || !*h || (id && strlen(h) == 12 && strncmp(id, h, 12) == 0);
 }
 
-static void gen_config(yajl_gen g, const struct recreate_in *in)
+/* Does the destination's API (as spoken to it) predate version v?  An
+ * engine takes fields it does not know without a word and ignores them:
+ * what it would ignore must be named, not sent. */
+static int api_before(const struct recreate_in *in, const char *v)
+{
+	return in->dst_api && strverscmp(in->dst_api, v) < 0;
+}
+
+/* A JSON number that is zero (or null: not set). */
+static int zero_or_null(yajl_val v)
+{
+	return !v || YAJL_IS_NULL(v) ||
+	       (YAJL_IS_NUMBER(v) && v->u.number.r && strcmp(v->u.number.r, "0") == 0);
+}
+
+/* The healthcheck without StartInterval ("--health-start-interval",
+ * API 1.44): engines spoken to in an older version drop it silently. */
+static void gen_healthcheck(yajl_gen g, const struct recreate_in *in,
+			    struct recreate_out *out, yajl_val hc)
+{
+	yajl_val si = json_get(hc, "StartInterval", NULL);
+
+	if (zero_or_null(si) || !api_before(in, "1.44")) {
+		json_gen_value(g, hc);
+		return;
+	}
+	unmovable(in, out, xasprintf("healthcheck start interval (%s ns): the "
+		  "destination is spoken to in Engine API %s, which has none "
+		  "(1.44 and later do)", YAJL_IS_NUMBER(si) ? si->u.number.r : "?",
+		  in->dst_api));
+	yajl_gen_map_open(g);
+	for (size_t i = 0; i < json_olen(hc); i++) {
+		if (strcmp(hc->u.object.keys[i], "StartInterval") == 0)
+			continue;
+		json_gen_str(g, hc->u.object.keys[i]);
+		json_gen_value(g, hc->u.object.values[i]);
+	}
+	yajl_gen_map_close(g);
+}
+
+static void gen_config(yajl_gen g, const struct recreate_in *in,
+		       struct recreate_out *out)
 {
 	yajl_val cfg = json_get(in->inspect, "Config", NULL);
 	int drop_host = default_hostname(in->inspect);
 
 	for (size_t i = 0; i < json_olen(cfg); i++) {
 		const char *k = cfg->u.object.keys[i];
+		yajl_val v = cfg->u.object.values[i];
 
 		if (strcmp(k, "Image") == 0 ||
 		    (drop_host && strcmp(k, "Hostname") == 0))
 			continue;
 		json_gen_str(g, k);
-		json_gen_value(g, cfg->u.object.values[i]);
+		if (strcmp(k, "Healthcheck") == 0 && YAJL_IS_OBJECT(v))
+			gen_healthcheck(g, in, out, v);
+		else
+			json_gen_value(g, v);
 	}
 	json_gen_str(g, "Image");
 	json_gen_str(g, in->image);
@@ -162,6 +207,21 @@ static void gen_mounts(yajl_gen g, const struct recreate_in *in,
 		yajl_val m = mounts->u.array.values[i];
 		const char *src = json_str(m, "Source", NULL);
 
+		/* "volume-subpath" (API 1.45): an older engine would mount
+		 * the whole volume there */
+		if (json_str(m, "VolumeOptions", "Subpath", NULL) &&
+		    *json_str(m, "VolumeOptions", "Subpath", NULL) &&
+		    api_before(in, "1.45")) {
+			unmovable(in, out, xasprintf("the mount of volume "
+				  "\"%s\" at %s is of its subpath \"%s\": the "
+				  "destination is spoken to in Engine API %s, "
+				  "which would mount the whole volume (1.45 and "
+				  "later do not)", src ? src : "?",
+				  json_str(m, "Target", NULL) ?: "?",
+				  json_str(m, "VolumeOptions", "Subpath", NULL),
+				  in->dst_api));
+			continue;
+		}
 		if (dm_streq(json_str(m, "Type", NULL), "bind") && src) {
 			char *what = xasprintf("%s:%s", src,
 					       json_str(m, "Target", NULL) ?: "?");
@@ -250,6 +310,64 @@ static void gen_anonymous_mounts(yajl_gen g, const struct recreate_in *in)
 	}
 }
 
+/* Every path that dockerd 20.10 or 28 masks or makes read-only when the
+ * request names none (measured: `docker inspect` of a plain `docker run`
+ * on each).  Newer engines mask more (28: /proc/interrupts and
+ * /sys/devices/virtual/powercap).  A list made of these only is the
+ * source engine's default, not the user's: it is left out, so that the
+ * destination applies its own, as for a container created there.  The
+ * CLI cannot set these lists (only --privileged and --security-opt
+ * systempaths=unconfined change them, and both travel). */
+static const char *const default_system_paths[] = {
+	"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore",
+	"/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+	"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+	"/sys/firmware", "/sys/devices/virtual/powercap",
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+	"/proc/sysrq-trigger",
+};
+
+static int default_paths(yajl_val list)
+{
+	size_t n = sizeof(default_system_paths) / sizeof(*default_system_paths);
+
+	if (!YAJL_IS_ARRAY(list) || !json_alen(list))
+		return 0;
+	for (size_t i = 0; i < json_alen(list); i++) {
+		yajl_val p = list->u.array.values[i];
+		size_t j = 0;
+
+		while (j < n && !(YAJL_IS_STRING(p) &&
+				  strcmp(p->u.string, default_system_paths[j]) == 0))
+			j++;
+		if (j == n)
+			return 0;
+	}
+	return 1;
+}
+
+/* HostConfig fields that engines differ on; 1: leave k out of the body. */
+static int engine_specific(const struct recreate_in *in,
+			   struct recreate_out *out, const char *k, yajl_val v)
+{
+	/* Kernel memory limits: gone from API 1.42 (engines 23 on take
+	 * them and set 0).  Zero is every engine's "none". */
+	if (strcmp(k, "KernelMemory") == 0 || strcmp(k, "KernelMemoryTCP") == 0) {
+		if (zero_or_null(v))
+			return 1;
+		if (api_before(in, "1.42") || !in->dst_api)
+			return 0;
+		unmovable(in, out, xasprintf("%s %s: the destination is "
+			  "spoken to in Engine API %s, which has no kernel "
+			  "memory limits", k,
+			  YAJL_IS_NUMBER(v) ? v->u.number.r : "?", in->dst_api));
+		return 1;
+	}
+	if (strcmp(k, "MaskedPaths") == 0 || strcmp(k, "ReadonlyPaths") == 0)
+		return default_paths(v);
+	return 0;
+}
+
 static void gen_host_config(yajl_gen g, const struct recreate_in *in,
 			    struct recreate_out *out)
 {
@@ -266,6 +384,8 @@ static void gen_host_config(yajl_gen g, const struct recreate_in *in,
 
 		if (strcmp(k, "ContainerIDFile") == 0)
 			continue;	/* a file of the source's client */
+		if (engine_specific(in, out, k, v))
+			continue;
 		/* a dropped container: mode goes back to the engine's default */
 		if ((strcmp(k, "NetworkMode") == 0 || strcmp(k, "IpcMode") == 0 ||
 		     strcmp(k, "PidMode") == 0) && YAJL_IS_STRING(v) &&
@@ -306,7 +426,8 @@ static void gen_host_config(yajl_gen g, const struct recreate_in *in,
 
 /* An endpoint's user settings: what "docker run --network-alias --ip"
  * gave; the id alias and the addresses the engine chose are left out. */
-static void gen_endpoint(yajl_gen g, yajl_val ep, const char *id)
+static void gen_endpoint(yajl_gen g, yajl_val ep, const char *id,
+			 const char *host)
 {
 	yajl_val aliases = json_get(ep, "Aliases", NULL);
 	static const char *keep[] = { "IPAMConfig", "Links", "DriverOpts" };
@@ -326,9 +447,12 @@ static void gen_endpoint(yajl_gen g, yajl_val ep, const char *id)
 		for (size_t i = 0; i < json_alen(aliases); i++) {
 			yajl_val a = aliases->u.array.values[i];
 
+			/* engines before 25 add the id's prefix and
+			 * the hostname; later ones resolve both anyway */
 			if (!YAJL_IS_STRING(a) ||
 			    (id && strlen(a->u.string) == 12 &&
-			     strncmp(a->u.string, id, 12) == 0))
+			     strncmp(a->u.string, id, 12) == 0) ||
+			    dm_streq(a->u.string, host))
 				continue;
 			json_gen_str(g, a->u.string);
 		}
@@ -337,7 +461,8 @@ static void gen_endpoint(yajl_gen g, yajl_val ep, const char *id)
 	yajl_gen_map_close(g);
 }
 
-static char *endpoint_body(yajl_val ep, const char *net, const char *id)
+static char *endpoint_body(yajl_val ep, const char *net, const char *id,
+			   const char *host)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
 	char *s;
@@ -346,7 +471,7 @@ static char *endpoint_body(yajl_val ep, const char *net, const char *id)
 	json_gen_str(g, "Container");
 	json_gen_str(g, "");	/* filled in by the caller */
 	json_gen_str(g, "EndpointConfig");
-	gen_endpoint(g, ep, id);
+	gen_endpoint(g, ep, id, host);
 	yajl_gen_map_close(g);
 	(void)net;
 	s = json_gen_take(g);
@@ -363,6 +488,7 @@ static void gen_networking(yajl_gen g, const struct recreate_in *in,
 	if (dm_streq(mode, "default"))
 		mode = "bridge";
 	const char *id = json_str(in->inspect, "Id", NULL);
+	const char *host = json_str(in->inspect, "Config", "Hostname", NULL);
 	yajl_val nets = json_get(in->inspect, "NetworkSettings", "Networks", NULL);
 
 	if (mode && !network_is_builtin(mode) &&
@@ -379,7 +505,7 @@ static void gen_networking(yajl_gen g, const struct recreate_in *in,
 		if (dm_streq(name, mode)) {
 			if (!network_is_builtin(name)) {
 				json_gen_str(g, name);
-				gen_endpoint(g, ep, id);
+				gen_endpoint(g, ep, id, host);
 			}
 			continue;
 		}
@@ -388,7 +514,7 @@ static void gen_networking(yajl_gen g, const struct recreate_in *in,
 			strlist_add(&out->networks, name);
 		strlist_add(&out->extra_nets, name);
 		{
-			char *b = endpoint_body(ep, name, id);
+			char *b = endpoint_body(ep, name, id, host);
 
 			strlist_add(&out->extra_bodies, b);
 			free(b);
@@ -404,7 +530,7 @@ int recreate_plan(const struct recreate_in *in, struct recreate_out *out)
 
 	memset(out, 0, sizeof(*out));
 	yajl_gen_map_open(g);
-	gen_config(g, in);
+	gen_config(g, in, out);
 	json_gen_str(g, "HostConfig");
 	gen_host_config(g, in, out);
 	gen_networking(g, in, out);

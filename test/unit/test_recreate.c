@@ -66,6 +66,22 @@ static void plan_binds(struct fx *f, const char *fixture, int drop, int carry,
 			 f->out.body);
 }
 
+/* The plan for a destination spoken to in API version api. */
+static void plan_for(struct fx *f, const char *fixture, int drop,
+		     const char *api)
+{
+	struct recreate_in in;
+
+	f->ins = load(fixture);
+	in = (struct recreate_in){ .inspect = f->ins, .image = "app:1",
+				   .missing_binds = &f->missing,
+				   .drop_unmovable = drop, .carry_volumes = 1,
+				   .dst_api = api };
+	f->ret = recreate_plan(&in, &f->out);
+	f->body = json_parse(f->out.body, strlen(f->out.body), "create body");
+	assert_non_null(f->body);
+}
+
 static void plan_carry(struct fx *f, const char *fixture, int drop, int carry)
 {
 	plan_binds(f, fixture, drop, carry, BIND_REFUSE);
@@ -493,6 +509,116 @@ static void network_create_body_keeps_its_settings(void **state)
 	free(s);
 }
 
+/* A container of dockerd 20.10 (its inspect at API 1.41, as the plugin
+ * reads it) into dockerd 28 (spoken to in 1.43): what 20.10 filled in by
+ * itself is left to the destination's own defaults. */
+static void from_20_10_engine_defaults_are_left_to_the_destination(
+	void **state)
+{
+	struct fx *f = *state;
+	yajl_val hc, ep;
+
+	plan_for(f, "container_2010_rich.json", 0, "1.43");
+	assert_int_equal(f->ret, 0);
+	hc = json_get(f->body, "HostConfig", NULL);
+	assert_null(json_get(hc, "KernelMemory", NULL));
+	assert_null(json_get(hc, "KernelMemoryTCP", NULL));
+	assert_null(json_get(hc, "MaskedPaths", NULL));
+	assert_null(json_get(hc, "ReadonlyPaths", NULL));
+	/* what the user set stays */
+	assert_contains(f->out.body, "\"Memory\":67108864");
+	assert_json_text(json_get(hc, "CapAdd", NULL), "[\"CAP_NET_ADMIN\"]", "CapAdd");
+	assert_json_text(json_get(hc, "Sysctls", NULL),
+			 "{\"net.core.somaxconn\":\"1024\"}", "Sysctls");
+	/* 20.10 added the id's prefix and the hostname to the aliases */
+	ep = json_get(f->body, "NetworkingConfig", "EndpointsConfig", "dmnet",
+		      NULL);
+	assert_json_text(json_get(ep, "Aliases", NULL), "[\"web\"]", "Aliases");
+	assert_string_equal(json_str(f->body, "Hostname", NULL), "richhost");
+}
+
+static void kernel_memory_is_kept_only_where_the_api_has_it(void **state)
+{
+	struct fx *f = *state;
+
+	plan_for(f, "container_2010_kmem.json", 0, "1.41");
+	assert_int_equal(f->ret, 0);
+	assert_contains(f->out.body, "\"KernelMemory\":52428800");
+	/* a list with a path of the user's is the user's: kept whole */
+	assert_contains(f->out.body, "\"/srv/secret\"]");
+	assert_non_null(json_get(f->body, "HostConfig", "MaskedPaths", NULL));
+	assert_null(json_get(f->body, "HostConfig", "ReadonlyPaths", NULL));
+}
+
+static void kernel_memory_into_api_1_42_on_is_a_problem(void **state)
+{
+	struct fx *f = *state;
+
+	plan_for(f, "container_2010_kmem.json", 0, "1.43");
+	assert_int_equal(f->ret, -1);
+	assert_int_equal(f->out.problems.n, 1);
+	assert_contains(f->out.problems.v[0], "KernelMemory 52428800");
+	assert_contains(f->out.problems.v[0], "API 1.43");
+	assert_null(json_get(f->body, "HostConfig", "KernelMemory", NULL));
+}
+
+static void health_start_interval_needs_api_1_44(void **state)
+{
+	struct fx *f = *state;
+	yajl_val hc;
+
+	plan_for(f, "container_28_health.json", 0, "1.41");
+	assert_int_equal(f->ret, -1);
+	assert_int_equal(f->out.problems.n, 1);
+	assert_contains(f->out.problems.v[0], "start interval (1000000000 ns)");
+	recreate_out_release(&f->out);
+	yajl_tree_free(f->ins);
+	yajl_tree_free(f->body);
+
+	/* --drop-unmovable: the rest of the healthcheck goes */
+	plan_for(f, "container_28_health.json", 1, "1.41");
+	assert_int_equal(f->ret, 0);
+	assert_int_equal(f->out.dropped.n, 1);
+	hc = json_get(f->body, "Healthcheck", NULL);
+	assert_null(json_get(hc, "StartInterval", NULL));
+	assert_json_text(hc, "{\"Test\":[\"CMD-SHELL\",\"true\"],"
+			 "\"Interval\":30000000000,\"StartPeriod\":10000000000}",
+			 "Healthcheck");
+}
+
+static void health_start_interval_travels_from_api_1_44(void **state)
+{
+	struct fx *f = *state;
+
+	plan_for(f, "container_28_health.json", 0, "1.44");
+	assert_int_equal(f->ret, 0);
+	assert_int_equal(json_int(f->body, 0, "Healthcheck", "StartInterval",
+				  NULL), 1000000000);
+	recreate_out_release(&f->out);
+	yajl_tree_free(f->ins);
+	yajl_tree_free(f->body);
+	/* no version known (a plan without a destination): no limit */
+	plan_for(f, "container_28_health.json", 0, NULL);
+	assert_int_equal(f->ret, 0);
+}
+
+static void volume_subpath_needs_api_1_45(void **state)
+{
+	struct fx *f = *state;
+
+	plan_for(f, "container_28_subpath.json", 0, "1.41");
+	assert_int_equal(f->ret, -1);
+	assert_int_equal(f->out.problems.n, 1);
+	assert_contains(f->out.problems.v[0], "subpath \"sub\"");
+	assert_contains(f->out.problems.v[0], "mount the whole volume");
+	recreate_out_release(&f->out);
+	yajl_tree_free(f->ins);
+	yajl_tree_free(f->body);
+	plan_for(f, "container_28_subpath.json", 0, "1.51");
+	assert_int_equal(f->ret, 0);
+	assert_contains(f->out.body, "\"VolumeOptions\":{\"Subpath\":\"sub\"}");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -517,6 +643,12 @@ int main(void)
 		T(bind_mounts_skip_leaves_them_out_and_says_so),
 		T(container_mode_network_is_not_a_user_network),
 		T(carried_volumes_are_listed_and_mounted_by_name),
+		T(from_20_10_engine_defaults_are_left_to_the_destination),
+		T(kernel_memory_is_kept_only_where_the_api_has_it),
+		T(kernel_memory_into_api_1_42_on_is_a_problem),
+		T(health_start_interval_needs_api_1_44),
+		T(health_start_interval_travels_from_api_1_44),
+		T(volume_subpath_needs_api_1_45),
 		cmocka_unit_test(bind_sources_are_the_bind_mounts_host_paths),
 		cmocka_unit_test(builtin_networks_are_known),
 		cmocka_unit_test(network_create_body_keeps_its_settings),
