@@ -128,7 +128,7 @@ killed_in() {
 }
 
 @test "killed in create, the container layer committed and sent: removed at both hosts" {
-	LAYER=1 LEFT="remove-image at the source: sha256:" killed_in create
+	LAYER=1 LEFT="remove-image at the source: docker-migrate-rootfs:" killed_in create
 }
 
 @test "killed while the image streams into the destination's load" {
