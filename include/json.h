@@ -38,5 +38,7 @@ void json_gen_value(yajl_gen g, yajl_val v);
 void json_gen_str(yajl_gen g, const char *s);
 /* The generator's buffer as a new string. */
 char *json_gen_take(yajl_gen g);
+/* v as compact JSON text (malloc'd). */
+char *json_text(yajl_val v);
 
 #endif

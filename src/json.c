@@ -196,3 +196,14 @@ char *json_gen_take(yajl_gen g)
 	yajl_gen_get_buf(g, &buf, &len);
 	return xstrndup((const char *)buf, len);
 }
+
+char *json_text(yajl_val v)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	char *s;
+
+	json_gen_value(g, v);
+	s = json_gen_take(g);
+	yajl_gen_free(g);
+	return s;
+}

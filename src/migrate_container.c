@@ -95,17 +95,6 @@ static int journal(struct handover *h, const char *op, const char *host,
 	return record_undo_push(&h->rec, op, host, arg, data);
 }
 
-static char *json_text(yajl_val v)
-{
-	yajl_gen g = yajl_gen_alloc(NULL);
-	char *s;
-
-	json_gen_value(g, v);
-	s = json_gen_take(g);
-	yajl_gen_free(g);
-	return s;
-}
-
 static char *esc(const char *s)
 {
 	return engine_escape(s);

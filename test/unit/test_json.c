@@ -15,22 +15,11 @@ static yajl_val parse(const char *text)
 	return v;
 }
 
-static char *gen(yajl_val v)
-{
-	yajl_gen g = yajl_gen_alloc(NULL);
-	char *s;
-
-	json_gen_value(g, v);
-	s = json_gen_take(g);
-	yajl_gen_free(g);
-	return s;
-}
-
 /* Parse then generate: compact input must come out byte for byte. */
 static void round_trips(const char *text)
 {
 	yajl_val v = parse(text);
-	char *out = gen(v);
+	char *out = json_text(v);
 
 	if (strcmp(out, text) != 0)
 		fail_msg("in  %s\nout %s", text, out);
@@ -187,7 +176,7 @@ static void gen_quotes_strings(void **state)
 {
 	yajl_val v = parse("[\"say \\\"hi\\\"\\n\\ttab \\\\ back\","
 			   "\"\\u00e9\\u0001\",\"</script>\"]"), back;
-	char *out = gen(v);
+	char *out = json_text(v);
 
 	(void)state;
 	back = parse(out);

@@ -92,21 +92,9 @@ static void plan(struct fx *f, const char *fixture, int drop)
 	plan_carry(f, fixture, drop, 0);
 }
 
-/* A value as compact JSON, to compare trees. */
-static char *text_of(yajl_val v)
-{
-	yajl_gen g = yajl_gen_alloc(NULL);
-	char *s;
-
-	json_gen_value(g, v);
-	s = json_gen_take(g);
-	yajl_gen_free(g);
-	return s;
-}
-
 static void assert_same_json(yajl_val got, yajl_val want, const char *what)
 {
-	char *a = text_of(got), *b = text_of(want);
+	char *a = json_text(got), *b = json_text(want);
 
 	if (!got || strcmp(a, b) != 0)
 		fail_msg("%s: got %s, want %s", what, got ? a : "(absent)", b);
