@@ -107,4 +107,11 @@ int cmd_flag_error(const struct cmd_help *help);
 /* --to is required: -1 when given, else DM_EXIT_USAGE after saying so. */
 int cmd_require_to(const struct cmd_help *help, const char *to);
 
+/* The strategy --strategy chose (by its index in strategy_names), with the
+ * registry flags it takes: *name set and -1, else DM_EXIT_USAGE after
+ * saying what does not go together. */
+struct registry_opts;
+int cmd_strategy(const struct cmd_help *help, int index,
+		 const struct registry_opts *reg, const char **name);
+
 #endif

@@ -11,7 +11,9 @@
 
 #include "cmd.h"
 #include "dm.h"
+#include "migrate.h"
 #include "progress.h"
+#include "transfer.h"
 
 /* The usage line and where to read more: the tail of every usage error. */
 static void usage_error_tail(const struct cmd_help *help)
@@ -66,6 +68,16 @@ int cmd_require_to(const struct cmd_help *help, const char *to)
 		return -1;
 	return cmd_usage_error(help, "'docker %s' requires --to HOST",
 			       help->path);
+}
+
+int cmd_strategy(const struct cmd_help *help, int index,
+		 const struct registry_opts *reg, const char **name)
+{
+	*name = strategy_names[index];
+	/* --registry and its flags go with some strategies only */
+	if (strategy_check(strategy_find(*name), reg) < 0)
+		return cmd_usage_error(help, "%s", dm_errmsg());
+	return -1;
 }
 
 int cmd_parse(struct cli *cli, int argc, char **argv, const struct opt *opts,

@@ -88,12 +88,9 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	if (r >= 0)
 		return r;
 	if ((r = cmd_check_args(&help, nargs, 1, 1)) >= 0 ||
-	    (r = cmd_require_to(&help, o.to)) >= 0)
+	    (r = cmd_require_to(&help, o.to)) >= 0 ||
+	    (r = cmd_strategy(&help, strategy, &o.reg, &o.strategy)) >= 0)
 		return r;
-	o.strategy = strategy_names[strategy];
-	/* --registry and its flags go with some strategies only */
-	if (strategy_check(strategy_find(o.strategy), &o.reg) < 0)
-		return cmd_usage_error(&help, "%s", dm_errmsg());
 	cmd_set_progress(cli, progress, quiet);
 	o.json = format == FORMAT_JSON;
 	o.verify_precopy_only = verify == VERIFY_PRECOPY;
