@@ -409,8 +409,23 @@ workload_on_source() {
 		build_workload "$bn"
 		dk "$bn" rmi -f "$IMG2" "$IMG1" >/dev/null
 		[[ -n $added ]] && { "$LABSH" remove node3 >&2 || die "cannot remove node3"; }
+		cp "$LAB_BASE_TAR" "$WORK/base.tar"
+		BASE_IDENT=$(identity node1 "$LAB_BASE_IMAGE")
+	fi
+	# Every lab builds a base image of its own (other layer digests): the
+	# workload's, that of the first lab, replaces it on both nodes, and is
+	# what the destination is given in the runs.
+	LAB_BASE_TAR=$WORK/base.tar
+	if [[ $(identity node1 "$LAB_BASE_IMAGE") != "$BASE_IDENT" || $(identity node2 "$LAB_BASE_IMAGE") != "$BASE_IDENT" ]]; then
+		log "base image: the workload's on both nodes (this lab built its own)"
+		dk node1 load -q -i "$LAB_BASE_TAR" >/dev/null && dk node2 load -q -i "$LAB_BASE_TAR" >/dev/null ||
+			die "cannot load the workload's base image"
+		dk node1 image prune -f >/dev/null && dk node2 image prune -f >/dev/null
+		[[ $(identity node1 "$LAB_BASE_IMAGE") == "$BASE_IDENT" && $(identity node2 "$LAB_BASE_IMAGE") == "$BASE_IDENT" ]] ||
+			die "the base image on the nodes is not the workload's"
 	fi
 	dk node1 rmi -f "$IMG2" "$IMG1" >/dev/null 2>&1 || true
+	log "workload: loaded on node1 (${LAB_NODE1_ENGINE:-20.10}) from the save of the 20.10 node that built it"
 	dk node1 load -q -i "$WORK/workload.tar" >/dev/null || die "cannot load the workload on node1"
 	[[ $(identity node1 "$IMG1") == "$IMG1_IDENT" && $(identity node1 "$IMG2") == "$IMG2_IDENT" ]] ||
 		die "the workload loaded on node1 (${LAB_NODE1_ENGINE:-20.10}) is not the one built"
@@ -580,7 +595,7 @@ export_for_bounded() {
 
 # --------------------------------------------------------------- the runs
 
-CSV_HEADER="pair,link,rate,rtt_ms,scenario,method,rep,seq,ok,total_ms,phases,plugin_total_ms,plugin_bytes,link_bytes,node2_tx,node2_rx,node1_tx,node1_rx,peak_rss_kb,downtime_ms,plugin_downtime_ms,lost_writes,error"
+CSV_HEADER="link,rate,rtt_ms,scenario,method,rep,seq,ok,total_ms,phases,plugin_total_ms,plugin_bytes,link_bytes,node2_tx,node2_rx,node1_tx,node1_rx,peak_rss_kb,downtime_ms,plugin_downtime_ms,lost_writes,error,pair"
 SEQ=0
 
 # Fields of the current run, reset by run_begin.
@@ -619,10 +634,10 @@ record() {
 	n1tx=$((b[0] - a[0])) n1rx=$((b[1] - a[1])) n2tx=$((b[2] - a[2])) n2rx=$((b[3] - a[3]))
 	local linkb=$((n1tx + n1rx + n2tx + n2rx))
 	SEQ=$((SEQ + 1))
-	printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"%s"\n' \
-		"$PAIR_LABEL" "$link" "$rate" "$rtt" "$scen" "$method" "$rep" "$SEQ" "$R_OK" "$R_TOTAL" "$R_PHASES" \
+	printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"%s",%s\n' \
+		"$link" "$rate" "$rtt" "$scen" "$method" "$rep" "$SEQ" "$R_OK" "$R_TOTAL" "$R_PHASES" \
 		"$R_PTOTAL" "$R_PBYTES" "$linkb" "$n2tx" "$n2rx" "$n1tx" "$n1rx" "$R_RSS" "$R_DOWN" \
-		"$R_PDOWN" "$R_LOST" "$R_ERR" >>"$OUT/results.csv"
+		"$R_PDOWN" "$R_LOST" "$R_ERR" "$PAIR_LABEL" >>"$OUT/results.csv"
 	jq -cn --arg pair "$PAIR_LABEL" --arg src "$SRC_ENGINE" --arg dst "$DST_ENGINE" --arg link "$link" --arg rate "$rate" --argjson rtt "$rtt" --arg scen "$scen" \
 		--arg method "$method" --argjson rep "$rep" --argjson seq "$SEQ" --argjson ok "$R_OK" \
 		--arg total "$R_TOTAL" --arg phases "$R_PHASES" --arg ptotal "$R_PTOTAL" \

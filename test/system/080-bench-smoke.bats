@@ -38,7 +38,7 @@ val() {
 
 @test "bench: results.csv has one row per scenario and method, all successful" {
 	is "$(head -n 1 "$BENCH_OUT/results.csv")" \
-		"link,rate,rtt_ms,scenario,method,rep,seq,ok,total_ms,phases,plugin_total_ms,plugin_bytes,link_bytes,node2_tx,node2_rx,node1_tx,node1_rx,peak_rss_kb,downtime_ms,plugin_downtime_ms,lost_writes,error" \
+		"link,rate,rtt_ms,scenario,method,rep,seq,ok,total_ms,phases,plugin_total_ms,plugin_bytes,link_bytes,node2_tx,node2_rx,node1_tx,node1_rx,peak_rss_kb,downtime_ms,plugin_downtime_ms,lost_writes,error,pair" \
 		"CSV header"
 	local m n
 	for m in ${BENCH_METHODS//,/ }; do
@@ -46,10 +46,11 @@ val() {
 		is "$n" 1 "one row for base/$m"
 		is "$(val base "$m" ok)" 1 "base/$m succeeded ($(val base "$m" error))"
 		is "$(val base "$m" link)" "100mbit/10ms" "base/$m link"
+		is "$(val base "$m" pair)" "20.10->20.10" "base/$m engine pair (the default)"
 	done
 	is "$(($(wc -l <"$BENCH_OUT/results.csv") - 1))" 5 "no other row"
 	# every row has all the columns (the error column is quoted, empty)
-	is "$(awk -F, '{ print NF }' "$BENCH_OUT/results.csv" | sort -u)" 22 "22 columns on every line"
+	is "$(awk -F, '{ print NF }' "$BENCH_OUT/results.csv" | sort -u)" 23 "23 columns on every line"
 	jq -e '.runs | length > 0' "$BENCH_OUT/results.json" >/dev/null
 	grep -q '^targets (issue 8)' "$BENCH_OUT/table.txt"
 }
