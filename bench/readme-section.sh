@@ -9,7 +9,9 @@ dir=$(cd "$(dirname "$0")" && pwd)/latest
 
 cmdline() { # the command that reproduces a run
 	jq -r '.options as $o | "bench/run.sh --links \($o.links) --size \($o.size_mb) --reps \($o.reps)"
+		+ (if ($o.pairs // "20.10:20.10") != "20.10:20.10" then " --pairs \($o.pairs)" else "" end)
 		+ (if $o.scenarios != "base,none,all,container" then " --scenarios \($o.scenarios)" else "" end)
+		+ (if ["save-ssh-load", "save-scp-load", "push-pull"] - $o.methods != [] then " --methods \($o.methods | join(","))" else "" end)
 		+ (if $o.incompressible_pct != 25 then " --incompressible \($o.incompressible_pct)" else "" end)
 		+ (if ($o.scenarios | test("container")) then " --vol-size \($o.vol_size_mb)" else "" end)' "$1"
 }
@@ -51,6 +53,8 @@ block "$dir" "### \`make bench\` (the defaults)"
 for d in "$dir"/*/; do
 	d=${d%/}
 	[[ -f $d/meta.json && -f $d/table.txt ]] || continue
-	title=$(jq -r '"### \(.options.size_mb) MB of app data, \(.options.links | gsub(","; ", "))"' "$d/meta.json")
+	title=$(jq -r '"### \(.options.size_mb) MB of app data, \(.options.links | gsub(","; ", "))"
+		+ (if (.options.pairs // "20.10:20.10") != "20.10:20.10"
+		   then ", engine pairs \(.options.pairs | gsub(":"; " -> ") | gsub(","; ", "))" else "" end)' "$d/meta.json")
 	block "$d" "$title"
 done

@@ -21,6 +21,10 @@ usage: bench/run.sh [OPTIONS]
                       the rest is text-like, ~3.8x smaller under gzip -1)
   --vol-size MB       the service's volume (container scenario; default 4)
   --reps N            repetitions of every (link, scenario, method) (default 3)
+  --pairs LIST        engine kinds of source and destination, SRC:DST,...
+                      (kinds of test/lab/lab.sh: 20.10, 28 = dockerd 28.5 with
+                      overlay2, 28c = 28.5 with the containerd image store);
+                      default 20.10:20.10; the lab is started anew per pair
   --scenarios LIST    base,none,all,container (default: all four)
                         base       the destination has the base image only
                         none       the destination has nothing
@@ -60,12 +64,13 @@ log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 
 # ------------------------------------------------------------------ options
 
-LINKS='' SIZE='' INCOMP='' VOL_SIZE='' REPS='' SCENARIOS='' METHODS='' CMETHODS=''
+PAIRS='' IMG1_ID='' LINKS='' SIZE='' INCOMP='' VOL_SIZE='' REPS='' SCENARIOS='' METHODS='' CMETHODS=''
 QUICK=0 USE_RUNNING=0 KEEP_LAB=0 KEEP_WORKLOAD=0 PLOT=1 LATEST=1 LATEST_AS='' OUT='' SEED=1
 PLUGIN=${DM_BIN:-$ROOT/build/default/docker-migrate}
 while (($#)); do
 	case $1 in
 	--links) LINKS=$2; shift ;;
+	--pairs) PAIRS=$2; shift ;;
 	--size) SIZE=$2; shift ;;
 	--incompressible) INCOMP=$2; shift ;;
 	--vol-size) VOL_SIZE=$2; shift ;;
@@ -105,6 +110,13 @@ for s in "${SCEN_LIST[@]}"; do
 	case $s in base | none | all | container) ;; *) die "unknown scenario: $s" ;; esac
 done
 IFS=, read -r -a LINK_LIST <<<"$LINKS"
+: "${PAIRS:=20.10:20.10}"
+IFS=, read -r -a PAIR_LIST <<<"$PAIRS"
+for p in "${PAIR_LIST[@]}"; do
+	[[ $p =~ ^(20\.10|28|28c):(20\.10|28|28c)$ ]] ||
+		die "bad pair '$p' (SRC:DST, each 20.10, 28 or 28c)"
+done
+((${#PAIR_LIST[@]} == 1 || !USE_RUNNING)) || die "--use-running-lab takes one pair (its node1 and node2)"
 for l in "${LINK_LIST[@]}"; do
 	[[ $l == none || $l =~ ^[0-9]+(kbit|mbit|gbit):[0-9]+ms$ ]] ||
 		die "bad link '$l' (RATE:RTT, e.g. 100mbit:10ms, or none)"
@@ -194,15 +206,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# lab_start SRC DST: node1 runs an engine of kind SRC, node2 one of kind DST
+# (a lab of their own: `up` starts from scratch; a running lab must match)
 lab_start() {
+	local src=$1 dst=$2
 	if ((USE_RUNNING)); then
 		"$LABSH" status >/dev/null 2>&1 || die "--use-running-lab: lab $LAB_ID is not up"
 	else
-		log "starting lab $LAB_ID"
+		log "starting lab $LAB_ID: node1 $src, node2 $dst"
 		LAB_STARTED=1
-		"$LABSH" up >&2 || die "cannot start lab $LAB_ID"
+		"$LABSH" up "node1=$src" "node2=$dst" >&2 || die "cannot start lab $LAB_ID"
 	fi
 	eval "$("$LABSH" env)"
+	[[ ${LAB_NODE1_ENGINE:-20.10} == "$src" && ${LAB_NODE2_ENGINE:-20.10} == "$dst" ]] ||
+		die "lab $LAB_ID has node1 ${LAB_NODE1_ENGINE:-20.10}, node2 ${LAB_NODE2_ENGINE:-20.10}, not $src, $dst"
 	if ((LAB_ID == 0)); then NSPFX=dmlab- VETHPFX=dmv-; else NSPFX=dmlab$LAB_ID- VETHPFX=dmv$LAB_ID-; fi
 	for n in node1 node2; do
 		[[ -e /run/netns/$NSPFX$n && -e /sys/class/net/$VETHPFX$n ]] ||
@@ -324,7 +341,7 @@ PORT=18080
 APP_CMD='httpd -p 80 -h /www; trap "exit 0" TERM INT; i=$(wc -l </data/log); while :; do i=$((i+1)); echo $i >>/data/log; sleep 0.1 & wait $!; done'
 
 build_workload() {
-	local ctx=$WORK/ctx total rnd txt
+	local bn=$1 ctx=$WORK/ctx total rnd txt
 	total=$((SIZE * 1000000))
 	rnd=$((total * INCOMP / 100))
 	txt=$((total - rnd))
@@ -341,13 +358,14 @@ COPY l2 /
 EOF
 	# fixed times: the same content gives the same layers
 	find "$ctx" -exec touch -h -d @1700000000 {} +
-	dk node1 rmi -f "$IMG1" "$IMG2" >/dev/null 2>&1 || true
-	dk node1 build -q -t "$IMG1" "$ctx" >"$WORK/build.log" 2>&1 ||
+	dk "$bn" rmi -f "$IMG1" "$IMG2" >/dev/null 2>&1 || true
+	dk "$bn" build -q -t "$IMG1" "$ctx" >"$WORK/build.log" 2>&1 ||
 		{ cat "$WORK/build.log" >&2; die "building $IMG1 failed"; }
-	printf 'FROM %s\nLABEL bench.version=2\n' "$IMG1" | dk node1 build -q -t "$IMG2" - >>"$WORK/build.log" 2>&1 ||
+	printf 'FROM %s\nLABEL bench.version=2\n' "$IMG1" | dk "$bn" build -q -t "$IMG2" - >>"$WORK/build.log" 2>&1 ||
 		{ cat "$WORK/build.log" >&2; die "building $IMG2 failed"; }
 	rm -rf "$ctx"
-	dk node1 save -o "$WORK/app1.tar" "$IMG1"
+	dk "$bn" save -o "$WORK/app1.tar" "$IMG1"
+	dk "$bn" save -o "$WORK/workload.tar" "$IMG1" "$IMG2"
 	# what an image costs: layer sizes, raw, under gzip -1 and under
 	# libdeflate-gzip -1 (independent of the plugin: the delta strategy
 	# compresses with libdeflate level 1, so the latter are its expected
@@ -363,11 +381,62 @@ EOF
 		LAYER_LD+=("$(libdeflate-gzip -1 -c <"$x/$l" | wc -c)")
 	done
 	rm -rf "$x"
-	IMG1_ID=$(dk node1 image inspect -f '{{.Id}}' "$IMG1")
-	IMG2_ID=$(dk node1 image inspect -f '{{.Id}}' "$IMG2")
-	IMG_DIFF_IDS=$(dk node1 image inspect -f '{{json .RootFS.Layers}}' "$IMG1")
-	IMG_SIZE=$(dk node1 image inspect -f '{{.Size}}' "$IMG1")
+	IMG1_ID=$(dk "$bn" image inspect -f '{{.Id}}' "$IMG1")
+	IMG2_ID=$(dk "$bn" image inspect -f '{{.Id}}' "$IMG2")
+	IMG_DIFF_IDS=$(dk "$bn" image inspect -f '{{json .RootFS.Layers}}' "$IMG1")
+	IMG_SIZE=$(dk "$bn" image inspect -f '{{.Size}}' "$IMG1")
+	IMG1_IDENT=$(identity "$bn" "$IMG1")
+	IMG2_IDENT=$(identity "$bn" "$IMG2")
 	log "images: $IMG1 $IMG1_ID ($IMG_SIZE bytes), layers raw ${LAYER_RAW[*]}, gzip -1 ${LAYER_GZ[*]}, libdeflate -1 ${LAYER_LD[*]}"
+}
+
+# The workload is built once, on a 20.10 node (as the lab's base image is),
+# and every source gets it the same way: `docker load` of that node's
+# `docker save` of both images (its layers uncompressed, as every store
+# then holds them; the containerd store names them by the same digests).
+workload_on_source() {
+	local bn=node1 added=
+	if [[ -z $IMG1_ID ]]; then
+		if [[ ${LAB_NODE1_ENGINE:-20.10} != 20.10 ]]; then
+			if [[ ${LAB_NODE2_ENGINE:-20.10} == 20.10 ]]; then
+				bn=node2
+			else
+				bn=node3 added=1
+				"$LABSH" add node3 --engine 20.10 >&2 || die "cannot add a 20.10 node to build the workload"
+				eval "$("$LABSH" env)"
+			fi
+		fi
+		build_workload "$bn"
+		dk "$bn" rmi -f "$IMG2" "$IMG1" >/dev/null
+		[[ -n $added ]] && { "$LABSH" remove node3 >&2 || die "cannot remove node3"; }
+		cp "$LAB_BASE_TAR" "$WORK/base.tar"
+		BASE_IDENT=$(identity node1 "$LAB_BASE_IMAGE")
+	fi
+	# Every lab builds a base image of its own (other layer digests): the
+	# workload's, that of the first lab, replaces it on both nodes, and is
+	# what the destination is given in the runs.
+	LAB_BASE_TAR=$WORK/base.tar
+	if [[ $(identity node1 "$LAB_BASE_IMAGE") != "$BASE_IDENT" || $(identity node2 "$LAB_BASE_IMAGE") != "$BASE_IDENT" ]]; then
+		log "base image: the workload's on both nodes (this lab built its own)"
+		dk node1 load -q -i "$LAB_BASE_TAR" >/dev/null && dk node2 load -q -i "$LAB_BASE_TAR" >/dev/null ||
+			die "cannot load the workload's base image"
+		dk node1 image prune -f >/dev/null && dk node2 image prune -f >/dev/null
+		[[ $(identity node1 "$LAB_BASE_IMAGE") == "$BASE_IDENT" && $(identity node2 "$LAB_BASE_IMAGE") == "$BASE_IDENT" ]] ||
+			die "the base image on the nodes is not the workload's"
+	fi
+	dk node1 rmi -f "$IMG2" "$IMG1" >/dev/null 2>&1 || true
+	log "workload: loaded on node1 (${LAB_NODE1_ENGINE:-20.10}) from the save of the 20.10 node that built it"
+	dk node1 load -q -i "$WORK/workload.tar" >/dev/null || die "cannot load the workload on node1"
+	[[ $(identity node1 "$IMG1") == "$IMG1_IDENT" && $(identity node1 "$IMG2") == "$IMG2_IDENT" ]] ||
+		die "the workload loaded on node1 (${LAB_NODE1_ENGINE:-20.10}) is not the one built"
+}
+
+# identity NODE REF: what is the same image on every store (the containerd
+# store names an image by its manifest: its id differs), without a save:
+# the diff ids, the config's labels and creation time
+identity() {
+	api "$1" GET "/images/$(jq -rn --arg r "$2" '$r | @uri')/json" 2>/dev/null |
+		jq -c '[.RootFS.Layers, .Config.Labels, .Created]'
 }
 
 # Registry contents per scenario, prepared once (unshaped) and put back
@@ -526,7 +595,7 @@ export_for_bounded() {
 
 # --------------------------------------------------------------- the runs
 
-CSV_HEADER="link,rate,rtt_ms,scenario,method,rep,seq,ok,total_ms,phases,plugin_total_ms,plugin_bytes,link_bytes,node2_tx,node2_rx,node1_tx,node1_rx,peak_rss_kb,downtime_ms,plugin_downtime_ms,lost_writes,error"
+CSV_HEADER="link,rate,rtt_ms,scenario,method,rep,seq,ok,total_ms,phases,plugin_total_ms,plugin_bytes,link_bytes,node2_tx,node2_rx,node1_tx,node1_rx,peak_rss_kb,downtime_ms,plugin_downtime_ms,lost_writes,error,pair"
 SEQ=0
 
 # Fields of the current run, reset by run_begin.
@@ -565,18 +634,18 @@ record() {
 	n1tx=$((b[0] - a[0])) n1rx=$((b[1] - a[1])) n2tx=$((b[2] - a[2])) n2rx=$((b[3] - a[3]))
 	local linkb=$((n1tx + n1rx + n2tx + n2rx))
 	SEQ=$((SEQ + 1))
-	printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"%s"\n' \
+	printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"%s",%s\n' \
 		"$link" "$rate" "$rtt" "$scen" "$method" "$rep" "$SEQ" "$R_OK" "$R_TOTAL" "$R_PHASES" \
 		"$R_PTOTAL" "$R_PBYTES" "$linkb" "$n2tx" "$n2rx" "$n1tx" "$n1rx" "$R_RSS" "$R_DOWN" \
-		"$R_PDOWN" "$R_LOST" "$R_ERR" >>"$OUT/results.csv"
-	jq -cn --arg link "$link" --arg rate "$rate" --argjson rtt "$rtt" --arg scen "$scen" \
+		"$R_PDOWN" "$R_LOST" "$R_ERR" "$PAIR_LABEL" >>"$OUT/results.csv"
+	jq -cn --arg pair "$PAIR_LABEL" --arg src "$SRC_ENGINE" --arg dst "$DST_ENGINE" --arg link "$link" --arg rate "$rate" --argjson rtt "$rtt" --arg scen "$scen" \
 		--arg method "$method" --argjson rep "$rep" --argjson seq "$SEQ" --argjson ok "$R_OK" \
 		--arg total "$R_TOTAL" --arg phases "$R_PHASES" --arg ptotal "$R_PTOTAL" \
 		--arg pbytes "$R_PBYTES" --argjson linkb "$linkb" --argjson n2tx "$n2tx" \
 		--argjson n2rx "$n2rx" --argjson n1tx "$n1tx" --argjson n1rx "$n1rx" --arg rss "$R_RSS" \
 		--arg down "$R_DOWN" --arg pdown "$R_PDOWN" --arg lost "$R_LOST" --arg err "$R_ERR" '
 		def num: if . == "" then null else tonumber end;
-		{link: $link, rate: $rate, rtt_ms: $rtt, scenario: $scen, method: $method, rep: $rep,
+		{pair: $pair, src_engine: $src, dst_engine: $dst, link: $link, rate: $rate, rtt_ms: $rtt, scenario: $scen, method: $method, rep: $rep,
 		 seq: $seq, ok: ($ok == 1), total_ms: ($total | num),
 		 phases: (if $phases == "" then {} else ($phases | split(";") | map(split("=") | {(.[0]): (.[1] | tonumber)}) | add) end),
 		 plugin_total_ms: ($ptotal | num), plugin_bytes: ($pbytes | num),
@@ -587,13 +656,14 @@ record() {
 	local extra=
 	[[ -n $R_RSS ]] && extra+=" rss=$((R_RSS / 1024))MB"
 	[[ -n $R_DOWN ]] && extra+=" downtime=${R_DOWN}ms lost=$R_LOST"
-	log "  $(printf '%-13s %-9s %-14s rep %s' "$link" "$scen" "$method" "$rep"): $(awk -v t="$R_TOTAL" 'BEGIN{printf "%.2f s", t/1000}') $(awk -v b="$linkb" 'BEGIN{printf "%.1f MB", b/1e6}')$extra$( ((R_OK)) || echo " FAILED")"
+	log "  $(printf '%-11s %-13s %-9s %-14s rep %s' "$PAIR_LABEL" "$link" "$scen" "$method" "$rep"): $(awk -v t="$R_TOTAL" 'BEGIN{printf "%.2f s", t/1000}') $(awk -v b="$linkb" 'BEGIN{printf "%.1f MB", b/1e6}')$extra$( ((R_OK)) || echo " FAILED")"
 }
 
 # image_run LINK RATE RTT SCENARIO METHOD REP
 image_run() {
 	local link=$1 rate=$2 rtt=$3 scen=$4 method=$5 rep=$6 img=$IMG1 want_id=$IMG1_ID c0 c1 t0 t1 rc=0
-	[[ $scen == all ]] && img=$IMG2 want_id=$IMG2_ID
+	local want_ident=$IMG1_IDENT
+	[[ $scen == all ]] && img=$IMG2 want_id=$IMG2_ID want_ident=$IMG2_IDENT
 	run_begin
 	dest_state "$scen"
 	[[ $method == push-pull || $method == migrate-registry || $method == migrate-layers ]] && registry_state "$scen"
@@ -609,8 +679,14 @@ image_run() {
 	R_TOTAL=$((t1 - t0))
 	[[ $method == migrate-* ]] && plugin_report
 	((rc == 0)) || fail_run "exit $rc: $(tail -n 3 "$RUNLOG")"
-	if ((R_OK)) && [[ $(api node2 GET "/images/$(jq -rn --arg r "$img" '$r | @uri')/json" 2>&1 | jq -r .Id 2>&1) != "$want_id" ]]; then
+	# the same image: its id where ids are config digests; in the
+	# containerd store (ids are manifest digests) its diff ids and config
+	if ((R_OK)) && [[ $DST_ENGINE != 28c ]] &&
+		[[ $(api node2 GET "/images/$(jq -rn --arg r "$img" '$r | @uri')/json" 2>&1 | jq -r .Id 2>&1) != "$want_id" ]]; then
 		fail_run "$img did not arrive at node2 with id $want_id"
+	fi
+	if ((R_OK)) && [[ $(identity node2 "$img") != "$want_ident" ]]; then
+		fail_run "$img did not arrive at node2 with diff ids and config $want_ident"
 	fi
 	record "$link" "$rate" "$rtt" "$scen" "$method" "$rep" "$c0" "$c1"
 }
@@ -747,14 +823,29 @@ report() {
 	jq -s '.' "$WORK/runs.jsonl" >"$WORK/runs.json"
 	jq -n --slurpfile runs "$WORK/runs.json" --slurpfile meta "$WORK/meta.json" \
 		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --argjson secs "$(($(date +%s) - T_START))" \
-		'$meta[0] | .machine.loadavg_end = $load | .duration_s = $secs | . + {runs: $runs[0]}' >"$OUT/results.json"
+		--arg dockerd "$(dockerd_versions)" \
+		'$meta[0] | .machine.loadavg_end = $load | .machine.dockerd = $dockerd | .duration_s = $secs | . + {runs: $runs[0]}' >"$OUT/results.json"
 	"$ROOT/bench/table.sh" "$OUT/results.json" >"$OUT/table.txt"
 	cat "$OUT/table.txt"
 	if ((PLOT)); then
-		"$ROOT/bench/plot.sh" "$OUT/results.json" "$OUT/plot.png" || log "warning: no plot"
+		# one group of bars per engine pair and link
+		jq 'if ([.runs[].pair] | unique | length) > 1 then .runs |= map(.link = "\(.pair) \(.link)") else . end' \
+			"$OUT/results.json" >"$WORK/plot.json"
+		"$ROOT/bench/plot.sh" "$WORK/plot.json" "$OUT/plot.png" || log "warning: no plot"
 	fi
 }
 
+# the engines' versions: one, or each with the kinds that ran it
+declare -A DOCKERD_VERS=()
+dockerd_versions() {
+	local k v out=()
+	if ((${#DOCKERD_VERS[@]} == 1)); then printf '%s\n' "${DOCKERD_VERS[@]}"; return; fi
+	for v in $(printf '%s\n' "${DOCKERD_VERS[@]}" | sort -u); do
+		out+=("$v ($(for k in "${!DOCKERD_VERS[@]}"; do [[ ${DOCKERD_VERS[$k]} == "$v" ]] && echo "$k"; done | sort | paste -sd, -))")
+	done
+	local IFS=';'
+	printf '%s\n' "${out[*]}" | sed 's/;/, /g'
+}
 write_meta() {
 	local cpu mem commit dirty dockerd_v
 	cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -765,7 +856,7 @@ write_meta() {
 	if [[ -z ${BENCH_PLUGIN_COMMIT:-} ]] && git -C "$ROOT" status --porcelain -- src plugin include 2>/dev/null | grep -q .; then
 		dirty="+uncommitted changes"
 	fi
-	dockerd_v=$(dk node1 version -f '{{.Server.Version}}' 2>/dev/null || echo '?')
+	dockerd_v=$(dockerd_versions)
 	local lr lg ll
 	lr=$(printf '%s\n' "${LAYER_RAW[@]}" | jq -s -c .)
 	lg=$(printf '%s\n' "${LAYER_GZ[@]}" | jq -s -c .)
@@ -775,7 +866,7 @@ write_meta() {
 		--arg cpu "$cpu" --argjson cores "$(nproc)" --arg mem "$mem" --arg kernel "$(uname -r)" \
 		--arg os "Debian $(cat /etc/debian_version 2>/dev/null)" --arg dockerd "$dockerd_v" \
 		--arg commit "$commit$dirty" --arg plugin "$("$PLUGIN" docker-cli-plugin-metadata | jq -r .Version)" \
-		--arg links "$LINKS" --argjson size "$SIZE" --argjson incomp "$INCOMP" \
+		--arg links "$LINKS" --arg pairs "$PAIRS" --argjson size "$SIZE" --argjson incomp "$INCOMP" \
 		--argjson vol "$VOL_SIZE" --argjson reps "$REPS" --arg scen "$SCENARIOS" \
 		--arg methods "${METHOD_LIST[*]}" --arg cmethods "${CMETHOD_LIST[*]}" --argjson seed "$SEED" \
 		--arg img1 "$IMG1_ID" --arg img2 "$IMG2_ID" --argjson isize "$IMG_SIZE" \
@@ -783,7 +874,7 @@ write_meta() {
 		{date: $date, machine: {host: $host, cpu: $cpu, cores: $cores, memory: $mem,
 		  kernel: $kernel, os: $os, dockerd: $dockerd, loadavg_start: $load},
 		 plugin: {version: $plugin, commit: $commit},
-		 options: {links: $links, size_mb: $size, incompressible_pct: $incomp, vol_size_mb: $vol,
+		 options: {pairs: $pairs, links: $links, size_mb: $size, incompressible_pct: $incomp, vol_size_mb: $vol,
 		  reps: $reps, scenarios: $scen, methods: ($methods | split(" ")),
 		  container_methods: ($cmethods | split(" ")), seed: $seed, quick: ($quick == 1)},
 		 workload: {image: "dmbench/app:1", id: $img1, image2_id: $img2, size: $isize,
@@ -800,7 +891,6 @@ chmod 700 "$WORK"
 if [[ -z $OUT ]]; then OUT=$ROOT/bench/results/$(date +%Y%m%d-%H%M%S); fi
 mkdir -p "$OUT"
 OUT=$(realpath "$OUT")
-lab_start
 plugin_wrapper
 export_for_bounded
 
@@ -829,52 +919,60 @@ else
 fi
 
 log "plugin $PLUGIN (strategies: ${STRATS[*]}); lab $LAB_ID; results in $OUT"
-log "links ${LINK_LIST[*]}; scenarios ${SCEN_LIST[*]}; methods ${METHOD_LIST[*]}; reps $REPS"
-build_workload
-# the registry matters only to the methods that go through it
-case " ${METHOD_LIST[*]} ${CMETHOD_LIST[*]} " in
-*" push-pull "* | *" migrate-registry "* | *" migrate-layers "*) prepare_registry ;;
-esac
-write_meta
+log "engine pairs ${PAIR_LIST[*]}; links ${LINK_LIST[*]}; scenarios ${SCEN_LIST[*]}; methods ${METHOD_LIST[*]}; reps $REPS"
 echo "$CSV_HEADER" >"$OUT/results.csv"
 : >"$WORK/runs.jsonl"
 
 T_START=$(date +%s)
-for link in "${LINK_LIST[@]}"; do
-	if [[ $link == none ]]; then
-		rate=none rtt=0
-		unshape
-	else
-		rate=${link%%:*} rtt=${link#*:}
-		rtt=${rtt%ms}
-		shape "$rate" "$rtt"
-	fi
-	label="$rate/${rtt}ms"
-	[[ $link == none ]] && label=unshaped
-	log "link $label"
-	for ((rep = 1; rep <= REPS; rep++)); do
-		for scen in "${SCEN_LIST[@]}"; do
-			if [[ $scen == container ]]; then list=("${CMETHOD_LIST[@]}"); else list=("${METHOD_LIST[@]}"); fi
-			((${#list[@]})) || continue
-			# alternating order: rotated by the rep, reversed every other rep
-			n=${#list[@]} order=()
-			for ((i = 0; i < n; i++)); do order+=("${list[(i + rep - 1) % n]}"); done
-			if ((rep % 2 == 0)); then
-				for ((i = 0, j = n - 1; i < j; i++, j--)); do
-					tmp=${order[i]} order[i]=${order[j]} order[j]=$tmp
-				done
-			fi
-			for m in "${order[@]}"; do
-				if [[ $scen == container ]]; then
-					container_run "$label" "$rate" "$rtt" "$m" "$rep"
-				else
-					image_run "$label" "$rate" "$rtt" "$scen" "$m" "$rep"
+for pair in "${PAIR_LIST[@]}"; do
+	SRC_ENGINE=${pair%%:*} DST_ENGINE=${pair#*:}
+	PAIR_LABEL="$SRC_ENGINE->$DST_ENGINE"
+	log "engines: node1 $SRC_ENGINE, node2 $DST_ENGINE"
+	lab_start "$SRC_ENGINE" "$DST_ENGINE"
+	DOCKERD_VERS[$SRC_ENGINE]=$(dk node1 version -f '{{.Server.Version}}' 2>/dev/null || echo '?')
+	DOCKERD_VERS[$DST_ENGINE]=$(dk node2 version -f '{{.Server.Version}}' 2>/dev/null || echo '?')
+	workload_on_source
+	# the registry matters only to the methods that go through it
+	case " ${METHOD_LIST[*]} ${CMETHOD_LIST[*]} " in
+	*" push-pull "* | *" migrate-registry "* | *" migrate-layers "*) prepare_registry ;;
+	esac
+	[[ -f $WORK/meta.json ]] || write_meta
+	for link in "${LINK_LIST[@]}"; do
+		if [[ $link == none ]]; then
+			rate=none rtt=0
+			unshape
+		else
+			rate=${link%%:*} rtt=${link#*:}
+			rtt=${rtt%ms}
+			shape "$rate" "$rtt"
+		fi
+		label="$rate/${rtt}ms"
+		[[ $link == none ]] && label=unshaped
+		log "link $label"
+		for ((rep = 1; rep <= REPS; rep++)); do
+			for scen in "${SCEN_LIST[@]}"; do
+				if [[ $scen == container ]]; then list=("${CMETHOD_LIST[@]}"); else list=("${METHOD_LIST[@]}"); fi
+				((${#list[@]})) || continue
+				# alternating order: rotated by the rep, reversed every other rep
+				n=${#list[@]} order=()
+				for ((i = 0; i < n; i++)); do order+=("${list[(i + rep - 1) % n]}"); done
+				if ((rep % 2 == 0)); then
+					for ((i = 0, j = n - 1; i < j; i++, j--)); do
+						tmp=${order[i]} order[i]=${order[j]} order[j]=$tmp
+					done
 				fi
+				for m in "${order[@]}"; do
+					if [[ $scen == container ]]; then
+						container_run "$label" "$rate" "$rtt" "$m" "$rep"
+					else
+						image_run "$label" "$rate" "$rtt" "$scen" "$m" "$rep"
+					fi
+				done
 			done
 		done
 	done
+	unshape
 done
-unshape
 log "runs done in $(($(date +%s) - T_START)) s"
 report
 if ((LATEST)) || [[ -n $LATEST_AS ]]; then
