@@ -182,8 +182,9 @@ static int check_name_free(struct handover *h)
 	if (st < 0)
 		return -1;
 	if (st != 404)
-		return dm_error("a container named \"%s\" already exists at %s:"
-				" remove it there first", h->name, h->o->to);
+		return dm_error_kind(DM_ERR_CONFLICT, "a container named \"%s\" "
+				     "already exists at %s: remove it there "
+				     "first", h->name, h->o->to);
 	return 0;
 }
 
@@ -387,10 +388,12 @@ static int check_volumes_free(struct handover *h)
 		if (f < 0)
 			return -1;
 		if (entries > 1)
-			return dm_error("volume %s already exists at %s and is "
-					"not empty: remove it there, or copy it "
-					"under another name with docker migrate "
-					"volumes --rename", v->name, h->o->to);
+			return dm_error_kind(DM_ERR_CONFLICT, "volume %s "
+					     "already exists at %s and is not "
+					     "empty: remove it there, or copy "
+					     "it under another name with docker "
+					     "migrate volumes --rename", v->name,
+					     h->o->to);
 	}
 	return 0;
 }
@@ -1083,7 +1086,7 @@ static int wait_ready(struct handover *h)
 		int ready, sick;
 
 		if (dm_cancelled()) {
-			dm_error("interrupted");
+			dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 			break;
 		}
 		if (engine_get_json(h->dst, path, &v) < 0)
@@ -1165,7 +1168,7 @@ static int step_stop_source(struct handover *h, const struct step *s)
 	if (restart_policy_off(h) < 0)
 		return -1;
 	if (dm_cancelled())
-		return dm_error("interrupted");
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 	/* before the stop: a run killed while the engine stops it leaves a
 	 * record that says to start it again */
 	if (journal(h, UNDO_START, UNDO_SOURCE, h->src_id, NULL) < 0)
@@ -1185,7 +1188,9 @@ static int step_stop_source(struct handover *h, const struct step *s)
 	free(path);
 	if (st < 0)
 		return -1;
-	return dm_cancelled() ? dm_error("interrupted") : 0;
+	if (dm_cancelled())
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
+	return 0;
 }
 
 /* --pause: the source is frozen for the final pass instead of stopped,
@@ -1199,7 +1204,7 @@ static int step_pause_source(struct handover *h, const struct step *s)
 
 	(void)s;
 	if (dm_cancelled())
-		return dm_error("interrupted");
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 	if (journal(h, UNDO_UNPAUSE, UNDO_SOURCE, h->src_id, NULL) < 0)
 		return -1;
 	path = xasprintf("/containers/%s/pause", h->src_id);
@@ -1377,7 +1382,7 @@ static int run_step(struct handover *h, size_t i, int first_of_phase)
 		record_phase_begin(&h->rec, step_name(st->kind));
 	record_step_begin(&h->rec, h->step0 + i);
 	if (dm_cancelled()) {
-		r = dm_error("interrupted");
+		r = dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 	} else {
 		if (first_of_phase)
 			dm_test_pause(step_name(st->kind));

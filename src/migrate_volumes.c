@@ -145,10 +145,11 @@ static int check(struct vol_run *r)
 		}
 		if (!empty && !r->o->force) {
 			yajl_tree_free(d);
-			return dm_error("volume %s already exists at %s and is not "
-					"empty: pass --rename %s=NEWNAME, or "
-					"--force to replace it", v->dst_name,
-					r->o->to, v->src_name);
+			return dm_error_kind(DM_ERR_CONFLICT, "volume %s "
+					     "already exists at %s and is not "
+					     "empty: pass --rename %s=NEWNAME, "
+					     "or --force to replace it",
+					     v->dst_name, r->o->to, v->src_name);
 		}
 		v->replace = !empty;
 		if (empty)
@@ -325,7 +326,7 @@ static int run(struct vol_run *r, const char *cfgdir)
 	record_set_status(&r->rec, "running");
 	for (size_t i = 0; i < r->n && ret == 0; i++) {
 		if (dm_cancelled())
-			ret = dm_error("interrupted");
+			ret = dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 		else
 			ret = copy_one(r, &r->v[i], &st);
 	}
