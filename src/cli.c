@@ -198,6 +198,15 @@ bound:
 	return 0;
 }
 
+int cmd_failed_status(int left)
+{
+	if (left)
+		return DM_EXIT_LEFT;
+	if (dm_errkind() == DM_ERR_INTERRUPTED)
+		return DM_EXIT_INTERRUPTED;
+	return DM_EXIT_FAILED;
+}
+
 const char *const format_choices[] = { "json", NULL };
 
 void cmd_set_progress(struct cli *cli, int mode, int quiet)

@@ -1484,14 +1484,22 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 	}
 	record_plan(&h);
 	if (run_plan(&h) < 0) {
-		char *why = xstrdup(dm_errmsg());
+		char *phase = xstrdup(h.rec.cur_phase);
+		struct dm_err why;
+		int left;
 
-		fprintf(stderr, "docker migrate: %s failed: %s; rolling back\n",
-			h.rec.cur_phase, why);
-		record_fail(&h.rec, rollback(&h) == 0 ? "rolled-back" : "failed",
-			    why);
-		free(why);
+		/* the rollback's own failures are warnings: the move's error
+		 * is the one the user reads last, and its kind the status */
+		dm_error_save(&why);
+		/* a notice while it runs; the error is main's to print */
+		fprintf(stderr, "%s failed; rolling back\n", phase);
+		left = rollback(&h) < 0;
+		record_fail(&h.rec, left ? "failed" : "rolled-back", why.msg);
 		print_report(&h);
+		dm_error_restore(&why);
+		dm_error_wrap("%s failed", phase);
+		free(phase);
+		ret = cmd_failed_status(left);
 		goto out;
 	}
 	untag_commit(&h);
@@ -1500,13 +1508,25 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 	ret = 0;
 	goto out;
 fail:
-	if (began)
-		record_fail(&h.rec, "failed", dm_errmsg());
+	if (began) {
+		struct dm_err why;
+
+		dm_error_save(&why);
+		record_fail(&h.rec, "failed", why.msg);
+		dm_error_restore(&why);
+	}
 fail_early:
-	fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
+	ret = cmd_failed_status(0);
 out:
-	handover_release(&h);
-	migration_unlock(lock);
+	{
+		/* what the cleanup says is not the move's error */
+		struct dm_err why;
+
+		dm_error_save(&why);
+		handover_release(&h);
+		migration_unlock(lock);
+		dm_error_restore(&why);
+	}
 	free(cfgdir);
 	return ret;
 }
