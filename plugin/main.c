@@ -255,6 +255,7 @@ int main(int argc, char **argv)
 		dm_error_save(&err);
 		if (err.msg[0])
 			fprintf(stderr, "docker migrate: %s\n", err.msg);
+		dm_debug("the error's kind: %s", dm_errkind_name(err.kind));
 	}
 out:
 	strlist_clear(&cli.g.hosts);

@@ -97,8 +97,11 @@ static void name_the_failure(struct migration *m)
 		m->failed_step = xstrdup(!m->nsteps &&
 					 strcmp(m->kind, "container") == 0
 					 ? "check" : "?");
-	if (!m->error)
+	if (!m->error) {
 		m->error = xstrdup("interrupted: the process was killed");
+		free(m->error_kind);
+		m->error_kind = xstrdup(dm_errkind_name(DM_ERR_INTERRUPTED));
+	}
 }
 
 /* The exit status: DM_EXIT_LEFT when changes are still left. */

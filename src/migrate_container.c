@@ -1494,7 +1494,8 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		/* a notice while it runs; the error is main's to print */
 		fprintf(stderr, "%s failed; rolling back\n", phase);
 		left = rollback(&h) < 0;
-		record_fail(&h.rec, left ? "failed" : "rolled-back", why.msg);
+		record_fail(&h.rec, left ? "failed" : "rolled-back", why.kind,
+			    why.msg);
 		print_report(&h);
 		dm_error_restore(&why);
 		dm_error_wrap("%s failed", phase);
@@ -1512,7 +1513,7 @@ fail:
 		struct dm_err why;
 
 		dm_error_save(&why);
-		record_fail(&h.rec, "failed", why.msg);
+		record_fail(&h.rec, "failed", why.kind, why.msg);
 		dm_error_restore(&why);
 	}
 fail_early:

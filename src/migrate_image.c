@@ -244,7 +244,8 @@ int migrate_images(struct cli *cli, const struct image_opts *o)
 		/* a notice while it runs; the error is main's to print */
 		fputs("transfer failed; rolling back\n", stderr);
 		left = undo(&r) < 0;
-		record_fail(&r.rec, left ? "failed" : "rolled-back", why.msg);
+		record_fail(&r.rec, left ? "failed" : "rolled-back", why.kind,
+			    why.msg);
 		dm_error_restore(&why);
 		dm_error_wrap("transfer failed");
 		ret = cmd_failed_status(left);

@@ -341,7 +341,8 @@ static int run(struct vol_run *r, const char *cfgdir)
 		/* a notice while it runs; the error is main's to print */
 		fprintf(stderr, "%s failed; rolling back\n", phase);
 		left = undo(r) < 0;
-		record_fail(&r->rec, left ? "failed" : "rolled-back", why.msg);
+		record_fail(&r->rec, left ? "failed" : "rolled-back",
+			    why.kind, why.msg);
 		report(r);
 		dm_error_restore(&why);
 		dm_error_wrap("%s failed", phase);

@@ -61,6 +61,8 @@ cli_pid() { pgrep -f "^$DOCKER migrate container $1 " | head -n 1; }
 	output=$(dm_json history --format json)
 	is "$(jq -r '[.[] | select(.object == "slowcat")][-1] | .status + " " + .failed_step' <<<"$output")" \
 		"rolled-back start" "history: rolled back in the start phase"
+	is "$(jq -r '[.[] | select(.object == "slowcat")][-1] | .error_kind' <<<"$output")" \
+		interrupted "history: the error's kind"
 }
 
 @test "SIGTERM to the plugin rolls the migration back" {
