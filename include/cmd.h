@@ -56,7 +56,7 @@ int cmd_complete(int argc, char **argv, struct cli *cli, int nodesc);
 #define DM_EXIT_FAILED	1	/* failed; nothing changed or all undone */
 #define DM_EXIT_LEFT	3	/* failed and the rollback could not finish */
 #define DM_EXIT_USAGE	125	/* a bad command line: nothing was done */
-#define DM_EXIT_INTERRUPTED 130	/* interrupted; nothing changed or undone */
+#define DM_EXIT_INTERRUPTED 130 /* interrupted; nothing left of it */
 
 /* The exit status of a command that failed with this thread's error;
  * left: its rollback could not finish (that outranks an interrupt). */

@@ -296,8 +296,8 @@ static int curl_failed(struct engine *e, CURLcode rc, const char *path)
 	if (rc == CURLE_ABORTED_BY_CALLBACK && dm_cancelled())
 		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 	if (rc == CURLE_OPERATION_TIMEDOUT)
-		return dm_error_kind(e->side, "%s did not answer %s within %ld s", e->name,
-				path, e->timeout_s);
+		return dm_error_kind(e->side, "%s did not answer %s within "
+				     "%ld s", e->name, path, e->timeout_s);
 	if (e->t == T_SSH && (rc == CURLE_GOT_NOTHING ||
 			      rc == CURLE_COULDNT_CONNECT ||
 			      rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
@@ -316,11 +316,12 @@ static int curl_failed(struct engine *e, CURLcode rc, const char *path)
 				? " (is dockerd running there?)" : "");
 	}
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
-		return dm_error_kind(e->side, "cannot connect to the Docker engine at %s: %s "
-				"(is dockerd running? check --host/--context)",
-				e->name, curl_easy_strerror(rc));
-	return dm_error_kind(e->side, "Docker engine at %s, %s: %s", e->name, path,
-			curl_easy_strerror(rc));
+		return dm_error_kind(e->side, "cannot connect to the Docker "
+				     "engine at %s: %s (is dockerd running? "
+				     "check --host/--context)", e->name,
+				     curl_easy_strerror(rc));
+	return dm_error_kind(e->side, "Docker engine at %s, %s: %s", e->name,
+			     path, curl_easy_strerror(rc));
 }
 
 /* The engine's {"message": ...} for an error status. */
@@ -341,8 +342,8 @@ static int status_error(struct engine *e, long status, const char *path,
 	if (msg)
 		ret = dm_error_kind(kind, "%s", msg);
 	else
-		ret = dm_error_kind(kind, "Docker engine at %s answered %ld to %s", e->name,
-			       status, path);
+		ret = dm_error_kind(kind, "Docker engine at %s answered %ld "
+				    "to %s", e->name, status, path);
 	yajl_tree_free(doc);
 	return ret;
 }
@@ -359,9 +360,9 @@ static long perform(struct engine *e, CURL *c, struct curl_slist *hdrs,
 	curl_easy_cleanup(c);
 	curl_slist_free_all(hdrs);
 	if (col->overflow)
-		return dm_error_kind(e->side, "Docker engine at %s sent more than %u MB for "
-				"%s: refusing it", e->name, MAX_JSON_REPLY >> 20,
-				path);
+		return dm_error_kind(e->side, "Docker engine at %s sent more "
+				     "than %u MB for %s: refusing it", e->name,
+				     MAX_JSON_REPLY >> 20, path);
 	if (rc != CURLE_OK)
 		return curl_failed(e, rc, path);
 	return status;
@@ -526,8 +527,8 @@ int engine_get_json(struct engine *e, const char *path, yajl_val *out)
 	long st = json_call(e, "GET", path, NULL, out, 0);
 
 	if (st >= 0 && !*out)
-		return dm_error_kind(e->side, "Docker engine at %s sent an empty reply to %s",
-				e->name, path);
+		return dm_error_kind(e->side, "Docker engine at %s sent an "
+				     "empty reply to %s", e->name, path);
 	return st < 0 ? -1 : 0;
 }
 
@@ -545,16 +546,16 @@ static int many_done(struct engine *e, const char *path, struct many_req *r,
 
 	curl_easy_getinfo(r->c, CURLINFO_RESPONSE_CODE, &status);
 	if (r->col.overflow)
-		return dm_error_kind(e->side, "Docker engine at %s sent more than %u MB for "
-				"%s: refusing it", e->name, MAX_JSON_REPLY >> 20,
-				path);
+		return dm_error_kind(e->side, "Docker engine at %s sent more "
+				     "than %u MB for %s: refusing it", e->name,
+				     MAX_JSON_REPLY >> 20, path);
 	if (rc != CURLE_OK)
 		return curl_failed(e, rc, path);
 	if (status >= 400)
 		return status_error(e, status, path, &r->body);
 	if (!r->body.len)
-		return dm_error_kind(e->side, "Docker engine at %s sent an empty reply to %s",
-				e->name, path);
+		return dm_error_kind(e->side, "Docker engine at %s sent an "
+				     "empty reply to %s", e->name, path);
 	*out = json_parse(r->body.buf, r->body.len, path);
 	if (*out)
 		return 0;
@@ -910,8 +911,8 @@ long engine_head(struct engine *e, const char *path, const char *header,
 	}
 	if (status >= 400 && status != 404) {
 		free(h.value);
-		return dm_error_kind(e->side, "Docker engine at %s answered %ld to %s",
-				e->name, status, path);
+		return dm_error_kind(e->side, "Docker engine at %s answered "
+				     "%ld to %s", e->name, status, path);
 	}
 	*value = h.value;
 	return status;
@@ -1138,8 +1139,8 @@ int engine_send_from_fd(struct engine *e, const char *method, const char *path,
 	else if (status >= 400)
 		ret = status_error(e, status, path, reply);
 	else if (col.overflow)
-		ret = dm_error_kind(e->side, "Docker engine at %s sent too long a reply to %s",
-			       e->name, path);
+		ret = dm_error_kind(e->side, "Docker engine at %s sent too "
+				    "long a reply to %s", e->name, path);
 	else
 		ret = engine_stream_error(sb_str(reply), reply->len, path);
 	return ret;
