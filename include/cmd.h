@@ -48,10 +48,19 @@ int cmd_rollback(int argc, char **argv, struct cli *cli);
 /* __complete / __completeNoDesc (values without descriptions) */
 int cmd_complete(int argc, char **argv, struct cli *cli, int nodesc);
 
-/* The exit statuses, as the Docker CLI's: usage errors are 125. */
+/* The exit statuses (docker-migrate(1), EXIT STATUS).  Usage errors are
+ * the Docker CLI's 125; an interrupt is 128 + SIGINT as the shell's and
+ * the Docker CLI's own (since 28); 3, not 2, for what is left, since 2 is
+ * a usage error for many tools and a script must never take it as one. */
 #define DM_EXIT_OK	0
-#define DM_EXIT_FAILED	1	/* the move failed (and was rolled back) */
+#define DM_EXIT_FAILED	1	/* failed; nothing changed or all undone */
+#define DM_EXIT_LEFT	3	/* failed and the rollback could not finish */
 #define DM_EXIT_USAGE	125	/* a bad command line: nothing was done */
+#define DM_EXIT_INTERRUPTED 130 /* interrupted; nothing left of it */
+
+/* The exit status of a command that failed with this thread's error;
+ * left: its rollback could not finish (that outranks an interrupt). */
+int cmd_failed_status(int left);
 
 /* Flags that several commands share, spelled once. */
 #define OPT_TO(p) OPT_STRING(0, "to", (p), "HOST", \

@@ -5,6 +5,11 @@
  * Errors: a function that fails calls dm_error() where the failure is
  * understood (which sets the message of this thread and returns -1) and
  * callers pass -1 up untouched; only main() prints dm_errmsg() and exits.
+ * Where the failure is understood, dm_error_kind() also says what kind
+ * it is, which decides what the user is told and the exit status.  A
+ * caller that must run more code before returning the error (a rollback,
+ * a cleanup) saves it into a struct dm_err it owns and restores it after,
+ * so that the cleanup's own failures never replace it.
  */
 #ifndef DM_H
 #define DM_H
@@ -15,12 +20,42 @@
 
 #define DM_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* Set this thread's error message; always returns -1. */
+enum dm_errkind {
+	DM_ERR_FAILED = 0,	/* no more precise kind known */
+	DM_ERR_USAGE,		/* the command line: nothing was done */
+	DM_ERR_SOURCE,		/* the source's engine refused or failed */
+	DM_ERR_DEST,		/* the destination's engine (or host) did */
+	DM_ERR_LINK,		/* the SSH link to a host was lost */
+	DM_ERR_INTERRUPTED,	/* Ctrl-C, SIGTERM, the CLI went away */
+	DM_ERR_CONFLICT,	/* something at the destination is in the way */
+};
+
+/* An error as a value: what a caller keeps across its cleanup. */
+struct dm_err {
+	enum dm_errkind kind;
+	char msg[1024];
+};
+
+/* Set this thread's error message, of kind DM_ERR_FAILED; returns -1. */
 int dm_error(const char *fmt, ...) DM_PRINTF(1, 2);
-/* Prefix the current message with a context ("step: old message"). */
+/* The same with a kind, where the failure is understood. */
+int dm_error_kind(enum dm_errkind kind, const char *fmt, ...) DM_PRINTF(2, 3);
+/* Prefix the current message with a context ("step: old message"); the
+ * kind stays. */
 int dm_error_wrap(const char *fmt, ...) DM_PRINTF(1, 2);
+/* Give the current error a kind (a caller that knows better); -1. */
+int dm_error_as(enum dm_errkind kind);
 const char *dm_errmsg(void);
+enum dm_errkind dm_errkind(void);
+/* "source", "destination", "link lost"...: for records and debugging. */
+const char *dm_errkind_name(enum dm_errkind kind);
+/* Is an error set (a message, not the empty slot)? */
+int dm_error_isset(void);
 void dm_clear_error(void);
+/* Copy this thread's error into e, and back; dm_error_restore returns
+ * -1 so that a caller can end with "return dm_error_restore(&saved);". */
+void dm_error_save(struct dm_err *e);
+int dm_error_restore(const struct dm_err *e);
 
 /* Debug output on stderr, when -D or --log-level debug was given. */
 extern int dm_debug_enabled;

@@ -41,6 +41,9 @@ int engine_connect(struct engine *e);
 const char *engine_name(const struct engine *e);	/* for messages */
 /* Limit every later request to this many seconds (0: no limit). */
 void engine_set_timeout(struct engine *e, long seconds);
+/* Which end this engine is (DM_ERR_SOURCE or DM_ERR_DEST): the kind of
+ * the errors it reports; DM_ERR_FAILED until set. */
+void engine_set_side(struct engine *e, enum dm_errkind side);
 const char *engine_api(const struct engine *e);		/* "1.41" */
 const char *engine_create_api(const struct engine *e);	/* "1.51" */
 const char *engine_version(const struct engine *e);	/* "20.10.24" */

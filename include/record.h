@@ -56,6 +56,7 @@ struct migration {
 	int64_t downtime_ms;	/* -1: not measured */
 	char *failed_step;
 	char *error;
+	char *error_kind;	/* dm_errkind_name(); NULL: not known */
 	char *path;		/* the record's file; NULL: not persisted */
 	/* the config digests of the images moved, space-separated: what an
 	 * image is on any store (on the containerd store its id is its
@@ -79,7 +80,8 @@ void record_set_status(struct migration *m, const char *status);
 void record_phase_begin(struct migration *m, const char *name);
 void record_phase_end(struct migration *m);
 /* Failure: the step that failed (the open phase) and why. */
-void record_fail(struct migration *m, const char *status, const char *why);
+void record_fail(struct migration *m, const char *status,
+		 enum dm_errkind kind, const char *why);
 int64_t record_total_ms(const struct migration *m);
 int record_save(struct migration *m);
 void record_release(struct migration *m);

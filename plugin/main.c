@@ -241,12 +241,22 @@ int main(int argc, char **argv)
 	install_signals();
 	connect_cli_socket();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		fputs("docker migrate: cannot initialise libcurl\n", stderr);
 		ret = DM_EXIT_FAILED;
-		goto out;
+		dm_error("cannot initialise libcurl");
+	} else {
+		ret = run_subcommand(nargs, argv, &cli);
+		curl_global_cleanup();
 	}
-	ret = run_subcommand(nargs, argv, &cli);
-	curl_global_cleanup();
+	/* the one place a command's error is printed (usage errors print
+	 * their usage where they are found, as the Docker CLI's do) */
+	if (ret != DM_EXIT_OK && ret != DM_EXIT_USAGE) {
+		struct dm_err err;
+
+		dm_error_save(&err);
+		if (err.msg[0])
+			fprintf(stderr, "docker migrate: %s\n", err.msg);
+		dm_debug("the error's kind: %s", dm_errkind_name(err.kind));
+	}
 out:
 	strlist_clear(&cli.g.hosts);
 	return ret;

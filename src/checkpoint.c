@@ -67,7 +67,8 @@ int checkpoint_probe(struct engine *src, struct engine *dst, yajl_val ins,
 {
 	const char *id = json_str(ins, "Id", NULL);
 	const char *name = json_str(ins, "Name", NULL);
-	char *path, *why;
+	struct dm_err why;
+	char *path;
 	long st;
 
 	if (name && name[0] == '/')
@@ -89,11 +90,12 @@ int checkpoint_probe(struct engine *src, struct engine *dst, yajl_val ins,
 	engine_set_timeout(src, 0);
 	free(path);
 	if (st < 0) {
-		why = xstrdup(dm_errmsg());
-		dm_error("cannot checkpoint %s on the source: %s; %s", name,
-			 why, restore(src, id));
-		free(why);
-		return -1;
+		const char *put_back;
+
+		dm_error_save(&why);
+		put_back = restore(src, id);
+		return dm_error_kind(why.kind, "cannot checkpoint %s on the "
+				     "source: %s; %s", name, why.msg, put_back);
 	}
 	path = xasprintf("/containers/%s/checkpoints/" PROBE_ID, id);
 	if (engine_delete(src, path) < 0)

@@ -129,6 +129,8 @@ struct engine *cli_source_engine(struct cli *cli)
 		return NULL;
 	e = engine_from_endpoint(&ep, &so);
 	endpoint_release(&ep);
+	if (e)
+		engine_set_side(e, DM_ERR_SOURCE);
 	if (e && engine_connect(e) < 0) {
 		engine_free(e);
 		return NULL;
@@ -152,8 +154,10 @@ struct engine *cli_dest_engine(struct cli *cli, const char *to,
 	*link = sshlink_open(&t, &so);
 	ssh_target_release(&t);
 	if (!*link)
-		return NULL;
+		return dm_error_as(DM_ERR_DEST), NULL;
 	e = engine_over_ssh(*link);
+	if (e)
+		engine_set_side(e, DM_ERR_DEST);
 	if (!e || engine_connect(e) < 0) {
 		dm_error_wrap("destination %s", to);
 		engine_free(e);
@@ -204,6 +208,15 @@ bound:
 	 * requests must not wait for it forever */
 	engine_set_timeout(*e, 120);
 	return 0;
+}
+
+int cmd_failed_status(int left)
+{
+	if (left)
+		return DM_EXIT_LEFT;
+	if (dm_errkind() == DM_ERR_INTERRUPTED)
+		return DM_EXIT_INTERRUPTED;
+	return DM_EXIT_FAILED;
 }
 
 const char *const format_choices[] = { "json", NULL };

@@ -99,10 +99,8 @@ static int show_one(const char *dir, const char *id, int json)
 {
 	struct migration m;
 
-	if (record_load_id(dir, id, &m) < 0) {
-		fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
-		return 1;
-	}
+	if (record_load_id(dir, id, &m) < 0)
+		return DM_EXIT_FAILED;
 	show_status(&m);
 	if (json) {
 		record_print(&m, 1, stdout);

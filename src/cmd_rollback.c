@@ -97,16 +97,21 @@ static void name_the_failure(struct migration *m)
 		m->failed_step = xstrdup(!m->nsteps &&
 					 strcmp(m->kind, "container") == 0
 					 ? "check" : "?");
-	if (!m->error)
+	if (!m->error) {
 		m->error = xstrdup("interrupted: the process was killed");
+		free(m->error_kind);
+		m->error_kind = xstrdup(dm_errkind_name(DM_ERR_INTERRUPTED));
+	}
 }
 
+/* The exit status: DM_EXIT_LEFT when changes are still left. */
 static int rollback(struct cli *cli, const char *id)
 {
 	char *dir = cli_config_dir(cli), *key = xasprintf("rollback/%s", id);
 	struct migration m;
+	struct dm_err err;
 	const char *why;
-	int lock = -1, ret = -1, s, d;
+	int lock = -1, ret = DM_EXIT_FAILED, s, d;
 
 	if (record_load_id(dir, id, &m) < 0)
 		goto out;
@@ -125,7 +130,7 @@ static int rollback(struct cli *cli, const char *id)
 		 * back */
 		record_set_status(&m, m.nsteps ? "rolled-back" : "failed");
 		printf("migration %s: nothing left to undo\n", m.id);
-		ret = 0;
+		ret = DM_EXIT_OK;
 		goto out;
 	}
 	s = undo_source(cli, &m);
@@ -136,16 +141,20 @@ static int rollback(struct cli *cli, const char *id)
 		dm_warn("%s", dm_errmsg());
 	record_set_status(&m, record_undo_left(&m) ? "failed" : "rolled-back");
 	record_report(&m, stdout);
-	if (record_undo_left(&m))
+	if (record_undo_left(&m)) {
 		dm_error("%zu change(s) are left: see docker migrate history %s",
 			 record_undo_left(&m), m.id);
-	else
-		ret = 0;
+		ret = DM_EXIT_LEFT;
+	} else {
+		ret = DM_EXIT_OK;
+	}
 out:
+	dm_error_save(&err);
 	migration_unlock(lock);
 	record_release(&m);
 	free(key);
 	free(dir);
+	dm_error_restore(&err);
 	return ret;
 }
 
@@ -170,9 +179,5 @@ int cmd_rollback(int argc, char **argv, struct cli *cli)
 
 	if (r >= 0 || (r = cmd_check_args(&help, nargs, 1, 1)) >= 0)
 		return r;
-	if (rollback(cli, argv[0]) < 0) {
-		fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
-		return 1;
-	}
-	return 0;
+	return rollback(cli, argv[0]);
 }

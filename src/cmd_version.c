@@ -32,10 +32,8 @@ int cmd_version(int argc, char **argv, struct cli *cli)
 		return r;
 	printf("docker-migrate %s\n", DM_VERSION);
 	src = cli_source_engine(cli);
-	if (!src) {
-		fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
-		return 1;
-	}
+	if (!src)
+		return DM_EXIT_FAILED;
 	printf("Source engine:      %s (Docker %s, API %s, %s)\n",
 	       engine_name(src), engine_version(src), engine_api(src),
 	       engine_os_arch(src));
@@ -43,10 +41,8 @@ int cmd_version(int argc, char **argv, struct cli *cli)
 	if (!to)
 		return 0;
 	dst = cli_dest_engine(cli, to, &link);
-	if (!dst) {
-		fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
-		return 1;
-	}
+	if (!dst)
+		return DM_EXIT_FAILED;
 	printf("Destination engine: %s (Docker %s, API %s, %s)\n",
 	       engine_name(dst), engine_version(dst), engine_api(dst),
 	       engine_os_arch(dst));

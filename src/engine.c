@@ -63,10 +63,12 @@ struct engine {
 	CURLSH *share;		/* the connection pool */
 	pthread_mutex_t share_mu;
 	struct prefetch *pf;	/* a GET begun early (engine_prefetch) */
+	enum dm_errkind side;	/* DM_ERR_SOURCE or _DEST: its errors' kind */
 };
 
 const char *engine_name(const struct engine *e) { return e->name; }
 void engine_set_timeout(struct engine *e, long seconds) { e->timeout_s = seconds; }
+void engine_set_side(struct engine *e, enum dm_errkind side) { e->side = side; }
 const char *engine_api(const struct engine *e) { return e->api; }
 const char *engine_create_api(const struct engine *e) { return e->create_api; }
 const char *engine_version(const struct engine *e) { return e->version ? e->version : "?"; }
@@ -292,10 +294,10 @@ static size_t header_cb(char *p, size_t sz, size_t n, void *ctx)
 static int curl_failed(struct engine *e, CURLcode rc, const char *path)
 {
 	if (rc == CURLE_ABORTED_BY_CALLBACK && dm_cancelled())
-		return dm_error("interrupted");
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 	if (rc == CURLE_OPERATION_TIMEDOUT)
-		return dm_error("%s did not answer %s within %ld s", e->name,
-				path, e->timeout_s);
+		return dm_error_kind(e->side, "%s did not answer %s within "
+				     "%ld s", e->name, path, e->timeout_s);
 	if (e->t == T_SSH && (rc == CURLE_GOT_NOTHING ||
 			      rc == CURLE_COULDNT_CONNECT ||
 			      rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
@@ -306,18 +308,20 @@ static int curl_failed(struct engine *e, CURLcode rc, const char *path)
 		const char *lost = sshlink_lost(e->ssh, 300);
 		const char *why = *lost ? lost : sshlink_last_error(e->ssh);
 
-		return dm_error("cannot talk to the Docker engine at %s: %s%s",
+		return dm_error_kind(*lost ? DM_ERR_LINK : e->side,
+				"cannot talk to the Docker engine at %s: %s%s",
 				e->name, *why ? why : curl_easy_strerror(rc),
 				!*lost &&
 				(rc == CURLE_GOT_NOTHING || rc == CURLE_COULDNT_CONNECT)
 				? " (is dockerd running there?)" : "");
 	}
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
-		return dm_error("cannot connect to the Docker engine at %s: %s "
-				"(is dockerd running? check --host/--context)",
-				e->name, curl_easy_strerror(rc));
-	return dm_error("Docker engine at %s, %s: %s", e->name, path,
-			curl_easy_strerror(rc));
+		return dm_error_kind(e->side, "cannot connect to the Docker "
+				     "engine at %s: %s (is dockerd running? "
+				     "check --host/--context)", e->name,
+				     curl_easy_strerror(rc));
+	return dm_error_kind(e->side, "Docker engine at %s, %s: %s", e->name,
+			     path, curl_easy_strerror(rc));
 }
 
 /* The engine's {"message": ...} for an error status. */
@@ -326,6 +330,9 @@ static int status_error(struct engine *e, long status, const char *path,
 {
 	yajl_val doc = NULL;
 	const char *msg = NULL;
+	/* 409: a name in use, a container running: in the way there */
+	enum dm_errkind kind = status == 409 && e->side == DM_ERR_DEST
+			       ? DM_ERR_CONFLICT : e->side;
 	int ret;
 
 	if (body->len && body->len < 65536) {
@@ -333,10 +340,10 @@ static int status_error(struct engine *e, long status, const char *path,
 		msg = json_str(doc, "message", NULL);
 	}
 	if (msg)
-		ret = dm_error("%s", msg);
+		ret = dm_error_kind(kind, "%s", msg);
 	else
-		ret = dm_error("Docker engine at %s answered %ld to %s", e->name,
-			       status, path);
+		ret = dm_error_kind(kind, "Docker engine at %s answered %ld "
+				    "to %s", e->name, status, path);
 	yajl_tree_free(doc);
 	return ret;
 }
@@ -353,9 +360,9 @@ static long perform(struct engine *e, CURL *c, struct curl_slist *hdrs,
 	curl_easy_cleanup(c);
 	curl_slist_free_all(hdrs);
 	if (col->overflow)
-		return dm_error("Docker engine at %s sent more than %u MB for "
-				"%s: refusing it", e->name, MAX_JSON_REPLY >> 20,
-				path);
+		return dm_error_kind(e->side, "Docker engine at %s sent more "
+				     "than %u MB for %s: refusing it", e->name,
+				     MAX_JSON_REPLY >> 20, path);
 	if (rc != CURLE_OK)
 		return curl_failed(e, rc, path);
 	return status;
@@ -493,8 +500,10 @@ static long json_call_in(struct engine *e, const char *method,
 	}
 	if (out && reply.len) {
 		*out = json_parse(reply.buf, reply.len, path);
-		if (!*out)
-			status = dm_error_wrap("Docker engine at %s", e->name);
+		if (!*out) {
+			dm_error_wrap("Docker engine at %s", e->name);
+			status = dm_error_as(e->side);
+		}
 	}
 out:
 	sb_release(&reply);
@@ -518,8 +527,8 @@ int engine_get_json(struct engine *e, const char *path, yajl_val *out)
 	long st = json_call(e, "GET", path, NULL, out, 0);
 
 	if (st >= 0 && !*out)
-		return dm_error("Docker engine at %s sent an empty reply to %s",
-				e->name, path);
+		return dm_error_kind(e->side, "Docker engine at %s sent an "
+				     "empty reply to %s", e->name, path);
 	return st < 0 ? -1 : 0;
 }
 
@@ -537,18 +546,21 @@ static int many_done(struct engine *e, const char *path, struct many_req *r,
 
 	curl_easy_getinfo(r->c, CURLINFO_RESPONSE_CODE, &status);
 	if (r->col.overflow)
-		return dm_error("Docker engine at %s sent more than %u MB for "
-				"%s: refusing it", e->name, MAX_JSON_REPLY >> 20,
-				path);
+		return dm_error_kind(e->side, "Docker engine at %s sent more "
+				     "than %u MB for %s: refusing it", e->name,
+				     MAX_JSON_REPLY >> 20, path);
 	if (rc != CURLE_OK)
 		return curl_failed(e, rc, path);
 	if (status >= 400)
 		return status_error(e, status, path, &r->body);
 	if (!r->body.len)
-		return dm_error("Docker engine at %s sent an empty reply to %s",
-				e->name, path);
+		return dm_error_kind(e->side, "Docker engine at %s sent an "
+				     "empty reply to %s", e->name, path);
 	*out = json_parse(r->body.buf, r->body.len, path);
-	return *out ? 0 : dm_error_wrap("Docker engine at %s", e->name);
+	if (*out)
+		return 0;
+	dm_error_wrap("Docker engine at %s", e->name);
+	return dm_error_as(e->side);
 }
 
 /* Start request i on m. */
@@ -899,8 +911,8 @@ long engine_head(struct engine *e, const char *path, const char *header,
 	}
 	if (status >= 400 && status != 404) {
 		free(h.value);
-		return dm_error("Docker engine at %s answered %ld to %s",
-				e->name, status, path);
+		return dm_error_kind(e->side, "Docker engine at %s answered "
+				     "%ld to %s", e->name, status, path);
 	}
 	*value = h.value;
 	return status;
@@ -1127,8 +1139,8 @@ int engine_send_from_fd(struct engine *e, const char *method, const char *path,
 	else if (status >= 400)
 		ret = status_error(e, status, path, reply);
 	else if (col.overflow)
-		ret = dm_error("Docker engine at %s sent too long a reply to %s",
-			       e->name, path);
+		ret = dm_error_kind(e->side, "Docker engine at %s sent too "
+				    "long a reply to %s", e->name, path);
 	else
 		ret = engine_stream_error(sb_str(reply), reply->len, path);
 	return ret;

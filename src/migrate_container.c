@@ -171,8 +171,9 @@ static int check_name_free(struct handover *h)
 	if (st < 0)
 		return -1;
 	if (st != 404)
-		return dm_error("a container named \"%s\" already exists at %s:"
-				" remove it there first", h->name, h->o->to);
+		return dm_error_kind(DM_ERR_CONFLICT, "a container named \"%s\" "
+				     "already exists at %s: remove it there "
+				     "first", h->name, h->o->to);
 	return 0;
 }
 
@@ -376,10 +377,12 @@ static int check_volumes_free(struct handover *h)
 		if (f < 0)
 			return -1;
 		if (entries > 1)
-			return dm_error("volume %s already exists at %s and is "
-					"not empty: remove it there, or copy it "
-					"under another name with docker migrate "
-					"volumes --rename", v->name, h->o->to);
+			return dm_error_kind(DM_ERR_CONFLICT, "volume %s "
+					     "already exists at %s and is not "
+					     "empty: remove it there, or copy "
+					     "it under another name with docker "
+					     "migrate volumes --rename", v->name,
+					     h->o->to);
 	}
 	return 0;
 }
@@ -1072,7 +1075,7 @@ static int wait_ready(struct handover *h)
 		int ready, sick;
 
 		if (dm_cancelled()) {
-			dm_error("interrupted");
+			dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 			break;
 		}
 		if (engine_get_json(h->dst, path, &v) < 0)
@@ -1154,7 +1157,7 @@ static int step_stop_source(struct handover *h, const struct step *s)
 	if (restart_policy_off(h) < 0)
 		return -1;
 	if (dm_cancelled())
-		return dm_error("interrupted");
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 	/* before the stop: a run killed while the engine stops it leaves a
 	 * record that says to start it again */
 	if (journal(h, UNDO_START, UNDO_SOURCE, h->src_id, NULL) < 0)
@@ -1174,7 +1177,9 @@ static int step_stop_source(struct handover *h, const struct step *s)
 	free(path);
 	if (st < 0)
 		return -1;
-	return dm_cancelled() ? dm_error("interrupted") : 0;
+	if (dm_cancelled())
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
+	return 0;
 }
 
 /* --pause: the source is frozen for the final pass instead of stopped,
@@ -1188,7 +1193,7 @@ static int step_pause_source(struct handover *h, const struct step *s)
 
 	(void)s;
 	if (dm_cancelled())
-		return dm_error("interrupted");
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 	if (journal(h, UNDO_UNPAUSE, UNDO_SOURCE, h->src_id, NULL) < 0)
 		return -1;
 	path = xasprintf("/containers/%s/pause", h->src_id);
@@ -1366,7 +1371,7 @@ static int run_step(struct handover *h, size_t i, int first_of_phase)
 		record_phase_begin(&h->rec, step_name(st->kind));
 	record_step_begin(&h->rec, h->step0 + i);
 	if (dm_cancelled()) {
-		r = dm_error("interrupted");
+		r = dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 	} else {
 		if (first_of_phase)
 			dm_test_pause(step_name(st->kind));
@@ -1468,14 +1473,23 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 	}
 	record_plan(&h);
 	if (run_plan(&h) < 0) {
-		char *why = xstrdup(dm_errmsg());
+		char *phase = xstrdup(h.rec.cur_phase);
+		struct dm_err why;
+		int left;
 
-		fprintf(stderr, "docker migrate: %s failed: %s; rolling back\n",
-			h.rec.cur_phase, why);
-		record_fail(&h.rec, rollback(&h) == 0 ? "rolled-back" : "failed",
-			    why);
-		free(why);
+		/* the rollback's own failures are warnings: the move's error
+		 * is the one the user reads last, and its kind the status */
+		dm_error_save(&why);
+		/* a notice while it runs; the error is main's to print */
+		fprintf(stderr, "%s failed; rolling back\n", phase);
+		left = rollback(&h) < 0;
+		record_fail(&h.rec, left ? "failed" : "rolled-back", why.kind,
+			    why.msg);
 		print_report(&h);
+		dm_error_restore(&why);
+		dm_error_wrap("%s failed", phase);
+		free(phase);
+		ret = cmd_failed_status(left);
 		goto out;
 	}
 	untag_commit(&h);
@@ -1484,13 +1498,25 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 	ret = 0;
 	goto out;
 fail:
-	if (began)
-		record_fail(&h.rec, "failed", dm_errmsg());
+	if (began) {
+		struct dm_err why;
+
+		dm_error_save(&why);
+		record_fail(&h.rec, "failed", why.kind, why.msg);
+		dm_error_restore(&why);
+	}
 fail_early:
-	fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
+	ret = cmd_failed_status(0);
 out:
-	handover_release(&h);
-	migration_unlock(lock);
+	{
+		/* what the cleanup says is not the move's error */
+		struct dm_err why;
+
+		dm_error_save(&why);
+		handover_release(&h);
+		migration_unlock(lock);
+		dm_error_restore(&why);
+	}
 	free(cfgdir);
 	return ret;
 }

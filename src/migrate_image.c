@@ -206,6 +206,7 @@ int migrate_images(struct cli *cli, const struct image_opts *o)
 	struct image_run r = { .cli = cli, .o = o };
 	const struct strategy *s = strategy_find(o->strategy);
 	char *cfgdir = cli_config_dir(cli), *what = NULL;
+	struct dm_err err;
 	int ret = 1;
 
 	r.info = xcalloc(o->n, sizeof(*r.info));
@@ -236,13 +237,18 @@ int migrate_images(struct cli *cli, const struct image_opts *o)
 	record_set_status(&r.rec, "running");
 	record_phase_begin(&r.rec, "transfer");
 	if (transfer(&r, s, cfgdir) < 0) {
-		char *why = xstrdup(dm_errmsg());
+		struct dm_err why;
+		int left;
 
-		fprintf(stderr, "docker migrate: transfer failed: %s; rolling "
-			"back\n", why);
-		record_fail(&r.rec, undo(&r) == 0 ? "rolled-back" : "failed",
-			    why);
-		free(why);
+		dm_error_save(&why);
+		/* a notice while it runs; the error is main's to print */
+		fputs("transfer failed; rolling back\n", stderr);
+		left = undo(&r) < 0;
+		record_fail(&r.rec, left ? "failed" : "rolled-back", why.kind,
+			    why.msg);
+		dm_error_restore(&why);
+		dm_error_wrap("transfer failed");
+		ret = cmd_failed_status(left);
 		goto report;
 	}
 	record_phase_end(&r.rec);
@@ -259,8 +265,9 @@ report:
 	record_print(&r.rec, o->json, stdout);
 	goto out;
 fail:
-	fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
+	ret = cmd_failed_status(0);
 out:
+	dm_error_save(&err);	/* the cleanup's errors are not the run's */
 	for (size_t i = 0; i < o->n; i++)
 		image_info_release(&r.info[i]);
 	free(r.info);
@@ -275,5 +282,6 @@ out:
 	record_release(&r.rec);
 	free(cfgdir);
 	free(what);
+	dm_error_restore(&err);
 	return ret;
 }

@@ -145,10 +145,11 @@ static int check(struct vol_run *r)
 		}
 		if (!empty && !r->o->force) {
 			yajl_tree_free(d);
-			return dm_error("volume %s already exists at %s and is not "
-					"empty: pass --rename %s=NEWNAME, or "
-					"--force to replace it", v->dst_name,
-					r->o->to, v->src_name);
+			return dm_error_kind(DM_ERR_CONFLICT, "volume %s "
+					     "already exists at %s and is not "
+					     "empty: pass --rename %s=NEWNAME, "
+					     "or --force to replace it",
+					     v->dst_name, r->o->to, v->src_name);
 		}
 		v->replace = !empty;
 		if (empty)
@@ -267,12 +268,12 @@ static int copy_one(struct vol_run *r, struct vol *v, struct xfer_stats *st)
 	ret = 0;
 out:
 	{
-		char *why = xstrdup(dm_errmsg());
+		struct dm_err why;
 
+		dm_error_save(&why);
 		drop_helper(r->src, &v->sh);
 		drop_helper(r->dst, &v->dh);
-		dm_error("%s", why);	/* the copy's error, not the cleanup's */
-		free(why);
+		dm_error_restore(&why);	/* the copy's error, not the cleanup's */
 	}
 	return ret;
 }
@@ -308,6 +309,7 @@ static void report(struct vol_run *r)
 			       r->v[i].dst_name, r->v[i].entries, r->v[i].digest);
 }
 
+/* Copy every volume, undoing the journal on a failure: the exit status. */
 static int run(struct vol_run *r, const char *cfgdir)
 {
 	struct xfer_stats st = { 0 };
@@ -319,31 +321,38 @@ static int run(struct vol_run *r, const char *cfgdir)
 	if (record_begin(&r->rec, cfgdir, "volumes", sb_str(&what),
 			 engine_name(r->src), r->o->to, "archive") < 0) {
 		sb_release(&what);
-		return -1;
+		return cmd_failed_status(0);
 	}
 	sb_release(&what);
 	record_set_status(&r->rec, "running");
 	for (size_t i = 0; i < r->n && ret == 0; i++) {
 		if (dm_cancelled())
-			ret = dm_error("interrupted");
+			ret = dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 		else
 			ret = copy_one(r, &r->v[i], &st);
 	}
 	r->rec.bytes = st.bytes;
 	if (ret < 0) {
-		char *why = xstrdup(dm_errmsg());
+		char *phase = xstrdup(r->rec.cur_phase);
+		struct dm_err why;
+		int left;
 
-		fprintf(stderr, "docker migrate: %s failed: %s; rolling back\n",
-			r->rec.cur_phase, why);
-		record_fail(&r->rec, undo(r) == 0 ? "rolled-back" : "failed",
-			    why);
-		free(why);
-	} else {
-		record_phase_end(&r->rec);
-		record_set_status(&r->rec, "completed");
+		dm_error_save(&why);
+		/* a notice while it runs; the error is main's to print */
+		fprintf(stderr, "%s failed; rolling back\n", phase);
+		left = undo(r) < 0;
+		record_fail(&r->rec, left ? "failed" : "rolled-back",
+			    why.kind, why.msg);
+		report(r);
+		dm_error_restore(&why);
+		dm_error_wrap("%s failed", phase);
+		free(phase);
+		return cmd_failed_status(left);
 	}
+	record_phase_end(&r->rec);
+	record_set_status(&r->rec, "completed");
 	report(r);
-	return ret;
+	return DM_EXIT_OK;
 }
 
 int migrate_volumes(struct cli *cli, const struct volumes_opts *o)
@@ -351,6 +360,7 @@ int migrate_volumes(struct cli *cli, const struct volumes_opts *o)
 	struct vol_run r = { .cli = cli, .o = o };
 	struct strlist names = { 0 };
 	char *cfgdir = cli_config_dir(cli);
+	struct dm_err err;
 	int ret = 1;
 
 	r.src = cli_source_engine(cli);
@@ -379,11 +389,12 @@ int migrate_volumes(struct cli *cli, const struct volumes_opts *o)
 		ret = 0;
 		goto out;
 	}
-	ret = run(&r, cfgdir) < 0 ? 1 : 0;
+	ret = run(&r, cfgdir);
 	goto out;
 fail:
-	fprintf(stderr, "docker migrate: %s\n", dm_errmsg());
+	ret = cmd_failed_status(0);
 out:
+	dm_error_save(&err);	/* the cleanup's errors are not the run's */
 	for (size_t i = 0; i < r.n; i++) {
 		yajl_tree_free(r.v[i].info);
 		yajl_tree_free(r.v[i].was_empty);
@@ -398,5 +409,6 @@ out:
 	engine_free(r.src);
 	record_release(&r.rec);
 	free(cfgdir);
+	dm_error_restore(&err);
 	return ret;
 }

@@ -113,12 +113,15 @@ void record_phase_end(struct migration *m)
 	m->cur_phase[0] = '\0';
 }
 
-void record_fail(struct migration *m, const char *status, const char *why)
+void record_fail(struct migration *m, const char *status,
+		 enum dm_errkind kind, const char *why)
 {
 	free(m->failed_step);
 	free(m->error);
+	free(m->error_kind);
 	m->failed_step = xstrdup(m->cur_phase[0] ? m->cur_phase : "?");
 	m->error = xstrdup(why);
+	m->error_kind = xstrdup(dm_errkind_name(kind));
 	record_phase_end(m);
 	record_set_status(m, status);
 }
@@ -222,6 +225,7 @@ void record_gen(const struct migration *m, yajl_gen g)
 	yajl_gen_integer(g, m->downtime_ms);
 	gen_kv(g, "failed_step", m->failed_step);
 	gen_kv(g, "error", m->error);
+	gen_kv(g, "error_kind", m->error_kind);
 	json_gen_str(g, "config_digests");
 	yajl_gen_array_open(g);
 	for (const char *c = m->configs; c && *c;) {
@@ -296,6 +300,7 @@ void record_release(struct migration *m)
 	free(m->strategy);
 	free(m->failed_step);
 	free(m->error);
+	free(m->error_kind);
 	free(m->path);
 	free(m->configs);
 	memset(m, 0, sizeof(*m));
@@ -439,6 +444,8 @@ static void load_one(const char *path, struct migration *m)
 		m->failed_step = xstrdup(json_str(v, "failed_step", NULL));
 	if (json_str(v, "error", NULL))
 		m->error = xstrdup(json_str(v, "error", NULL));
+	if (json_str(v, "error_kind", NULL))
+		m->error_kind = xstrdup(json_str(v, "error_kind", NULL));
 	ph = json_get(v, "config_digests", NULL);
 	for (size_t i = 0; i < json_alen(ph); i++)
 		if (YAJL_IS_STRING(ph->u.array.values[i]))

@@ -164,7 +164,7 @@ static size_t head_cb(char *p, size_t sz, size_t n, void *ctx)
 static int curl_error(const struct registry *r, CURLcode rc, const char *what)
 {
 	if (rc == CURLE_ABORTED_BY_CALLBACK && dm_cancelled())
-		return dm_error("interrupted");
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
 	    rc == CURLE_OPERATION_TIMEDOUT)
 		return dm_error("cannot reach the registry %s: %s (is it "
@@ -822,7 +822,7 @@ static int job_done(struct job *j, CURLcode rc)
 		curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &status);
 	job_stop(j);
 	if (dm_cancelled())
-		return dm_error("interrupted");
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 	if (rc == CURLE_WRITE_ERROR && f->failed)
 		return -1;	/* the sink or a size check said why */
 	if (rc == CURLE_OK && status == 401 && j->auth_tries++ == 0) {
@@ -882,7 +882,7 @@ static int fetch_loop(struct fetch *f)
 		int left, running;
 
 		if (dm_cancelled())
-			return dm_error("interrupted");
+			return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 		/* start blobs, at most `parallel` ahead of the sink */
 		while (f->started < f->n && f->started < f->cur + (size_t)f->parallel)
 			if (job_start(&f->jobs[f->started++]) < 0)

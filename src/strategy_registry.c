@@ -203,10 +203,12 @@ void registry_remove_made(const struct transfer *t, struct registry *reg,
 			  const char *name, const char *tag, int failed,
 			  const struct made_tags *made)
 {
-	char *why = failed ? xstrdup(dm_errmsg()) : NULL;
+	struct dm_err why;
 	/* name is HOST/REPO */
 	const char *repo = strchr(name, '/') ? strchr(name, '/') + 1 : name;
 
+	/* the copy's error (and its kind) outlives these removals' own */
+	dm_error_save(&why);
 	/* after a Ctrl-C too: this is the rollback's first step */
 	if (failed)
 		dm_cancel_reset();
@@ -222,10 +224,8 @@ void registry_remove_made(const struct transfer *t, struct registry *reg,
 	if (made->reg && failed && registry_remove_tag(reg, repo, tag) < 0)
 		dm_warn("cannot remove the tag %s:%s from the registry: %s",
 			name, tag, dm_errmsg());
-	if (why) {
-		dm_error("%s", why);
-		free(why);
-	}
+	if (failed)
+		dm_error_restore(&why);
 }
 
 static int move_one(const struct transfer *t, struct registry *reg,

@@ -272,13 +272,12 @@ static int load(const struct transfer *t, const char *src_path,
 	 * containerd store names it before it unpacks it): the rollback
 	 * must know it, whatever the error says */
 	if (t->made) {
-		char *err = ret < 0 ? xstrdup(dm_errmsg()) : NULL;
+		struct dm_err err;
 
+		dm_error_save(&err);
 		note_made(t, &before, &reply);
-		if (err) {
-			dm_error("%s", err);
-			free(err);
-		}
+		if (ret < 0)
+			dm_error_restore(&err);
 	}
 	strlist_clear(&before);
 	sb_release(&reply);

@@ -9,8 +9,8 @@
 
 #include "dm.h"
 
-/* One message per thread: the SSH bridge thread fails on its own. */
-static _Thread_local char errbuf[1024];
+/* One error per thread: the SSH bridge thread fails on its own. */
+static _Thread_local struct dm_err cur;
 int dm_debug_enabled;
 
 int dm_error(const char *fmt, ...)
@@ -18,35 +18,96 @@ int dm_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+	vsnprintf(cur.msg, sizeof(cur.msg), fmt, ap);
 	va_end(ap);
+	cur.kind = DM_ERR_FAILED;
+	return -1;
+}
+
+int dm_error_kind(enum dm_errkind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cur.msg, sizeof(cur.msg), fmt, ap);
+	va_end(ap);
+	cur.kind = kind;
+	return -1;
+}
+
+int dm_error_as(enum dm_errkind kind)
+{
+	cur.kind = kind;
+	return -1;
+}
+
+enum dm_errkind dm_errkind(void)
+{
+	return cur.kind;
+}
+
+const char *dm_errkind_name(enum dm_errkind kind)
+{
+	switch (kind) {
+	case DM_ERR_USAGE:
+		return "usage";
+	case DM_ERR_SOURCE:
+		return "source";
+	case DM_ERR_DEST:
+		return "destination";
+	case DM_ERR_LINK:
+		return "link lost";
+	case DM_ERR_INTERRUPTED:
+		return "interrupted";
+	case DM_ERR_CONFLICT:
+		return "conflict at the destination";
+	case DM_ERR_FAILED:
+		break;
+	}
+	return "failed";
+}
+
+int dm_error_isset(void)
+{
+	return cur.msg[0] != '\0';
+}
+
+void dm_error_save(struct dm_err *e)
+{
+	*e = cur;
+}
+
+int dm_error_restore(const struct dm_err *e)
+{
+	cur = *e;
 	return -1;
 }
 
 int dm_error_wrap(const char *fmt, ...)
 {
-	char prefix[512], old[sizeof(errbuf)];
+	char prefix[512], old[sizeof(cur.msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	memcpy(old, errbuf, sizeof(old));
+	memcpy(old, cur.msg, sizeof(old));
 	/* a message cut at 1 kB is still a message: ignore truncation */
-	if (snprintf(errbuf, sizeof(errbuf), old[0] ? "%s: %s" : "%s%s",
-		     prefix, old) >= (int)sizeof(errbuf))
-		errbuf[sizeof(errbuf) - 1] = '\0';
+	if (snprintf(cur.msg, sizeof(cur.msg), old[0] ? "%s: %s" : "%s%s",
+		     prefix, old) >= (int)sizeof(cur.msg))
+		cur.msg[sizeof(cur.msg) - 1] = '\0';
 	return -1;
 }
 
 const char *dm_errmsg(void)
 {
-	return errbuf[0] ? errbuf : "unknown error";
+	return cur.msg[0] ? cur.msg : "unknown error";
 }
 
 void dm_clear_error(void)
 {
-	errbuf[0] = '\0';
+	cur.msg[0] = '\0';
+	cur.kind = DM_ERR_FAILED;
 }
 
 void dm_debug(const char *fmt, ...)

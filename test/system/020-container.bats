@@ -124,6 +124,8 @@ snapshot() {
 	run_dm 1 container taken --to node2
 	contains "$output" 'a container named "taken" already exists' "reason"
 	one_line_error
+	is "$("$DM_BIN" history --format json | jq -r '[.[] | select(.object == "taken")][-1].error_kind')" \
+		"conflict at the destination" "history: the error's kind"
 	is "$(snapshot node1)" "$before1" "source unchanged"
 	is "$(snapshot node2)" "$before2" "destination unchanged"
 }

@@ -54,12 +54,15 @@ cli_pid() { pgrep -f "^$DOCKER migrate container $1 " | head -n 1; }
 	wait "$bg" || rc=$?
 	cat "$BATS_TEST_TMPDIR/out"
 	[ "$rc" -ne 0 ] || { echo "interrupted migration exited 0"; false; }
+	is "$rc" 130 "exit status: interrupted, everything undone"
 	contains "$(cat "$BATS_TEST_TMPDIR/out")" "interrupted" "says why"
 	is "$(state node1 slowcat)" running "source still running"
 	is "$(state node2 slowcat)" absent "copy removed"
 	output=$(dm_json history --format json)
 	is "$(jq -r '[.[] | select(.object == "slowcat")][-1] | .status + " " + .failed_step' <<<"$output")" \
 		"rolled-back start" "history: rolled back in the start phase"
+	is "$(jq -r '[.[] | select(.object == "slowcat")][-1] | .error_kind' <<<"$output")" \
+		interrupted "history: the error's kind"
 }
 
 @test "SIGTERM to the plugin rolls the migration back" {
@@ -71,6 +74,7 @@ cli_pid() { pgrep -f "^$DOCKER migrate container $1 " | head -n 1; }
 	local rc=0
 	wait "$bg" || rc=$?
 	[ "$rc" -ne 0 ]
+	is "$rc" 130 "exit status: interrupted, everything undone"
 	is "$(state node1 slowterm)" running "source still running"
 	is "$(state node2 slowterm)" absent "copy removed"
 }
@@ -111,6 +115,7 @@ cli_pid() { pgrep -f "^$DOCKER migrate container $1 " | head -n 1; }
 	wait "$bg" || rc=$?
 	cat "$BATS_TEST_TMPDIR/out"
 	[ "$rc" -ne 0 ] || { echo "the cut copy exited 0"; false; }
+	is "$rc" 1 "exit status: failed, everything undone"
 	[ "$detected" -le 40 ] || { echo "noticed after $detected s"; false; }
 	contains "$(cat "$BATS_TEST_TMPDIR/out")" "rolled-back" "rolled back"
 	run ldocker node2 volume inspect dmt-big

@@ -171,6 +171,7 @@ killed_in() {
 	local id
 	id=$(last_id)
 	contains "$(cat "$OUT")" "docker migrate rollback $id removes it" "says how to finish"
+	is "$FINISH_RC" 3 "exit status: the rollback could not finish"
 	is "$(src_state dmt-db)" "$SRC_BEFORE" "the source put back at once"
 	run_dm history "$id"
 	contains "$output" "failed container dmt-db" "failed: not all undone"

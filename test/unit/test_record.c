@@ -219,7 +219,7 @@ static void fail_names_the_open_phase(void **state)
 	begin(f, &f->m, "web");
 	record_phase_begin(&f->m, "check");
 	record_phase_begin(&f->m, "transfer");
-	record_fail(&f->m, "rolled-back", "connection reset");
+	record_fail(&f->m, "rolled-back", DM_ERR_LINK, "connection reset");
 	assert_string_equal(f->m.failed_step, "transfer");
 	assert_string_equal(f->m.error, "connection reset");
 	assert_string_equal(f->m.status, "rolled-back");
@@ -228,6 +228,7 @@ static void fail_names_the_open_phase(void **state)
 	v = on_disk(&f->m);
 	assert_string_equal(json_str(v, "failed_step", NULL), "transfer");
 	assert_string_equal(json_str(v, "error", NULL), "connection reset");
+	assert_string_equal(json_str(v, "error_kind", NULL), "link lost");
 	assert_string_equal(json_str(v, "status", NULL), "rolled-back");
 	assert_true(json_int(v, 0, "finished", NULL) > 0);
 	yajl_tree_free(v);
@@ -240,7 +241,7 @@ static void fail_outside_a_phase_names_no_step(void **state)
 	begin(f, &f->m, "web");
 	record_phase_begin(&f->m, "check");
 	record_phase_end(&f->m);
-	record_fail(&f->m, "failed", "cancelled");
+	record_fail(&f->m, "failed", DM_ERR_INTERRUPTED, "cancelled");
 	assert_string_equal(f->m.failed_step, "?");
 	assert_int_equal(f->m.nphases, 1);
 }
@@ -292,7 +293,8 @@ static void load_all_round_trips_every_field(void **state)
 	record_add_config(&f->m, "sha256:aa");
 	record_add_config(&f->m, "not one digest");
 	record_add_config(&f->m, "sha256:bb");
-	record_fail(&f->m, "failed", "it's \"quoted\"\nand two lines");
+	record_fail(&f->m, "failed", DM_ERR_CONFLICT,
+		    "it's \"quoted\"\nand two lines");
 	assert_int_equal(record_load_all(f->cfg, &all, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(all[0].id, f->m.id);
@@ -307,6 +309,7 @@ static void load_all_round_trips_every_field(void **state)
 	assert_int_equal(all[0].downtime_ms, 1234);
 	assert_string_equal(all[0].failed_step, "transfer");
 	assert_string_equal(all[0].error, "it's \"quoted\"\nand two lines");
+	assert_string_equal(all[0].error_kind, "conflict at the destination");
 	assert_int_equal(all[0].nphases, 2);
 	assert_string_equal(all[0].phases[0].name, "check");
 	assert_string_equal(all[0].phases[1].name, "transfer");
@@ -400,7 +403,7 @@ static void report_shows_phases_error_and_id(void **state)
 
 	begin(f, &f->m, "web");
 	record_phase_begin(&f->m, "transfer");
-	record_fail(&f->m, "failed", "disk full");
+	record_fail(&f->m, "failed", DM_ERR_DEST, "disk full");
 	f->m.bytes = 2048;
 	record_report(&f->m, out);
 	fclose(out);
