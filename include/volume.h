@@ -9,6 +9,7 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "dmh_proto.h"
 #include "engine.h"
 #include "treesum.h"
 
@@ -19,12 +20,12 @@
 /* "docker-migrate/helper:<12 hex digits of dm-helper's sha256>": a
  * plugin never uses the helper of another build. */
 const char *helper_image(void);
-#define HELPER_MOUNT "/v"
 
 int helper_image_ensure(struct engine *e);
 /* Can dm-helper run on e's architecture? */
 int helper_can_run(struct engine *e);
-/* Start a helper container: it then waits (2 h at most) for commands. */
+/* Start a helper container: it then waits (DMH_WAIT_MAX_S at most)
+ * for commands. */
 int helper_start(struct engine *e, const char *id);
 /* Does dm-helper answer an exec in that running helper?  Asked before
  * the downtime, so that the final pass knows how it will be made. */

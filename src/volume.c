@@ -25,8 +25,6 @@
 
 #include <openssl/evp.h>
 
-#define HELPER_LIST "dm-helper/list"	/* see src/helper/dm-helper.c */
-
 /* dm-helper, static, built with the plugin (src/helper/blob.S) */
 extern const unsigned char dm_helper_bin[], dm_helper_bin_end[];
 
@@ -63,13 +61,14 @@ static void helper_archive(const char *arch, struct strbuf *tar)
 	struct strbuf layer = STRBUF_INIT;
 	char hex[65], diff[65], *config, *name, *manifest;
 
-	add_member(&layer, "dm-helper", dm_helper_bin,
+	/* at the root of the layer: its path without the leading '/' */
+	add_member(&layer, DMH_PATH + 1, dm_helper_bin,
 		   (size_t)(dm_helper_bin_end - dm_helper_bin), 0755);
 	sb_add(&layer, zeros, sizeof(zeros));
 	sha256_hex(layer.buf, layer.len, diff);
 	config = xasprintf(
 		"{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{\"Cmd\":"
-		"[\"/dm-helper\",\"wait\"],\"Labels\":{"
+		"[\"" DMH_PATH "\",\"" DMH_VERB_WAIT "\"],\"Labels\":{"
 		"\"org.docker-migrate.helper\":\"1\"}},\"rootfs\":{\"type\":"
 		"\"layers\",\"diff_ids\":[\"sha256:%s\"]},\"history\":[{\"created\":"
 		"\"1970-01-01T00:00:00Z\",\"created_by\":\"docker-migrate: "
@@ -159,7 +158,8 @@ static int helper_run(struct engine *e, const char *id, const char **argv,
 
 int helper_probe(struct engine *e, const char *id)
 {
-	const char *argv[] = { "/dm-helper", "get", HELPER_MOUNT, ".", NULL };
+	const char *argv[] = { DMH_PATH, DMH_VERB_GET, DMH_MOUNT, ".",
+			       NULL };
 
 	return helper_run(e, id, argv, NULL, NULL, "in its container");
 }
@@ -207,7 +207,7 @@ static char *helper_with_mount(struct engine *e, const char *type,
 	json_gen_str(g, "Source");
 	json_gen_str(g, source);
 	json_gen_str(g, "Target");
-	json_gen_str(g, HELPER_MOUNT);
+	json_gen_str(g, DMH_MOUNT);
 	json_gen_str(g, "ReadOnly");
 	yajl_gen_bool(g, readonly);
 	yajl_gen_map_close(g);
@@ -429,7 +429,7 @@ static enum tar_action sum_member(void *ctx, const struct tar_member *m)
 {
 	struct summing *s = ctx;
 
-	if (s->scan && strcmp(m->name, HELPER_LIST) == 0)
+	if (s->scan && strcmp(m->name, DMH_LIST_MEMBER) == 0)
 		return TAR_CAPTURE;
 	treesum_member(s->sum, m);
 	if (s->record)
@@ -510,7 +510,7 @@ static int copy_stream(struct engine *src, const char *src_helper,
 {
 	struct pipe_filter f = { copy_feed, copy_finish, s };
 	char *from = xasprintf("/containers/%s/archive?path=%s", src_helper,
-			       HELPER_MOUNT);
+			       DMH_MOUNT);
 	/* the stream's names start with "v/": unpacked at "/" they land in
 	 * the volume, its root directory's owner and mode included */
 	char *to = xasprintf("/containers/%s/archive?path=/", dst_helper);
@@ -637,7 +637,7 @@ static int scan_sink(void *ctx, const void *buf, size_t n)
 static int scan_produce(void *ctx, int fd)
 {
 	struct scan_run *r = ctx;
-	const char *argv[] = { "/dm-helper", "scan", HELPER_MOUNT, r->since,
+	const char *argv[] = { DMH_PATH, DMH_VERB_SCAN, DMH_MOUNT, r->since,
 			       NULL };
 	int ret;
 
@@ -669,8 +669,8 @@ static int same_as_read(const struct tree_entry *e, const char *meta)
 	long long size, mtime;
 	unsigned uid, gid;
 
-	if (sscanf(meta, "%c %lld %lld %u %u", &type, &size, &mtime, &uid,
-		   &gid) != 5)
+	if (sscanf(meta, DMH_LIST_META, &type, &size, &mtime, &uid,
+		   &gid) != DMH_LIST_META_N)
 		return 0;
 	return e->type == type && (type != '0' || e->size == (uint64_t)size) &&
 	       e->mtime == (uint64_t)mtime && e->uid == uid && e->gid == gid;
@@ -755,9 +755,9 @@ static int remove_gone(struct engine *dst, const char *helper,
 		size_t k = 0, bytes = 0;
 		int ret;
 
-		argv[k++] = "/dm-helper";
-		argv[k++] = "rm";
-		argv[k++] = HELPER_MOUNT;
+		argv[k++] = DMH_PATH;
+		argv[k++] = DMH_VERB_RM;
+		argv[k++] = DMH_MOUNT;
 		while (i < gone->n && (k == 3 || bytes < 65536)) {
 			bytes += strlen(gone->v[i]) + 1;
 			argv[k++] = gone->v[i++];
@@ -834,7 +834,7 @@ static int read_tree(struct engine *e, const char *helper, const char *name,
 		     struct treesum **out)
 {
 	struct summing s;
-	char *full = xasprintf("%s%s%s", HELPER_MOUNT, name[0] ? "/" : "",
+	char *full = xasprintf("%s%s%s", DMH_MOUNT, name[0] ? "/" : "",
 			       name);
 	char *q = engine_escape(full);
 	char *path = xasprintf("/containers/%s/archive?path=%s", helper, q);
@@ -964,7 +964,7 @@ int path_stat_parse(const char *b64, struct path_stat *st)
 static int stat_entry(struct engine *e, const char *helper, const char *name,
 		      struct path_stat *st)
 {
-	char *full = xasprintf("%s%s%s", HELPER_MOUNT, name[0] ? "/" : "",
+	char *full = xasprintf("%s%s%s", DMH_MOUNT, name[0] ? "/" : "",
 			       name);
 	char *q = engine_escape(full);
 	char *path = xasprintf("/containers/%s/archive?path=%s", helper, q);
@@ -989,7 +989,7 @@ static int stat_entry(struct engine *e, const char *helper, const char *name,
 /* A name removed by the final pass: the engine must not find it. */
 static int check_gone(struct engine *e, const char *helper, const char *name)
 {
-	char *full = xasprintf("%s/%s", HELPER_MOUNT, name);
+	char *full = xasprintf("%s/%s", DMH_MOUNT, name);
 	char *q = engine_escape(full);
 	char *path = xasprintf("/containers/%s/archive?path=%s", helper, q);
 	char *val = NULL;
@@ -1099,9 +1099,9 @@ static int check_by_helper(struct engine *dst, const char *helper,
 	struct summing s;
 	int ret;
 
-	argv[k++] = "/dm-helper";
-	argv[k++] = "get";
-	argv[k++] = HELPER_MOUNT;
+	argv[k++] = DMH_PATH;
+	argv[k++] = DMH_VERB_GET;
+	argv[k++] = DMH_MOUNT;
 	for (size_t i = 0; i < n; i++) {
 		const struct tree_entry *e = treesum_at(now, i);
 
