@@ -14,6 +14,7 @@
 #include "engine.h"
 #include "tar.h"
 #include "treesum.h"
+#include "volsync.h"
 #include "volume.h"
 
 static void names_to_remove_stay_below_the_root(void **state)
