@@ -80,54 +80,66 @@ static int same_as_read(const struct tree_entry *e, const char *meta)
 	       e->mtime == (uint64_t)mtime && e->uid == uid && e->gid == gid;
 }
 
-int sync_plan(const struct treesum *before, const char *list, size_t len,
-	      struct treesum *now, struct strlist *gone)
+/* The scan's list as names and metas, sorted by name; NULL when cut. */
+static struct listed *list_parse(const char *list, size_t len, size_t *n)
 {
-	size_t n = 0, k = 0, nuls = 0;
+	size_t nuls = 0, k = 0;
 	struct listed *names;
-	int ret = 0;
 
 	for (size_t i = 0; i < len; i++)
 		nuls += list[i] == '\0';
-	if ((len && list[len - 1] != '\0') || nuls % 2)
-		return dm_error("dm-helper's list of names is cut");
-	n = nuls / 2;
-	names = xcalloc(n + 1, sizeof(*names));
+	if ((len && list[len - 1] != '\0') || nuls % 2) {
+		dm_error("dm-helper's list of names is cut");
+		return NULL;
+	}
+	*n = nuls / 2;
+	names = xcalloc(*n + 1, sizeof(*names));
 	for (size_t i = 0; i < len; k++) {
 		names[k].name = list + i;
 		i += strlen(list + i) + 1;
 		names[k].meta = list + i;
 		i += strlen(list + i) + 1;
 	}
-	qsort(names, n, sizeof(*names), by_strp);
-	/* sent entries are in now already; the rest is as the pre-copy's
-	 * read-back found it */
-	{
-		char hex[65];
-		const struct tree_entry **kept = xcalloc(n + 1, sizeof(*kept));
-		size_t nkept = 0;
+	qsort(names, *n, sizeof(*names), by_strp);
+	return names;
+}
 
-		treesum_final(now, hex);	/* sorted, to be searched */
-		for (size_t i = 0; i < n && ret == 0; i++) {
-			if (treesum_find(now, names[i].name))
-				continue;
-			kept[nkept] = treesum_find(before, names[i].name);
-			/* new, or not what was read, yet older than the
-			 * pre-copy: the archive's pass decides */
-			if (!kept[nkept] ||
-			    !same_as_read(kept[nkept], names[i].meta)) {
-				dm_debug("%s: not sent, and not as the pre-copy "
-					 "read it: the whole volume is compared",
-					 names[i].name);
-				ret = 1;
-			}
-			nkept++;
+/* Sent entries are in now already; the rest must be as the pre-copy's
+ * read-back found it, and is added from there.  0, or 1 when one is
+ * new or not what was read, yet older than the pre-copy: then the
+ * archive's pass decides. */
+static int add_unsent(const struct treesum *before, const struct listed *names,
+		      size_t n, struct treesum *now)
+{
+	const struct tree_entry **kept = xcalloc(n + 1, sizeof(*kept));
+	size_t nkept = 0;
+	char hex[65];
+	int ret = 0;
+
+	treesum_final(now, hex);	/* sorted, to be searched */
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		if (treesum_find(now, names[i].name))
+			continue;
+		kept[nkept] = treesum_find(before, names[i].name);
+		if (!kept[nkept] || !same_as_read(kept[nkept], names[i].meta)) {
+			dm_debug("%s: not sent, and not as the pre-copy read it: "
+				 "the whole volume is compared", names[i].name);
+			ret = 1;
 		}
-		for (size_t i = 0; i < nkept && ret == 0; i++)
-			treesum_add(now, kept[i]);
-		free(kept);
+		nkept++;
 	}
-	for (size_t i = 0; i < treesum_entries(before) && ret == 0; i++) {
+	for (size_t i = 0; i < nkept && ret == 0; i++)
+		treesum_add(now, kept[i]);
+	free(kept);
+	return ret;
+}
+
+/* What before has and the list lacks, only the top of what went: a
+ * directory takes its entries with it. */
+static void find_gone(const struct treesum *before, const struct listed *names,
+		      size_t n, struct strlist *gone)
+{
+	for (size_t i = 0; i < treesum_entries(before); i++) {
 		const char *name = treesum_at(before, i)->name;
 		const char *slash = strrchr(name, '/');
 		char key[4096];
@@ -135,7 +147,6 @@ int sync_plan(const struct treesum *before, const char *list, size_t len,
 		if (!name[0] ||
 		    bsearch(&name, names, n, sizeof(*names), by_strp))
 			continue;
-		/* only the top of what went: a directory takes its entries */
 		if (slash && (size_t)(slash - name) < sizeof(key)) {
 			const char *kp = key;
 
@@ -146,6 +157,20 @@ int sync_plan(const struct treesum *before, const char *list, size_t len,
 		}
 		strlist_add(gone, name);
 	}
+}
+
+int sync_plan(const struct treesum *before, const char *list, size_t len,
+	      struct treesum *now, struct strlist *gone)
+{
+	size_t n = 0;
+	struct listed *names = list_parse(list, len, &n);
+	int ret;
+
+	if (!names)
+		return -1;
+	ret = add_unsent(before, names, n, now);
+	if (ret == 0)
+		find_gone(before, names, n, gone);
 	free(names);
 	return ret;
 }
