@@ -256,22 +256,18 @@ static int exec_pass(struct engine *src, const char *src_helper,
 	return ret;
 }
 
-/* With dm-helper at the destination: every entry the pass sent, and
- * every one it removed, read back there in one exec (dm-helper get), and
- * compared with the source's.  1 when the names would not fit in one
- * command line. */
-static int check_by_helper(struct engine *dst, const char *helper,
-			   const struct treesum *now, const struct strlist *gone)
+/* dm-helper get's command line for every entry the pass sent and every
+ * one it removed; NULL when the names would not fit in one (128 kB). */
+static const char **get_argv(const struct treesum *now,
+			     const struct strlist *gone, size_t *nsent)
 {
-	size_t n = treesum_entries(now), k = 0, bytes = 0, nsent = 0;
+	size_t n = treesum_entries(now), k = 0, bytes = 0;
 	const char **argv = xcalloc(n + gone->n + 4, sizeof(*argv));
-	struct treesum *got;
-	struct summing s;
-	int ret;
 
 	argv[k++] = DMH_PATH;
 	argv[k++] = DMH_VERB_GET;
 	argv[k++] = DMH_MOUNT;
+	*nsent = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct tree_entry *e = treesum_at(now, i);
 
@@ -279,7 +275,7 @@ static int check_by_helper(struct engine *dst, const char *helper,
 			continue;
 		argv[k++] = e->name[0] ? e->name : ".";
 		bytes += strlen(e->name) + 2;
-		nsent++;
+		(*nsent)++;
 	}
 	for (size_t i = 0; i < gone->n; i++) {
 		argv[k++] = gone->v[i];
@@ -287,25 +283,22 @@ static int check_by_helper(struct engine *dst, const char *helper,
 	}
 	if (bytes > 128 * 1024) {
 		free(argv);
-		return 1;
+		return NULL;
 	}
-	summing_init(&s, 0);
-	ret = helper_run(dst, helper, argv, summing_sink, &s,
-			 "reading back the final pass");
-	free(argv);
-	if (ret == 0)
-		ret = tar_filter_finish(&s.tf);
-	if (ret < 0) {
-		summing_release(&s);
-		return -1;
-	}
-	got = s.sum;
-	{
-		char hex[65];
+	return argv;
+}
 
-		treesum_final(got, hex);
-	}
-	for (size_t i = 0; i < n && ret == 0; i++) {
+/* What the read-back got against what the source gave: each entry sent
+ * there and equal, each removed one absent, nothing else. */
+static int compare_read_back(struct engine *dst, const struct treesum *now,
+			     const struct strlist *gone, struct treesum *got,
+			     size_t nsent)
+{
+	char hex[65];
+	int ret = 0;
+
+	treesum_final(got, hex);	/* sorted, to be searched */
+	for (size_t i = 0; i < treesum_entries(now) && ret == 0; i++) {
 		const struct tree_entry *e = treesum_at(now, i), *g;
 
 		if (!e->sent)
@@ -318,14 +311,39 @@ static int check_by_helper(struct engine *dst, const char *helper,
 	}
 	for (size_t i = 0; i < gone->n && ret == 0; i++)
 		if (treesum_find(got, gone->v[i]))
-			ret = volcheck_differs(gone->v[i], "deleted at the source, still "
-				      "there");
+			ret = volcheck_differs(gone->v[i], "deleted at the "
+					       "source, still there");
 	if (ret == 0 && treesum_entries(got) != nsent)
 		ret = dm_error("the final pass's read-back at %s has %zu "
 			       "entries, %zu were sent", engine_name(dst),
 			       treesum_entries(got), nsent);
-	summing_release(&s);
 	return ret;
+}
+
+/* With dm-helper at the destination: every entry the pass sent, and
+ * every one it removed, read back there in one exec (dm-helper get), and
+ * compared with the source's.  1 when the names would not fit in one
+ * command line. */
+static int check_by_helper(struct engine *dst, const char *helper,
+			   const struct treesum *now, const struct strlist *gone)
+{
+	size_t nsent;
+	const char **argv = get_argv(now, gone, &nsent);
+	struct summing s;
+	int ret;
+
+	if (!argv)
+		return 1;
+	summing_init(&s, 0);
+	ret = helper_run(dst, helper, argv, summing_sink, &s,
+			 "reading back the final pass");
+	free(argv);
+	if (ret == 0)
+		ret = tar_filter_finish(&s.tf);
+	if (ret == 0)
+		ret = compare_read_back(dst, now, gone, s.sum, nsent);
+	summing_release(&s);
+	return ret < 0 ? -1 : ret;
 }
 
 
