@@ -65,12 +65,13 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h) | deps-build
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-# no sanitizer, no shared library, no NSS: it runs alone in a container
-$(HELPER): src/helper/dm-helper.c
+# no sanitizer, no shared library, no NSS: it runs alone in a container;
+# of the plugin's headers it includes only the protocol's, self-contained
+$(HELPER): src/helper/dm-helper.c include/dmh_proto.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@ (static)"
 	@$(CC) -static -Os -s -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-		-o $@ $<
+		-Iinclude -o $@ $<
 
 $(HELPER_OBJ): src/helper/blob.S $(HELPER)
 	@mkdir -p $(dir $@)

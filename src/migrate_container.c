@@ -23,6 +23,7 @@
 #include "record.h"
 #include "transfer.h"
 #include "undo.h"
+#include "volsync.h"
 #include "volume.h"
 
 /* A volume that travels with the container, or the content of a bind
@@ -37,7 +38,7 @@ struct hvol {
 	int emptied_journaled;	/* its "empty again" is in the journal */
 	char *sh, *dh;		/* helper containers, source and destination */
 	struct volsnap *snap;	/* what the pre-copy sent */
-	int exec;		/* both helpers run: dm-helper does the sync */
+	const struct volsync_ops *sync;	/* how the final pass is made */
 	char digest[65];
 	size_t entries;
 };
@@ -818,32 +819,6 @@ static int make_helpers(struct handover *h, struct hvol *v)
 	return journal(h, UNDO_HELPER, UNDO_DEST, v->dh, NULL);
 }
 
-/* The final pass by dm-helper needs both helpers running (started now,
- * before the downtime); without (another architecture, an engine that
- * refuses), the archive endpoints do it, reading the volume whole. */
-static void start_helpers(struct handover *h, struct hvol *v)
-{
-	/* test hook, inert unless set: the archive's final pass, as on
-	 * engines where dm-helper cannot run */
-	if (getenv("DOCKER_MIGRATE_TEST_NO_HELPER")) {
-		fprintf(stderr, "docker migrate: test hook: no dm-helper\n");
-		return;
-	}
-	if (!helper_can_run(h->src) || !helper_can_run(h->dst)) {
-		dm_debug("dm-helper cannot run on %s or %s: the final pass of "
-			 "%s reads it whole", engine_os_arch(h->src),
-			 engine_os_arch(h->dst), v->name);
-		return;
-	}
-	if (helper_start(h->src, v->sh) < 0 || helper_start(h->dst, v->dh) < 0 ||
-	    helper_probe(h->src, v->sh) < 0 || helper_probe(h->dst, v->dh) < 0) {
-		dm_warn("%s; the final pass of %s reads it whole", dm_errmsg(),
-			v->name);
-		return;
-	}
-	v->exec = 1;
-}
-
 /* Copy one volume: while the container still runs (precopy: the bulk
  * of the data moves before any downtime), or whole (copy-volumes). */
 static int step_copy(struct handover *h, const struct step *s)
@@ -860,6 +835,7 @@ static int step_copy(struct handover *h, const struct step *s)
 		return 0;	/* settings only: a tmpfs holds nothing */
 	if (make_helpers(h, v) < 0)
 		return -1;
+	v->sync = &volsync_by_archive;
 	label = xasprintf("volume %s", v->name);
 	progress_start(&p, h->cli->progress, label, &st, 0);
 	ret = volume_copy_snap(h->src, v->sh, h->dst, v->dh, v->digest, &st,
@@ -871,8 +847,11 @@ static int step_copy(struct handover *h, const struct step *s)
 	 * touch is known to be right */
 	if (ret == 0 && h->running)
 		ret = verify_volume(h, v);
+	/* chosen now, outside the downtime: dm-helper's final pass needs
+	 * both helpers running, the archive's nothing (another
+	 * architecture, an engine that refuses) */
 	if (ret == 0 && v->snap && !h->o->keep)
-		start_helpers(h, v);
+		v->sync = volsync_choose(h->src, v->sh, h->dst, v->dh, v->name);
 	return ret;
 }
 
@@ -903,15 +882,9 @@ static int step_sync(struct handover *h, const struct step *s)
 
 	if (!v->dh)
 		return 0;
-	ret = v->snap && v->exec
-	      ? volume_sync_exec(h->src, v->sh, h->dst, v->dh, v->snap,
-				 v->digest, &st)
-	      : 1;
-	if (ret == 1 && v->snap)
-		ret = volume_sync(h->src, v->sh, h->dst, v->dh, v->snap,
-				  v->digest, &st, &deleted);
-	else if (ret == 1)
-		ret = 0;
+	ret = v->snap ? v->sync->final_pass(h->src, v->sh, h->dst, v->dh,
+					    v->snap, v->digest, &st, &deleted)
+		      : 0;
 	if (ret == 0 && deleted)
 		ret = copy_again(h, v, &st, &released);
 	/* reading the whole tree back costs downtime: what the pass sent is
@@ -919,8 +892,8 @@ static int step_sync(struct handover *h, const struct step *s)
 	 * reads it all, precopy trusts the pass) */
 	if (ret == 0 && !deleted && !h->o->verify_precopy_only &&
 	    !h->o->verify_full) {
-		ret = volume_sync_check(h->dst, v->dh, v->snap,
-					h->o->verify_stat, &v->entries);
+		ret = v->sync->check(h->dst, v->dh, v->snap,
+				     h->o->verify_stat, &v->entries);
 		if (ret < 0)
 			dm_error_wrap("volume %s", v->name);
 	} else if (ret == 0) {

@@ -18,6 +18,7 @@
 #include "record.h"
 #include "transfer.h"
 #include "undo.h"
+#include "volsync.h"
 #include "volume.h"
 
 struct vol {

@@ -5,7 +5,8 @@
  * numbers) and embedded in the plugin, so the helper image still needs no
  * registry and no internet.
  *
- *   dm-helper wait                 keep the container running (2 h at most)
+ *   dm-helper wait                 keep the container running (a week
+ *                                  at most: DMH_WAIT_MAX_S)
  *   dm-helper scan ROOT SINCE      a tar on stdout of what changed in ROOT
  *                                  at or after SINCE (seconds): entries
  *                                  whose ctime or mtime is not older, and
@@ -29,6 +30,9 @@
  * change of an inode (content, mode, owner, links, rename), and cannot be
  * set back by a process: an entry whose ctime is older than the second the
  * pre-copy began was read as it still is.
+ *
+ * The verbs, member names and formats are spelled once, in
+ * include/dmh_proto.h, which the plugin includes too.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -43,12 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LIST_MEMBER "dm-helper/list"
-#define CAP_XATTR "security.capability"
-/* How long a helper waits for its execs: longer than any pre-copy of the
- * volumes that follow its own (they run before the final pass, which
- * needs it), yet not forever after a plugin killed with SIGKILL. */
-#define WAIT_MAX_S (7 * 24 * 3600)
+#include "dmh_proto.h"	/* the verbs, names and formats the plugin reads */
 
 /* ------------------------------------------------------------------ */
 /* pure parts (unit-tested)                                            */
@@ -144,31 +143,31 @@ static void number(char *dst, size_t len, unsigned long long v)
 }
 
 /* A ustar header block. */
-void dmh_header(unsigned char blk[512], const struct dmh_hdr *h)
+void dmh_header(unsigned char blk[DMH_BLOCK], const struct dmh_hdr *h)
 {
 	unsigned sum = 0;
 	char *b = (char *)blk;
 
-	memset(blk, 0, 512);
-	strncpy(b, h->name, 100);
-	octal(b + 100, 8, h->mode & 07777);
-	number(b + 108, 8, h->uid);
-	number(b + 116, 8, h->gid);
-	number(b + 124, 12, h->size);
-	number(b + 136, 12, h->mtime);
-	memset(b + 148, ' ', 8);
-	b[156] = h->type;
+	memset(blk, 0, DMH_BLOCK);
+	strncpy(b + DMH_OFF_NAME, h->name, DMH_LEN_NAME);
+	octal(b + DMH_OFF_MODE, DMH_LEN_MODE, h->mode & 07777);
+	number(b + DMH_OFF_UID, DMH_LEN_UID, h->uid);
+	number(b + DMH_OFF_GID, DMH_LEN_GID, h->gid);
+	number(b + DMH_OFF_SIZE, DMH_LEN_SIZE, h->size);
+	number(b + DMH_OFF_MTIME, DMH_LEN_MTIME, h->mtime);
+	memset(b + DMH_OFF_CHKSUM, ' ', DMH_LEN_CHKSUM);
+	b[DMH_OFF_TYPE] = h->type;
 	if (h->link)
-		strncpy(b + 157, h->link, 100);
-	memcpy(b + 257, "ustar", 6);
-	memcpy(b + 263, "00", 2);
+		strncpy(b + DMH_OFF_LINK, h->link, DMH_LEN_LINK);
+	memcpy(b + DMH_OFF_MAGIC, "ustar", 6);
+	memcpy(b + DMH_OFF_VERSION, "00", 2);
 	if (h->type == '3' || h->type == '4') {
-		octal(b + 329, 8, h->devmajor);
-		octal(b + 337, 8, h->devminor);
+		octal(b + DMH_OFF_DEVMAJOR, DMH_LEN_DEV, h->devmajor);
+		octal(b + DMH_OFF_DEVMINOR, DMH_LEN_DEV, h->devminor);
 	}
-	for (int i = 0; i < 512; i++)
+	for (int i = 0; i < DMH_BLOCK; i++)
 		sum += blk[i];
-	octal(b + 148, 7, sum);
+	octal(b + DMH_OFF_CHKSUM, DMH_LEN_CHKSUM - 1, sum);
 }
 
 /* ------------------------------------------------------------------ */
@@ -192,9 +191,9 @@ static int out_all(const void *buf, size_t n)
 
 static int pad_out(unsigned long long size)
 {
-	static const unsigned char zeros[512];
+	static const unsigned char zeros[DMH_BLOCK];
 
-	return out_all(zeros, (512 - size % 512) % 512);
+	return out_all(zeros, (DMH_BLOCK - size % DMH_BLOCK) % DMH_BLOCK);
 }
 
 /* A header, with a pax header first when a field does not fit ustar. */
@@ -202,40 +201,40 @@ static int emit_header(const struct dmh_hdr *h, const char *cap, size_t caplen)
 {
 	static char pax[16384];
 	size_t plen = 0;
-	unsigned char blk[512];
+	unsigned char blk[DMH_BLOCK];
 	struct dmh_hdr u = *h;
 	int r = 0;
 
 	if (strlen(h->name) > 100) {
 		r |= dmh_pax_record(pax, &plen, sizeof(pax), "path", h->name,
 				    strlen(h->name));
-		u.name = "dm-helper-long-name";
+		u.name = DMH_LONG_NAME;
 	}
 	if (h->link && strlen(h->link) > 100) {
 		r |= dmh_pax_record(pax, &plen, sizeof(pax), "linkpath",
 				    h->link, strlen(h->link));
-		u.link = "dm-helper-long-link";
+		u.link = DMH_LONG_LINK;
 	}
 	if (cap)
 		r |= dmh_pax_record(pax, &plen, sizeof(pax),
-				    "SCHILY.xattr." CAP_XATTR, cap, caplen);
+				    DMH_PAX_XATTR DMH_CAP_XATTR, cap, caplen);
 	if (r) {
 		fprintf(stderr, "dm-helper: %s: a name or attribute too long\n",
 			h->name);
 		return -1;
 	}
 	if (plen) {
-		struct dmh_hdr x = { .name = "dm-helper-pax", .mode = 0644,
+		struct dmh_hdr x = { .name = DMH_PAX_HEADER, .mode = 0644,
 				     .size = plen, .mtime = h->mtime,
 				     .type = 'x' };
 
 		dmh_header(blk, &x);
-		if (out_all(blk, 512) < 0 || out_all(pax, plen) < 0 ||
+		if (out_all(blk, DMH_BLOCK) < 0 || out_all(pax, plen) < 0 ||
 		    pad_out(plen) < 0)
 			return -1;
 	}
 	dmh_header(blk, &u);
-	return out_all(blk, 512);
+	return out_all(blk, DMH_BLOCK);
 }
 
 static int emit_file_data(int dirfd, const char *base, const char *name,
@@ -293,7 +292,7 @@ struct scan {
 static void list_add(struct scan *s, const char *rel, const struct stat *st)
 {
 	char meta[96];
-	int m = snprintf(meta, sizeof(meta), "%c %lld %lld %u %u",
+	int m = snprintf(meta, sizeof(meta), DMH_LIST_META,
 			 S_ISDIR(st->st_mode) ? '5' : S_ISREG(st->st_mode) ? '0'
 			 : S_ISLNK(st->st_mode) ? '2' : S_ISCHR(st->st_mode) ? '3'
 			 : S_ISBLK(st->st_mode) ? '4' : '6',
@@ -360,16 +359,18 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 		return 0;	/* the engine's archive leaves them out too */
 	if (rel[0] && !s->flat)
 		list_add(s, rel, st);
-	name = malloc(strlen(rel) + 4);
+	name = malloc(sizeof(DMH_TAR_PREFIX) + strlen(rel) + 1);
 	if (!name)
 		return -1;
-	sprintf(name, "v/%s%s", rel, S_ISDIR(st->st_mode) && rel[0] ? "/" : "");
+	sprintf(name, DMH_TAR_PREFIX "%s%s", rel,
+		S_ISDIR(st->st_mode) && rel[0] ? "/" : "");
 	h.name = name;
 	h.mode = st->st_mode & 07777;
 	h.uid = st->st_uid;
 	h.gid = st->st_gid;
 	h.mtime = (unsigned long long)st->st_mtim.tv_sec;
-	caplen = lgetxattr(rel[0] ? name + 2 : ".", CAP_XATTR, cap, sizeof(cap));
+	caplen = lgetxattr(rel[0] ? name + strlen(DMH_TAR_PREFIX) : ".",
+			   DMH_CAP_XATTR, cap, sizeof(cap));
 	if (S_ISDIR(st->st_mode)) {
 		int fd;
 
@@ -498,8 +499,8 @@ static int cmd_scan(const char *root, const char *since)
 {
 	struct scan s = { 0 };
 	struct stat st;
-	unsigned char blk[1024] = { 0 };
-	struct dmh_hdr h = { .name = LIST_MEMBER, .mode = 0644, .type = '0' };
+	unsigned char blk[2 * DMH_BLOCK] = { 0 };
+	struct dmh_hdr h = { .name = DMH_LIST_MEMBER, .mode = 0644, .type = '0' };
 	char *end;
 	int ret;
 
@@ -516,7 +517,7 @@ static int cmd_scan(const char *root, const char *since)
 	if (ret == 0) {
 		h.size = s.list_len;
 		dmh_header(blk, &h);
-		ret = out_all(blk, 512) < 0 || out_all(s.list, s.list_len) < 0 ||
+		ret = out_all(blk, DMH_BLOCK) < 0 || out_all(s.list, s.list_len) < 0 ||
 		      pad_out(s.list_len) < 0;
 		memset(blk, 0, sizeof(blk));
 		ret = ret || out_all(blk, sizeof(blk)) < 0 ? -1 : 0;
@@ -581,7 +582,7 @@ static int enter_root(const char *root, int n, char **names, int root_ok)
 static int cmd_get(const char *root, int n, char **names)
 {
 	struct scan s = { .since = -1, .flat = 1 };
-	unsigned char end[1024] = { 0 };
+	unsigned char end[2 * DMH_BLOCK] = { 0 };
 
 	int r = enter_root(root, n, names, 1);
 
@@ -687,22 +688,21 @@ static int cmd_rm(const char *root, int n, char **names)
 #ifndef DMH_NO_MAIN
 int main(int argc, char **argv)
 {
-	if (argc == 2 && strcmp(argv[1], "wait") == 0) {
+	if (argc == 2 && strcmp(argv[1], DMH_VERB_WAIT) == 0) {
 		/* pid 1 of its container: removed with it (SIGKILL) */
-		struct timespec t = { WAIT_MAX_S, 0 };
+		struct timespec t = { DMH_WAIT_MAX_S, 0 };
 
 		while (nanosleep(&t, &t) < 0 && errno == EINTR)
 			;
 		return 0;
 	}
-	if (argc == 4 && strcmp(argv[1], "scan") == 0)
+	if (argc == 4 && strcmp(argv[1], DMH_VERB_SCAN) == 0)
 		return cmd_scan(argv[2], argv[3]);
-	if (argc >= 3 && strcmp(argv[1], "rm") == 0)
+	if (argc >= 3 && strcmp(argv[1], DMH_VERB_RM) == 0)
 		return cmd_rm(argv[2], argc - 3, argv + 3);
-	if (argc >= 3 && strcmp(argv[1], "get") == 0)
+	if (argc >= 3 && strcmp(argv[1], DMH_VERB_GET) == 0)
 		return cmd_get(argv[2], argc - 3, argv + 3);
-	fprintf(stderr, "usage: dm-helper wait | scan ROOT SINCE | rm ROOT "
-		"NAME... | get ROOT NAME...\n");
+	fprintf(stderr, DMH_USAGE "\n");
 	return 2;
 }
 #endif

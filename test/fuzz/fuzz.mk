@@ -43,10 +43,10 @@ $(B)/gcc/%.o: src/%.c $(wildcard include/*.h)
 	@echo "  CC      $@"
 	@gcc $(COMMON) -c -o $@ $<
 
-# dm-helper, embedded as in the plugin (volume.c carries it)
-$(B)/dm-helper: src/helper/dm-helper.c
+# dm-helper, embedded as in the plugin (volume_helper.c carries it)
+$(B)/dm-helper: src/helper/dm-helper.c include/dmh_proto.h
 	@mkdir -p $(dir $@)
-	@gcc -static -Os -s -std=c11 -D_GNU_SOURCE -o $@ $<
+	@gcc -static -Os -s -std=c11 -D_GNU_SOURCE -Iinclude -o $@ $<
 
 $(B)/%/helper-blob.o: src/helper/blob.S $(B)/dm-helper
 	@mkdir -p $(dir $@)

@@ -18,7 +18,7 @@
 #include "ocilayout.h"
 #include "registry.h"
 #include "tar.h"
-#include "volume.h"
+#include "treesum.h"
 
 struct run {
 	struct tar_filter f;

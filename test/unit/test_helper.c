@@ -14,6 +14,7 @@
 #include "engine.h"
 #include "tar.h"
 #include "treesum.h"
+#include "volsync.h"
 #include "volume.h"
 
 static void names_to_remove_stay_below_the_root(void **state)
@@ -41,15 +42,15 @@ static void headers_read_back_with_large_numbers(void **state)
 
 	(void)state;
 	dmh_header(blk, &h);
-	assert_int_equal(tar_number(blk + 124, 12, &v), 0);
+	assert_int_equal(tar_number(blk + DMH_OFF_SIZE, DMH_LEN_SIZE, &v), 0);
 	assert_true(v == 20000000000ULL);
-	assert_int_equal(tar_number(blk + 108, 8, &v), 0);
+	assert_int_equal(tar_number(blk + DMH_OFF_UID, DMH_LEN_UID, &v), 0);
 	assert_int_equal(v, 100000000);
-	assert_int_equal(tar_number(blk + 136, 12, &v), 0);
+	assert_int_equal(tar_number(blk + DMH_OFF_MTIME, DMH_LEN_MTIME, &v), 0);
 	assert_int_equal(v, 1700000000);
-	for (int i = 0; i < 512; i++)
-		sum += i >= 148 && i < 156 ? ' ' : blk[i];
-	assert_int_equal(tar_number(blk + 148, 8, &v), 0);
+	for (int i = 0; i < DMH_BLOCK; i++)
+		sum += i >= DMH_OFF_CHKSUM && i < DMH_OFF_TYPE ? ' ' : blk[i];
+	assert_int_equal(tar_number(blk + DMH_OFF_CHKSUM, DMH_LEN_CHKSUM, &v), 0);
 	assert_int_equal(v, sum);
 }
 
@@ -105,7 +106,7 @@ static enum tar_action on_member(void *ctx, const struct tar_member *m)
 {
 	struct seen *s = ctx;
 
-	if (strcmp(m->name, "dm-helper/list") == 0)
+	if (strcmp(m->name, DMH_LIST_MEMBER) == 0)
 		return TAR_CAPTURE;
 	sb_addf(&s->names, "%s %c\n", m->name, m->type);
 	treesum_member(s->sum, m);

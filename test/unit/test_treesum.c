@@ -9,7 +9,7 @@
 
 #include "tar.h"
 #include "treesum.h"
-#include "volume.h"
+#include "volsync.h"
 
 /* one ustar header: name, type, mode, uid, mtime, size */
 static void header(struct strbuf *sb, const char *name, char type,

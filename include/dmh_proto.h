@@ -1,0 +1,80 @@
+/*
+ * dmh_proto.h - the protocol between the plugin and dm-helper, the tool
+ * of its helper image: one spelling of each verb, member name and format,
+ * included by both programs.  dm-helper is built alone, static, with
+ * plain -std=c11, so this header stands by itself: macros only, nothing
+ * from the plugin, no library header.
+ *
+ * The plugin runs dm-helper by the Engine API's exec, in a helper
+ * container that mounts the volume at DMH_MOUNT; its answers are tar
+ * streams on stdout whose names start with DMH_TAR_PREFIX, as the
+ * engine's own archive of DMH_MOUNT names them, so that one parser reads
+ * both and the destination's archive endpoint unpacks either at "/".
+ */
+#ifndef DM_DMH_PROTO_H
+#define DM_DMH_PROTO_H
+
+/* Where the program is in the helper image, and where helpers mount. */
+#define DMH_PATH	"/dm-helper"
+#define DMH_MOUNT	"/v"
+/* Names in the streams: "v/..." for /v/... */
+#define DMH_TAR_PREFIX	"v/"
+
+/*
+ * The verbs: argv[1] of dm-helper.
+ *   wait                 keep the container running (pid 1, DMH_WAIT_MAX_S)
+ *   scan ROOT SINCE      what changed in ROOT at or after SINCE (seconds),
+ *                        and every directory; then DMH_LIST_MEMBER
+ *   get ROOT NAME...     each NAME alone ("." the root), absent ones left out
+ *   rm ROOT NAME...      remove each NAME below ROOT, the parent's mtime kept
+ */
+#define DMH_VERB_WAIT	"wait"
+#define DMH_VERB_SCAN	"scan"
+#define DMH_VERB_GET	"get"
+#define DMH_VERB_RM	"rm"
+#define DMH_USAGE	"usage: dm-helper " DMH_VERB_WAIT " | " DMH_VERB_SCAN \
+			" ROOT SINCE | " DMH_VERB_RM " ROOT NAME... | " \
+			DMH_VERB_GET " ROOT NAME..."
+
+/* How long a helper waits for its execs: longer than any pre-copy of the
+ * volumes that follow its own (they run before the final pass, which
+ * needs it), yet not forever after a plugin killed with SIGKILL. */
+#define DMH_WAIT_MAX_S	(7 * 24 * 3600)
+
+/* scan's last member: every name in ROOT, each followed by what the
+ * pre-copy's read-back must show for it if it was not sent, both
+ * NUL-terminated.  The meta is DMH_LIST_META: type (a tar typeflag),
+ * size (regular files only, else 0), mtime, uid, gid. */
+#define DMH_LIST_MEMBER	"dm-helper/list"
+#define DMH_LIST_META	"%c %lld %lld %u %u"
+#define DMH_LIST_META_N	5	/* the fields sscanf must find */
+
+/* Names for the pax extension of a header whose name or link does not
+ * fit ustar's 100 bytes, and the extension's own header. */
+#define DMH_PAX_HEADER	"dm-helper-pax"
+#define DMH_LONG_NAME	"dm-helper-long-name"
+#define DMH_LONG_LINK	"dm-helper-long-link"
+/* The only extended attribute the engine's archive endpoint carries, so
+ * the only one the scan sends, to keep both passes alike. */
+#define DMH_CAP_XATTR	"security.capability"
+#define DMH_PAX_XATTR	"SCHILY.xattr."
+
+/* The ustar header as dm-helper writes it and the plugin reads it. */
+#define DMH_BLOCK	512
+enum dmh_ustar_field {
+	DMH_OFF_NAME = 0,	DMH_LEN_NAME = 100,
+	DMH_OFF_MODE = 100,	DMH_LEN_MODE = 8,
+	DMH_OFF_UID = 108,	DMH_LEN_UID = 8,
+	DMH_OFF_GID = 116,	DMH_LEN_GID = 8,
+	DMH_OFF_SIZE = 124,	DMH_LEN_SIZE = 12,
+	DMH_OFF_MTIME = 136,	DMH_LEN_MTIME = 12,
+	DMH_OFF_CHKSUM = 148,	DMH_LEN_CHKSUM = 8,
+	DMH_OFF_TYPE = 156,
+	DMH_OFF_LINK = 157,	DMH_LEN_LINK = 100,
+	DMH_OFF_MAGIC = 257,	/* "ustar\0" then version "00" */
+	DMH_OFF_VERSION = 263,
+	DMH_OFF_DEVMAJOR = 329,	DMH_LEN_DEV = 8,
+	DMH_OFF_DEVMINOR = 337,
+};
+
+#endif
