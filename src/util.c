@@ -13,14 +13,20 @@
 static _Thread_local struct dm_err cur;
 int dm_debug_enabled;
 
+static int verror(enum dm_errkind kind, const char *fmt, va_list ap)
+{
+	vsnprintf(cur.msg, sizeof(cur.msg), fmt, ap);
+	cur.kind = kind;
+	return -1;
+}
+
 int dm_error(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(cur.msg, sizeof(cur.msg), fmt, ap);
+	verror(DM_ERR_FAILED, fmt, ap);
 	va_end(ap);
-	cur.kind = DM_ERR_FAILED;
 	return -1;
 }
 
@@ -29,9 +35,8 @@ int dm_error_kind(enum dm_errkind kind, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(cur.msg, sizeof(cur.msg), fmt, ap);
+	verror(kind, fmt, ap);
 	va_end(ap);
-	cur.kind = kind;
 	return -1;
 }
 
