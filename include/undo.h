@@ -38,6 +38,12 @@
 int undo_journal(struct migration *m, const char *host, struct engine *e,
 		 struct sshlink *link);
 
+/* Journal the removal of the volumes' helper image at each end where it
+ * was absent (the first helper loads it: a tool of ours, not to be left
+ * by a move that did not happen); once per run, *done says so. */
+int undo_journal_helper_image(struct migration *m, int absent_src,
+			      int absent_dst, int *done);
+
 /* POST /containers/{id}/update with this RestartPolicy. */
 long container_set_restart_policy(struct engine *e, const char *id,
 				  yajl_val policy);

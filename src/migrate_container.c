@@ -789,16 +789,9 @@ static int make_dest(struct handover *h, struct hvol *v)
  * there is journaled to be emptied again before anything is written. */
 static int make_helpers(struct handover *h, struct hvol *v)
 {
-	/* loaded by the first helper where it was absent: a tool of ours,
-	 * not to be left by a move that did not happen */
-	if (!h->helper_journaled &&
-	    ((h->helper_absent_src && journal(h, UNDO_HELPER_IMAGE,
-					     UNDO_SOURCE, helper_image(),
-					     NULL) < 0) ||
-	     (h->helper_absent && journal(h, UNDO_HELPER_IMAGE, UNDO_DEST,
-					  helper_image(), NULL) < 0)))
+	if (undo_journal_helper_image(&h->rec, h->helper_absent_src,
+				      h->helper_absent, &h->helper_journaled) < 0)
 		return -1;
-	h->helper_journaled = 1;
 	if (v->was_empty && !v->emptied_journaled) {
 		char *before = json_text(v->was_empty);
 		int r = journal(h, UNDO_EMPTY, UNDO_DEST, v->name, before);

@@ -181,22 +181,13 @@ static int journal(struct vol_run *r, const char *op, const char *host,
  * by the first helper, removed). */
 static int journal_first_write(struct vol_run *r, struct vol *v)
 {
-	if (!r->helper_journaled &&
-	    ((r->helper_absent_src && journal(r, UNDO_HELPER_IMAGE,
-					     UNDO_SOURCE, helper_image(),
-					     NULL) < 0) ||
-	     (r->helper_absent && journal(r, UNDO_HELPER_IMAGE, UNDO_DEST,
-					  helper_image(), NULL) < 0)))
+	if (undo_journal_helper_image(&r->rec, r->helper_absent_src,
+				      r->helper_absent, &r->helper_journaled) < 0)
 		return -1;
-	r->helper_journaled = 1;
 	if (v->was_empty) {
-		yajl_gen g = yajl_gen_alloc(NULL);
-		char *before;
+		char *before = json_text(v->was_empty);
 		int ret;
 
-		json_gen_value(g, v->was_empty);
-		before = json_gen_take(g);
-		yajl_gen_free(g);
 		ret = journal(r, UNDO_EMPTY, UNDO_DEST, v->dst_name, before);
 		free(before);
 		return ret;

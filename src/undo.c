@@ -224,3 +224,17 @@ int undo_journal(struct migration *m, const char *host, struct engine *e,
 	}
 	return ok ? 0 : -1;
 }
+
+int undo_journal_helper_image(struct migration *m, int absent_src,
+			      int absent_dst, int *done)
+{
+	if (*done)
+		return 0;
+	if ((absent_src && record_undo_push(m, UNDO_HELPER_IMAGE, UNDO_SOURCE,
+					    helper_image(), NULL) < 0) ||
+	    (absent_dst && record_undo_push(m, UNDO_HELPER_IMAGE, UNDO_DEST,
+					    helper_image(), NULL) < 0))
+		return -1;
+	*done = 1;
+	return 0;
+}
