@@ -27,6 +27,9 @@
 #define UNDO_RETAG "retag"			/* data = the image id */
 #define UNDO_IMAGE "remove-image"		/* by id, forced */
 #define UNDO_UNTAG "untag"
+/* source, arg = the container, data = the checkpoint's name */
+#define UNDO_CKPT_START "start-from-checkpoint"	/* or afresh */
+#define UNDO_CKPT_REMOVE "remove-checkpoint"
 
 #define UNDO_SOURCE "source"
 #define UNDO_DEST "destination"

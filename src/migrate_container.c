@@ -18,6 +18,7 @@
 #include "progress.h"
 #include "lock.h"
 #include "migrate.h"
+#include "migrate_checkpoint.h"
 #include "plan.h"
 #include "recreate.h"
 #include "record.h"
@@ -86,6 +87,7 @@ struct handover {
 	char *ref_dst_id;	/* image_ref's image at the destination
 				 * while the commit borrows the name */
 	int64_t check_started;	/* ms since the epoch */
+	struct ckpt_move ckpt;	/* --checkpoint: the memory's move */
 	struct migration rec;
 };
 
@@ -523,9 +525,12 @@ static int phase_check(struct handover *h)
 		return -1;
 	image_estimate(h);
 	/* last: the probe is the only check that touches the source */
-	if (h->o->checkpoint)
-		return checkpoint_probe(h->src, h->dst, h->ins,
-					h->o->checkpoint_timeout_s);
+	if (h->o->checkpoint) {
+		struct ckpt_opts co = { h->o->keep, h->o->pause,
+					h->o->checkpoint_timeout_s };
+
+		return checkpoint_probe(h->src, h->dst, h->ins, &co, &h->ckpt);
+	}
 	return 0;
 }
 
@@ -1170,6 +1175,51 @@ static int step_pause_source(struct handover *h, const struct step *s)
 	return st < 0 ? -1 : 0;
 }
 
+/* --checkpoint: the dump stops the source; its files go into the
+ * copy's directory; the copy starts from them (migrate_checkpoint.c). */
+static int step_checkpoint(struct handover *h, const struct step *s)
+{
+	int r;
+
+	(void)s;
+	if (restart_policy_off(h) < 0)
+		return -1;
+	if (dm_cancelled())
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
+	ckpt_name(&h->ckpt, h->rec.id);
+	h->stopped_at = dm_now_ms();
+	/* as a stop: the engine finishes a dump it began */
+	dm_cancel_defer(1);
+	r = ckpt_step_dump(&h->rec, h->src, h->src_id, &h->ckpt,
+			   h->o->checkpoint_timeout_s);
+	dm_cancel_defer(0);
+	if (r == 0 && dm_cancelled())
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
+	return r;
+}
+
+static int step_carry_checkpoint(struct handover *h, const struct step *s)
+{
+	struct xfer_stats st = { 0 };
+	int r;
+
+	(void)s;
+	r = ckpt_step_carry(&h->rec, h->src, h->src_id, h->dst, h->dst_id,
+			    &h->ckpt, &st, &h->helper_journaled);
+	h->rec.bytes += st.bytes;
+	return r;
+}
+
+static int step_restore(struct handover *h, const struct step *s)
+{
+	(void)s;
+	if (ckpt_step_restore(h->dst, h->dst_id, &h->ckpt) < 0 ||
+	    wait_ready(h) < 0)
+		return -1;
+	ckpt_done(&h->rec, h->src, h->src_id, h->dst, h->dst_id, &h->ckpt);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* rollback                                                            */
 
@@ -1266,6 +1316,7 @@ static void handover_release(struct handover *h)
 				"source: %s", h->commit_id, dm_errmsg());
 		free(path);
 	}
+	ckpt_release(h->src, h->dst, &h->ckpt);
 	free(h->commit_id);
 	free(h->ref_dst_id);
 	free(h->ref_prev_id);
@@ -1310,6 +1361,9 @@ static const step_fn step_fns[STEP_KINDS] = {
 	[STEP_SYNC] = step_sync,
 	[STEP_ROOTFS] = step_rootfs,
 	[STEP_START] = step_start,
+	[STEP_CHECKPOINT] = step_checkpoint,
+	[STEP_CARRY_CHECKPOINT] = step_carry_checkpoint,
+	[STEP_RESTORE] = step_restore,
 };
 
 /* The plan's steps into the record, the check (already run) ended. */
@@ -1358,7 +1412,7 @@ static int run_plan(struct handover *h)
 
 		if (run_step(h, i, k != h->steps.steps[i - 1].kind) < 0)
 			return -1;
-		if (k == STEP_START)
+		if (k == STEP_START || k == STEP_RESTORE)
 			ready_at = dm_now_ms();
 	}
 	record_phase_end(&h->rec);
