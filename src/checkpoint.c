@@ -118,9 +118,15 @@ static int probe_dest(struct engine *dst, long timeout_s, int absent)
 	return ret == 0 ? 0 : -1;
 }
 
-/* These engines restore only into the host's network namespace: for any
- * other, runc's restore bind-mounts the container's namespace before it
- * exists (containerd #12141), whatever network the copy is created in. */
+/* These engines restore a new container only into a network namespace
+ * that exists before it starts: with bridge or none, the restore
+ * bind-mounts the container's own before it exists (containerd #12141).
+ * Measured (dockerd 28.5, 2026-12-06): a bridge container's checkpoint
+ * restores into a copy created with --network host, or with the network
+ * of another, running container ("container:HOLDER", the holder on the
+ * bridge); but the copy's configuration is then not the source's (its
+ * ports and addresses are the holder's, it cannot start without it), so
+ * only host-network containers move with their memory. */
 static int network_ok(yajl_val ins, const char *name)
 {
 	const char *mode = json_str(ins, "HostConfig", "NetworkMode", NULL);

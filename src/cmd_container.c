@@ -62,8 +62,9 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 			 "unless given, they are carried when there are any, "
 			 "and --rootfs=false leaves them behind"),
 		OPT_BOOL(0, "checkpoint", &o.checkpoint,
-			 "Carry the memory state too (CRIU; both engines must "
-			 "run with experimental features)"),
+			 "Carry the memory state too: the process goes on "
+			 "where it was (CRIU, experimental engines, --network "
+			 "host, no TTY)"),
 		OPT_SECONDS(0, "checkpoint-timeout", &o.checkpoint_timeout_s,
 			    "SECONDS", "Give up a checkpoint after this long",
 			    1, 86400),
