@@ -7,6 +7,7 @@
 #ifndef DM_CHECKPOINT_H
 #define DM_CHECKPOINT_H
 
+#include <stdint.h>
 #include <yajl/yajl_tree.h>
 
 #include "engine.h"
@@ -19,6 +20,7 @@ struct ckpt_move {
 	int absent_src, absent_dst;	/* the helper image, before the probe */
 	char *sh, *dh;		/* helper containers of the carry */
 	size_t undo_rm;		/* the journal's remove-checkpoint (source) */
+	uint64_t size;		/* its files' bytes, once carried */
 	int journaled;
 };
 

@@ -15,6 +15,7 @@
 #include "dm.h"
 #include "migrate_checkpoint.h"
 #include "undo.h"
+#include "volstream.h"
 #include "volsync.h"
 #include "volume.h"
 
@@ -67,6 +68,7 @@ int ckpt_step_carry(struct migration *rec, struct engine *src,
 		    int *helper_journaled)
 {
 	size_t undo_sh = 0, undo_dh = 0;
+	struct volsnap *snap = NULL;
 	char digest[65];
 	int ret;
 
@@ -81,9 +83,13 @@ int ckpt_step_carry(struct migration *rec, struct engine *src,
 	c->dh = carry_helper(rec, dst, dst_id, c->name, 0, &undo_dh);
 	if (!c->dh)
 		return -1;
-	ret = volume_copy(src, c->sh, dst, c->dh, digest, st);
+	ret = volume_copy_snap(src, c->sh, dst, c->dh, digest, st, &snap);
 	if (ret < 0)
 		return dm_error_wrap("carrying the checkpoint");
+	c->size = 0;
+	for (size_t i = 0; i < snap->n; i++)
+		c->size += snap->e[i].size;
+	volsnap_free(snap);
 	ckpt_release(src, dst, c);
 	record_undo_done(rec, undo_sh);
 	record_undo_done(rec, undo_dh);

@@ -1207,6 +1207,17 @@ static int step_carry_checkpoint(struct handover *h, const struct step *s)
 	r = ckpt_step_carry(&h->rec, h->src, h->src_id, h->dst, h->dst_id,
 			    &h->ckpt, &st, &h->helper_journaled);
 	h->rec.bytes += st.bytes;
+	/* its size is known only now: the checkpoint step's record says it */
+	for (size_t i = 0; r == 0 && i < h->steps.n; i++)
+		if (h->steps.steps[i].kind == STEP_CHECKPOINT) {
+			struct rec_step *rs = &h->rec.steps[h->step0 + i];
+			char hb[32];
+
+			free(rs->object);
+			rs->object = xasprintf("memory of %s (%s)", h->name,
+					       dm_human_bytes(h->ckpt.size, hb,
+							      sizeof(hb)));
+		}
 	return r;
 }
 
