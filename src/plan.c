@@ -415,7 +415,8 @@ void plan_print(const struct plan *p, const char *source, const char *dest,
 		"%s\n", p->name, p->running ? "running" : "stopped", source,
 		dest, strategy);
 	fprintf(out, "  memory: %s\n", p->memory ? "moves (checkpoint and "
-		"restore)" : "does not move: the copy starts afresh");
+		"restore)" : !p->running ? "none: the container is not running"
+		: "does not move: the copy starts afresh");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct step *st = &p->steps[i];
 

@@ -344,6 +344,17 @@ static void checkpoint_of_a_stopped_or_kept_source_moves_no_memory(void **state)
 	assert_false(f->plan.memory);
 	assert_null(strstr(f->order, "checkpoint"));
 	assert_null(strstr(f->order, "restore"));
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		plan_print(&f->plan, "node1", "node2", "delta", out);
+		fclose(out);
+		assert_non_null(strstr(buf, "  memory: none: the container is "
+				       "not running\n"));
+		free(buf);
+	}
 	load(f, "web", BIND_REFUSE);
 	f->opts.checkpoint = 1;
 	f->opts.keep = 1;
