@@ -14,18 +14,23 @@
 /* The checkpoint's name for the move of record id. */
 void ckpt_name(struct ckpt_move *c, const char *record_id);
 
+/* Before the downtime: the helper image the carry needs, at both ends,
+ * its removal journaled where it was absent unless *helper_journaled. */
+int ckpt_prepare(struct migration *rec, struct engine *src,
+		 struct engine *dst, const struct ckpt_move *c,
+		 int *helper_journaled);
+
 /* The checkpoint that stops src_id: journaled first so that a rollback
  * (or "docker migrate rollback") starts it again from it, or afresh. */
 int ckpt_step_dump(struct migration *rec, struct engine *src,
 		   const char *src_id, struct ckpt_move *c, long timeout_s);
 
 /* Its files, from the source's data root into the directory of dst_id,
- * through two helper containers (removed once done); bytes into st.
- * The helper image's removal is journaled unless *helper_journaled. */
+ * through two helper containers (removed once done); bytes into st;
+ * the checkpoint's size into c->size. */
 int ckpt_step_carry(struct migration *rec, struct engine *src,
 		    const char *src_id, struct engine *dst, const char *dst_id,
-		    struct ckpt_move *c, struct xfer_stats *st,
-		    int *helper_journaled);
+		    struct ckpt_move *c, struct xfer_stats *st);
 
 /* Start dst_id from the checkpoint. */
 int ckpt_step_restore(struct engine *dst, const char *dst_id,

@@ -24,6 +24,17 @@ void ckpt_name(struct ckpt_move *c, const char *record_id)
 	snprintf(c->name, sizeof(c->name), "docker-migrate-%s", record_id);
 }
 
+int ckpt_prepare(struct migration *rec, struct engine *src,
+		 struct engine *dst, const struct ckpt_move *c,
+		 int *helper_journaled)
+{
+	if (undo_journal_helper_image(rec, c->absent_src, c->absent_dst,
+				      helper_journaled) < 0)
+		return -1;
+	return helper_image_ensure(src) < 0 || helper_image_ensure(dst) < 0
+	       ? -1 : 0;
+}
+
 int ckpt_step_dump(struct migration *rec, struct engine *src,
 		   const char *src_id, struct ckpt_move *c, long timeout_s)
 {
@@ -64,17 +75,13 @@ static char *carry_helper(struct migration *rec, struct engine *e,
 
 int ckpt_step_carry(struct migration *rec, struct engine *src,
 		    const char *src_id, struct engine *dst, const char *dst_id,
-		    struct ckpt_move *c, struct xfer_stats *st,
-		    int *helper_journaled)
+		    struct ckpt_move *c, struct xfer_stats *st)
 {
 	size_t undo_sh = 0, undo_dh = 0;
 	struct volsnap *snap = NULL;
 	char digest[65];
 	int ret;
 
-	if (undo_journal_helper_image(rec, c->absent_src, c->absent_dst,
-				      helper_journaled) < 0)
-		return -1;
 	c->sh = carry_helper(rec, src, src_id, c->name, 1, &undo_sh);
 	if (!c->sh)
 		return -1;

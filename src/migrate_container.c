@@ -1182,7 +1182,9 @@ static int step_checkpoint(struct handover *h, const struct step *s)
 	int r;
 
 	(void)s;
-	if (restart_policy_off(h) < 0)
+	if (restart_policy_off(h) < 0 ||
+	    ckpt_prepare(&h->rec, h->src, h->dst, &h->ckpt,
+			 &h->helper_journaled) < 0)
 		return -1;
 	if (dm_cancelled())
 		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
@@ -1205,7 +1207,7 @@ static int step_carry_checkpoint(struct handover *h, const struct step *s)
 
 	(void)s;
 	r = ckpt_step_carry(&h->rec, h->src, h->src_id, h->dst, h->dst_id,
-			    &h->ckpt, &st, &h->helper_journaled);
+			    &h->ckpt, &st);
 	h->rec.bytes += st.bytes;
 	/* its size is known only now: the checkpoint step's record says it */
 	for (size_t i = 0; r == 0 && i < h->steps.n; i++)
