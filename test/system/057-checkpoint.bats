@@ -214,3 +214,39 @@ refused() {
 	no_helpers "$A28"
 	no_helpers "$B28"
 }
+
+@test "a run killed after the dump is finished by rollback ID: the source runs from its checkpoint" {
+	counter "$A28"
+	export DOCKER_HOST=$(lab_sock "$A28")
+	DOCKER_MIGRATE_TEST_PAUSE_AT=carry bg_migrate container "$C" --to "$B28" --checkpoint
+	wait_until in_output "test hook: paused in carry"
+	is "$(ldocker "$A28" inspect -f '{{.State.Running}}' "$C")" false "the dump stopped the source"
+	kill -KILL "$(plugin_pid)"
+	wait "$BG" || true
+	id=$("$DM_BIN" history --format json | jq -r --arg o "$C" '[.[] | select(.object == $o)][-1].id')
+	run_dm history "$id"
+	contains "$output" "not undone (docker migrate rollback $id)" "the journal is left"
+	run_dm rollback "$id"
+	is "$(ldocker "$A28" inspect -f '{{.State.Running}} {{.State.Paused}}' "$C")" "true false" \
+		"the source runs again"
+	last=$(ldocker "$A28" logs "$C" | tail -n 1)
+	WAIT_TRIES=100 wait_until counted "$A28" $((last + 3))
+	consecutive "$A28"
+	is "$(ldocker "$B28" ps -aq)" "" "no copy left at the destination"
+	no_checkpoints "$A28" "$B28"
+	no_helpers "$A28"
+	run_dm rollback "$id"
+	contains "$output" "nothing left to undo" "a second rollback has nothing to do"
+}
+
+@test "--checkpoint cannot be combined with --keep or --pause" {
+	counter "$A28"
+	before=$(ldocker "$A28" inspect -f '{{.State.StartedAt}}' "$C")
+	DOCKER_HOST=$(lab_sock "$A28") run "$DOCKER" migrate container "$C" --to "$B28" --checkpoint --keep
+	contains "$output" "it cannot be combined with --keep" "--keep"
+	[ "$status" -ne 0 ]
+	DOCKER_HOST=$(lab_sock "$A28") run "$DOCKER" migrate container "$C" --to "$B28" --checkpoint --pause
+	contains "$output" "it cannot be combined with --pause" "--pause"
+	[ "$status" -ne 0 ]
+	refused "$A28" "$before" "$B28"
+}
