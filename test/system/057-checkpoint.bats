@@ -56,6 +56,7 @@ teardown() {
 counter() {
 	local n=$1
 	shift
+	# shellcheck disable=SC2016 # the container's shell expands it
 	ldocker "$n" run -d --name "$C" --network "${NET:-host}" "$@" "$LAB_BASE_IMAGE" \
 		sh -c 'i=0; while :; do i=$((i+1)); echo $i >/count; echo $i; sleep 0.1; done' >/dev/null
 	WAIT_TRIES=100 wait_until counted "$n" 5
@@ -191,7 +192,8 @@ refused() {
 
 @test "a restore that fails puts the source back, running from its own checkpoint" {
 	counter "$A28"
-	export DOCKER_HOST=$(lab_sock "$A28")
+	DOCKER_HOST=$(lab_sock "$A28")
+	export DOCKER_HOST
 	touch_file=$BATS_TEST_TMPDIR/resume
 	DOCKER_MIGRATE_TEST_PAUSE_AT=restore DOCKER_MIGRATE_TEST_RESUME=$touch_file \
 		bg_migrate container "$C" --to "$B28" --checkpoint
@@ -217,7 +219,8 @@ refused() {
 
 @test "a run killed after the dump is finished by rollback ID: the source runs from its checkpoint" {
 	counter "$A28"
-	export DOCKER_HOST=$(lab_sock "$A28")
+	DOCKER_HOST=$(lab_sock "$A28")
+	export DOCKER_HOST
 	DOCKER_MIGRATE_TEST_PAUSE_AT=carry bg_migrate container "$C" --to "$B28" --checkpoint
 	wait_until in_output "test hook: paused in carry"
 	is "$(ldocker "$A28" inspect -f '{{.State.Running}}' "$C")" false "the dump stopped the source"
