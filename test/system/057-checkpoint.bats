@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # --checkpoint (issue 15): a running container moves with its memory
-# between the lab's sid engines (dockerd 28.5, CRIU 4.2.1): a process
+# between the lab's sid engines (dockerd 28.5, CRIU 4.2.1; both image stores): a process
 # counting, one number a line on its stdout and into a file, goes on at
 # the destination from the number it had reached (it never starts again
 # from 1).  What these engines cannot restore (a network other than the
@@ -139,6 +139,11 @@ moved_with_memory() {
 	counter "$A28C" -v dmt-cvol:/data
 	DOCKER_HOST=$(lab_sock "$A28C") moved_with_memory "$A28C" "$B28C"
 	contains "$output" "sync          volume dmt-cvol" "the volume's final pass"
+}
+
+@test "28 -> 28c: the memory crosses the image stores" {
+	counter "$A28"
+	DOCKER_HOST=$(lab_sock "$A28") moved_with_memory "$A28" "$B28C"
 }
 
 # refused NODE: the source is as it was: running, unpaused, not restarted;
