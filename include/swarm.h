@@ -32,6 +32,11 @@ int swarm_node_find(struct engine *mgr, const char *name, struct swarm_node *n);
 char *swarm_node_target(const struct swarm_node *n,
 			const char *ssh_config_file);
 
+/* name, given as a destination, when it neither resolves nor is a Host
+ * of the ssh config: if e is a manager that knows a node by that hostname
+ * or id, the SSH target of that node; else NULL (no error). */
+char *swarm_dest_target(struct engine *e, const char *name, const char *cfg);
+
 /* GET /services/{name}: the whole object (ID, Version, Spec). */
 int swarm_service_get(struct engine *mgr, const char *name, yajl_val *out);
 /* POST /services/{id}/update?version=N with spec (JSON text). */

@@ -119,6 +119,21 @@ char *swarm_node_target(const struct swarm_node *n, const char *cfg)
 	return xstrdup(n->addr);
 }
 
+char *swarm_dest_target(struct engine *e, const char *name, const char *cfg)
+{
+	struct swarm_node n;
+	char *self = NULL, *target = NULL;
+
+	if (host_reachable_by_name(name, cfg))
+		return NULL;
+	if (swarm_manager(e, &self) == 0 && swarm_node_find(e, name, &n) == 0)
+		target = swarm_node_target(&n, cfg);
+	dm_clear_error();
+	swarm_node_release(&n);
+	free(self);
+	return target;
+}
+
 int swarm_service_get(struct engine *mgr, const char *name, yajl_val *out)
 {
 	char *e = engine_escape(name);

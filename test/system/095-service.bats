@@ -207,3 +207,22 @@ vol_log() {
 	contains "$output" "cannot take its anonymous volume at /anon"
 	task_runs_on node2
 }
+
+@test "a container moves to a swarm node named by its id, as the manager knows it" {
+	local id
+	id=$(ldocker node3 info -f '{{.Swarm.NodeID}}')
+	ldocker node1 run -d --name dmt-plain "$BASE_ID" \
+		sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done' >/dev/null
+	run_dm container dmt-plain --to "$id"
+	contains "$output" "completed container dmt-plain"
+	is "$(ldocker node3 inspect -f '{{.State.Running}}' dmt-plain)" "true" "running at node3"
+	ldocker node3 rm -f dmt-plain >/dev/null
+	ldocker node1 rm -f dmt-plain >/dev/null
+
+	# a name that is neither a host nor a node stays an SSH error
+	ldocker node1 run -d --name dmt-plain "$BASE_ID" sleep 60 >/dev/null
+	run_dm 1 container dmt-plain --to no-such-node-xyz
+	one_line_error
+	contains "$output" "no-such-node-xyz"
+	ldocker node1 rm -f dmt-plain >/dev/null
+}
