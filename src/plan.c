@@ -411,12 +411,13 @@ void plan_print(const struct plan *p, const char *source, const char *dest,
 {
 	char hb[32];
 
-	fprintf(out, "Plan: move container %s (%s) from %s to %s, strategy "
-		"%s\n", p->name, p->running ? "running" : "stopped", source,
-		dest, strategy);
-	fprintf(out, "  memory: %s\n", p->memory ? "moves (checkpoint and "
-		"restore)" : !p->running ? "none: the container is not running"
-		: "does not move: the copy starts afresh");
+	fprintf(out, "Plan: move %s %s (%s) from %s to %s, strategy %s\n",
+		p->what ? p->what : "container", p->name,
+		p->running ? "running" : "stopped", source, dest, strategy);
+	if (!p->what)	/* a container's: a service's task starts afresh */
+		fprintf(out, "  memory: %s\n", p->memory ? "moves (checkpoint "
+			"and restore)" : !p->running ? "none: the container is "
+			"not running" : "does not move: the copy starts afresh");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct step *st = &p->steps[i];
 
@@ -450,7 +451,7 @@ void plan_gen(const struct plan *p, const char *source, const char *dest,
 	      const char *strategy, yajl_gen g)
 {
 	yajl_gen_map_open(g);
-	gen_opt_str(g, "container", p->name);
+	gen_opt_str(g, p->what ? p->what : "container", p->name);
 	gen_opt_str(g, "source", source);
 	gen_opt_str(g, "destination", dest);
 	gen_opt_str(g, "strategy", strategy);
