@@ -19,6 +19,7 @@
 #include "lock.h"
 #include "migrate.h"
 #include "plan.h"
+#include "precheck.h"
 #include "recreate.h"
 #include "record.h"
 #include "transfer.h"
@@ -60,6 +61,8 @@ struct handover {
 	int image_present;	/* at the destination before we began */
 	int64_t image_bytes;	/* its missing layers' size */
 	struct recreate_out plan;
+	struct dest_facts facts;	/* the destination, as precheck.c
+					 * judges it */
 	struct strlist nets_missing;
 	/* image_ref at the destination, by its ids there (on the
 	 * containerd store not the source's): before the load */
@@ -485,13 +488,59 @@ static int join_problems(const struct strlist *l, const char *name)
 	return ret;
 }
 
+/* What would make the copy's create or start fail there (precheck.c):
+ * found now, before anything changes, not when the source is down. */
+static int check_dest(struct handover *h)
+{
+	struct strlist problems = { 0 };
+	struct net_pair *nets = NULL;
+	size_t nn = 0;
+	int ret = precheck_gather_nets(h->src, h->dst, h->ins, &nets, &nn);
+
+	if (ret == 0) {
+		precheck_ports(h->ins, &h->facts, &problems);
+		precheck_networks(h->ins, &h->facts, nets, nn, &problems);
+	}
+	if (ret == 0 && problems.n) {
+		struct strbuf sb = STRBUF_INIT;
+
+		for (size_t i = 0; i < problems.n; i++)
+			sb_addf(&sb, "%s%s", i ? "; " : "", problems.v[i]);
+		ret = dm_error_kind(DM_ERR_CONFLICT, "%s cannot run at %s as "
+				    "it is: %s", h->name, h->o->to, sb_str(&sb));
+		sb_release(&sb);
+	}
+	strlist_clear(&problems);
+	net_pairs_release(nets, nn);
+	return ret;
+}
+
+/* The destination's facts, and which of the container's devices it
+ * lacks: what decides which devices and links the copy keeps. */
+static int gather_dest(struct handover *h, struct strlist *devs_missing,
+		       struct strlist *running)
+{
+	struct strlist devs = { 0 };
+	int r;
+
+	if (precheck_gather(h->dst, h->link, h->o->to, &h->facts) < 0)
+		return -1;
+	precheck_running_names(&h->facts, running);
+	precheck_device_paths(h->ins, &devs);
+	r = precheck_missing_paths(h->link, &devs, devs_missing);
+	strlist_clear(&devs);
+	return r;
+}
+
 static int phase_check(struct handover *h)
 {
-	struct strlist missing = { 0 };
+	struct strlist missing = { 0 }, devs_missing = { 0 }, running = { 0 };
 	struct image_info di;
 	struct recreate_in in;
 	int r;
 
+	if (precheck_map_publish(h->ins, &h->o->publish_ip, h->name) < 0)
+		return -1;
 	if ((!h->image_ref && choose_image(h) < 0) || check_name_free(h) < 0)
 		return -1;
 	r = image_inspect(h->dst, h->img.id, &di);
@@ -501,23 +550,40 @@ static int phase_check(struct handover *h)
 	image_info_release(&di);
 	if (h->image_present)	/* the export begun early is not needed */
 		engine_prefetch_drop(h->src);
-	if (check_binds(h, &missing) < 0)
-		return -1;
+	r = check_binds(h, &missing);
+	if (r == 0)
+		r = gather_dest(h, &devs_missing, &running);
 	in = (struct recreate_in){ h->ins, h->image_ref, &missing,
 				   h->o->drop_unmovable, h->o->volumes,
-				   h->o->bind_mode, engine_create_api(h->dst) };
-	r = recreate_plan(&in, &h->plan);
+				   h->o->bind_mode, engine_create_api(h->dst),
+				   &devs_missing, &running };
+	if (r == 0)
+		r = recreate_plan(&in, &h->plan) < 0 ? -2 : 0;
 	strlist_clear(&missing);
-	if (r < 0)
+	strlist_clear(&devs_missing);
+	strlist_clear(&running);
+	if (r == -2)
 		return join_problems(&h->plan.problems, h->name);
-	for (size_t i = 0; i < h->plan.dropped.n; i++)
+	if (r < 0)
+		return -1;
+	/* named in the report and the record, not only on stderr */
+	for (size_t i = 0; i < h->plan.dropped.n; i++) {
 		dm_warn("dropping %s", h->plan.dropped.v[i]);
-	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
-		dm_warn("leaving out bind mount %s: its path is missing at %s "
-			"(--bind-mounts skip)", h->plan.bind_skipped.v[i],
-			h->o->to);
-	if (check_networks(h) < 0 || check_volumes_free(h) < 0 ||
-	    check_space(h) < 0)
+		record_add_dropped(&h->rec, h->plan.dropped.v[i]);
+	}
+	for (size_t i = 0; i < h->plan.bind_skipped.n; i++) {
+		char *what = xasprintf("bind mount %s: its path is missing at "
+				       "%s (--bind-mounts skip)",
+				       h->plan.bind_skipped.v[i], h->o->to);
+
+		dm_warn("leaving out %s", what);
+		record_add_dropped(&h->rec, what);
+		free(what);
+	}
+	if (h->rec.path && record_save(&h->rec) < 0)
+		return -1;
+	if (check_networks(h) < 0 || check_dest(h) < 0 ||
+	    check_volumes_free(h) < 0 || check_space(h) < 0)
 		return -1;
 	if (check_rootfs(h) < 0)
 		return -1;
@@ -1273,6 +1339,7 @@ static void handover_release(struct handover *h)
 	free(h->image_ref);
 	image_info_release(&h->img);
 	recreate_out_release(&h->plan);
+	dest_facts_release(&h->facts);
 	strlist_clear(&h->nets_missing);
 	plan_release(&h->steps);
 	for (size_t i = 0; i < h->nvols; i++) {
