@@ -74,11 +74,11 @@ int precheck_is_addr(const char *s)
 
 static const char *addr_str(const struct addr *a, char *buf, size_t n)
 {
-	if (!a->fam)
-		snprintf(buf, n, "*");
-	else
-		inet_ntop(a->fam == 4 ? AF_INET : AF_INET6, a->b, buf,
-			  (socklen_t)n);
+	char ip[INET6_ADDRSTRLEN];
+
+	/* fam 0 from /proc: a socket on "::" */
+	inet_ntop(a->fam == 4 ? AF_INET : AF_INET6, a->b, ip, sizeof(ip));
+	snprintf(buf, n, a->fam == 4 ? "%s" : "[%s]", ip);
 	return buf;
 }
 
@@ -360,7 +360,7 @@ static void check_port(const char *ip, unsigned port, const char *proto,
 			f->dest, by));
 	else if (f->proc && port_listened(f->proc, proto, port, &a, &who))
 		problem(problems, xasprintf("port %s is in use at %s: a "
-			"process listens on %s port %u (free it there first)",
+			"process listens on %s:%u (free it there first)",
 			label, f->dest, addr_str(&who, buf, sizeof(buf)), port));
 	free(label);
 }
@@ -633,6 +633,27 @@ static const char *holder_of(yajl_val net, const char *key, const char *v)
 	return NULL;
 }
 
+/* Is a the gateway of that IPAM entry: the one it names, else the
+ * first address of its subnet, which the engine then takes? */
+static int is_gateway(yajl_val cfg, const struct addr *a)
+{
+	const char *gw = json_str(cfg, "Gateway", NULL);
+	struct cidr s;
+	struct addr g;
+	int last;
+
+	if (gw && *gw)
+		return addr_parse(gw, &g) == 0 && g.fam == a->fam &&
+		       memcmp(g.b, a->b, 16) == 0;
+	if (cidr_parse(json_str(cfg, "Subnet", NULL), &s) < 0 ||
+	    !cidr_holds(&s, a))
+		return 0;
+	g = s.a;
+	last = s.a.fam == 4 ? 3 : 15;
+	g.b[last] |= 1;
+	return memcmp(g.b, a->b, 16) == 0;
+}
+
 /* A static address (--ip, --ip6): inside a subnet of the network it
  * will join, not its gateway, not another container's there. */
 static void check_static_ip(const struct net_pair *np, const char *ip,
@@ -668,11 +689,9 @@ static void check_static_ip(const struct net_pair *np, const char *ip,
 	if (!np->dst)
 		return;	/* made for the copy: nobody else is on it */
 	who = holder_of(np->dst, a.fam == 4 ? "IPv4Address" : "IPv6Address", ip);
-	if (!who)
-		for (size_t i = 0; i < json_alen(cfg); i++)
-			if (dm_streq(json_str(cfg->u.array.values[i], "Gateway",
-					      NULL), ip))
-				who = "its gateway";
+	for (size_t i = 0; !who && i < json_alen(cfg); i++)
+		if (is_gateway(cfg->u.array.values[i], &a))
+			who = "its gateway";
 	if (who)
 		problem(problems, xasprintf("static address %s on network "
 			"\"%s\" is taken at %s by %s%s%s (free it there first)",
