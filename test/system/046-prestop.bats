@@ -56,11 +56,14 @@ dest_state() {
 	ldocker "$1" volume ls -q | sort
 }
 
-# start_src NAME DOCKER-RUN-ARGS...: the source container, running.
+# start_src NAME DOCKER-RUN-ARGS...: the source container, running,
+# with a volume: its move stops it before the copy is started (to send
+# what changed last), which is where these failures came when the
+# engine found them, the source then down until the rollback.
 start_src() {
 	local name=$1
 	shift
-	run_docker "$SRC" run -d --name "$name" --stop-timeout 1 "$@"
+	run_docker "$SRC" run -d --name "$name" --stop-timeout 1 -v "dmt-$name:/data" "$@"
 	STARTED=$(ldocker "$SRC" inspect -f '{{.State.StartedAt}}' "$name")
 	BEFORE=$(dest_state "$DST")
 }
