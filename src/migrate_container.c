@@ -238,17 +238,28 @@ static int check_networks(struct handover *h)
 	return 0;
 }
 
-/* Free space where the destination engine keeps its images. */
-static int check_space(struct handover *h)
+/* Free space where the destination engine keeps its images and its
+ * volumes, for what the plan sends there: the image when absent, the
+ * volumes' content, and the container layer, which arrives after the
+ * source stopped: a full disk found then would be downtime. */
+static int check_space(struct handover *h, const struct plan_vol *pv)
 {
 	struct strbuf out = STRBUF_INIT;
 	yajl_val info = NULL;
 	const char *root;
 	char *q, *cmd;
 	unsigned long long avail_kb = 0;
+	/* an image takes about its size once unpacked, more with the tar
+	 * being read: ask for 1.2 times; so for the committed layer */
+	double need = h->image_present ? 0 : (double)h->img.size * 1.2;
 	int ret = 0;
 
-	if (h->image_present)
+	for (size_t i = 0; i < h->nvols; i++)
+		if (!pv[i].bind && !pv[i].ephemeral && pv[i].size > 0)
+			need += (double)pv[i].size;
+	if (h->steps.rootfs && h->rootfs_bytes > 0)
+		need += (double)h->rootfs_bytes * 1.2;
+	if (need <= 0)
 		return 0;
 	if (engine_get_json(h->dst, "/info", &info) < 0)
 		return -1;
@@ -257,15 +268,16 @@ static int check_space(struct handover *h)
 	cmd = xasprintf("df -Pk %s | awk 'NR==2 {print $4}'", q);
 	if (sshlink_run(h->link, cmd, &out, 256) == 0 &&
 	    sscanf(sb_str(&out), "%llu", &avail_kb) == 1) {
-		/* an image takes about its size once unpacked, more with the
-		 * tar being read: ask for 1.2 times */
-		if ((double)avail_kb * 1024.0 < (double)h->img.size * 1.2) {
+		if ((double)avail_kb * 1024.0 < need) {
 			char a[32], b[32];
 
-			ret = dm_error("not enough space at %s for the image "
-				       "(%s free in %s, %s needed)", h->o->to,
+			ret = dm_error_kind(DM_ERR_CONFLICT, "not enough space "
+				       "at %s for the image, volumes and "
+				       "container layer of %s (%s free in %s, "
+				       "%s needed): free some there first",
+				       h->o->to, h->name,
 				       dm_human_bytes(avail_kb * 1024ULL, a, sizeof(a)),
-				       root, dm_human_bytes((uint64_t)h->img.size,
+				       root, dm_human_bytes((uint64_t)need,
 							    b, sizeof(b)));
 		}
 	} else {
@@ -583,7 +595,7 @@ static int phase_check(struct handover *h)
 	if (h->rec.path && record_save(&h->rec) < 0)
 		return -1;
 	if (check_networks(h) < 0 || check_dest(h) < 0 ||
-	    check_volumes_free(h) < 0 || check_space(h) < 0)
+	    check_volumes_free(h) < 0)
 		return -1;
 	if (check_rootfs(h) < 0)
 		return -1;
@@ -1278,6 +1290,8 @@ static int make_plan(struct handover *h)
 	};
 	int r = plan_make(h->ins, &po, &f, &h->steps);
 
+	if (r == 0)
+		r = check_space(h, pv);
 	free(pv);
 	if (r == 0 && h->rootfs_changes && !h->steps.rootfs)
 		dm_warn("%zu change(s) in the container layer of %s are left "

@@ -22,7 +22,7 @@ setup_file() {
 
 teardown_file() {
 	local n
-	for n in node4 node3; do lab_ctl remove "$n" >/dev/null 2>&1 || true; done
+	for n in node6 node5 node4 node3; do lab_ctl remove "$n" >/dev/null 2>&1 || true; done
 }
 
 setup() { dm_setup; }
@@ -261,3 +261,25 @@ drop_unmovable_names_each() {
 }
 @test "20.10: --drop-unmovable names each thing it leaves behind" { drop_unmovable_names_each 20; }
 @test "28: --drop-unmovable names each thing it leaves behind" { drop_unmovable_names_each 28; }
+
+# --- free space --------------------------------------------------------
+
+# The container layer travels after the source stopped: a disk too small
+# for it was found then.  Now the check counts it, with the image and
+# the volumes, against the destination's free space.
+space_short_there() {
+	on "$1"
+	local engine=20.10
+	DST=node5
+	[[ $1 == 28 ]] && { engine=28; DST=node6; }
+	lab_ctl add "$DST" --engine "$engine" --disk 64
+	lab_env
+	start_src big "$LAB_BASE_IMAGE" sleep 600
+	run_docker "$SRC" exec big dd if=/dev/urandom of=/big bs=1M count=80
+	BEFORE=$(dest_state "$DST")
+	refused big "not enough space at $DST for the image, volumes and container layer of big ("
+	contains "$output" "needed): free some there first" "says how to proceed"
+	lab_ctl remove "$DST"
+}
+@test "20.10: a container layer larger than the destination's free space" { space_short_there 20; }
+@test "28: a container layer larger than the destination's free space" { space_short_there 28; }
