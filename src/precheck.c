@@ -152,74 +152,100 @@ static int proc_addr(const char *hex, struct addr *a)
 	return 0;
 }
 
+/* The line at p (before end) into buf, cut to its size; the next
+ * line's start. */
+static const char *line_at(const char *p, const char *end, char *buf,
+			   size_t n)
+{
+	const char *eol = memchr(p, '\n', (size_t)(end - p));
+	size_t len = (size_t)((eol ? eol : end) - p);
+
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	return eol ? eol + 1 : end;
+}
+
 /* Is a socket of that protocol bound to port on an address that clashes
- * with a?  *who gets the listener's address. */
+ * with a?  *who gets the socket's address. */
 static int port_listened(const char *proc, const char *proto, unsigned port,
 			 const struct addr *a, struct addr *who)
 {
-	const char *names[2] = { proto, NULL };
 	char six[8];
+	const char *names[2] = { proto, six };
 	int tcp = strcmp(proto, "tcp") == 0;
 
 	snprintf(six, sizeof(six), "%s6", proto);
-	names[1] = six;
 	for (int k = 0; k < 2; k++) {
 		const char *end, *p = section(proc, names[k], &end);
 
 		while (p && p < end) {
-			char loc[40], rem[40];
+			char line[512], loc[40], rem[40];
 			unsigned lp, rp, st;
-			const char *eol = strchr(p, '\n');
 
-			if (sscanf(p, " %*[0-9]: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x",
+			p = line_at(p, end, line, sizeof(line));
+			if (sscanf(line, " %*[0-9]: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x",
 				   loc, &lp, rem, &rp, &st) == 5 && lp == port &&
 			    /* TCP: listening; UDP: bound, not connected */
 			    (tcp ? st == 0x0A : rp == 0) &&
 			    proc_addr(loc, who) == 0 && addr_clash(who, a))
 				return 1;
-			p = eol ? eol + 1 : end;
 		}
 	}
 	return 0;
 }
 
-/* Has the host the address a (fib_trie's local IPv4 ones, if_inet6)? */
-static int addr_local(const char *proc, const struct addr *a)
+/* fib_trie names each local IPv4 address on a "|-- ADDR" line followed
+ * by "/32 host LOCAL". */
+static int fib_has(const char *proc, const struct addr *a)
 {
 	const char *end, *p = section(proc, "fib_trie", &end);
-	struct addr last = { 0 }, x;
+	struct addr last = { 0 };
 
 	while (p && p < end) {
-		const char *eol = strchr(p, '\n');
-		char w[64];
+		char line[256], w[64];
 
-		if (sscanf(p, " |-- %63s", w) == 1)
-			addr_parse(w, &last);
-		else if (strstr(p, "/32 host LOCAL") && (!eol || strstr(p, "/32 host LOCAL") < eol) &&
-			 last.fam == 4 && memcmp(last.b, a->b, 16) == 0)
+		p = line_at(p, end, line, sizeof(line));
+		if (sscanf(line, " |-- %63s", w) == 1) {
+			if (addr_parse(w, &last) < 0)
+				memset(&last, 0, sizeof(last));
+		} else if (strstr(line, "/32 host LOCAL") && last.fam == 4 &&
+			   memcmp(last.b, a->b, 16) == 0) {
 			return 1;
-		p = eol ? eol + 1 : end;
-	}
-	p = section(proc, "if_inet6", &end);
-	while (p && p < end) {
-		const char *eol = strchr(p, '\n');
-		char w[40];
-
-		if (sscanf(p, "%32[0-9a-fA-F]", w) == 1 && strlen(w) == 32) {
-			memset(&x, 0, sizeof(x));
-			for (int i = 0; i < 16; i++) {
-				char byte[3] = { w[2 * i], w[2 * i + 1], 0 };
-
-				x.b[i] = (unsigned char)strtoul(byte, NULL, 16);
-			}
-			x.fam = 6;
-			unmap(&x);
-			if (x.fam == a->fam && memcmp(x.b, a->b, 16) == 0)
-				return 1;
 		}
-		p = eol ? eol + 1 : end;
 	}
 	return 0;
+}
+
+/* if_inet6: one address a line, 32 hex digits in network order. */
+static int inet6_has(const char *proc, const struct addr *a)
+{
+	const char *end, *p = section(proc, "if_inet6", &end);
+
+	while (p && p < end) {
+		char line[256], w[33];
+		struct addr x = { .fam = 6 };
+
+		p = line_at(p, end, line, sizeof(line));
+		if (sscanf(line, "%32[0-9a-fA-F]", w) != 1 || strlen(w) != 32)
+			continue;
+		for (int i = 0; i < 16; i++) {
+			char byte[3] = { w[2 * i], w[2 * i + 1], 0 };
+
+			x.b[i] = (unsigned char)strtoul(byte, NULL, 16);
+		}
+		unmap(&x);
+		if (x.fam == a->fam && memcmp(x.b, a->b, 16) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Has the host the address a? */
+static int addr_local(const char *proc, const struct addr *a)
+{
+	return fib_has(proc, a) || inet6_has(proc, a);
 }
 
 /* ------------------------------------------------------------------ */

@@ -151,6 +151,38 @@ static void without_the_listing_the_containers_still_count(void **state)
 	assert_has(&x->problems, port_problems[5]);
 }
 
+/* Without the engine's list, its proxies' sockets are what /proc shows:
+ * UDP ones too, bound and not connected. */
+static void sockets_alone_show_every_port_in_use(void **state)
+{
+	struct fx *x = *state;
+
+	yajl_tree_free(x->f.containers);
+	x->f.containers = NULL;
+	assert_int_equal(precheck_ports(x->ins, &x->f, &x->problems), N_PORT);
+	assert_has(&x->problems, "port 8083/udp is in use at node2: a process "
+		   "listens on 0.0.0.0:8083");
+	assert_has(&x->problems, "port 8080/tcp is in use at node2: a process "
+		   "listens on 0.0.0.0:8080");
+	assert_has(&x->problems, "port 127.0.0.1:9090/tcp is in use at node2: "
+		   "a process listens on 127.0.0.1:9090");
+}
+
+/* Addresses the host has, IPv4 (fib_trie) and IPv6 (if_inet6), pass. */
+static void addresses_the_host_has_pass(void **state)
+{
+	struct fx *x = *state;
+	static const char ins[] = "{\"HostConfig\":{\"PortBindings\":{"
+		"\"90/tcp\":[{\"HostIp\":\"::1\",\"HostPort\":\"18090\"},"
+		"{\"HostIp\":\"10.81.0.12\",\"HostPort\":\"18090\"},"
+		"{\"HostIp\":\"fd00::12\",\"HostPort\":\"18090\"}]}}}";
+
+	x->extra[0] = json_parse(ins, strlen(ins), "ins");
+	assert_int_equal(precheck_ports(x->extra[0], &x->f, &x->problems), 1);
+	assert_has(&x->problems, "published address fd00::12: node2 has no "
+		   "such address");
+}
+
 static void a_host_network_container_publishes_nothing(void **state)
 {
 	struct fx *x = *state;
@@ -465,6 +497,8 @@ int main(void)
 		T(each_port_in_use_and_each_absent_address_is_named),
 		T(the_raw_proc_files_read_the_same),
 		T(without_the_listing_the_containers_still_count),
+		T(sockets_alone_show_every_port_in_use),
+		T(addresses_the_host_has_pass),
 		T(a_host_network_container_publishes_nothing),
 		T(families_and_wildcards_clash_as_the_kernel_has_it),
 		T(publish_ip_moves_the_binding_to_an_address_there),
