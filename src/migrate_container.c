@@ -185,37 +185,11 @@ static int check_name_free(struct handover *h)
 static int check_binds(struct handover *h, struct strlist *missing)
 {
 	struct strlist binds = { 0 };
-	struct strbuf cmd = STRBUF_INIT, out = STRBUF_INIT;
-	int ret = 0;
+	int ret;
 
 	recreate_bind_sources(h->ins, &binds);
-	if (!binds.n)
-		return 0;
-	/* every path quoted: nothing from the container reaches a shell raw */
-	sb_adds(&cmd, "for p in");
-	for (size_t i = 0; i < binds.n; i++) {
-		char *q = sh_quote(binds.v[i]);
-
-		sb_addf(&cmd, " %s", q);
-		free(q);
-	}
-	sb_adds(&cmd, "; do [ -e \"$p\" ] && printf 'y' || printf 'n'; done");
-	if (sshlink_run(h->link, sb_str(&cmd), &out, 1 << 16) < 0) {
-		ret = -1;
-		goto out;
-	}
-	if (out.len != binds.n) {
-		ret = dm_error("cannot check bind-mount paths on %s (got \"%s\")",
-			       h->o->to, sb_str(&out));
-		goto out;
-	}
-	for (size_t i = 0; i < binds.n; i++)
-		if (out.buf[i] == 'n')
-			strlist_add(missing, binds.v[i]);
-out:
+	ret = precheck_missing_paths(h->link, &binds, missing);
 	strlist_clear(&binds);
-	sb_release(&cmd);
-	sb_release(&out);
 	return ret;
 }
 

@@ -123,8 +123,8 @@ int precheck_missing_paths(struct sshlink *link, const struct strlist *paths,
 	if (sshlink_run(link, sb_str(&cmd), &out, 1 << 16) < 0)
 		ret = -1;
 	else if (out.len != paths->n)
-		ret = dm_error("cannot check paths at the destination (got "
-			       "\"%s\")", sb_str(&out));
+		ret = dm_error("cannot check paths on the destination host "
+			       "(got \"%s\")", sb_str(&out));
 	for (size_t i = 0; ret == 0 && i < paths->n; i++)
 		if (out.buf[i] == 'n')
 			strlist_add(missing, paths->v[i]);
