@@ -151,7 +151,9 @@ static void d_check(struct step *st, const struct ctx *c)
 		  ? "both ends are checked before anything changes; the "
 		    "memory state was probed with a checkpoint (--checkpoint)"
 		  : "both ends are checked before anything changes: the name "
-		    "is free there, what is there already, room for the image";
+		    "is free there, what is there already, room for the "
+		    "image, and what would stop the copy starting there "
+		    "(ports, addresses, networks, devices, links)";
 }
 
 static void d_transfer(struct step *st, const struct ctx *c)

@@ -61,7 +61,7 @@ static void load(struct fx *f, const char *name, int bind_mode)
 	if (bind_mode == BIND_COPY)
 		recreate_bind_sources(f->ins, &f->missing);
 	in = (struct recreate_in){ f->ins, "dmlab/busybox:1", &f->missing, 0,
-				   1, bind_mode, NULL };
+				   1, bind_mode, NULL, NULL, NULL };
 	assert_int_equal(recreate_plan(&in, &f->rec), 0);
 	for (size_t i = 0; i < f->rec.volumes.n; i++)
 		f->vols[n++] = (struct plan_vol){ f->rec.volumes.v[i], 0, 0, 0,
