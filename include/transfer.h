@@ -105,10 +105,19 @@ struct delta_plan {
 	 * not the diff id (a containerd store's compressed blobs); NULL:
 	 * the diff ids */
 	char **blob_digests;
+	/* blob_digests not read yet (delta_plan_stream): the stream takes
+	 * blobs named by a diff id for those layers, and stops at a blob it
+	 * cannot place (a layer held compressed), before sending it */
+	int lazy;
 };
 int delta_plan(struct engine *src, struct engine *dst, const char *ref,
 	       struct delta_plan *p);
 void delta_plan_release(struct delta_plan *p);
+/* The plan of a transfer: delta_plan without reading the source's export
+ * when its layers may be named by diff id (a containerd store's export is
+ * then read once, by the stream; see strategy_delta.c). */
+int delta_plan_stream(struct engine *src, struct engine *dst, const char *ref,
+		      struct delta_plan *p);
 /* The config digest of image ref (id on e): what identifies it on any
  * store.  A graph driver's id is that; the containerd store's is its
  * manifest's digest, and the manifest is read from the head of e's export.
