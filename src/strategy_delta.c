@@ -442,6 +442,7 @@ struct delta_stream {
 	const char *platform;	/* the source's, for the config's record */
 	int unknown;		/* lazy plan: blobs named by no diff id seen */
 	int need_manifest;	/* lazy plan: a blob it cannot place came */
+	char *seen;		/* lazy plan: present layers whose blob came */
 	char *held_name;	/* lazy plan: the first of them, kept until */
 	struct strbuf held;	/* it is known to be the config */
 	struct gzout gz;
@@ -532,17 +533,23 @@ static enum tar_action leave_out(struct delta_stream *d, const char *name)
  * other is a layer held compressed or an index's entry, which only the
  * manifest places: -1, and the stream stops before sending it (what was
  * sent so far is only layers named by a diff id that the destination
- * lacks).  0: placed. */
+ * lacks).  Once every present layer's blob came, what comes is missing:
+ * placed, as sent.  0: placed. */
 static int lazy_place(struct delta_stream *d, const char *digest,
 		      uint64_t size)
 {
 	const struct delta_plan *p = d->p;
+	int named = 0, all = 1;
 
 	if (!p->lazy || !p->present || dm_streq(digest, p->image_id))
 		return 0;
 	for (size_t i = 0; i < p->n; i++)
 		if (strcmp(p->diff_ids[i], digest) == 0)
-			return 0;
+			named = d->seen[i] = 1;
+	for (size_t i = 0; i < p->present; i++)
+		all &= d->seen[i];
+	if (named || all)
+		return 0;
 	if (d->unknown++ == 0 && size <= LAZY_HOLD_MAX)
 		return 1;
 	d->need_manifest = 1;
@@ -820,8 +827,10 @@ static int send_delta(const struct transfer *t, const char *get_path,
 	d->platform = engine_os_arch(t->src);
 	d->skip_all = p->present == p->n;
 	d->drop = xcalloc(p->n + 1, sizeof(*d->drop));
+	d->seen = xcalloc(p->n + 1, 1);
 	if (gzout_init(&d->gz) < 0) {
 		free(d->drop);
+		free(d->seen);
 		free(d);
 		return -1;
 	}
@@ -853,6 +862,7 @@ static int send_delta(const struct transfer *t, const char *get_path,
 	free(d->manifest);
 	free(d->index);
 	free(d->held_name);
+	free(d->seen);
 	sb_release(&d->held);
 	free(d->drop);
 	free(d);
