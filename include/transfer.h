@@ -10,7 +10,9 @@
 #include "opt.h"
 
 /* A transformation between the two engines: feed gets the source's bytes
- * and writes what goes to the destination to fd; finish flushes. */
+ * and writes what goes to the destination to fd; finish flushes.  feed
+ * returns 0 for more, 1 when it needs no more of the source (its request
+ * is closed, then finish runs), -1 on failure. */
 struct pipe_filter {
 	int (*feed)(void *ctx, const void *buf, size_t n, int fd);
 	int (*finish)(void *ctx, int fd);

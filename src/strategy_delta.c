@@ -445,6 +445,16 @@ struct delta_stream {
 	char *seen;		/* lazy plan: present layers whose blob came */
 	char *held_name;	/* lazy plan: the first of them, kept until */
 	struct strbuf held;	/* it is known to be the config */
+	/* every layer present, lazy plan: the image's manifest from the
+	 * stream, the blobs that passed, and whether the stream stopped
+	 * once the manifest and config had (the rest is layers left out) */
+	const char *ref;
+	char *own;
+	size_t own_len;
+	struct reg_manifest om;
+	int om_ok;
+	struct strlist passed;
+	int stop;
 	struct gzout gz;
 	int64_t t0, t_first, t_last;	/* for the debug report of phases */
 };
@@ -562,6 +572,8 @@ static enum tar_action keep_member(void *ctx, const struct tar_member *m)
 	const char *rest = in_layer_dir(m->name);
 	char digest[72];
 
+	if (d->stop)
+		return TAR_DROP;
 	if (strcmp(m->name, "manifest.json") == 0 ||
 	    strcmp(m->name, "index.json") == 0)
 		return TAR_CAPTURE;	/* checked, then forwarded */
@@ -569,6 +581,11 @@ static enum tar_action keep_member(void *ctx, const struct tar_member *m)
 		/* OCI layout: a layer's blob is named by its diff id when the
 		 * source holds it uncompressed (graph drivers always) */
 		note_size(d, m);
+		if (d->p->lazy && d->skip_all) {
+			strlist_add(&d->passed, digest);
+			if (dm_streq(digest, d->p->image_id))
+				return TAR_CAPTURE;	/* read, forwarded */
+		}
 		switch (lazy_place(d, digest, m->size)) {
 		case -1:
 			return TAR_DROP;	/* and the stream stops */
@@ -631,13 +648,55 @@ static void learn_dirs(struct delta_stream *d, const char *name,
 		}
 }
 
-static int captured(void *ctx, const char *name, const char *data, size_t len)
+/* The image's own manifest, read as it passed: with every layer present
+ * and each named by its diff id, the stream needs nothing after it and
+ * the config. */
+static void own_manifest(struct delta_stream *d, const char *data, size_t len)
+{
+	const struct delta_plan *p = d->p;
+
+	free(d->own);
+	d->own = xstrndup(data, len);
+	d->own_len = len;
+	if (reg_manifest_parse(data, len, NULL, d->platform, &d->om) < 0) {
+		dm_clear_error();
+		return;
+	}
+	d->om_ok = d->om.kind == REG_IMAGE && d->om.n == p->n;
+	for (size_t i = 0; d->om_ok && i < p->n; i++)
+		d->om_ok = dm_streq(d->om.layers[i].digest, p->diff_ids[i]);
+}
+
+/* After each member: has what the destination lacks passed? */
+static int early_check(void *ctx)
 {
 	struct delta_stream *d = ctx;
 
+	if (!d->om_ok || d->stop)
+		return 0;
+	for (size_t i = 0; i < d->passed.n; i++)
+		if (dm_streq(d->passed.v[i], d->om.config.digest)) {
+			d->stop = 1;
+			break;
+		}
+	return 0;
+}
+
+static int captured(void *ctx, const char *name, const char *data, size_t len)
+{
+	struct delta_stream *d = ctx;
+	char digest[72];
+
+	/* (members after a stop are dropped, never captured) */
+	if (oci_blob_digest(name, digest) && dm_streq(digest, d->p->image_id)) {
+		own_manifest(d, data, len);
+		if (forward_captured(d, name, data, len) < 0)
+			return -1;
+		return early_check(d);
+	}
 	if (d->held_name && strcmp(name, d->held_name) == 0) {
 		sb_add(&d->held, data, len);
-		return 0;
+		return early_check(d);
 	}
 	/* the export's end: the blob held was its only unplaced one */
 	if (d->held_name && (strcmp(name, "index.json") == 0 ||
@@ -780,6 +839,54 @@ out:
 	return ret;
 }
 
+/* The archive's end when the stream stopped after the manifest and the
+ * config: the config if it was held, then what the destination's load
+ * reads first (index.json and oci-layout for the containerd store,
+ * manifest.json for a graph driver), made from the manifest. */
+static int finish_early(struct delta_stream *d)
+{
+	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+	static const char zeros[1024];
+	const struct reg_manifest *om = &d->om;
+	char *tag = dm_starts_with(d->ref, "sha256:") ? NULL : (char *)d->ref;
+	char **layers = xcalloc(om->n + 1, sizeof(char *)), *doc;
+	int ret;
+
+	if (d->held_name &&
+	    forward_captured(d, d->held_name, d->held.buf ? d->held.buf : "",
+			     d->held.len) < 0) {
+		free(layers);
+		return -1;
+	}
+	for (size_t i = 0; i < om->n; i++)
+		layers[i] = om->layers[i].digest;
+	if (d->oci_out) {
+		yajl_val v = json_parse_quiet(d->own, d->own_len);
+		const char *type = json_str(v, "mediaType", NULL);
+
+		doc = oci_index_json(type ? type : OCI_MANIFEST, d->p->image_id,
+				     d->own_len, tag ? &tag : NULL, !!tag);
+		yajl_tree_free(v);
+		ret = forward_captured(d, "index.json", doc, strlen(doc));
+		if (ret == 0)
+			ret = forward_captured(d, "oci-layout", layout,
+					       strlen(layout));
+		snprintf(d->expect, sizeof(d->expect), "%s", d->p->image_id);
+	} else {
+		doc = save_manifest_json(om->config.digest, layers, om->n,
+					 tag ? &tag : NULL, !!tag);
+		ret = forward_captured(d, "manifest.json", doc, strlen(doc));
+		snprintf(d->expect, sizeof(d->expect), "%s", om->config.digest);
+	}
+	config_note(d->p->image_id, d->platform, om->config.digest);
+	d->oci_in = 1;		/* for the report: what the source wrote */
+	free(doc);
+	free(layers);
+	dm_debug("%s: every layer present; the export was read until its "
+		 "manifest and config had passed", d->p->image_id);
+	return ret < 0 ? -1 : tar_out(d, zeros, sizeof(zeros));
+}
+
 static int delta_feed(void *ctx, const void *buf, size_t n, int fd)
 {
 	struct delta_stream *d = ctx;
@@ -793,7 +900,7 @@ static int delta_feed(void *ctx, const void *buf, size_t n, int fd)
 		return dm_error("%s: a blob of the source's export is named by "
 				"none of its layers' diff ids: reading its "
 				"manifest first", d->p->image_id);
-	return 0;
+	return d->stop;		/* 1: no more of the export */
 }
 
 static int delta_finish(void *ctx, int fd)
@@ -802,16 +909,20 @@ static int delta_finish(void *ctx, int fd)
 
 	d->t_last = dm_now_ms();
 	d->gz.fd = fd;
-	if (check_dropped(d) < 0 || tar_filter_finish(&d->tf) < 0)
+	if (d->stop) {
+		if (finish_early(d) < 0)
+			return -1;
+	} else if (check_dropped(d) < 0 || tar_filter_finish(&d->tf) < 0) {
 		return -1;
+	}
 	return gzout_finish(&d->gz);
 }
 
 /* One load of the filtered stream; *expect gets the id the destination
  * gives the image. */
-static int send_delta(const struct transfer *t, const char *get_path,
-		      const struct delta_plan *p, int oci_out,
-		      char expect[72], int *need_manifest)
+static int send_delta(const struct transfer *t, const char *ref,
+		      const char *get_path, const struct delta_plan *p,
+		      int oci_out, char expect[72], int *need_manifest)
 {
 	struct delta_stream *d = xcalloc(1, sizeof(*d));
 	struct pipe_filter f = { delta_feed, delta_finish, d };
@@ -822,9 +933,11 @@ static int send_delta(const struct transfer *t, const char *get_path,
 	d->tf.captured = captured;
 	d->tf.out = tar_out;
 	d->tf.ctx = d;
+	d->tf.member_end = early_check;
 	d->p = p;
 	d->oci_out = oci_out;
 	d->platform = engine_os_arch(t->src);
+	d->ref = ref;
 	d->skip_all = p->present == p->n;
 	d->drop = xcalloc(p->n + 1, sizeof(*d->drop));
 	d->seen = xcalloc(p->n + 1, 1);
@@ -862,6 +975,9 @@ static int send_delta(const struct transfer *t, const char *get_path,
 	free(d->manifest);
 	free(d->index);
 	free(d->held_name);
+	free(d->own);
+	reg_manifest_release(&d->om);
+	strlist_clear(&d->passed);
 	free(d->seen);
 	sb_release(&d->held);
 	free(d->drop);
@@ -905,7 +1021,8 @@ static int transfer_one(const struct transfer *t, const char *ref,
 				"left out\n");
 			p.present = p.n;
 		}
-		ret = send_delta(t, get_path, &p, oci_out, expect, &reread);
+		ret = send_delta(t, ref, get_path, &p, oci_out, expect,
+				 &reread);
 		if (ret < 0 && reread && p.lazy && !dm_cancelled()) {
 			/* stopped before the blob it could not place: what
 			 * the load made of the rest goes, and the manifest is
