@@ -147,6 +147,12 @@ struct transfer {
 	long stall_s;			/* no byte for this long: broken (0: 60) */
 	struct strlist *made;		/* what loads at dst made (names, ids),
 					 * for a rollback; may be NULL */
+	/* when not NULL: told the id a load will give an image dst lacks,
+	 * before the archive's end is sent (delta), so that a process killed
+	 * while the destination loads has it in its journal; failing stops
+	 * the transfer */
+	int (*will_load)(void *ctx, const char *id);
+	void *will_load_ctx;
 };
 /* POST /images/load?quiet=1 on t->dst of GET src_path on t->src through
  * f: what the load says it made goes to t->made, failed or not. */

@@ -546,7 +546,29 @@ static struct transfer transfer_of(struct handover *h, struct xfer_stats *st)
 	return (struct transfer){ h->src, h->dst, st, h->o->reg.registry,
 				  h->o->reg.no_push, h->o->reg.keep_tag,
 				  h->cfgdir, cli_ssh_opts(h->cli).stall_timeout_s,
-				  NULL };
+				  NULL, NULL, NULL };
+}
+
+/* The id a load will give an image the destination lacks, journaled
+ * before the archive's end is sent: the containerd store names it by its
+ * manifest, not the source's id, and a process killed while the
+ * destination loads never journals what the load's reply says. */
+struct will_load {
+	struct handover *h;
+	struct strlist ids;
+};
+
+static int journal_will_load(void *ctx, const char *id)
+{
+	struct will_load *w = ctx;
+
+	for (size_t i = 0; i < w->ids.n; i++)
+		if (dm_streq(w->ids.v[i], id))
+			return 0;
+	if (dm_streq(id, w->h->img.id) || dm_streq(id, w->h->ref_prev_id))
+		return 0;
+	strlist_add(&w->ids, id);
+	return journal(w->h, UNDO_IMAGE, UNDO_DEST, id, NULL);
 }
 
 /* *id: image_ref's id at the destination, or NULL where it is absent. */
@@ -569,6 +591,7 @@ static int step_transfer(struct handover *h, const struct step *s)
 	struct xfer_stats st = { 0 };
 	const char *refs[1] = { h->image_ref };
 	struct strlist made = { 0 };
+	struct will_load wl = { h, { 0 } };
 	int ret;
 
 	if (h->image_present) {
@@ -603,6 +626,8 @@ static int step_transfer(struct handover *h, const struct step *s)
 		struct transfer t = transfer_of(h, &st);
 
 		t.made = &made;
+		t.will_load = journal_will_load;
+		t.will_load_ctx = &wl;
 		ret = h->strategy->transfer(&t, refs, 1);
 		/* a failure may come before the export is read */
 		engine_prefetch_drop(h->src);
@@ -613,11 +638,10 @@ static int step_transfer(struct handover *h, const struct step *s)
 	/* what the loads made, by the destination's ids (on the containerd
 	 * store not the source's), failed or not: removed first */
 	for (size_t i = 0; i < made.n; i++)
-		if (!dm_streq(made.v[i], h->img.id) &&
-		    !dm_streq(made.v[i], h->ref_prev_id) &&
-		    journal(h, UNDO_IMAGE, UNDO_DEST, made.v[i], NULL) < 0)
+		if (journal_will_load(&wl, made.v[i]) < 0)
 			ret = -1;
 	strlist_clear(&made);
+	strlist_clear(&wl.ids);
 	return ret;
 }
 

@@ -428,6 +428,7 @@ int delta_plan_stream(struct engine *src, struct engine *dst, const char *ref,
 
 struct delta_stream {
 	struct tar_filter tf;
+	const struct transfer *t;
 	const struct delta_plan *p;
 	int skip_all;		/* the destination has every layer */
 	int predicted;		/* drop[] holds the present layers' dirs */
@@ -632,6 +633,39 @@ static int forward_captured(struct delta_stream *d, const char *name,
 	return tar_out(d, zeros, (512 - len % 512) % 512);
 }
 
+/* Before the member that completes the archive: the id the load will
+ * make, told to t->will_load when the destination lacks it. */
+static int announce(struct delta_stream *d, const char *id)
+{
+	struct image_info ii;
+	int r;
+
+	if (!d->t->will_load || !*id)
+		return 0;
+	r = image_inspect(d->t->dst, id, &ii);
+	image_info_release(&ii);
+	if (r < 0)
+		return -1;
+	return r == 1 ? 0 : d->t->will_load(d->t->will_load_ctx, id);
+}
+
+static int config_digest(const char *member, char out[72]);
+
+/* The id a graph driver gives the image of this manifest.json. */
+static int announce_legacy(struct delta_stream *d, const char *data,
+			   size_t len)
+{
+	struct save_manifest m;
+	char cfg[72];
+	int ret;
+
+	if (save_manifest_parse(data, len, &m) < 0)
+		return -1;
+	ret = config_digest(m.config, cfg) < 0 ? -1 : announce(d, cfg);
+	save_manifest_release(&m);
+	return ret;
+}
+
 /* The v1 ids of the lower layers, if this lower layer's config gives its
  * own directory's name back. */
 static void learn_dirs(struct delta_stream *d, const char *name,
@@ -685,7 +719,7 @@ static int early_check(void *ctx)
 static int captured(void *ctx, const char *name, const char *data, size_t len)
 {
 	struct delta_stream *d = ctx;
-	char digest[72];
+	char digest[72], id[72];
 
 	/* (members after a stop are dropped, never captured) */
 	if (oci_blob_digest(name, digest) && dm_streq(digest, d->p->image_id)) {
@@ -713,6 +747,9 @@ static int captured(void *ctx, const char *name, const char *data, size_t len)
 		free(d->index);
 		d->index = xstrndup(data, len);
 		d->oci_in = 1;
+		if (d->oci_out && (oci_index_first(data, len, id) < 0 ||
+				   announce(d, id) < 0))
+			return -1;
 	} else if (strcmp(name, "manifest.json") == 0) {
 		free(d->manifest);
 		d->manifest = xstrndup(data, len);
@@ -720,6 +757,8 @@ static int captured(void *ctx, const char *name, const char *data, size_t len)
 		 * the containerd store refuses; its index replaces it */
 		if (d->oci_out && !d->oci_in)
 			return 0;
+		if (!d->oci_out && announce_legacy(d, data, len) < 0)
+			return -1;
 	} else if (!d->predicted) {
 		learn_dirs(d, name, data, len);
 	}
@@ -766,7 +805,8 @@ static int append_oci(struct delta_stream *d, const struct save_manifest *m)
 	snprintf(d->expect, sizeof(d->expect), "sha256:%s", hex);
 	idx = oci_index_json(OCI_MANIFEST, d->expect, strlen(man), m->tags.v, m->tags.n);
 	name = xasprintf("blobs/sha256/%s", hex);
-	if (forward_captured(d, name, man, strlen(man)) < 0 ||
+	if (announce(d, d->expect) < 0 ||
+	    forward_captured(d, name, man, strlen(man)) < 0 ||
 	    forward_captured(d, "index.json", idx, strlen(idx)) < 0 ||
 	    forward_captured(d, "oci-layout", layout, strlen(layout)) < 0)
 		goto out;
@@ -867,7 +907,10 @@ static int finish_early(struct delta_stream *d)
 		doc = oci_index_json(type ? type : OCI_MANIFEST, d->p->image_id,
 				     d->own_len, tag ? &tag : NULL, !!tag);
 		yajl_tree_free(v);
-		ret = forward_captured(d, "index.json", doc, strlen(doc));
+		ret = announce(d, d->p->image_id);
+		if (ret == 0)
+			ret = forward_captured(d, "index.json", doc,
+					       strlen(doc));
 		if (ret == 0)
 			ret = forward_captured(d, "oci-layout", layout,
 					       strlen(layout));
@@ -875,7 +918,10 @@ static int finish_early(struct delta_stream *d)
 	} else {
 		doc = save_manifest_json(om->config.digest, layers, om->n,
 					 tag ? &tag : NULL, !!tag);
-		ret = forward_captured(d, "manifest.json", doc, strlen(doc));
+		ret = announce(d, om->config.digest);
+		if (ret == 0)
+			ret = forward_captured(d, "manifest.json", doc,
+					       strlen(doc));
 		snprintf(d->expect, sizeof(d->expect), "%s", om->config.digest);
 	}
 	config_note(d->p->image_id, d->platform, om->config.digest);
@@ -934,6 +980,7 @@ static int send_delta(const struct transfer *t, const char *ref,
 	d->tf.out = tar_out;
 	d->tf.ctx = d;
 	d->tf.member_end = early_check;
+	d->t = t;
 	d->p = p;
 	d->oci_out = oci_out;
 	d->platform = engine_os_arch(t->src);
@@ -1055,6 +1102,10 @@ static int transfer_one(const struct transfer *t, const char *ref,
 		p.present = first_missing_layer(dm_errmsg(), &p);
 		dm_clear_error();
 	}
+	/* test hook: the image loaded, the load's reply not yet seen by the
+	 * caller (a kill here must find it journaled) */
+	if (ret == 0)
+		dm_test_pause("loaded");
 out:
 	delta_plan_release(&p);
 	free(get_path);
