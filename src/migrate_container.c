@@ -460,7 +460,8 @@ static void image_estimate(struct handover *h)
 	h->image_bytes = h->image_present ? 0 : h->img.size;
 	if (h->image_present || strcmp(h->strategy->name, "save") == 0)
 		return;
-	if (delta_plan(h->src, h->dst, h->image_ref, &p) < 0) {
+	/* sizes and presence only: no read of a containerd store's export */
+	if (delta_plan_stream(h->src, h->dst, h->image_ref, &p) < 0) {
 		dm_clear_error();
 		return;
 	}
