@@ -32,6 +32,11 @@ struct save_manifest {
 int save_manifest_parse(const char *json, size_t len, struct save_manifest *m);
 void save_manifest_release(struct save_manifest *m);
 
+/* A manifest.json of one image whose config and layers are the blobs of
+ * those digests ("blobs/sha256/<hex>"), with those tags (0: none). */
+char *save_manifest_json(const char *config_digest, char *const *layers,
+			 size_t n, char *const *tags, size_t ntags);
+
 /* The digest of the first manifest (or index) index.json names. */
 int oci_index_first(const char *json, size_t len, char out[72]);
 

@@ -10,7 +10,9 @@
 #include "opt.h"
 
 /* A transformation between the two engines: feed gets the source's bytes
- * and writes what goes to the destination to fd; finish flushes. */
+ * and writes what goes to the destination to fd; finish flushes.  feed
+ * returns 0 for more, 1 when it needs no more of the source (its request
+ * is closed, then finish runs), -1 on failure. */
 struct pipe_filter {
 	int (*feed)(void *ctx, const void *buf, size_t n, int fd);
 	int (*finish)(void *ctx, int fd);
@@ -105,10 +107,19 @@ struct delta_plan {
 	 * not the diff id (a containerd store's compressed blobs); NULL:
 	 * the diff ids */
 	char **blob_digests;
+	/* blob_digests not read yet (delta_plan_stream): the stream takes
+	 * blobs named by a diff id for those layers, and stops at a blob it
+	 * cannot place (a layer held compressed), before sending it */
+	int lazy;
 };
 int delta_plan(struct engine *src, struct engine *dst, const char *ref,
 	       struct delta_plan *p);
 void delta_plan_release(struct delta_plan *p);
+/* The plan of a transfer: delta_plan without reading the source's export
+ * when its layers may be named by diff id (a containerd store's export is
+ * then read once, by the stream; see strategy_delta.c). */
+int delta_plan_stream(struct engine *src, struct engine *dst, const char *ref,
+		      struct delta_plan *p);
 /* The config digest of image ref (id on e): what identifies it on any
  * store.  A graph driver's id is that; the containerd store's is its
  * manifest's digest, and the manifest is read from the head of e's export.
@@ -136,6 +147,12 @@ struct transfer {
 	long stall_s;			/* no byte for this long: broken (0: 60) */
 	struct strlist *made;		/* what loads at dst made (names, ids),
 					 * for a rollback; may be NULL */
+	/* when not NULL: told the id a load will give an image dst lacks,
+	 * before the archive's end is sent (delta), so that a process killed
+	 * while the destination loads has it in its journal; failing stops
+	 * the transfer */
+	int (*will_load)(void *ctx, const char *id);
+	void *will_load_ctx;
 };
 /* POST /images/load?quiet=1 on t->dst of GET src_path on t->src through
  * f: what the load says it made goes to t->made, failed or not. */

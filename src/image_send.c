@@ -26,7 +26,8 @@ int64_t image_send_estimate(const struct image_send *s)
 	bytes = s->img->size;
 	if (strcmp(s->strategy->name, "save") == 0)
 		return bytes;
-	if (delta_plan(s->t.src, s->t.dst, s->ref, &p) < 0) {
+	/* sizes and presence only: no read of a containerd store's export */
+	if (delta_plan_stream(s->t.src, s->t.dst, s->ref, &p) < 0) {
 		dm_clear_error();
 		return bytes;
 	}
@@ -62,11 +63,34 @@ int image_id_at(struct engine *e, const char *ref, char **id)
 	return r < 0 ? -1 : 0;
 }
 
+/* The id a load will give an image the destination lacks, journaled
+ * before the archive's end is sent: the containerd store names it by its
+ * manifest, not the source's id, and a process killed while the
+ * destination loads never journals what the load's reply says. */
+struct will_load {
+	struct image_send *s;
+	struct strlist ids;
+};
+
+static int journal_will_load(void *ctx, const char *id)
+{
+	struct will_load *w = ctx;
+
+	for (size_t i = 0; i < w->ids.n; i++)
+		if (dm_streq(w->ids.v[i], id))
+			return 0;
+	if (dm_streq(id, w->s->img->id) || dm_streq(id, w->s->prev_id))
+		return 0;
+	strlist_add(&w->ids, id);
+	return journal(w->s, UNDO_IMAGE, id, NULL);
+}
+
 int image_send(struct image_send *s)
 {
 	struct xfer_stats st = { 0 };
 	const char *refs[1] = { s->ref };
 	struct strlist made = { 0 };
+	struct will_load wl = { s, { 0 } };
 	struct progress p;
 	char *label;
 	int ret;
@@ -97,6 +121,8 @@ int image_send(struct image_send *s)
 		       ? (uint64_t)s->img->size : 0);
 	s->t.st = &st;
 	s->t.made = &made;
+	s->t.will_load = journal_will_load;
+	s->t.will_load_ctx = &wl;
 	ret = s->strategy->transfer(&s->t, refs, 1);
 	/* a failure may come before the export is read */
 	engine_prefetch_drop(s->t.src);
@@ -104,15 +130,16 @@ int image_send(struct image_send *s)
 	free(label);
 	s->t.st = NULL;
 	s->t.made = NULL;
+	s->t.will_load = NULL;
+	s->t.will_load_ctx = NULL;
 	s->rec->bytes += st.bytes;
 	/* what the loads made, by the destination's ids (on the containerd
 	 * store not the source's), failed or not: removed first */
 	for (size_t i = 0; i < made.n; i++)
-		if (!dm_streq(made.v[i], s->img->id) &&
-		    !dm_streq(made.v[i], s->prev_id) &&
-		    journal(s, UNDO_IMAGE, made.v[i], NULL) < 0)
+		if (journal_will_load(&wl, made.v[i]) < 0)
 			ret = -1;
 	strlist_clear(&made);
+	strlist_clear(&wl.ids);
 	return ret;
 }
 

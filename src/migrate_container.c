@@ -396,7 +396,7 @@ static struct transfer transfer_of(struct handover *h, struct xfer_stats *st)
 	return (struct transfer){ h->src, h->dst, st, h->o->reg.registry,
 				  h->o->reg.no_push, h->o->reg.keep_tag,
 				  h->cfgdir, cli_ssh_opts(h->cli).stall_timeout_s,
-				  NULL };
+				  NULL, NULL, NULL };
 }
 
 /* The image's step, as the checks found it. */

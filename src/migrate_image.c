@@ -184,7 +184,7 @@ static int transfer(struct image_run *r, const struct strategy *s,
 				      r->o->reg.no_push, r->o->reg.keep_tag,
 				      cfgdir,
 				      cli_ssh_opts(r->cli).stall_timeout_s,
-				      &r->made };
+				      &r->made, NULL, NULL };
 
 		ret = s->transfer(&t, refs, n);
 		/* a failure may come before the export is read */

@@ -201,7 +201,8 @@ static struct image_send image_step(struct svcmove *m)
 {
 	struct transfer t = { m->src, m->dst, NULL, m->o->reg.registry,
 			      m->o->reg.no_push, m->o->reg.keep_tag, m->cfgdir,
-			      cli_ssh_opts(m->cli).stall_timeout_s, NULL };
+			      cli_ssh_opts(m->cli).stall_timeout_s, NULL, NULL,
+			      NULL };
 
 	return (struct image_send){ m->strategy, t, &m->rec, m->image_ref,
 				    &m->img, m->image_present,

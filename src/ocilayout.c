@@ -85,6 +85,41 @@ out:
 	return ret;
 }
 
+static void gen_blob_name(yajl_gen g, const char *digest)
+{
+	char *name = xasprintf("blobs/sha256/%s", digest + strlen("sha256:"));
+
+	json_gen_str(g, name);
+	free(name);
+}
+
+char *save_manifest_json(const char *config_digest, char *const *layers,
+			 size_t n, char *const *tags, size_t ntags)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	char *out;
+
+	yajl_gen_array_open(g);
+	yajl_gen_map_open(g);
+	json_gen_str(g, "Config");
+	gen_blob_name(g, config_digest);
+	json_gen_str(g, "RepoTags");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < ntags; i++)
+		json_gen_str(g, tags[i]);
+	yajl_gen_array_close(g);
+	json_gen_str(g, "Layers");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < n; i++)
+		gen_blob_name(g, layers[i]);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	yajl_gen_array_close(g);
+	out = json_gen_take(g);
+	yajl_gen_free(g);
+	return out;
+}
+
 int oci_index_first(const char *json, size_t len, char out[72])
 {
 	yajl_val doc = json_parse(json, len, "index.json"), ms;

@@ -205,6 +205,78 @@ static const char *config_seen(const char *id, const char *platform)
 	return NULL;
 }
 
+static void config_note(const char *id, const char *platform,
+			const char *config)
+{
+	char *e;
+
+	if (!config || config_seen(id, platform))
+		return;
+	e = xasprintf("%s %s %s", id, platform, config);
+	strlist_add(&configs_seen, e);
+	free(e);
+}
+
+/* The layers' blob digests read from exports, as "ID OS/ARCH D1 D2 ...":
+ * a container move plans (its estimate) before it transfers, and the
+ * second plan need not read the export again. */
+static struct strlist blobs_seen;
+
+static const char *blobs_of(const char *id, const char *platform)
+{
+	size_t il = strlen(id), pl = strlen(platform);
+
+	for (size_t i = 0; i < blobs_seen.n; i++) {
+		const char *e = blobs_seen.v[i];
+
+		if (strncmp(e, id, il) == 0 && e[il] == ' ' &&
+		    strncmp(e + il + 1, platform, pl) == 0 &&
+		    e[il + 1 + pl] == ' ')
+			return e + il + pl + 2;
+	}
+	return NULL;
+}
+
+static void blobs_note(const char *id, const char *platform,
+		       const struct reg_manifest *m)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (blobs_of(id, platform))
+		return;
+	sb_addf(&sb, "%s %s", id, platform);
+	for (size_t i = 0; i < m->n; i++)
+		sb_addf(&sb, " %s", m->layers[i].digest);
+	strlist_add(&blobs_seen, sb.buf);
+	sb_release(&sb);
+}
+
+/* p's blob digests from a list of blobs_of: 0, or -1 when they are not
+ * p->n digests. */
+static int blobs_take(struct delta_plan *p, const char *list)
+{
+	char **d = xcalloc(p->n + 1, sizeof(char *));
+	size_t k = 0;
+
+	while (*list && k <= p->n) {
+		size_t len = strcspn(list, " ");
+
+		if (k < p->n)
+			d[k] = xstrndup(list, len);
+		k++;
+		list += len;
+		list += *list == ' ';
+	}
+	if (k != p->n) {
+		for (size_t i = 0; i < p->n; i++)
+			free(d[i]);
+		free(d);
+		return -1;
+	}
+	p->blob_digests = d;
+	return 0;
+}
+
 /* The image manifest of ref (whose id on src is id) from src's export:
  * 1 found, 0 not (the reason in dm_errmsg). */
 static int peek_manifest(struct engine *src, const char *ref, const char *id,
@@ -218,13 +290,8 @@ static int peek_manifest(struct engine *src, const char *ref, const char *id,
 		dm_error("the export has no manifest %.19s", id);
 	if (pk.found) {
 		manifest_finder_take(pk.mf, out);
-		if (out->config.digest && !config_seen(id, platform)) {
-			char *e = xasprintf("%s %s %s", id, platform,
-					    out->config.digest);
-
-			strlist_add(&configs_seen, e);
-			free(e);
-		}
+		config_note(id, platform, out->config.digest);
+		blobs_note(id, platform, out);
 	}
 	manifest_finder_free(pk.mf);
 	free(path);
@@ -236,8 +303,18 @@ static int peek_manifest(struct engine *src, const char *ref, const char *id,
 static void peek_blobs(struct engine *src, const char *ref,
 		       struct delta_plan *p)
 {
+	const char *platform = engine_os_arch(src);
 	struct reg_manifest m;
-	int found = peek_manifest(src, ref, p->image_id, &m);
+	int found;
+
+	p->lazy = 0;
+	if (blobs_of(p->image_id, platform) && config_seen(p->image_id, platform)
+	    && blobs_take(p, blobs_of(p->image_id, platform)) == 0) {
+		free(p->config_digest);
+		p->config_digest = xstrdup(config_seen(p->image_id, platform));
+		return;
+	}
+	found = peek_manifest(src, ref, p->image_id, &m);
 
 	if (found && m.n == p->n) {
 		p->blob_digests = xcalloc(p->n + 1, sizeof(char *));
@@ -275,8 +352,11 @@ char *image_config_digest(struct engine *e, const char *ref, const char *id)
 	return out;
 }
 
-int delta_plan(struct engine *src, struct engine *dst, const char *ref,
-	       struct delta_plan *p)
+/* exact: read the containerd store's export up to the manifest now;
+ * otherwise only when an earlier read is kept, the stream placing the
+ * blobs (delta_plan_stream). */
+static int plan(struct engine *src, struct engine *dst, const char *ref,
+		struct delta_plan *p, int exact)
 {
 	struct strlist have = { 0 };
 	char *esc = engine_escape(ref), *path;
@@ -309,8 +389,15 @@ int delta_plan(struct engine *src, struct engine *dst, const char *ref,
 	/* a graph driver's image id is its config's digest; the containerd
 	 * store's is its manifest's (or index's), read from the export */
 	p->config_digest = xstrdup(p->image_id ? p->image_id : "");
-	if (p->n && engine_image_store(src) == STORE_CONTAINERD)
-		peek_blobs(src, ref, p);
+	if (p->n && engine_image_store(src) == STORE_CONTAINERD) {
+		const char *platform = engine_os_arch(src);
+
+		if (exact || (blobs_of(p->image_id, platform) &&
+			      config_seen(p->image_id, platform)))
+			peek_blobs(src, ref, p);
+		else
+			p->lazy = 1;
+	}
 	dm_clear_error();
 	layer_sizes(src, p);
 	if (engine_layer_chains(dst, &have) < 0)
@@ -324,11 +411,24 @@ out:
 	return ret;
 }
 
+int delta_plan(struct engine *src, struct engine *dst, const char *ref,
+	       struct delta_plan *p)
+{
+	return plan(src, dst, ref, p, 1);
+}
+
+int delta_plan_stream(struct engine *src, struct engine *dst, const char *ref,
+		      struct delta_plan *p)
+{
+	return plan(src, dst, ref, p, 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* one pass: the filtered, compressed stream                           */
 
 struct delta_stream {
 	struct tar_filter tf;
+	const struct transfer *t;
 	const struct delta_plan *p;
 	int skip_all;		/* the destination has every layer */
 	int predicted;		/* drop[] holds the present layers' dirs */
@@ -340,6 +440,22 @@ struct delta_stream {
 	char *manifest, *index;
 	struct strlist sized;	/* "SIZE NAME" of layers and configs */
 	char expect[72];	/* the id the destination gives the image */
+	const char *platform;	/* the source's, for the config's record */
+	int unknown;		/* lazy plan: blobs named by no diff id seen */
+	int need_manifest;	/* lazy plan: a blob it cannot place came */
+	char *seen;		/* lazy plan: present layers whose blob came */
+	char *held_name;	/* lazy plan: the first of them, kept until */
+	struct strbuf held;	/* it is known to be the config */
+	/* every layer present, lazy plan: the image's manifest from the
+	 * stream, the blobs that passed, and whether the stream stopped
+	 * once the manifest and config had (the rest is layers left out) */
+	const char *ref;
+	char *own;
+	size_t own_len;
+	struct reg_manifest om;
+	int om_ok;
+	struct strlist passed;
+	int stop;
 	struct gzout gz;
 	int64_t t0, t_first, t_last;	/* for the debug report of phases */
 };
@@ -419,12 +535,46 @@ static enum tar_action leave_out(struct delta_stream *d, const char *name)
 	return TAR_DROP;
 }
 
+#define LAZY_HOLD_MAX (256u << 10)	/* what an image's config may be */
+
+/* A lazy plan (delta_plan_stream) names each layer's blob by its diff
+ * id: blobs named so and the image's own manifest are placed.  The
+ * config is the one blob named by no diff id: the first such small blob
+ * is held (1) until the export's end tells that no other came.  Any
+ * other is a layer held compressed or an index's entry, which only the
+ * manifest places: -1, and the stream stops before sending it (what was
+ * sent so far is only layers named by a diff id that the destination
+ * lacks).  Once every present layer's blob came, what comes is missing:
+ * placed, as sent.  0: placed. */
+static int lazy_place(struct delta_stream *d, const char *digest,
+		      uint64_t size)
+{
+	const struct delta_plan *p = d->p;
+	int named = 0, all = 1;
+
+	if (!p->lazy || !p->present || dm_streq(digest, p->image_id))
+		return 0;
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->diff_ids[i], digest) == 0)
+			named = d->seen[i] = 1;
+	for (size_t i = 0; i < p->present; i++)
+		all &= d->seen[i];
+	if (named || all)
+		return 0;
+	if (d->unknown++ == 0 && size <= LAZY_HOLD_MAX)
+		return 1;
+	d->need_manifest = 1;
+	return -1;
+}
+
 static enum tar_action keep_member(void *ctx, const struct tar_member *m)
 {
 	struct delta_stream *d = ctx;
 	const char *rest = in_layer_dir(m->name);
 	char digest[72];
 
+	if (d->stop)
+		return TAR_DROP;
 	if (strcmp(m->name, "manifest.json") == 0 ||
 	    strcmp(m->name, "index.json") == 0)
 		return TAR_CAPTURE;	/* checked, then forwarded */
@@ -432,6 +582,19 @@ static enum tar_action keep_member(void *ctx, const struct tar_member *m)
 		/* OCI layout: a layer's blob is named by its diff id when the
 		 * source holds it uncompressed (graph drivers always) */
 		note_size(d, m);
+		if (d->p->lazy && d->skip_all) {
+			strlist_add(&d->passed, digest);
+			if (dm_streq(digest, d->p->image_id))
+				return TAR_CAPTURE;	/* read, forwarded */
+		}
+		switch (lazy_place(d, digest, m->size)) {
+		case -1:
+			return TAR_DROP;	/* and the stream stops */
+		case 1:
+			free(d->held_name);
+			d->held_name = xstrdup(m->name);
+			return TAR_CAPTURE;
+		}
 		return blob_is_present(d->p, digest) ? leave_out(d, m->name)
 						      : TAR_FORWARD;
 	}
@@ -470,6 +633,39 @@ static int forward_captured(struct delta_stream *d, const char *name,
 	return tar_out(d, zeros, (512 - len % 512) % 512);
 }
 
+/* Before the member that completes the archive: the id the load will
+ * make, told to t->will_load when the destination lacks it. */
+static int announce(struct delta_stream *d, const char *id)
+{
+	struct image_info ii;
+	int r;
+
+	if (!d->t->will_load || !*id)
+		return 0;
+	r = image_inspect(d->t->dst, id, &ii);
+	image_info_release(&ii);
+	if (r < 0)
+		return -1;
+	return r == 1 ? 0 : d->t->will_load(d->t->will_load_ctx, id);
+}
+
+static int config_digest(const char *member, char out[72]);
+
+/* The id a graph driver gives the image of this manifest.json. */
+static int announce_legacy(struct delta_stream *d, const char *data,
+			   size_t len)
+{
+	struct save_manifest m;
+	char cfg[72];
+	int ret;
+
+	if (save_manifest_parse(data, len, &m) < 0)
+		return -1;
+	ret = config_digest(m.config, cfg) < 0 ? -1 : announce(d, cfg);
+	save_manifest_release(&m);
+	return ret;
+}
+
 /* The v1 ids of the lower layers, if this lower layer's config gives its
  * own directory's name back. */
 static void learn_dirs(struct delta_stream *d, const char *name,
@@ -486,14 +682,74 @@ static void learn_dirs(struct delta_stream *d, const char *name,
 		}
 }
 
-static int captured(void *ctx, const char *name, const char *data, size_t len)
+/* The image's own manifest, read as it passed: with every layer present
+ * and each named by its diff id, the stream needs nothing after it and
+ * the config. */
+static void own_manifest(struct delta_stream *d, const char *data, size_t len)
+{
+	const struct delta_plan *p = d->p;
+
+	free(d->own);
+	d->own = xstrndup(data, len);
+	d->own_len = len;
+	if (reg_manifest_parse(data, len, NULL, d->platform, &d->om) < 0) {
+		dm_clear_error();
+		return;
+	}
+	d->om_ok = d->om.kind == REG_IMAGE && d->om.n == p->n;
+	for (size_t i = 0; d->om_ok && i < p->n; i++)
+		d->om_ok = dm_streq(d->om.layers[i].digest, p->diff_ids[i]);
+}
+
+/* After each member: has what the destination lacks passed? */
+static int early_check(void *ctx)
 {
 	struct delta_stream *d = ctx;
 
+	if (!d->om_ok || d->stop)
+		return 0;
+	for (size_t i = 0; i < d->passed.n; i++)
+		if (dm_streq(d->passed.v[i], d->om.config.digest)) {
+			d->stop = 1;
+			break;
+		}
+	return 0;
+}
+
+static int captured(void *ctx, const char *name, const char *data, size_t len)
+{
+	struct delta_stream *d = ctx;
+	char digest[72], id[72];
+
+	/* (members after a stop are dropped, never captured) */
+	if (oci_blob_digest(name, digest) && dm_streq(digest, d->p->image_id)) {
+		own_manifest(d, data, len);
+		if (forward_captured(d, name, data, len) < 0)
+			return -1;
+		return early_check(d);
+	}
+	if (d->held_name && strcmp(name, d->held_name) == 0) {
+		sb_add(&d->held, data, len);
+		return early_check(d);
+	}
+	/* the export's end: the blob held was its only unplaced one */
+	if (d->held_name && (strcmp(name, "index.json") == 0 ||
+			     strcmp(name, "manifest.json") == 0)) {
+		int r = forward_captured(d, d->held_name, d->held.buf ?
+					 d->held.buf : "", d->held.len);
+
+		free(d->held_name);
+		d->held_name = NULL;
+		if (r < 0)
+			return -1;
+	}
 	if (strcmp(name, "index.json") == 0) {
 		free(d->index);
 		d->index = xstrndup(data, len);
 		d->oci_in = 1;
+		if (d->oci_out && (oci_index_first(data, len, id) < 0 ||
+				   announce(d, id) < 0))
+			return -1;
 	} else if (strcmp(name, "manifest.json") == 0) {
 		free(d->manifest);
 		d->manifest = xstrndup(data, len);
@@ -501,6 +757,8 @@ static int captured(void *ctx, const char *name, const char *data, size_t len)
 		 * the containerd store refuses; its index replaces it */
 		if (d->oci_out && !d->oci_in)
 			return 0;
+		if (!d->oci_out && announce_legacy(d, data, len) < 0)
+			return -1;
 	} else if (!d->predicted) {
 		learn_dirs(d, name, data, len);
 	}
@@ -547,7 +805,8 @@ static int append_oci(struct delta_stream *d, const struct save_manifest *m)
 	snprintf(d->expect, sizeof(d->expect), "sha256:%s", hex);
 	idx = oci_index_json(OCI_MANIFEST, d->expect, strlen(man), m->tags.v, m->tags.n);
 	name = xasprintf("blobs/sha256/%s", hex);
-	if (forward_captured(d, name, man, strlen(man)) < 0 ||
+	if (announce(d, d->expect) < 0 ||
+	    forward_captured(d, name, man, strlen(man)) < 0 ||
 	    forward_captured(d, "index.json", idx, strlen(idx)) < 0 ||
 	    forward_captured(d, "oci-layout", layout, strlen(layout)) < 0)
 		goto out;
@@ -577,6 +836,7 @@ static int check_dropped(struct delta_stream *d)
 	const struct delta_plan *p = d->p;
 	struct save_manifest m;
 	size_t kept = 0;
+	char cfg[72];
 	int ret = 0;
 
 	if (!d->manifest)
@@ -599,6 +859,11 @@ static int check_dropped(struct delta_stream *d)
 		}
 		kept += i < p->present && !present;
 	}
+	/* what the record asks next: the config's digest, read here rather
+	 * than from another export */
+	if (p->lazy && d->oci_in && config_digest(m.config, cfg) == 0)
+		config_note(p->image_id, d->platform, cfg);
+	dm_clear_error();
 	if (kept)	/* only bytes lost: the load takes them as well */
 		dm_debug("%zu layer(s) the destination has were sent (names not "
 			 "recognised, content that a missing layer repeats, or "
@@ -614,6 +879,60 @@ out:
 	return ret;
 }
 
+/* The archive's end when the stream stopped after the manifest and the
+ * config: the config if it was held, then what the destination's load
+ * reads first (index.json and oci-layout for the containerd store,
+ * manifest.json for a graph driver), made from the manifest. */
+static int finish_early(struct delta_stream *d)
+{
+	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+	static const char zeros[1024];
+	const struct reg_manifest *om = &d->om;
+	char *tag = dm_starts_with(d->ref, "sha256:") ? NULL : (char *)d->ref;
+	char **layers = xcalloc(om->n + 1, sizeof(char *)), *doc;
+	int ret;
+
+	if (d->held_name &&
+	    forward_captured(d, d->held_name, d->held.buf ? d->held.buf : "",
+			     d->held.len) < 0) {
+		free(layers);
+		return -1;
+	}
+	for (size_t i = 0; i < om->n; i++)
+		layers[i] = om->layers[i].digest;
+	if (d->oci_out) {
+		yajl_val v = json_parse_quiet(d->own, d->own_len);
+		const char *type = json_str(v, "mediaType", NULL);
+
+		doc = oci_index_json(type ? type : OCI_MANIFEST, d->p->image_id,
+				     d->own_len, tag ? &tag : NULL, !!tag);
+		yajl_tree_free(v);
+		ret = announce(d, d->p->image_id);
+		if (ret == 0)
+			ret = forward_captured(d, "index.json", doc,
+					       strlen(doc));
+		if (ret == 0)
+			ret = forward_captured(d, "oci-layout", layout,
+					       strlen(layout));
+		snprintf(d->expect, sizeof(d->expect), "%s", d->p->image_id);
+	} else {
+		doc = save_manifest_json(om->config.digest, layers, om->n,
+					 tag ? &tag : NULL, !!tag);
+		ret = announce(d, om->config.digest);
+		if (ret == 0)
+			ret = forward_captured(d, "manifest.json", doc,
+					       strlen(doc));
+		snprintf(d->expect, sizeof(d->expect), "%s", om->config.digest);
+	}
+	config_note(d->p->image_id, d->platform, om->config.digest);
+	d->oci_in = 1;		/* for the report: what the source wrote */
+	free(doc);
+	free(layers);
+	dm_debug("%s: every layer present; the export was read until its "
+		 "manifest and config had passed", d->p->image_id);
+	return ret < 0 ? -1 : tar_out(d, zeros, sizeof(zeros));
+}
+
 static int delta_feed(void *ctx, const void *buf, size_t n, int fd)
 {
 	struct delta_stream *d = ctx;
@@ -621,7 +940,13 @@ static int delta_feed(void *ctx, const void *buf, size_t n, int fd)
 	if (!d->t_first)
 		d->t_first = dm_now_ms();
 	d->gz.fd = fd;
-	return tar_filter_feed(&d->tf, buf, n);
+	if (tar_filter_feed(&d->tf, buf, n) < 0)
+		return -1;
+	if (d->need_manifest)
+		return dm_error("%s: a blob of the source's export is named by "
+				"none of its layers' diff ids: reading its "
+				"manifest first", d->p->image_id);
+	return d->stop;		/* 1: no more of the export */
 }
 
 static int delta_finish(void *ctx, int fd)
@@ -630,16 +955,20 @@ static int delta_finish(void *ctx, int fd)
 
 	d->t_last = dm_now_ms();
 	d->gz.fd = fd;
-	if (check_dropped(d) < 0 || tar_filter_finish(&d->tf) < 0)
+	if (d->stop) {
+		if (finish_early(d) < 0)
+			return -1;
+	} else if (check_dropped(d) < 0 || tar_filter_finish(&d->tf) < 0) {
 		return -1;
+	}
 	return gzout_finish(&d->gz);
 }
 
 /* One load of the filtered stream; *expect gets the id the destination
  * gives the image. */
-static int send_delta(const struct transfer *t, const char *get_path,
-		      const struct delta_plan *p, int oci_out,
-		      char expect[72])
+static int send_delta(const struct transfer *t, const char *ref,
+		      const char *get_path, const struct delta_plan *p,
+		      int oci_out, char expect[72], int *need_manifest)
 {
 	struct delta_stream *d = xcalloc(1, sizeof(*d));
 	struct pipe_filter f = { delta_feed, delta_finish, d };
@@ -650,12 +979,18 @@ static int send_delta(const struct transfer *t, const char *get_path,
 	d->tf.captured = captured;
 	d->tf.out = tar_out;
 	d->tf.ctx = d;
+	d->tf.member_end = early_check;
+	d->t = t;
 	d->p = p;
 	d->oci_out = oci_out;
+	d->platform = engine_os_arch(t->src);
+	d->ref = ref;
 	d->skip_all = p->present == p->n;
 	d->drop = xcalloc(p->n + 1, sizeof(*d->drop));
+	d->seen = xcalloc(p->n + 1, 1);
 	if (gzout_init(&d->gz) < 0) {
 		free(d->drop);
+		free(d->seen);
 		free(d);
 		return -1;
 	}
@@ -679,12 +1014,19 @@ static int send_delta(const struct transfer *t, const char *get_path,
 		 (long long)(d->t_last ? d->t_last - d->t0 : -1),
 		 (long long)(dm_now_ms() - d->t0));
 	snprintf(expect, 72, "%s", d->expect);
+	*need_manifest = d->need_manifest;
 	gzout_end(&d->gz);
 	tar_filter_release(&d->tf);
 	strlist_clear(&d->left_out);
 	strlist_clear(&d->sized);
 	free(d->manifest);
 	free(d->index);
+	free(d->held_name);
+	free(d->own);
+	reg_manifest_release(&d->om);
+	strlist_clear(&d->passed);
+	free(d->seen);
+	sb_release(&d->held);
 	free(d->drop);
 	free(d);
 	return ret;
@@ -708,11 +1050,13 @@ static int transfer_one(const struct transfer *t, const char *ref,
 {
 	struct delta_plan p;
 	char *get_path = images_get_path(&ref, 1), expect[72] = "";
-	int ret = -1, oci_out = store == STORE_CONTAINERD;
+	int ret = -1, oci_out = store == STORE_CONTAINERD, reread = 0;
 
-	if (delta_plan(t->src, t->dst, ref, &p) < 0)
+	if (delta_plan_stream(t->src, t->dst, ref, &p) < 0)
 		goto out;
-	dm_debug("%s: %zu layers, %zu at the destination", ref, p.n, p.present);
+	dm_debug("%s: %zu layers, %zu at the destination%s", ref, p.n,
+		 p.present, p.lazy ? " (the export's blobs placed as they "
+		 "come)" : "");
 	for (int attempt = 0; attempt < 2; attempt++) {
 		size_t made0 = t->made ? t->made->n : 0;
 
@@ -724,7 +1068,20 @@ static int transfer_one(const struct transfer *t, const char *ref,
 				"left out\n");
 			p.present = p.n;
 		}
-		ret = send_delta(t, get_path, &p, oci_out, expect);
+		ret = send_delta(t, ref, get_path, &p, oci_out, expect,
+				 &reread);
+		if (ret < 0 && reread && p.lazy && !dm_cancelled()) {
+			/* stopped before the blob it could not place: what
+			 * the load made of the rest goes, and the manifest is
+			 * read before the export is sent again (once) */
+			dm_debug("%s", dm_errmsg());
+			dm_clear_error();
+			image_remove_made(t, made0);
+			peek_blobs(t->src, ref, &p);
+			p.lazy = 0;
+			attempt--;
+			continue;
+		}
 		/* the engine checks each layer's digest; check the result too
 		 * (the containerd store says nothing of content it lacked
 		 * when the layer's snapshot was there) */
@@ -745,6 +1102,10 @@ static int transfer_one(const struct transfer *t, const char *ref,
 		p.present = first_missing_layer(dm_errmsg(), &p);
 		dm_clear_error();
 	}
+	/* test hook: the image loaded, the load's reply not yet seen by the
+	 * caller (a kill here must find it journaled) */
+	if (ret == 0)
+		dm_test_pause("loaded");
 out:
 	delta_plan_release(&p);
 	free(get_path);

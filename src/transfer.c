@@ -105,15 +105,22 @@ struct reader {
 	const char *path;
 	const struct pipe_filter *f;
 	int fd;
+	int done;	/* the filter needs no more of the source */
 };
 
 static int reader_sink(void *ctx, const void *buf, size_t n)
 {
 	struct reader *r = ctx;
+	int ret;
 
-	if (r->f)
-		return r->f->feed(r->f->ctx, buf, n, r->fd);
-	return fd_write_all(r->fd, buf, n);
+	if (!r->f)
+		return fd_write_all(r->fd, buf, n);
+	ret = r->f->feed(r->f->ctx, buf, n, r->fd);
+	if (ret == 1) {
+		r->done = 1;
+		return dm_error("done");	/* closes the source's request */
+	}
+	return ret;
 }
 
 static int read_source(void *ctx, int fd)
@@ -121,8 +128,11 @@ static int read_source(void *ctx, int fd)
 	struct reader *r = ctx;
 
 	r->fd = fd;
-	if (engine_get_stream(r->e, r->path, reader_sink, r, NULL) < 0)
-		return -1;
+	if (engine_get_stream(r->e, r->path, reader_sink, r, NULL) < 0) {
+		if (!r->done)
+			return -1;
+		dm_clear_error();
+	}
 	return r->f && r->f->finish ? r->f->finish(r->f->ctx, fd) : 0;
 }
 

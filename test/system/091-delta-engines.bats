@@ -124,6 +124,58 @@ pairs_from() {
 	done
 }
 
+# exports NODE SINCE: how many images NODE exported since SINCE (its
+# "image save" events: a stopped export is one too)
+exports() {
+	sleep 0.5
+	ldocker "$1" events --since "$2" --until "$(date +%s.%N)" \
+		--filter type=image --filter event=save | wc -l
+}
+
+@test "delta from the containerd store exports an image it loaded once, and one it built (compressed) reads the manifest first" {
+	local d="$BATS_FILE_TMPDIR/ctx" t out want bytes dst
+	fresh node6
+	# loaded there: every layer's blob is named by its diff id
+	t=$(date +%s.%N)
+	out=$(DOCKER_HOST=$(lab_sock node4) dm_json image dmt/eng:1 --to node6 --format json)
+	is "$(exports node4 "$t")" 1 "the base present: one export"
+	is "$(printf '%s' "$out" | jq -r '.config_digests[0]')" "$(identity node4 dmt/eng:1 | cut -d' ' -f1)" \
+		"the record's config digest, from that export"
+	# every layer present (another config): one export, read until its
+	# manifest and config passed, into every kind
+	printf 'FROM dmt/eng:2\nLABEL dmt.all=1\n' >"$d/D3"
+	DOCKER_BUILDKIT=0 ldocker node1 build -q -f "$d/D3" -t dmt/eng:3 "$d" >/dev/null 2>&1
+	ldocker node1 save dmt/eng:3 | ldocker node4 load -q >/dev/null
+	for dst in node2 node5 node6; do
+		ldocker "$dst" rmi -f dmt/eng:3 >/dev/null 2>&1 || true
+		ldocker node1 save dmt/eng:2 | ldocker "$dst" load -q >/dev/null
+		t=$(date +%s.%N)
+		out=$(DOCKER_HOST=$(lab_sock node4) dm_json image dmt/eng:3 --to "$dst" --format json)
+		is "$(exports node4 "$t")" 1 "every layer present, into $dst: one export"
+		bytes=$(printf '%s' "$out" | jq -r .bytes)
+		[ "$bytes" -le 65536 ] || { echo "$dst: sent $bytes"; false; }
+		is "$(identity "$dst" dmt/eng:3)" "$(identity node4 dmt/eng:3)" "into $dst: config digest and diff ids"
+		is "$(ldocker "$dst" image inspect -f '{{index .Config.Labels "dmt.all"}}' dmt/eng:3)" 1 "into $dst: the config"
+		is "$(ldocker "$dst" run --rm --pull never dmt/eng:3 sh -c 'cat /a /b /c | wc -c')" 600000 "into $dst: files"
+	done
+	# built there: the layers are gzip blobs; the stream stops at the
+	# first it cannot place, the manifest is read, the export sent again
+	printf 'FROM %s\nCOPY r1 /a\nCOPY r2 /b\n' "$LAB_BASE_IMAGE" >"$d/C1"
+	printf 'FROM dmt/engc:1\nCOPY r3 /c\n' >"$d/C2"
+	DOCKER_BUILDKIT=0 ldocker node4 build -q -f "$d/C1" -t dmt/engc:1 "$d" >/dev/null 2>&1
+	DOCKER_BUILDKIT=0 ldocker node4 build -q -f "$d/C2" -t dmt/engc:2 "$d" >/dev/null 2>&1
+	ldocker node6 rmi -f dmt/engc:1 dmt/engc:2 >/dev/null 2>&1 || true
+	DOCKER_HOST=$(lab_sock node4) dm_json image dmt/engc:1 --to node6 --format json >/dev/null
+	t=$(date +%s.%N)
+	out=$(DOCKER_HOST=$(lab_sock node4) dm_json image dmt/engc:2 --to node6 --format json)
+	# the stream stopped, the manifest, the stream again
+	is "$(exports node4 "$t")" 3 "exports of an image held compressed"
+	want=$(layer_bytes node4 dmt/engc:2 4)
+	bytes=$(printf '%s' "$out" | jq -r .bytes)
+	[ "$bytes" -le $((want + want / 20 + 65536)) ] || { echo "sent $bytes > $want + 5 % + 64 KiB"; false; }
+	is "$(identity node6 dmt/engc:2)" "$(identity node4 dmt/engc:2)" "held compressed: config digest and diff ids"
+}
+
 @test "delta into a containerd store that holds the layers only compressed (pulled): sent again, and right" {
 	local reg=$LAB_REGISTRY/dmt/eng:1 bytes full
 	fresh node6

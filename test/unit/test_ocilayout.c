@@ -72,6 +72,40 @@ static void save_manifest_must_be_one_image(void **state)
 	save_manifest_release(&m);
 }
 
+/* What delta writes when it stops reading an export early: the same
+ * manifest.json a save of 28.5 writes, read back as one. */
+static void save_manifest_written_is_read_back(void **state)
+{
+	char *json = unit_fixture("save_oci_manifest.json"), *out;
+	struct save_manifest m, back;
+	char cfg[72], *layers[4], *tag = "app:1";
+
+	(void)state;
+	assert_int_equal(save_manifest_parse(json, strlen(json), &m), 0);
+	assert_int_equal(oci_blob_digest(m.config, cfg), 1);
+	for (size_t i = 0; i < 4; i++) {
+		layers[i] = xcalloc(72, 1);
+		assert_int_equal(oci_blob_digest(m.layers.v[i], layers[i]), 1);
+	}
+	out = save_manifest_json(cfg, layers, 4, &tag, 1);
+	assert_int_equal(save_manifest_parse(out, strlen(out), &back), 0);
+	assert_string_equal(back.config, m.config);
+	assert_int_equal(back.layers.n, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_string_equal(back.layers.v[i], m.layers.v[i]);
+		free(layers[i]);
+	}
+	assert_int_equal(back.tags.n, 1);
+	assert_string_equal(back.tags.v[0], "app:1");
+	free(out);
+	out = save_manifest_json(cfg, NULL, 0, NULL, 0);
+	assert_string_equal(out, "[{\"Config\":\"blobs/sha256/8c846dfc98baedb9a05fbd418d122b6f3561d89e93390a2c738bb192a377ff84\",\"RepoTags\":[],\"Layers\":[]}]");
+	free(out);
+	save_manifest_release(&back);
+	save_manifest_release(&m);
+	free(json);
+}
+
 static void index_names_its_manifest(void **state)
 {
 	char *json = unit_fixture("save_oci_index.json");
@@ -336,6 +370,7 @@ int main(void)
 		cmocka_unit_test(member_names_are_told_apart),
 		cmocka_unit_test(oci_save_manifest_lists_blobs),
 		cmocka_unit_test(save_manifest_must_be_one_image),
+		cmocka_unit_test(save_manifest_written_is_read_back),
 		cmocka_unit_test(index_names_its_manifest),
 		cmocka_unit_test(names_are_completed_as_containerd_does),
 		cmocka_unit_test(manifest_for_a_legacy_archive_is_the_one_that_loaded),
