@@ -1074,6 +1074,10 @@ do_remove() {
 	ns=$PFX$n
 	if [[ -e /run/netns/$ns ]]; then ip netns del "$ns" 2>/dev/null || log "warning: cannot delete netns $ns"; fi
 	if [[ -e /sys/class/net/$VETH_PFX$n ]]; then ip link del "$VETH_PFX$n" 2>/dev/null || true; fi
+	# the bridge keeps the node's MAC for its address as reachable for
+	# up to 45 s: a node added again under that name (a new veth, a new
+	# MAC) would not be reached until it expires
+	ip neigh del "$(node_addr "$n")" dev "$BRIDGE" 2>/dev/null || true
 	if [[ -s $LAB_DIR/nodes ]]; then
 		grep -vx -- "$n" "$LAB_DIR/nodes" >"$LAB_DIR/nodes.new" || true
 		mv -- "$LAB_DIR/nodes.new" "$LAB_DIR/nodes"
