@@ -4,18 +4,20 @@
 #include "cmd.h"
 #include "dm.h"
 #include "migrate.h"
+#include "migrate_project.h"
 #include "recreate.h"
 #include "transfer.h"
 
 int cmd_container(int argc, char **argv, struct cli *cli)
 {
 	static const struct cmd_help help = {
-		"migrate container", "[OPTIONS] CONTAINER",
+		"migrate container", "[OPTIONS] CONTAINER [CONTAINER...]",
 		"Move a container to another host",
 		"The container's image goes to the destination, a copy is "
 		"created there from the\nsource's configuration and started; "
 		"once it runs (healthy, if it has a\nhealthcheck) the source is "
-		"stopped.  Any failure rolls back both sides.",
+		"stopped.  Any failure rolls back both sides.  Several containers\nmove "
+		"together, with one downtime window (see docker migrate project).",
 		"  docker migrate container web --to node2\n"
 		"  docker --context edge1 migrate container web --to root@10.0.0.7:2222 --keep\n",
 		NULL,
@@ -87,7 +89,7 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 
 	if (r >= 0)
 		return r;
-	if ((r = cmd_check_args(&help, nargs, 1, 1)) >= 0 ||
+	if ((r = cmd_check_args(&help, nargs, 1, -1)) >= 0 ||
 	    (r = cmd_require_to(&help, o.to)) >= 0 ||
 	    (r = cmd_strategy(&help, strategy, &o.reg, &o.strategy)) >= 0)
 		return r;
@@ -98,5 +100,12 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	o.verify_stat = verify == VERIFY_STAT;
 	o.bind_mode = binds;
 	o.container = argv[0];
+	if (nargs > 1) {
+		struct group_opts g = { .c = o,
+					.containers = (const char *const *)argv,
+					.n = (size_t)nargs };
+
+		return migrate_group(cli, &g);
+	}
 	return migrate_container(cli, &o);
 }

@@ -17,6 +17,7 @@
 #include "json.h"
 #include "progress.h"
 #include "lock.h"
+#include "handover.h"
 #include "migrate.h"
 #include "plan.h"
 #include "recreate.h"
@@ -87,13 +88,22 @@ struct handover {
 				 * while the commit borrows the name */
 	int64_t check_started;	/* ms since the epoch */
 	struct migration rec;
+	/* a group move's: its journal (else rec's), its engines */
+	struct migration *jr;
+	int borrowed;
 };
+
+/* Where the undo entries go: the group's one journal, or our record's. */
+static struct migration *jrec(struct handover *h)
+{
+	return h->jr ? h->jr : &h->rec;
+}
 
 /* Journal an inverse (written to the record on disk before returning). */
 static int journal(struct handover *h, const char *op, const char *host,
 		   const char *arg, const char *data)
 {
-	return record_undo_push(&h->rec, op, host, arg, data);
+	return record_undo_push(jrec(h), op, host, arg, data);
 }
 
 static char *esc(const char *s)
@@ -789,7 +799,7 @@ static int make_dest(struct handover *h, struct hvol *v)
  * there is journaled to be emptied again before anything is written. */
 static int make_helpers(struct handover *h, struct hvol *v)
 {
-	if (undo_journal_helper_image(&h->rec, h->helper_absent_src,
+	if (undo_journal_helper_image(jrec(h), h->helper_absent_src,
 				      h->helper_absent, &h->helper_journaled) < 0)
 		return -1;
 	if (v->was_empty && !v->emptied_journaled) {
@@ -965,12 +975,12 @@ static long create_from(struct handover *h, const char *path, yajl_val *v)
 				h->image_ref, h->o->to);
 	if (journal(h, UNDO_RETAG, UNDO_DEST, h->image_ref, h->ref_dst_id) < 0)
 		return -1;
-	undo = h->rec.njournal - 1;
+	undo = jrec(h)->njournal - 1;
 	if (move_tag(h, h->commit_id) < 0)
 		return -1;
 	st = engine_create_container(h->dst, path, h->plan.body, v);
 	if (move_tag(h, h->ref_dst_id) == 0)
-		record_undo_done(&h->rec, undo);
+		record_undo_done(jrec(h), undo);
 	return st;
 }
 
@@ -1219,6 +1229,21 @@ static int make_plan(struct handover *h)
 	return r;
 }
 
+/* What the checks left out or dropped, and the image's layers. */
+static int print_extra(const struct handover *h)
+{
+	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
+		printf("  left out: bind mount %s (--bind-mounts skip)\n",
+		       h->plan.bind_skipped.v[i]);
+	for (size_t i = 0; i < h->plan.dropped.n; i++)
+		printf("  dropped: %s\n", h->plan.dropped.v[i]);
+	if (!h->image_present)
+		printf("  transfer by %s: %s\n", h->strategy->name,
+		       h->strategy->summary);
+	return print_image_plan(h->src, h->dst, h->image_ref, &h->img,
+				h->image_present);
+}
+
 /* --dry-run: the plan, then what the checks left out or dropped and the
  * image's layers; or the plan alone as one JSON document. */
 static int print_plan(const struct handover *h)
@@ -1238,16 +1263,7 @@ static int print_plan(const struct handover *h)
 	}
 	plan_print(&h->steps, engine_name(h->src), h->o->to, h->strategy->name,
 		   stdout);
-	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
-		printf("  left out: bind mount %s (--bind-mounts skip)\n",
-		       h->plan.bind_skipped.v[i]);
-	for (size_t i = 0; i < h->plan.dropped.n; i++)
-		printf("  dropped: %s\n", h->plan.dropped.v[i]);
-	if (!h->image_present)
-		printf("  transfer by %s: %s\n", h->strategy->name,
-		       h->strategy->summary);
-	return print_image_plan(h->src, h->dst, h->image_ref, &h->img,
-				h->image_present);
+	return print_extra(h);
 }
 
 static void print_report(struct handover *h)
@@ -1289,9 +1305,11 @@ static void handover_release(struct handover *h)
 	}
 	free(h->vols);
 	free(h->dst_id);
-	engine_free(h->dst);
-	sshlink_close(h->link);
-	engine_free(h->src);
+	if (!h->borrowed) {
+		engine_free(h->dst);
+		sshlink_close(h->link);
+		engine_free(h->src);
+	}
 	record_release(&h->rec);
 }
 
@@ -1485,4 +1503,97 @@ out:
 	}
 	free(cfgdir);
 	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* one member of a group move (handover.h)                             */
+
+struct handover *handover_new(struct cli *cli, const struct container_opts *o,
+			      struct migration *jr, struct engine *src,
+			      struct engine *dst, struct sshlink *link)
+{
+	struct handover *h = xcalloc(1, sizeof(*h));
+
+	h->cli = cli;
+	h->o = o;
+	h->jr = jr;
+	h->borrowed = 1;
+	h->src = src;
+	h->dst = dst;
+	h->link = link;
+	h->strategy = strategy_find(o->strategy);
+	return h;
+}
+
+int handover_check(struct handover *h)
+{
+	if (!h->strategy)
+		return dm_error("no strategy %s", h->o->strategy);
+	if (inspect_source(h) < 0 || phase_check(h) < 0)
+		return -1;
+	return make_plan(h);
+}
+
+const struct plan *handover_plan(const struct handover *h)
+{
+	return &h->steps;
+}
+
+yajl_val handover_inspect(const struct handover *h)
+{
+	return h->ins;
+}
+
+const char *handover_image_id(const struct handover *h)
+{
+	return h->img.id;
+}
+
+const char *handover_image_ref(const struct handover *h)
+{
+	return h->image_ref;
+}
+
+void handover_image_sent(struct handover *h)
+{
+	h->image_present = 1;
+}
+
+int handover_step(struct handover *h, size_t i)
+{
+	enum step_kind k = h->steps.steps[i].kind;
+
+	if (!step_fns[k])
+		return 0;
+	return step_fns[k](h, &h->steps.steps[i]);
+}
+
+uint64_t handover_bytes(const struct handover *h)
+{
+	return h->rec.bytes;
+}
+
+int handover_print_extra(const struct handover *h)
+{
+	return print_extra(h);
+}
+
+void handover_rebind(struct handover *h, struct engine *dst,
+		     struct sshlink *link)
+{
+	h->dst = dst;
+	h->link = link;
+}
+
+void handover_finish(struct handover *h)
+{
+	untag_commit(h);
+}
+
+void handover_free(struct handover *h)
+{
+	if (!h)
+		return;
+	handover_release(h);
+	free(h);
 }
