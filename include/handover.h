@@ -35,8 +35,13 @@ void handover_image_sent(struct handover *h);
 int handover_step(struct handover *h, size_t i);
 /* The bytes its steps sent so far. */
 uint64_t handover_bytes(const struct handover *h);
-/* --dry-run: what the checks left out, the image's layers. */
-int handover_print_extra(const struct handover *h);
+/* --dry-run: what the checks left out, and the image's layers unless
+ * another member's transfer brings it (image 0). */
+int handover_print_extra(const struct handover *h, int image);
+/* The networks missing at the destination that member first creates
+ * (it is created before h): h does not create them again. */
+void handover_share_networks(struct handover *h,
+			     const struct handover *first);
 /* The group's destination engine and link, reached again. */
 void handover_rebind(struct handover *h, struct engine *dst,
 		     struct sshlink *link);

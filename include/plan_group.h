@@ -39,9 +39,15 @@ struct plan_group {
 enum group_stage plan_step_stage(const struct plan *p, size_t i);
 
 /* plans[k] is member k's plan, order[] the start order (project_order);
- * every step but each plan's check (run before the plans are made). */
+ * every step but each plan's check (run before the plans are made), and
+ * an image's transfer once. */
 void plan_group_make(const struct plan *const *plans, size_t n,
 		     const size_t *order, struct plan_group *out);
+/* Does the group run a step of that kind of that member (an image
+ * another member brings is not transferred twice)? */
+int plan_group_has(const struct plan_group *g,
+		   const struct plan *const *plans, size_t member,
+		   enum step_kind kind);
 void plan_group_release(struct plan_group *g);
 
 /* --dry-run: the group's steps by stage, and the window's order. */

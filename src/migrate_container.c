@@ -1230,13 +1230,18 @@ static int make_plan(struct handover *h)
 }
 
 /* What the checks left out or dropped, and the image's layers. */
-static int print_extra(const struct handover *h)
+static int print_extra(const struct handover *h, int image)
 {
 	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
 		printf("  left out: bind mount %s (--bind-mounts skip)\n",
 		       h->plan.bind_skipped.v[i]);
 	for (size_t i = 0; i < h->plan.dropped.n; i++)
 		printf("  dropped: %s\n", h->plan.dropped.v[i]);
+	if (!image) {
+		printf("  image %s: brought by another container's transfer\n",
+		       h->image_ref);
+		return 0;
+	}
 	if (!h->image_present)
 		printf("  transfer by %s: %s\n", h->strategy->name,
 		       h->strategy->summary);
@@ -1263,7 +1268,7 @@ static int print_plan(const struct handover *h)
 	}
 	plan_print(&h->steps, engine_name(h->src), h->o->to, h->strategy->name,
 		   stdout);
-	return print_extra(h);
+	return print_extra(h, 1);
 }
 
 static void print_report(struct handover *h)
@@ -1573,9 +1578,29 @@ uint64_t handover_bytes(const struct handover *h)
 	return h->rec.bytes;
 }
 
-int handover_print_extra(const struct handover *h)
+int handover_print_extra(const struct handover *h, int image)
 {
-	return print_extra(h);
+	return print_extra(h, image);
+}
+
+void handover_share_networks(struct handover *h, const struct handover *first)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < h->nets_missing.n; i++) {
+		int theirs = 0;
+
+		for (size_t j = 0; j < first->nets_missing.n; j++)
+			theirs |= dm_streq(h->nets_missing.v[i],
+					   first->nets_missing.v[j]);
+		if (theirs)
+			free(h->nets_missing.v[i]);
+		else
+			h->nets_missing.v[k++] = h->nets_missing.v[i];
+	}
+	h->nets_missing.n = k;
+	if (h->nets_missing.v)
+		h->nets_missing.v[k] = NULL;
 }
 
 void handover_rebind(struct handover *h, struct engine *dst,

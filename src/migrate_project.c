@@ -85,6 +85,11 @@ static int check_members(struct group *g)
 	}
 	if (project_order(g->members, g->n, g->order) < 0)
 		return -1;
+	/* each network is created once, by the first member created */
+	for (size_t k = 1; k < g->n; k++)
+		for (size_t j = 0; j < k; j++)
+			handover_share_networks(g->hs[g->order[k]],
+						g->hs[g->order[j]]);
 	plan_group_make(g->plans, g->n, g->order, &g->plan);
 	return 0;
 }
@@ -177,7 +182,9 @@ static int print_plan(struct group *g)
 		size_t m = g->order[k];
 
 		printf("container %s:\n", g->members[m].name);
-		ret = handover_print_extra(g->hs[m]);
+		ret = handover_print_extra(g->hs[m],
+					   plan_group_has(&g->plan, g->plans, m,
+							  STEP_TRANSFER));
 	}
 	return ret;
 }

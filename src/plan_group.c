@@ -61,6 +61,23 @@ enum group_stage plan_step_stage(const struct plan *p, size_t i)
 	return GS_AFTER;
 }
 
+/* An image several members run crosses once: the first member's
+ * transfer brings it (its step names it as the others' would). */
+static int sent_before(const struct plan_group *g,
+		       const struct plan *const *plans, const struct step *st)
+{
+	if (st->kind != STEP_TRANSFER)
+		return 0;
+	for (size_t i = 0; i < g->n; i++) {
+		const struct step *o = &plans[g->steps[i].member]
+					       ->steps[g->steps[i].step];
+
+		if (o->kind == STEP_TRANSFER && dm_streq(o->object, st->object))
+			return 1;
+	}
+	return 0;
+}
+
 static void add(struct plan_group *g, size_t member, size_t step,
 		enum group_stage s)
 {
@@ -80,11 +97,28 @@ void plan_group_make(const struct plan *const *plans, size_t n,
 			const struct plan *p = plans[m];
 
 			for (size_t i = 1; i < p->n; i++)
-				if (plan_step_stage(p, i) == (enum group_stage)s)
+				if (plan_step_stage(p, i) == (enum group_stage)s &&
+				    !sent_before(out, plans, &p->steps[i]))
 					add(out, m, i, s);
 		}
-	for (size_t k = 0; k < n; k++)
-		out->bytes += plans[k]->bytes;
+	for (size_t i = 0; i < out->n; i++) {
+		int64_t b = plans[out->steps[i].member]
+				    ->steps[out->steps[i].step].bytes;
+
+		if (b > 0)
+			out->bytes += b;
+	}
+}
+
+int plan_group_has(const struct plan_group *g,
+		   const struct plan *const *plans, size_t member,
+		   enum step_kind kind)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (g->steps[i].member == member &&
+		    plans[member]->steps[g->steps[i].step].kind == kind)
+			return 1;
+	return 0;
 }
 
 void plan_group_release(struct plan_group *g)
