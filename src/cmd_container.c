@@ -16,8 +16,9 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		"The container's image goes to the destination, a copy is "
 		"created there from the\nsource's configuration and started; "
 		"once it runs (healthy, if it has a\nhealthcheck) the source is "
-		"stopped.  Any failure rolls back both sides.  Several containers\nmove "
-		"together, with one downtime window (see docker migrate project).",
+		"stopped.  Any failure rolls back both sides.\nSeveral containers "
+		"move together, with one downtime window (as docker\nmigrate "
+		"project does).",
 		"  docker migrate container web --to node2\n"
 		"  docker --context edge1 migrate container web --to root@10.0.0.7:2222 --keep\n",
 		NULL,

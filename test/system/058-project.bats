@@ -174,3 +174,11 @@ project_up() {
 	is "$(snapshot node1)" "$before1" "every source as it was"
 	is "$(snapshot node2)" "$before2" "nothing left at the destination"
 }
+
+@test "completion offers the source's Compose projects, each once" {
+	project_up
+	run "$DOCKER" __complete migrate project ""
+	echo "$output"
+	is "$(grep -c "^$PROJ"$'\t' <<<"$output")" 1 "the project, once for its three containers"
+	contains "$output" ":4" "no file completion"
+}
