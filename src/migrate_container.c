@@ -24,6 +24,7 @@
 #include "record.h"
 #include "transfer.h"
 #include "undo.h"
+#include "volseed.h"
 #include "volsync.h"
 #include "volume.h"
 
@@ -42,6 +43,8 @@ struct hvol {
 	const struct volsync_ops *sync;	/* how the final pass is made */
 	char digest[65];
 	size_t entries;
+	int64_t seed_taken;	/* copied earlier by us: when (volseed.h) */
+	int seeded;
 };
 
 struct handover {
@@ -325,7 +328,8 @@ static struct plan_vol *plan_vols(struct handover *h)
 
 		pv[i] = (struct plan_vol){ v->name, v->bind != NULL,
 					   !v->bind && volume_is_ephemeral(v->info),
-					   v->was_empty != NULL, -1 };
+					   v->seeded ? 2 : v->was_empty != NULL,
+					   -1 };
 	}
 	volume_sizes(h, pv);
 	return pv;
@@ -387,6 +391,16 @@ static int check_volumes_free(struct handover *h)
 		free(helper);
 		if (f < 0)
 			return -1;
+		if (entries > 1 && volume_seed_time(h->cfgdir, engine_name(h->src),
+						    h->o->to, v->name,
+						    &v->seed_taken) == 1) {
+			/* our earlier copy: brought up to date, and left so
+			 * by a rollback (it is a copy of the source still) */
+			v->seeded = 1;
+			yajl_tree_free(v->was_empty);
+			v->was_empty = NULL;
+			continue;
+		}
 		if (entries > 1)
 			return dm_error_kind(DM_ERR_CONFLICT, "volume %s "
 					     "already exists at %s and is not "
@@ -822,6 +836,27 @@ static int make_helpers(struct handover *h, struct hvol *v)
 	return journal(h, UNDO_HELPER, UNDO_DEST, v->dh, NULL);
 }
 
+/* A volume our earlier copy made there: only what changed since; copied
+ * again whole where files went at the source (the archive cannot
+ * delete). */
+static int copy_seeded(struct handover *h, struct hvol *v,
+		       struct xfer_stats *st)
+{
+	int deleted = 0;
+	int r = volume_update_seed(h->src, v->sh, h->dst, v->dh,
+				   v->seed_taken, v->digest, st,
+				   h->running ? &v->snap : NULL, &deleted);
+
+	if (r < 0 || !deleted)
+		return r;
+	dm_debug("files went from %s since it was copied: copying it whole",
+		 v->name);
+	if (reset_copy(h, v) < 0)
+		return -1;
+	return volume_copy_snap(h->src, v->sh, h->dst, v->dh, v->digest, st,
+				h->running ? &v->snap : NULL);
+}
+
 /* Copy one volume: while the container still runs (precopy: the bulk
  * of the data moves before any downtime), or whole (copy-volumes). */
 static int step_copy(struct handover *h, const struct step *s)
@@ -841,8 +876,9 @@ static int step_copy(struct handover *h, const struct step *s)
 	v->sync = &volsync_by_archive;
 	label = xasprintf("volume %s", v->name);
 	progress_start(&p, h->cli->progress, label, &st, 0);
-	ret = volume_copy_snap(h->src, v->sh, h->dst, v->dh, v->digest, &st,
-			       h->running ? &v->snap : NULL);
+	ret = v->seeded ? copy_seeded(h, v, &st)
+		: volume_copy_snap(h->src, v->sh, h->dst, v->dh, v->digest, &st,
+				   h->running ? &v->snap : NULL);
 	progress_stop(&p);
 	free(label);
 	h->rec.bytes += st.bytes;

@@ -182,3 +182,38 @@ project_up() {
 	is "$(grep -c "^$PROJ"$'\t' <<<"$output")" 1 "the project, once for its three containers"
 	contains "$output" ":4" "no file completion"
 }
+
+@test "a volume copied earlier by docker migrate volumes is brought up to date, not refused" {
+	run_docker node1 volume create dmt-seed
+	run_docker node1 run --rm -v dmt-seed:/d "$LAB_BASE_IMAGE" sh -c \
+		'dd if=/dev/urandom of=/d/big bs=1k count=2048 2>/dev/null; echo one >/d/small; mkdir /d/sub; echo x >/d/sub/x'
+	run_dm volumes dmt-seed --to node2
+	contains "$output" "completed volumes dmt-seed" "the earlier copy"
+	# a second later (mtimes are whole seconds), 20 kB new and one line more
+	sleep 1.1
+	run_docker node1 run -d --name seeded --stop-timeout 1 -v dmt-seed:/d "$LAB_BASE_IMAGE" \
+		sh -c 'dd if=/dev/urandom of=/d/new bs=1k count=20 2>/dev/null; echo two >>/d/small; sleep 600'
+	wait_until ldocker node1 exec seeded test -s /d/new
+	run_dm container seeded --to node2 --dry-run
+	contains "$output" "only what changed since is sent" "the plan says so"
+	local rep pre
+	rep=$(dm_json container seeded --to node2 --format json)
+	is "$(jq -r .status <<<"$rep")" completed "status"
+	pre=$(jq '[.steps[] | select(.step=="precopy") | .bytes] | add' <<<"$rep")
+	echo "precopy sent $pre bytes"
+	# the 20 kB file and the changed one, as a tar, gzip'ed (random bytes
+	# do not shrink): not the 2 MB copied before
+	(( pre > 20000 && pre < 60000 ))
+	is "$(ldocker node2 run --rm -v dmt-seed:/d "$LAB_BASE_IMAGE" md5sum /d/big /d/new /d/small /d/sub/x | cut -c1-32)" \
+		"$(ldocker node1 run --rm -v dmt-seed:/d "$LAB_BASE_IMAGE" md5sum /d/big /d/new /d/small /d/sub/x | cut -c1-32)" \
+		"the same content"
+
+	# a non-empty volume that no copy of ours made is still refused
+	run_docker node1 volume create dmt-other
+	run_docker node1 run --rm -v dmt-other:/d "$LAB_BASE_IMAGE" sh -c 'echo src >/d/f'
+	run_docker node2 volume create dmt-other
+	run_docker node2 run --rm -v dmt-other:/d "$LAB_BASE_IMAGE" sh -c 'echo theirs >/d/f'
+	run_docker node1 run -d --name other --stop-timeout 1 -v dmt-other:/d "$LAB_BASE_IMAGE" sleep 600
+	run_dm 1 container other --to node2
+	contains "$output" "volume dmt-other already exists at node2 and is not empty" "refused"
+}
