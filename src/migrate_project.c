@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compose_files.h"
 #include "dm.h"
 #include "engine.h"
 #include "handover.h"
@@ -178,6 +179,9 @@ static int print_plan(struct group *g)
 	for (size_t k = 0; k < g->n; k++)
 		printf(" %s", g->members[g->order[k]].name);
 	printf("\n");
+	if (g->o->project)
+		ret = compose_files_carry(handover_inspect(g->hs[g->order[0]]),
+					  g->link, g->o->c.to, NULL);
 	for (size_t k = 0; k < g->n && ret == 0; k++) {
 		size_t m = g->order[k];
 
@@ -383,7 +387,10 @@ int migrate_group(struct cli *cli, const struct group_opts *o)
 	if (lock_members(&g) < 0)
 		goto fail;
 	record_plan(&g);
-	if (run_plan(&g) < 0) {
+	/* before anything else changes: a failure rolls them back too */
+	if ((o->project && compose_files_carry(handover_inspect(g.hs[g.order[0]]),
+					       g.link, o->c.to, &g.rec) < 0) ||
+	    run_plan(&g) < 0) {
 		ret = fail_run(&g);
 		goto out;
 	}

@@ -217,3 +217,36 @@ project_up() {
 	run_dm 1 container other --to node2
 	contains "$output" "volume dmt-other already exists at node2 and is not empty" "refused"
 }
+
+@test "the compose file goes where it is missing at the destination, and a rollback takes it back" {
+	# /run is each node's own: a project there is on this machine (where
+	# docker compose ran) and not at node2
+	local dir=/run/dmt-proj-$LAB_ID/shop
+	rm -rf "/run/dmt-proj-$LAB_ID"
+	lab_ssh node2 "rm -rf /run/dmt-proj-$LAB_ID"
+	mkdir -p "$dir"
+	cp "$FIXDIR/compose.yaml" "$dir/"
+	echo "DMT_UNUSED=1" >"$dir/.env"
+	FIXDIR=$dir project_up
+	run_dm project $PROJ --to node2 --dry-run
+	contains "$output" "compose file $dir/compose.yaml: carried to node2" "the plan says so"
+	contains "$output" "compose file $dir/.env: carried to node2" "and the .env"
+	run lab_ssh node2 "test -e /run/dmt-proj-$LAB_ID"
+	is "$status" 1 "the dry run wrote nothing"
+
+	# a failed move takes them back: the web front's port is taken there
+	run_docker node2 run -d --name blocker -p 8080:80 "$LAB_BASE_IMAGE" httpd -f -p 80
+	run_dm 1 project $PROJ --to node2
+	run lab_ssh node2 "test -e /run/dmt-proj-$LAB_ID"
+	is "$status" 1 "the rollback removed what it made"
+	run_docker node2 rm -f blocker
+
+	run_dm project $PROJ --to node2
+	contains "$output" "completed project $PROJ" "moved"
+	run lab_ssh node2 "cat $dir/compose.yaml"
+	is "$output" "$(cat "$dir/compose.yaml")" "the compose file at node2"
+	run lab_ssh node2 "cat $dir/.env"
+	is "$output" "DMT_UNUSED=1" "the .env at node2"
+	lab_ssh node2 "rm -rf /run/dmt-proj-$LAB_ID"
+	rm -rf "/run/dmt-proj-$LAB_ID"
+}
