@@ -253,3 +253,20 @@ project_up() {
 	lab_ssh node2 "rm -rf /run/dmt-proj-$LAB_ID"
 	rm -rf "/run/dmt-proj-$LAB_ID"
 }
+
+@test "a group move killed in the window is undone by docker migrate rollback ID" {
+	project_up
+	local before1 before2 id
+	before1=$(snapshot node1)
+	before2=$(snapshot node2)
+	DOCKER_MIGRATE_TEST_PAUSE_AT=sync bg_migrate project $PROJ --to node2
+	wait_until in_output "test hook: paused in sync"
+	kill -KILL "$(plugin_pid)"
+	finish || true
+	id=$(dm_json history --format json | jq -r '.[-1].id')
+	run_dm history
+	contains "$output" "interrupted" "the killed run shows as interrupted"
+	run_dm rollback "$id"
+	is "$(snapshot node1)" "$before1" "every source as it was"
+	is "$(snapshot node2)" "$before2" "nothing left at the destination"
+}
