@@ -149,6 +149,9 @@ void plan_group_print(const struct plan_group *g,
 		fprintf(out, "  %3zu  %-16s %-13s %-30s %10s\n", i + 1, p->name,
 			step_name(st->kind), st->object, st->bytes < 0 ? "?" :
 			dm_human_bytes((uint64_t)st->bytes, hb, sizeof(hb)));
+		/* a volume's: new there, or brought up to date */
+		if (st->kind == STEP_PRECOPY || st->kind == STEP_COPY_VOLUME)
+			fprintf(out, "         %s\n", st->why);
 	}
 	fprintf(out, "  to send: %s, and what changes until the sources "
 		"stop\n", dm_human_bytes((uint64_t)g->bytes, hb, sizeof(hb)));

@@ -68,6 +68,8 @@ project_up() {
 	contains "$output" "window: stop" "dry-run shows the window"
 	contains "$output" "start order: $PROJ-db-1 $PROJ-app-1 $PROJ-web-1" "dependency order"
 	is "$(grep -Ec ' transfer +image' <<<"$output")" 1 "one image, one transfer"
+	contains "$output" "precopy       volume ${PROJ}_dbdata" "the volume, pre-copied"
+	contains "$output" "copied while the source still runs" "a new volume there"
 	is "$(snapshot node2 | grep -c "$PROJ")" 0 "the dry run changed nothing"
 
 	local rep
