@@ -18,10 +18,12 @@ struct plan;
 struct sshlink;
 
 /* o->container is the one to move; the engines and the link are
- * borrowed (the group's), jr is the journal every step writes to. */
+ * borrowed (the group's), jr is the record every step writes its undo
+ * entries and bytes to. */
 struct handover *handover_new(struct cli *cli, const struct container_opts *o,
-			      struct migration *jr, struct engine *src,
-			      struct engine *dst, struct sshlink *link);
+			      const char *cfgdir, struct migration *jr,
+			      struct engine *src, struct engine *dst,
+			      struct sshlink *link);
 /* Inspect at the source, check both ends, make the plan. */
 int handover_check(struct handover *h);
 const struct plan *handover_plan(const struct handover *h);
@@ -33,8 +35,6 @@ const char *handover_image_ref(const struct handover *h);
 void handover_image_sent(struct handover *h);
 /* Run step i of the plan (not the check). */
 int handover_step(struct handover *h, size_t i);
-/* The bytes its steps sent so far. */
-uint64_t handover_bytes(const struct handover *h);
 /* --dry-run: what the checks left out, and the image's layers unless
  * another member's transfer brings it (image 0). */
 int handover_print_extra(const struct handover *h, int image);

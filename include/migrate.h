@@ -68,4 +68,17 @@ struct volumes_opts {
 
 int migrate_volumes(struct cli *cli, const struct volumes_opts *o);
 
+struct service_opts {
+	const char *service;
+	const char *to;		/* a swarm node: hostname or id */
+	const char *strategy;
+	struct registry_opts reg;
+	int dry_run;
+	int json;
+	long stop_timeout_s;	/* the old task stopping */
+	long start_timeout_s;	/* the new task running */
+};
+
+int migrate_service(struct cli *cli, const struct service_opts *o);
+
 #endif

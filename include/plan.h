@@ -75,6 +75,7 @@ struct step {
 };
 
 struct plan {
+	const char *what;	/* what moves: NULL "container", "service" */
 	char *name;		/* the container, without "/" */
 	int running;
 	int rootfs;		/* the container layer travels */

@@ -16,36 +16,19 @@
 #include "dm.h"
 #include "json.h"
 #include "progress.h"
+#include "image_send.h"
 #include "lock.h"
 #include "handover.h"
 #include "migrate.h"
 #include "plan.h"
 #include "recreate.h"
+#include "runner.h"
 #include "record.h"
 #include "transfer.h"
 #include "undo.h"
-#include "volseed.h"
 #include "volsync.h"
+#include "volmove.h"
 #include "volume.h"
-
-/* A volume that travels with the container, or the content of a bind
- * mount copied to the same path (--bind-mounts copy): what the checks
- * found (the first four), then what the steps made of it. */
-struct hvol {
-	const char *name;
-	const char *bind;	/* the host path, for a bind mount */
-	yajl_val info;		/* the source's inspect */
-	yajl_val was_empty;	/* there before, empty: its inspect */
-	char *made;		/* the top directory we made for it there */
-	int emptied_journaled;	/* its "empty again" is in the journal */
-	char *sh, *dh;		/* helper containers, source and destination */
-	struct volsnap *snap;	/* what the pre-copy sent */
-	const struct volsync_ops *sync;	/* how the final pass is made */
-	char digest[65];
-	size_t entries;
-	int64_t seed_taken;	/* copied earlier by us: when (volseed.h) */
-	int seeded;
-};
 
 struct handover {
 	struct cli *cli;
@@ -67,20 +50,17 @@ struct handover {
 	struct strlist nets_missing;
 	/* image_ref at the destination, by its ids there (on the
 	 * containerd store not the source's): before the load */
-	char *ref_prev_id;
 	struct hvol *vols;
 	size_t nvols;
-	int helper_absent;	/* the volumes' helper image, at the destination */
-	int helper_absent_src;	/* ... and at the source */
+	struct volmove vm;	/* how they move (the helper image, ...) */
+	char *owner;		/* "container NAME", for messages */
 	size_t rootfs_changes;	/* in the container layer, ours excluded */
 	int64_t rootfs_bytes;
 	/* the plan: the steps, from the facts and the options */
 	struct plan steps;
-	size_t step0;		/* its first step's index in the record */
 	/* what the steps did (the journal has how to undo it) */
 	char *dst_id;
 	int src_paused;		/* --pause: frozen for the final pass */
-	int helper_journaled;	/* the helper image's removal is journaled */
 	int copy_journaled;	/* ... and the copy's */
 	int64_t stopped_at;	/* ms: the source stopped serving */
 	char *commit_id;	/* the source's layer, committed as an image:
@@ -96,7 +76,8 @@ struct handover {
 	int borrowed;
 };
 
-/* Where the undo entries go: the group's one journal, or our record's. */
+/* Where the undo entries and the bytes go: the group's one record, or
+ * our own. */
 static struct migration *jrec(struct handover *h)
 {
 	return h->jr ? h->jr : &h->rec;
@@ -335,15 +316,8 @@ static struct plan_vol *plan_vols(struct handover *h)
 	return pv;
 }
 
-/* Has the engine the volumes' helper image (1), not (0)? */
-static int helper_present(struct engine *e)
-{
-	struct image_info ii;
-	int r = image_inspect(e, helper_image(), &ii);
-
-	image_info_release(&ii);
-	return r;
-}
+static int release_copy(void *ctx);
+static int create_container(void *ctx);
 
 /* The volumes it mounts: each must be absent or empty at the destination
  * (a non-empty one would be mixed with the copy). */
@@ -353,61 +327,25 @@ static int check_volumes_free(struct handover *h)
 
 	h->nvols = nv + h->plan.bind_copies.n;
 	h->vols = xcalloc(h->nvols + 1, sizeof(*h->vols));
-	if (h->nvols) {
-		int d = helper_present(h->dst), s = helper_present(h->src);
-
-		if (d < 0 || s < 0)
-			return -1;
-		h->helper_absent = !d;
-		h->helper_absent_src = !s;
-	}
+	h->vm = (struct volmove){
+		.src = h->src, .dst = h->dst, .link = h->link, .rec = jrec(h),
+		.cfgdir = h->cfgdir,
+		.dest = h->o->to, .progress = h->cli->progress,
+		.running = h->running, .keep = h->o->keep,
+		.verify_precopy_only = h->o->verify_precopy_only,
+		.verify_full = h->o->verify_full,
+		.verify_stat = h->o->verify_stat,
+		.release = release_copy, .hold = create_container, .ctx = h,
+	};
+	h->vm.owner = h->owner = xasprintf("container %s", h->name);
+	if (h->nvols && volmove_helper_check(&h->vm) < 0)
+		return -1;
 	for (size_t i = nv; i < h->nvols; i++)
 		h->vols[i].name = h->vols[i].bind = h->plan.bind_copies.v[i - nv];
 	for (size_t i = 0; i < nv; i++) {
-		struct hvol *v = &h->vols[i];
-		yajl_val d = NULL;
-		char *helper, digest[65];
-		size_t entries = 0;
-		int f;
-
-		v->name = h->plan.volumes.v[i];
-		if (volume_inspect(h->src, v->name, &v->info) != 1)
-			return dm_error("volume %s of %s is gone from the source",
-					v->name, h->name);
-		f = volume_inspect(h->dst, v->name, &d);
-		if (f <= 0) {
-			yajl_tree_free(d);
-			if (f < 0)
-				return -1;
-			continue;
-		}
-		/* kept: a rollback leaves it empty again, as it was */
-		v->was_empty = d;
-		helper = helper_create(h->dst, v->name, 1);
-		if (!helper)
+		h->vols[i].name = h->plan.volumes.v[i];
+		if (volmove_check_dest(&h->vm, &h->vols[i]) < 0)
 			return -1;
-		f = volume_digest(h->dst, helper, digest, &entries);
-		helper_remove(h->dst, helper);
-		free(helper);
-		if (f < 0)
-			return -1;
-		if (entries > 1 && volume_seed_time(h->cfgdir, engine_name(h->src),
-						    h->o->to, v->name,
-						    &v->seed_taken) == 1) {
-			/* our earlier copy: brought up to date, and left so
-			 * by a rollback (it is a copy of the source still) */
-			v->seeded = 1;
-			yajl_tree_free(v->was_empty);
-			v->was_empty = NULL;
-			continue;
-		}
-		if (entries > 1)
-			return dm_error_kind(DM_ERR_CONFLICT, "volume %s "
-					     "already exists at %s and is not "
-					     "empty: remove it there, or copy "
-					     "it under another name with docker "
-					     "migrate volumes --rename", v->name,
-					     h->o->to);
 	}
 	return 0;
 }
@@ -475,25 +413,29 @@ static int check_rootfs(struct handover *h)
 	return 0;
 }
 
-/* What the image's transfer is expected to send: its layers missing at
- * the destination (save sends it whole). */
+static struct transfer transfer_of(struct handover *h, struct xfer_stats *st)
+{
+	return (struct transfer){ h->src, h->dst, st, h->o->reg.registry,
+				  h->o->reg.no_push, h->o->reg.keep_tag,
+				  h->cfgdir, cli_ssh_opts(h->cli).stall_timeout_s,
+				  NULL };
+}
+
+/* The image's step, as the checks found it. */
+static struct image_send image_step(struct handover *h)
+{
+	struct transfer t = transfer_of(h, NULL);
+
+	return (struct image_send){ h->strategy, t, jrec(h), h->image_ref,
+				    &h->img, h->image_present, h->o->to,
+				    h->cli->progress, NULL };
+}
+
 static void image_estimate(struct handover *h)
 {
-	struct delta_plan p;
+	struct image_send s = image_step(h);
 
-	h->image_bytes = h->image_present ? 0 : h->img.size;
-	if (h->image_present || strcmp(h->strategy->name, "save") == 0)
-		return;
-	if (delta_plan(h->src, h->dst, h->image_ref, &p) < 0) {
-		dm_clear_error();
-		return;
-	}
-	if (p.sizes) {
-		h->image_bytes = 0;
-		for (size_t k = p.present; k < p.n; k++)
-			h->image_bytes += p.sizes[k];
-	}
-	delta_plan_release(&p);
+	h->image_bytes = image_send_estimate(&s);
 }
 
 static int join_problems(const struct strlist *l, const char *name)
@@ -556,93 +498,15 @@ static int phase_check(struct handover *h)
 /* ------------------------------------------------------------------ */
 /* transfer, create, start, stop                                       */
 
-static int tag_at_dest(struct handover *h)
-{
-	int r = image_tag_if_missing(h->dst, h->img.id, h->image_ref);
-
-	if (r == 1)
-		return journal(h, UNDO_UNTAG, UNDO_DEST, h->image_ref, NULL);
-	return r < 0 ? -1 : 0;
-}
-
-static struct transfer transfer_of(struct handover *h, struct xfer_stats *st)
-{
-	return (struct transfer){ h->src, h->dst, st, h->o->reg.registry,
-				  h->o->reg.no_push, h->o->reg.keep_tag,
-				  h->cfgdir, cli_ssh_opts(h->cli).stall_timeout_s,
-				  NULL };
-}
-
-/* *id: image_ref's id at the destination, or NULL where it is absent. */
-static int dst_ref_id(struct handover *h, char **id)
-{
-	struct image_info di;
-	int r;
-
-	if (dm_starts_with(h->image_ref, "sha256:"))
-		return 0;
-	r = image_inspect(h->dst, h->image_ref, &di);
-	if (r == 1)
-		*id = xstrdup(di.id);
-	image_info_release(&di);
-	return r < 0 ? -1 : 0;
-}
-
 static int step_transfer(struct handover *h, const struct step *s)
 {
-	struct xfer_stats st = { 0 };
-	const char *refs[1] = { h->image_ref };
-	struct strlist made = { 0 };
-	int ret;
+	struct image_send is = image_step(h);
+	int r;
 
-	if (h->image_present) {
-		fprintf(stderr, "Image %s is already at %s: nothing to send\n",
-			h->image_ref, h->o->to);
-		return tag_at_dest(h);
-	}
 	(void)s;
-	if (dst_ref_id(h, &h->ref_prev_id) < 0)
-		return -1;
-	/* absent before we began (by the source's id, which a graph
-	 * driver store keeps): every tag it gets there is ours, and a
-	 * load cut short leaves nothing a forced removal misses */
-	if (!dm_streq(h->ref_prev_id, h->img.id) &&
-	    journal(h, UNDO_IMAGE, UNDO_DEST, h->img.id, NULL) < 0)
-		return -1;
-	/* the name was another image's there (an older one, or the
-	 * same content under another id on the containerd store):
-	 * it goes back to it, after what the load made is removed */
-	if (h->ref_prev_id &&
-	    journal(h, UNDO_RETAG, UNDO_DEST, h->image_ref, h->ref_prev_id) < 0)
-		return -1;
-	{
-		struct progress p;
-		char *label = xasprintf("image %s", h->image_ref);
-
-		/* the save stream is about the image's size; a delta's size
-		 * is not known before it is sent */
-		progress_start(&p, h->cli->progress, label, &st,
-			       strcmp(h->strategy->name, "save") == 0
-			       ? (uint64_t)h->img.size : 0);
-		struct transfer t = transfer_of(h, &st);
-
-		t.made = &made;
-		ret = h->strategy->transfer(&t, refs, 1);
-		/* a failure may come before the export is read */
-		engine_prefetch_drop(h->src);
-		progress_stop(&p);
-		free(label);
-	}
-	h->rec.bytes += st.bytes;
-	/* what the loads made, by the destination's ids (on the containerd
-	 * store not the source's), failed or not: removed first */
-	for (size_t i = 0; i < made.n; i++)
-		if (!dm_streq(made.v[i], h->img.id) &&
-		    !dm_streq(made.v[i], h->ref_prev_id) &&
-		    journal(h, UNDO_IMAGE, UNDO_DEST, made.v[i], NULL) < 0)
-			ret = -1;
-	strlist_clear(&made);
-	return ret;
+	r = image_send(&is);
+	image_send_release(&is);
+	return r;
 }
 
 static int create_networks(struct handover *h)
@@ -706,250 +570,24 @@ static int connect_extra_networks(struct handover *h)
 }
 
 /* The copy at the destination must be the source's tree, exactly. */
-static int verify_volume(struct handover *h, struct hvol *v)
-{
-	char back[65];
-
-	if (!v->dh)
-		return 0;	/* a tmpfs: nothing was copied */
-	/* kept: the final pass is then checked against it */
-	if (volume_read_back(h->dst, v->dh, back, &v->entries, v->snap) < 0)
-		return -1;
-	if (strcmp(back, v->digest) != 0)
-		return dm_error("volume %s differs at %s after the copy (tree "
-				"digest %.12s, source %.12s)", v->name, h->o->to,
-				back, v->digest);
-	return 0;
-}
-
-/* The destination directory of a copied bind mount, made with its
- * missing parents; the top one made is kept for the rollback. */
-static int bind_make(struct handover *h, struct hvol *v)
-{
-	char *q = sh_quote(v->bind), *cmd;
-	struct strbuf out = STRBUF_INIT;
-	int ret;
-
-	cmd = xasprintf("p=%s; t=$p; while [ ! -e \"$(dirname -- \"$t\")\" ]; "
-			"do t=$(dirname -- \"$t\"); done; if [ -e \"$p\" ]; "
-			"then printf E; else mkdir -p -- \"$p\" && "
-			"printf 'M%%s' \"$t\"; fi", q);
-	ret = sshlink_run(h->link, cmd, &out, 1 << 16);
-	if (ret == 0 && out.len > 1 && out.buf[0] == 'M') {
-		v->made = xstrdup(sb_str(&out) + 1);
-		ret = journal(h, UNDO_DIR, UNDO_DEST, v->made, NULL);
-	} else if (ret == 0)
-		ret = dm_error("cannot make %s at %s for the bind mount's "
-			       "copy (%s)", v->bind, h->o->to,
-			       out.len && out.buf[0] == 'E' ? "it appeared "
-			       "meanwhile" : "mkdir failed");
-	free(cmd);
-	free(q);
-	sb_release(&out);
-	return ret;
-}
-
-static int bind_unmake(struct handover *h, struct hvol *v)
-{
-	char *q = sh_quote(v->made), *cmd = xasprintf("rm -rf -- %s", q);
-	struct strbuf out = STRBUF_INIT;
-	int ret = sshlink_run(h->link, cmd, &out, 4096);
-
-	free(cmd);
-	free(q);
-	sb_release(&out);
-	if (ret == 0) {
-		free(v->made);
-		v->made = NULL;
-	}
-	return ret;
-}
-
-static int create_container(struct handover *h);
-static int release_copy(struct handover *h);
-
-/* An empty destination for a copy made again whole. */
-static int reset_copy(struct handover *h, struct hvol *v)
-{
-	helper_remove(h->dst, v->dh);
-	free(v->dh);
-	v->dh = NULL;
-	if (v->bind) {
-		if (bind_unmake(h, v) < 0 || bind_make(h, v) < 0)
-			return -1;
-		v->dh = helper_create_bind(h->dst, v->bind, 0);
-	} else {
-		if (volume_remove(h->dst, v->name) < 0 ||
-		    volume_create_like(h->dst, v->was_empty ? v->was_empty
-				       : v->info, v->name) < 0)
-			return -1;
-		v->dh = helper_create(h->dst, v->name, 0);
-	}
-	if (!v->dh)
-		return -1;
-	return journal(h, UNDO_HELPER, UNDO_DEST, v->dh, NULL);
-}
-
-/* Make the volume (or the bind mount's directory) at the destination. */
-static int make_dest(struct handover *h, struct hvol *v)
-{
-	yajl_val d = NULL;
-	int f;
-
-	if (v->bind)
-		return bind_make(h, v);
-	f = volume_inspect(h->dst, v->name, &d);
-	yajl_tree_free(d);
-	if (f < 0)
-		return -1;
-	if (f == 0 && (journal(h, UNDO_VOLUME, UNDO_DEST, v->name, NULL) < 0 ||
-		       volume_create_like(h->dst, v->info, v->name) < 0))
-		return -1;
-	return 0;
-}
-
-/* The helper containers that read the source's copy and write the
- * destination's, each journaled once made; an empty volume that was
- * there is journaled to be emptied again before anything is written. */
-static int make_helpers(struct handover *h, struct hvol *v)
-{
-	if (undo_journal_helper_image(jrec(h), h->helper_absent_src,
-				      h->helper_absent, &h->helper_journaled) < 0)
-		return -1;
-	if (v->was_empty && !v->emptied_journaled) {
-		char *before = json_text(v->was_empty);
-		int r = journal(h, UNDO_EMPTY, UNDO_DEST, v->name, before);
-
-		free(before);
-		if (r < 0)
-			return -1;
-		v->emptied_journaled = 1;
-	}
-	v->sh = v->bind ? helper_create_bind(h->src, v->bind, 1)
-			: helper_create(h->src, v->name, 1);
-	if (!v->sh || journal(h, UNDO_HELPER, UNDO_SOURCE, v->sh, NULL) < 0)
-		return -1;
-	v->dh = v->bind ? helper_create_bind(h->dst, v->bind, 0)
-			: helper_create(h->dst, v->name, 0);
-	if (!v->dh)
-		return -1;
-	return journal(h, UNDO_HELPER, UNDO_DEST, v->dh, NULL);
-}
-
-/* A volume our earlier copy made there: only what changed since; copied
- * again whole where files went at the source (the archive cannot
- * delete). */
-static int copy_seeded(struct handover *h, struct hvol *v,
-		       struct xfer_stats *st)
-{
-	int deleted = 0;
-	int r = volume_update_seed(h->src, v->sh, h->dst, v->dh,
-				   v->seed_taken, v->digest, st,
-				   h->running ? &v->snap : NULL, &deleted);
-
-	if (r < 0 || !deleted)
-		return r;
-	dm_debug("files went from %s since it was copied: copying it whole",
-		 v->name);
-	if (reset_copy(h, v) < 0)
-		return -1;
-	return volume_copy_snap(h->src, v->sh, h->dst, v->dh, v->digest, st,
-				h->running ? &v->snap : NULL);
-}
-
 /* Copy one volume: while the container still runs (precopy: the bulk
  * of the data moves before any downtime), or whole (copy-volumes). */
 static int step_copy(struct handover *h, const struct step *s)
 {
-	struct xfer_stats st = { 0 };
-	struct hvol *v = &h->vols[s->vol];
-	struct progress p;
-	char *label;
-	int ret;
-
-	if (make_dest(h, v) < 0)
-		return -1;
-	if (!v->bind && volume_is_ephemeral(v->info))
-		return 0;	/* settings only: a tmpfs holds nothing */
-	if (make_helpers(h, v) < 0)
-		return -1;
-	v->sync = &volsync_by_archive;
-	label = xasprintf("volume %s", v->name);
-	progress_start(&p, h->cli->progress, label, &st, 0);
-	ret = v->seeded ? copy_seeded(h, v, &st)
-		: volume_copy_snap(h->src, v->sh, h->dst, v->dh, v->digest, &st,
-				   h->running ? &v->snap : NULL);
-	progress_stop(&p);
-	free(label);
-	h->rec.bytes += st.bytes;
-	/* checked now, outside the downtime: what the final pass does not
-	 * touch is known to be right */
-	if (ret == 0 && h->running)
-		ret = verify_volume(h, v);
-	/* chosen now, outside the downtime: dm-helper's final pass needs
-	 * both helpers running, the archive's nothing (another
-	 * architecture, an engine that refuses) */
-	if (ret == 0 && v->snap && !h->o->keep)
-		v->sync = volsync_choose(h->src, v->sh, h->dst, v->dh, v->name);
-	return ret;
-}
-
-/* The archive endpoint cannot delete: a volume where files were deleted
- * since the pre-copy is copied again whole, into an empty one (which the
- * created copy, holding it, must let go of first). */
-static int copy_again(struct handover *h, struct hvol *v,
-		      struct xfer_stats *st, int *released)
-{
-	dm_debug("files were deleted in %s: copying it whole", v->name);
-	if (!v->bind) {
-		*released = release_copy(h);
-		if (*released < 0)
-			return -1;
-	}
-	if (reset_copy(h, v) < 0)
-		return -1;
-	return volume_copy(h->src, v->sh, h->dst, v->dh, v->digest, st);
+	return volmove_copy(&h->vm, &h->vols[s->vol]);
 }
 
 /* After the source stopped: send what changed in one volume since the
  * pre-copy. */
 static int step_sync(struct handover *h, const struct step *s)
 {
-	struct xfer_stats st = { 0 };
-	struct hvol *v = &h->vols[s->vol];
-	int ret, released = 0, deleted = 0;
-
-	if (!v->dh)
-		return 0;
-	ret = v->snap ? v->sync->final_pass(h->src, v->sh, h->dst, v->dh,
-					    v->snap, v->digest, &st, &deleted)
-		      : 0;
-	if (ret == 0 && deleted)
-		ret = copy_again(h, v, &st, &released);
-	/* reading the whole tree back costs downtime: what the pass sent is
-	 * checked, the rest was by the pre-copy's read-back (--verify full
-	 * reads it all, precopy trusts the pass) */
-	if (ret == 0 && !deleted && !h->o->verify_precopy_only &&
-	    !h->o->verify_full) {
-		ret = v->sync->check(h->dst, v->dh, v->snap,
-				     h->o->verify_stat, &v->entries);
-		if (ret < 0)
-			dm_error_wrap("volume %s", v->name);
-	} else if (ret == 0) {
-		ret = deleted || !h->o->verify_precopy_only;
-	}
-	if (ret == 1)
-		ret = verify_volume(h, v);
-	h->rec.bytes += st.bytes;
-	if (ret == 0 && released == 1)
-		ret = create_container(h);
-	return ret;
+	return volmove_sync(&h->vm, &h->vols[s->vol]);
 }
 
 /* A stopped or kept container: the copy was whole; check it. */
 static int step_verify(struct handover *h, const struct step *s)
 {
-	return verify_volume(h, &h->vols[s->vol]);
+	return volmove_verify(&h->vm, &h->vols[s->vol]);
 }
 
 /* The container layer, committed (after the stop, or paused with
@@ -983,7 +621,7 @@ static int step_rootfs(struct handover *h, const struct step *s)
 
 		r = h->strategy->transfer(&t, refs, 1);
 	}
-	h->rec.bytes += st.bytes;
+	jrec(h)->bytes += st.bytes;
 	return r < 0 ? -1 : 0;
 }
 
@@ -1004,7 +642,7 @@ static long create_from(struct handover *h, const char *path, yajl_val *v)
 
 	if (!h->commit_id || dm_starts_with(h->image_ref, "sha256:"))
 		return engine_create_container(h->dst, path, h->plan.body, v);
-	if (!h->ref_dst_id && dst_ref_id(h, &h->ref_dst_id) < 0)
+	if (!h->ref_dst_id && image_id_at(h->dst, h->image_ref, &h->ref_dst_id) < 0)
 		return -1;
 	if (!h->ref_dst_id)
 		return dm_error("%s is not at %s: the copy's image is gone",
@@ -1020,8 +658,9 @@ static long create_from(struct handover *h, const char *path, yajl_val *v)
 	return st;
 }
 
-static int create_container(struct handover *h)
+static int create_container(void *ctx)
 {
+	struct handover *h = ctx;
 	char *e = esc(h->name);
 	char *path = xasprintf("/containers/create?name=%s", e);
 	yajl_val v = NULL;
@@ -1056,8 +695,9 @@ static int step_create(struct handover *h, const struct step *s)
 
 /* The created copy holds its volumes: one to be emptied and made again
  * (reset_copy) must be let go first; the copy is then created again. */
-static int release_copy(struct handover *h)
+static int release_copy(void *ctx)
 {
+	struct handover *h = ctx;
 	char *path;
 	long st;
 
@@ -1223,11 +863,15 @@ static int step_pause_source(struct handover *h, const struct step *s)
  * the destination to be reached again), then the destination. */
 static int rollback(struct handover *h)
 {
-	int ok;
+	int ok, r;
 
 	dm_cancel_reset();
 	ok = undo_journal(&h->rec, UNDO_SOURCE, h->src, NULL) == 0;
-	if (cli_dest_revive(h->cli, h->o->to, &h->dst, &h->link) < 0) {
+	r = cli_dest_revive(h->cli, h->o->to, &h->dst, &h->link);
+	/* the volumes' helpers are removed through the new link, if any */
+	h->vm.dst = h->dst;
+	h->vm.link = h->link;
+	if (r < 0) {
 		dm_warn("%s; what this migration made there is left: "
 			"docker migrate rollback %s removes it", dm_errmsg(),
 			h->rec.id);
@@ -1254,7 +898,7 @@ static int make_plan(struct handover *h)
 		.nnets = h->nets_missing.n,
 		.rootfs_changes = h->rootfs_changes,
 		.rootfs_bytes = h->rootfs_bytes,
-		.helper_absent = h->helper_absent,
+		.helper_absent = h->vm.helper_absent,
 	};
 	int r = plan_make(h->ins, &po, &f, &h->steps);
 
@@ -1265,7 +909,8 @@ static int make_plan(struct handover *h)
 	return r;
 }
 
-/* What the checks left out or dropped, and the image's layers. */
+/* What the checks left out or dropped, and the image's layers (unless
+ * another member of a group move brings the image). */
 static int print_extra(const struct handover *h, int image)
 {
 	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
@@ -1325,26 +970,16 @@ static void handover_release(struct handover *h)
 	}
 	free(h->commit_id);
 	free(h->ref_dst_id);
-	free(h->ref_prev_id);
 	yajl_tree_free(h->ins);
 	free(h->image_ref);
 	image_info_release(&h->img);
 	recreate_out_release(&h->plan);
 	strlist_clear(&h->nets_missing);
 	plan_release(&h->steps);
-	for (size_t i = 0; i < h->nvols; i++) {
-		if (h->src)
-			helper_remove(h->src, h->vols[i].sh);
-		if (h->dst)
-			helper_remove(h->dst, h->vols[i].dh);
-		free(h->vols[i].sh);
-		free(h->vols[i].dh);
-		free(h->vols[i].made);
-		volsnap_free(h->vols[i].snap);
-		yajl_tree_free(h->vols[i].info);
-		yajl_tree_free(h->vols[i].was_empty);
-	}
+	for (size_t i = 0; i < h->nvols; i++)
+		volmove_release(&h->vm, &h->vols[i]);
 	free(h->vols);
+	free(h->owner);
 	free(h->dst_id);
 	if (!h->borrowed) {
 		engine_free(h->dst);
@@ -1371,61 +1006,23 @@ static const step_fn step_fns[STEP_KINDS] = {
 	[STEP_START] = step_start,
 };
 
-/* The plan's steps into the record, the check (already run) ended. */
-static void record_plan(struct handover *h)
+static int dispatch(void *ctx, const struct step *s)
 {
-	h->step0 = h->rec.nsteps;
-	for (size_t i = 0; i < h->steps.n; i++)
-		record_step_add(&h->rec, step_name(h->steps.steps[i].kind),
-				h->steps.steps[i].object,
-				h->steps.steps[i].bytes);
-	h->rec.steps[h->step0].started = h->check_started;
-	record_step_end(&h->rec, h->step0, 0, "done");
-}
-
-/* One step: recorded when it begins and ends, with its bytes and how it
- * ended.  An interruption is seen here, between steps, and inside the
- * steps that wait. */
-static int run_step(struct handover *h, size_t i, int first_of_phase)
-{
-	const struct step *st = &h->steps.steps[i];
-	uint64_t before = h->rec.bytes;
-	int r;
-
-	if (first_of_phase)
-		record_phase_begin(&h->rec, step_name(st->kind));
-	record_step_begin(&h->rec, h->step0 + i);
-	if (dm_cancelled()) {
-		r = dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
-	} else {
-		if (first_of_phase)
-			dm_test_pause(step_name(st->kind));
-		r = step_fns[st->kind](h, st);
-	}
-	record_step_end(&h->rec, h->step0 + i, h->rec.bytes - before,
-			r == 0 ? "done" : dm_cancelled() ? "interrupted"
-			: "failed");
-	return r;
+	return step_fns[s->kind](ctx, s);
 }
 
 static int run_plan(struct handover *h)
 {
-	int64_t ready_at = 0;
+	struct runner r = { &h->rec, &h->steps, dispatch, h, 0, 0 };
 
-	for (size_t i = 1; i < h->steps.n; i++) {
-		enum step_kind k = h->steps.steps[i].kind;
-
-		if (run_step(h, i, k != h->steps.steps[i - 1].kind) < 0)
-			return -1;
-		if (k == STEP_START)
-			ready_at = dm_now_ms();
-	}
-	record_phase_end(&h->rec);
-	if (h->running && !h->o->keep && ready_at)
+	runner_record(&r, h->check_started);
+	if (runner_run(&r) < 0)
+		return -1;
+	if (h->running && !h->o->keep && r.ready_at)
 		/* from the source's stop to the copy running (and healthy);
 		 * 0 when the copy answered before the source stopped */
-		h->rec.downtime_ms = h->stopped_at && h->stopped_at < ready_at
-				     ? ready_at - h->stopped_at : 0;
+		h->rec.downtime_ms = h->stopped_at && h->stopped_at < r.ready_at
+				     ? r.ready_at - h->stopped_at : 0;
 	return 0;
 }
 
@@ -1496,7 +1093,6 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		ret = 0;
 		goto out;
 	}
-	record_plan(&h);
 	if (run_plan(&h) < 0) {
 		char *phase = xstrdup(h.rec.cur_phase);
 		struct dm_err why;
@@ -1550,8 +1146,9 @@ out:
 /* one member of a group move (handover.h)                             */
 
 struct handover *handover_new(struct cli *cli, const struct container_opts *o,
-			      struct migration *jr, struct engine *src,
-			      struct engine *dst, struct sshlink *link)
+			      const char *cfgdir, struct migration *jr,
+			      struct engine *src, struct engine *dst,
+			      struct sshlink *link)
 {
 	struct handover *h = xcalloc(1, sizeof(*h));
 
@@ -1562,6 +1159,7 @@ struct handover *handover_new(struct cli *cli, const struct container_opts *o,
 	h->src = src;
 	h->dst = dst;
 	h->link = link;
+	h->cfgdir = cfgdir;
 	h->strategy = strategy_find(o->strategy);
 	return h;
 }
@@ -1609,11 +1207,6 @@ int handover_step(struct handover *h, size_t i)
 	return step_fns[k](h, &h->steps.steps[i]);
 }
 
-uint64_t handover_bytes(const struct handover *h)
-{
-	return h->rec.bytes;
-}
-
 int handover_print_extra(const struct handover *h, int image)
 {
 	return print_extra(h, image);
@@ -1642,8 +1235,8 @@ void handover_share_networks(struct handover *h, const struct handover *first)
 void handover_rebind(struct handover *h, struct engine *dst,
 		     struct sshlink *link)
 {
-	h->dst = dst;
-	h->link = link;
+	h->dst = h->vm.dst = dst;
+	h->link = h->vm.link = link;
 }
 
 void handover_finish(struct handover *h)

@@ -76,8 +76,8 @@ static int check_members(struct group *g)
 	for (size_t i = 0; i < g->n; i++) {
 		g->opts[i] = g->o->c;
 		g->opts[i].container = g->names.v[i];
-		g->hs[i] = handover_new(g->cli, &g->opts[i], &g->rec, g->src,
-					g->dst, g->link);
+		g->hs[i] = handover_new(g->cli, &g->opts[i], g->cfgdir, &g->rec,
+					g->src, g->dst, g->link);
 		if (handover_check(g->hs[i]) < 0 ||
 		    member_from_inspect(handover_inspect(g->hs[i]),
 					&g->members[i]) < 0)
@@ -237,7 +237,7 @@ static int run_step(struct group *g, size_t gi)
 	struct handover *h = g->hs[gs->member];
 	enum step_kind k = g->plans[gs->member]->steps[gs->step].kind;
 	size_t ri = g->step0 + 1 + gi;
-	uint64_t before = handover_bytes(h);
+	uint64_t before = g->rec.bytes;	/* the steps count into it */
 	int first = gi == 0 ||
 		    g->plan.steps[gi - 1].stage != gs->stage ||
 		    g->plans[g->plan.steps[gi - 1].member]
@@ -260,8 +260,7 @@ static int run_step(struct group *g, size_t gi)
 		if (r < 0)
 			dm_error_wrap("%s", g->plans[gs->member]->name);
 	}
-	g->rec.bytes += handover_bytes(h) - before;
-	record_step_end(&g->rec, ri, handover_bytes(h) - before,
+	record_step_end(&g->rec, ri, g->rec.bytes - before,
 			r == 0 ? "done" : dm_cancelled() ? "interrupted"
 			: "failed");
 	if (r == 0 && gs->stage == GS_START)

@@ -361,9 +361,9 @@ void plan_print(const struct plan *p, const char *source, const char *dest,
 {
 	char hb[32];
 
-	fprintf(out, "Plan: move container %s (%s) from %s to %s, strategy "
-		"%s\n", p->name, p->running ? "running" : "stopped", source,
-		dest, strategy);
+	fprintf(out, "Plan: move %s %s (%s) from %s to %s, strategy %s\n",
+		p->what ? p->what : "container", p->name,
+		p->running ? "running" : "stopped", source, dest, strategy);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct step *st = &p->steps[i];
 
@@ -397,7 +397,7 @@ void plan_gen(const struct plan *p, const char *source, const char *dest,
 	      const char *strategy, yajl_gen g)
 {
 	yajl_gen_map_open(g);
-	gen_opt_str(g, "container", p->name);
+	gen_opt_str(g, p->what ? p->what : "container", p->name);
 	gen_opt_str(g, "source", source);
 	gen_opt_str(g, "destination", dest);
 	gen_opt_str(g, "strategy", strategy);
