@@ -70,6 +70,11 @@ project_up() {
 	is "$(grep -Ec ' transfer +image' <<<"$output")" 1 "one image, one transfer"
 	contains "$output" "precopy       volume ${PROJ}_dbdata" "the volume, pre-copied"
 	contains "$output" "copied while the source still runs" "a new volume there"
+	local plan
+	plan=$(dm_json project $PROJ --to node2 --dry-run --format json)
+	is "$(jq -r '[.window[] | select(.step=="start") | .container] | join(",")' <<<"$plan")" \
+		"$PROJ-db-1,$PROJ-app-1,$PROJ-web-1" "the JSON plan: starts in dependency order"
+	is "$(jq '.containers | length' <<<"$plan")" 3 "the JSON plan: each container's own"
 	is "$(snapshot node2 | grep -c "$PROJ")" 0 "the dry run changed nothing"
 
 	local rep
