@@ -33,6 +33,7 @@ struct container_opts {
 	int checkpoint;		/* --checkpoint: memory state too */
 	int rootfs;		/* container layer: -1 when it changed, 0, 1 */
 	long checkpoint_timeout_s;
+	struct strlist publish_ip;	/* --publish-ip OLD=NEW */
 };
 
 int migrate_container(struct cli *cli, const struct container_opts *o);

@@ -19,7 +19,7 @@ struct runner {
 	int (*dispatch)(void *ctx, const struct step *s);
 	void *ctx;
 	size_t step0;		/* the plan's first step in the record */
-	int64_t ready_at;	/* ms: the start step ended (0: none ran) */
+	int64_t ready_at;	/* ms: the start (or restore) step ended (0: none ran) */
 };
 
 /* The plan's steps into the record; its check (step 0, run before the

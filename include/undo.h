@@ -29,6 +29,9 @@
 #define UNDO_UNTAG "untag"
 #define UNDO_SERVICE "restore-service"		/* data = its spec before */
 #define UNDO_TASKS "remove-service-tasks"	/* arg = the service id */
+/* source, arg = the container, data = the checkpoint's name */
+#define UNDO_CKPT_START "start-from-checkpoint"	/* or afresh */
+#define UNDO_CKPT_REMOVE "remove-checkpoint"
 
 #define UNDO_SOURCE "source"
 #define UNDO_DEST "destination"

@@ -20,7 +20,9 @@
 #include "lock.h"
 #include "handover.h"
 #include "migrate.h"
+#include "migrate_checkpoint.h"
 #include "plan.h"
+#include "precheck.h"
 #include "recreate.h"
 #include "runner.h"
 #include "record.h"
@@ -47,6 +49,8 @@ struct handover {
 	int image_present;	/* at the destination before we began */
 	int64_t image_bytes;	/* its missing layers' size */
 	struct recreate_out plan;
+	struct dest_facts facts;	/* the destination, as precheck.c
+					 * judges it */
 	struct strlist nets_missing;
 	/* image_ref at the destination, by its ids there (on the
 	 * containerd store not the source's): before the load */
@@ -70,6 +74,7 @@ struct handover {
 	char *ref_dst_id;	/* image_ref's image at the destination
 				 * while the commit borrows the name */
 	int64_t check_started;	/* ms since the epoch */
+	struct ckpt_move ckpt;	/* --checkpoint: the memory's move */
 	struct migration rec;
 	/* a group move's: its journal (else rec's), its engines */
 	struct migration *jr;
@@ -176,37 +181,11 @@ static int check_name_free(struct handover *h)
 static int check_binds(struct handover *h, struct strlist *missing)
 {
 	struct strlist binds = { 0 };
-	struct strbuf cmd = STRBUF_INIT, out = STRBUF_INIT;
-	int ret = 0;
+	int ret;
 
 	recreate_bind_sources(h->ins, &binds);
-	if (!binds.n)
-		return 0;
-	/* every path quoted: nothing from the container reaches a shell raw */
-	sb_adds(&cmd, "for p in");
-	for (size_t i = 0; i < binds.n; i++) {
-		char *q = sh_quote(binds.v[i]);
-
-		sb_addf(&cmd, " %s", q);
-		free(q);
-	}
-	sb_adds(&cmd, "; do [ -e \"$p\" ] && printf 'y' || printf 'n'; done");
-	if (sshlink_run(h->link, sb_str(&cmd), &out, 1 << 16) < 0) {
-		ret = -1;
-		goto out;
-	}
-	if (out.len != binds.n) {
-		ret = dm_error("cannot check bind-mount paths on %s (got \"%s\")",
-			       h->o->to, sb_str(&out));
-		goto out;
-	}
-	for (size_t i = 0; i < binds.n; i++)
-		if (out.buf[i] == 'n')
-			strlist_add(missing, binds.v[i]);
-out:
+	ret = precheck_missing_paths(h->link, &binds, missing);
 	strlist_clear(&binds);
-	sb_release(&cmd);
-	sb_release(&out);
 	return ret;
 }
 
@@ -229,17 +208,28 @@ static int check_networks(struct handover *h)
 	return 0;
 }
 
-/* Free space where the destination engine keeps its images. */
-static int check_space(struct handover *h)
+/* Free space where the destination engine keeps its images and its
+ * volumes, for what the plan sends there: the image when absent, the
+ * volumes' content, and the container layer, which arrives after the
+ * source stopped: a full disk found then would be downtime. */
+static int check_space(struct handover *h, const struct plan_vol *pv)
 {
 	struct strbuf out = STRBUF_INIT;
 	yajl_val info = NULL;
 	const char *root;
 	char *q, *cmd;
 	unsigned long long avail_kb = 0;
+	/* an image takes about its size once unpacked, more with the tar
+	 * being read: ask for 1.2 times; so for the committed layer */
+	double need = h->image_present ? 0 : (double)h->img.size * 1.2;
 	int ret = 0;
 
-	if (h->image_present)
+	for (size_t i = 0; i < h->nvols; i++)
+		if (!pv[i].bind && !pv[i].ephemeral && pv[i].size > 0)
+			need += (double)pv[i].size;
+	if (h->steps.rootfs && h->rootfs_bytes > 0)
+		need += (double)h->rootfs_bytes * 1.2;
+	if (need <= 0)
 		return 0;
 	if (engine_get_json(h->dst, "/info", &info) < 0)
 		return -1;
@@ -248,15 +238,16 @@ static int check_space(struct handover *h)
 	cmd = xasprintf("df -Pk %s | awk 'NR==2 {print $4}'", q);
 	if (sshlink_run(h->link, cmd, &out, 256) == 0 &&
 	    sscanf(sb_str(&out), "%llu", &avail_kb) == 1) {
-		/* an image takes about its size once unpacked, more with the
-		 * tar being read: ask for 1.2 times */
-		if ((double)avail_kb * 1024.0 < (double)h->img.size * 1.2) {
+		if ((double)avail_kb * 1024.0 < need) {
 			char a[32], b[32];
 
-			ret = dm_error("not enough space at %s for the image "
-				       "(%s free in %s, %s needed)", h->o->to,
+			ret = dm_error_kind(DM_ERR_CONFLICT, "not enough space "
+				       "at %s for the image, volumes and "
+				       "container layer of %s (%s free in %s, "
+				       "%s needed): free some there first",
+				       h->o->to, h->name,
 				       dm_human_bytes(avail_kb * 1024ULL, a, sizeof(a)),
-				       root, dm_human_bytes((uint64_t)h->img.size,
+				       root, dm_human_bytes((uint64_t)need,
 							    b, sizeof(b)));
 		}
 	} else {
@@ -451,13 +442,59 @@ static int join_problems(const struct strlist *l, const char *name)
 	return ret;
 }
 
+/* What would make the copy's create or start fail there (precheck.c):
+ * found now, before anything changes, not when the source is down. */
+static int check_dest(struct handover *h)
+{
+	struct strlist problems = { 0 };
+	struct net_pair *nets = NULL;
+	size_t nn = 0;
+	int ret = precheck_gather_nets(h->src, h->dst, h->ins, &nets, &nn);
+
+	if (ret == 0) {
+		precheck_ports(h->ins, &h->facts, &problems);
+		precheck_networks(h->ins, &h->facts, nets, nn, &problems);
+	}
+	if (ret == 0 && problems.n) {
+		struct strbuf sb = STRBUF_INIT;
+
+		for (size_t i = 0; i < problems.n; i++)
+			sb_addf(&sb, "%s%s", i ? "; " : "", problems.v[i]);
+		ret = dm_error_kind(DM_ERR_CONFLICT, "%s cannot run at %s as "
+				    "it is: %s", h->name, h->o->to, sb_str(&sb));
+		sb_release(&sb);
+	}
+	strlist_clear(&problems);
+	net_pairs_release(nets, nn);
+	return ret;
+}
+
+/* The destination's facts, and which of the container's devices it
+ * lacks: what decides which devices and links the copy keeps. */
+static int gather_dest(struct handover *h, struct strlist *devs_missing,
+		       struct strlist *running)
+{
+	struct strlist devs = { 0 };
+	int r;
+
+	if (precheck_gather(h->dst, h->link, h->o->to, &h->facts) < 0)
+		return -1;
+	precheck_running_names(&h->facts, running);
+	precheck_device_paths(h->ins, &devs);
+	r = precheck_missing_paths(h->link, &devs, devs_missing);
+	strlist_clear(&devs);
+	return r;
+}
+
 static int phase_check(struct handover *h)
 {
-	struct strlist missing = { 0 };
+	struct strlist missing = { 0 }, devs_missing = { 0 }, running = { 0 };
 	struct image_info di;
 	struct recreate_in in;
 	int r;
 
+	if (precheck_map_publish(h->ins, &h->o->publish_ip, h->name) < 0)
+		return -1;
 	if ((!h->image_ref && choose_image(h) < 0) || check_name_free(h) < 0)
 		return -1;
 	r = image_inspect(h->dst, h->img.id, &di);
@@ -467,31 +504,51 @@ static int phase_check(struct handover *h)
 	image_info_release(&di);
 	if (h->image_present)	/* the export begun early is not needed */
 		engine_prefetch_drop(h->src);
-	if (check_binds(h, &missing) < 0)
-		return -1;
+	r = check_binds(h, &missing);
+	if (r == 0)
+		r = gather_dest(h, &devs_missing, &running);
 	in = (struct recreate_in){ h->ins, h->image_ref, &missing,
 				   h->o->drop_unmovable, h->o->volumes,
-				   h->o->bind_mode, engine_create_api(h->dst) };
-	r = recreate_plan(&in, &h->plan);
+				   h->o->bind_mode, engine_create_api(h->dst),
+				   &devs_missing, &running };
+	if (r == 0)
+		r = recreate_plan(&in, &h->plan) < 0 ? -2 : 0;
 	strlist_clear(&missing);
-	if (r < 0)
+	strlist_clear(&devs_missing);
+	strlist_clear(&running);
+	if (r == -2)
 		return join_problems(&h->plan.problems, h->name);
-	for (size_t i = 0; i < h->plan.dropped.n; i++)
+	if (r < 0)
+		return -1;
+	/* named in the report and the record, not only on stderr */
+	for (size_t i = 0; i < h->plan.dropped.n; i++) {
 		dm_warn("dropping %s", h->plan.dropped.v[i]);
-	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
-		dm_warn("leaving out bind mount %s: its path is missing at %s "
-			"(--bind-mounts skip)", h->plan.bind_skipped.v[i],
-			h->o->to);
-	if (check_networks(h) < 0 || check_volumes_free(h) < 0 ||
-	    check_space(h) < 0)
+		record_add_dropped(&h->rec, h->plan.dropped.v[i]);
+	}
+	for (size_t i = 0; i < h->plan.bind_skipped.n; i++) {
+		char *what = xasprintf("bind mount %s: its path is missing at "
+				       "%s (--bind-mounts skip)",
+				       h->plan.bind_skipped.v[i], h->o->to);
+
+		dm_warn("leaving out %s", what);
+		record_add_dropped(&h->rec, what);
+		free(what);
+	}
+	if (h->rec.path && record_save(&h->rec) < 0)
+		return -1;
+	if (check_networks(h) < 0 || check_dest(h) < 0 ||
+	    check_volumes_free(h) < 0)
 		return -1;
 	if (check_rootfs(h) < 0)
 		return -1;
 	image_estimate(h);
 	/* last: the probe is the only check that touches the source */
-	if (h->o->checkpoint)
-		return checkpoint_probe(h->src, h->dst, h->ins,
-					h->o->checkpoint_timeout_s);
+	if (h->o->checkpoint) {
+		struct ckpt_opts co = { h->o->keep, h->o->pause,
+					h->o->checkpoint_timeout_s };
+
+		return checkpoint_probe(h->src, h->dst, h->ins, &co, &h->ckpt);
+	}
 	return 0;
 }
 
@@ -856,6 +913,66 @@ static int step_pause_source(struct handover *h, const struct step *s)
 	return st < 0 ? -1 : 0;
 }
 
+/* --checkpoint: the dump stops the source; its files go into the
+ * copy's directory; the copy starts from them (migrate_checkpoint.c). */
+static int step_checkpoint(struct handover *h, const struct step *s)
+{
+	int r;
+
+	(void)s;
+	if (restart_policy_off(h) < 0 ||
+	    ckpt_prepare(&h->rec, h->src, h->dst, &h->ckpt,
+			 &h->vm.helper_journaled) < 0)
+		return -1;
+	if (dm_cancelled())
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
+	ckpt_name(&h->ckpt, h->rec.id);
+	h->stopped_at = dm_now_ms();
+	/* as a stop: the engine finishes a dump it began */
+	dm_cancel_defer(1);
+	r = ckpt_step_dump(&h->rec, h->src, h->src_id, &h->ckpt,
+			   h->o->checkpoint_timeout_s);
+	dm_cancel_defer(0);
+	if (r == 0 && dm_cancelled())
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
+	return r;
+}
+
+static int step_carry_checkpoint(struct handover *h, const struct step *s)
+{
+	struct xfer_stats st = { 0 };
+	int r;
+
+	(void)s;
+	r = ckpt_step_carry(&h->rec, h->src, h->src_id, h->dst, h->dst_id,
+			    &h->ckpt, &st);
+	h->rec.bytes += st.bytes;
+	/* its size is known only now: the checkpoint step's record says it */
+	for (size_t i = h->rec.nsteps; r == 0 && i-- > 0;)
+		if (strcmp(h->rec.steps[i].name,
+			   step_name(STEP_CHECKPOINT)) == 0) {
+			struct rec_step *rs = &h->rec.steps[i];
+			char hb[32];
+
+			free(rs->object);
+			rs->object = xasprintf("memory of %s (%s)", h->name,
+					       dm_human_bytes(h->ckpt.size, hb,
+							      sizeof(hb)));
+			break;
+		}
+	return r;
+}
+
+static int step_restore(struct handover *h, const struct step *s)
+{
+	(void)s;
+	if (ckpt_step_restore(h->dst, h->dst_id, &h->ckpt) < 0 ||
+	    wait_ready(h) < 0)
+		return -1;
+	ckpt_done(&h->rec, h->src, h->src_id, h->dst, h->dst_id, &h->ckpt);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* rollback                                                            */
 
@@ -902,6 +1019,8 @@ static int make_plan(struct handover *h)
 	};
 	int r = plan_make(h->ins, &po, &f, &h->steps);
 
+	if (r == 0)
+		r = check_space(h, pv);
 	free(pv);
 	if (r == 0 && h->rootfs_changes && !h->steps.rootfs)
 		dm_warn("%zu change(s) in the container layer of %s are left "
@@ -968,12 +1087,14 @@ static void handover_release(struct handover *h)
 				"source: %s", h->commit_id, dm_errmsg());
 		free(path);
 	}
+	ckpt_release(h->src, h->dst, &h->ckpt);
 	free(h->commit_id);
 	free(h->ref_dst_id);
 	yajl_tree_free(h->ins);
 	free(h->image_ref);
 	image_info_release(&h->img);
 	recreate_out_release(&h->plan);
+	dest_facts_release(&h->facts);
 	strlist_clear(&h->nets_missing);
 	plan_release(&h->steps);
 	for (size_t i = 0; i < h->nvols; i++)
@@ -1004,6 +1125,9 @@ static const step_fn step_fns[STEP_KINDS] = {
 	[STEP_SYNC] = step_sync,
 	[STEP_ROOTFS] = step_rootfs,
 	[STEP_START] = step_start,
+	[STEP_CHECKPOINT] = step_checkpoint,
+	[STEP_CARRY_CHECKPOINT] = step_carry_checkpoint,
+	[STEP_RESTORE] = step_restore,
 };
 
 static int dispatch(void *ctx, const struct step *s)

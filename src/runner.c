@@ -50,7 +50,7 @@ int runner_run(struct runner *r)
 
 		if (run_step(r, i, k != p->steps[i - 1].kind) < 0)
 			return -1;
-		if (k == STEP_START)
+		if (k == STEP_START || k == STEP_RESTORE)
 			r->ready_at = dm_now_ms();
 	}
 	record_phase_end(r->rec);

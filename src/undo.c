@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "dm.h"
 #include "json.h"
 #include "swarm.h"
@@ -169,6 +170,34 @@ static int u_untag(const struct target *t)
 	return delete_path(t, "/images/%s?noprune=1", 1);
 }
 
+/* A source stopped by its checkpoint runs again from it, where it was;
+ * when that fails it is started afresh: never left stopped. */
+static int u_ckpt_start(const struct target *t)
+{
+	char *path = xasprintf("/containers/%s/json", t->u->arg);
+	yajl_val v = NULL;
+	long st = engine_get_json_opt(t->e, path, &v);
+	int running = json_true(v, "State", "Running", NULL);
+
+	yajl_tree_free(v);
+	free(path);
+	if (st < 0)
+		return -1;
+	if (running || st == 404)
+		return 0;
+	if (t->u->data && checkpoint_start(t->e, t->u->arg, t->u->data) == 0)
+		return 0;
+	dm_warn("cannot restore %.12s from its checkpoint (%s): starting it "
+		"afresh", t->u->arg, dm_errmsg());
+	return u_start(t);
+}
+
+static int u_ckpt_remove(const struct target *t)
+{
+	return checkpoint_remove(t->e, t->u->arg, t->u->data ? t->u->data
+				 : "");
+}
+
 /* The service's spec as it was before the move: its task goes back to
  * the node it ran on, where its volumes were never written to. */
 static int u_service(const struct target *t)
@@ -248,6 +277,8 @@ static const struct inverse {
 	{ UNDO_RETAG, u_retag },
 	{ UNDO_IMAGE, u_image },
 	{ UNDO_UNTAG, u_untag },
+	{ UNDO_CKPT_START, u_ckpt_start },
+	{ UNDO_CKPT_REMOVE, u_ckpt_remove },
 	{ UNDO_SERVICE, u_service },
 	{ UNDO_TASKS, u_tasks },
 	{ NULL, NULL },
