@@ -145,15 +145,17 @@ project_up() {
 
 @test "a start that fails in the window rolls every container back" {
 	project_up
-	# the web front's port is taken at node2: its start fails after the
-	# db was stopped, synced and started there
-	run_docker node2 run -d --name blocker -p 8080:80 "$LAB_BASE_IMAGE" httpd -f -p 80
+	# the app is not healthy within --start-timeout (its first check
+	# comes after 2 s): its start fails after the db was stopped, synced
+	# and started at node2
 	local before1 before2
 	before1=$(snapshot node1)
 	before2=$(snapshot node2)
-	run_dm 1 project $PROJ --to node2
+	run_dm 1 project $PROJ --to node2 --start-timeout 1
 	contains "$output" "rolled-back project $PROJ" "rolled back"
-	contains "$output" "start failed" "the start failed"
+	contains "$output" "start failed: $PROJ-app-1: the new container was not healthy after 1 s" "the app's start failed"
+	grep -Eq "^  start +$PROJ-db-1: .* [0-9.]+ s " <<<"$output" ||
+		{ echo "FAIL: the db's start did not run before" >&2; return 1; }
 	is "$(snapshot node1)" "$before1" "the source as it was, every container running"
 	is "$(snapshot node2)" "$before2" "nothing left at the destination"
 	for s in db app web; do
@@ -244,12 +246,13 @@ project_up() {
 	run lab_ssh node2 "test -e /run/dmt-proj-$LAB_ID"
 	is "$status" 1 "the dry run wrote nothing"
 
-	# a failed move takes them back: the web front's port is taken there
-	run_docker node2 run -d --name blocker -p 8080:80 "$LAB_BASE_IMAGE" httpd -f -p 80
-	run_dm 1 project $PROJ --to node2
+	# a move that fails in its window takes them back (see the test of
+	# a start that fails)
+	run_dm 1 project $PROJ --to node2 --start-timeout 1
+	contains "$output" "Compose file $dir/compose.yaml carried to node2" "they were carried"
+	contains "$output" "rolled-back project $PROJ" "then rolled back"
 	run lab_ssh node2 "test -e /run/dmt-proj-$LAB_ID"
 	is "$status" 1 "the rollback removed what it made"
-	run_docker node2 rm -f blocker
 
 	run_dm project $PROJ --to node2
 	contains "$output" "completed project $PROJ" "moved"
