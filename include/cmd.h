@@ -41,6 +41,7 @@ char *cli_config_dir(const struct cli *cli);
 
 int cmd_version(int argc, char **argv, struct cli *cli);
 int cmd_container(int argc, char **argv, struct cli *cli);
+int cmd_project(int argc, char **argv, struct cli *cli);
 int cmd_image(int argc, char **argv, struct cli *cli);
 int cmd_volumes(int argc, char **argv, struct cli *cli);
 int cmd_service(int argc, char **argv, struct cli *cli);

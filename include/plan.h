@@ -40,7 +40,8 @@ struct plan_vol {
 	const char *name;	/* the volume, or the bind mount's host path */
 	int bind;		/* a bind mount's content (--bind-mounts copy) */
 	int ephemeral;		/* a tmpfs: only its settings travel */
-	int dest_exists;	/* there already, and empty: kept */
+	int dest_exists;	/* there already, and empty: kept; 2: our
+				 * earlier copy, only what changed goes */
 	int64_t size;		/* bytes at the source; -1 unknown */
 };
 

@@ -31,6 +31,8 @@ struct hvol {
 	const struct volsync_ops *sync;	/* how the final pass is made */
 	char digest[65];
 	size_t entries;
+	int seeded;		/* our earlier copy is there (volseed.h) */
+	int64_t seed_taken;	/* ... begun then (seconds) */
 };
 
 struct volmove {
@@ -38,6 +40,8 @@ struct volmove {
 	struct sshlink *link;	/* the destination's: bind mounts' dirs */
 	struct migration *rec;	/* bytes counted, inverses journaled */
 	const char *dest;	/* the destination, as the user named it */
+	const char *cfgdir;	/* the history: a volume copied there earlier
+				 * is brought up to date; NULL: refused */
 	const char *owner;	/* "container web": for messages */
 	int progress;		/* the CLI's progress mode */
 	int running;		/* the source runs while it is copied */
@@ -57,7 +61,9 @@ struct volmove {
 int volmove_helper_check(struct volmove *m);
 /* v->name (set) at both ends: at the source it must exist; at the
  * destination absent, or there and empty (then kept, emptied again by a
- * rollback); a volume with content there is a conflict. */
+ * rollback), or there as "docker migrate volumes" copied it earlier
+ * (then only what changed since is sent, and a rollback leaves it); a
+ * volume with other content there is a conflict. */
 int volmove_check_dest(struct volmove *m, struct hvol *v);
 /* Make it there, start the helpers, copy it; from a running source
  * what was sent is kept and checked at once, and unless it keeps

@@ -144,6 +144,38 @@ static void complete_engine_list(const struct compl *c, struct cli *cli,
 	engine_free(e);
 }
 
+/* The Compose projects that have containers at the source, each once,
+ * with how many containers it has there. */
+static void complete_projects(const struct compl *c, struct cli *cli)
+{
+	struct engine *e = cli_source_engine(cli);
+	struct strlist seen = { 0 };
+	yajl_val v = NULL;
+
+	if (!e)
+		return;
+	if (engine_get_json(e, "/containers/json?all=1&filters=%7B%22label%22"
+			    "%3A%5B%22com.docker.compose.project%22%5D%7D",
+			    &v) == 0)
+		for (size_t i = 0; i < json_alen(v); i++) {
+			const char *p = json_str(v->u.array.values[i], "Labels",
+						 "com.docker.compose.project",
+						 NULL);
+			size_t k;
+
+			for (k = 0; p && k < seen.n; k++)
+				if (strcmp(seen.v[k], p) == 0)
+					break;
+			if (p && k == seen.n)
+				strlist_add(&seen, p);
+		}
+	for (size_t k = 0; k < seen.n; k++)
+		cand(c, seen.v[k], "Compose project");
+	strlist_clear(&seen);
+	yajl_tree_free(v);
+	engine_free(e);
+}
+
 /* The value of a flag: by its completion kind. */
 static int complete_value(const struct compl *c, const struct opt *o,
 			  struct cli *cli)
@@ -235,6 +267,8 @@ static int describe(struct cli *cli, const struct opt *opts,
 		directive = complete_value(c, o, cli);
 	else if (c->partial[0] == '-')
 		complete_flags(c, opts);
+	else if (strstr(help->args, "PROJECT"))
+		complete_projects(c, cli);
 	else if (strstr(help->args, "CONTAINER"))
 		complete_engine_list(c, cli, COMPL_CONTAINER);
 	else if (strstr(help->args, "IMAGE"))

@@ -23,6 +23,7 @@
  * "image" and "volume" for its own, and users type either. */
 static const struct subcmd subcmds[] = {
 	{ "container", cmd_container, "Move a container to another host", NULL },
+	{ "project", cmd_project, "Move a Compose project's containers to another host", NULL },
 	{ "image", cmd_image, "Copy images to another host", "images" },
 	{ "volumes", cmd_volumes, "Copy volumes, content and settings, to another host",
 	  "volume" },

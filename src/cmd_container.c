@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "dm.h"
 #include "migrate.h"
+#include "migrate_project.h"
 #include "precheck.h"
 #include "recreate.h"
 #include "transfer.h"
@@ -32,12 +33,14 @@ static int check_publish_ip(const struct cmd_help *help,
 int cmd_container(int argc, char **argv, struct cli *cli)
 {
 	static const struct cmd_help help = {
-		"migrate container", "[OPTIONS] CONTAINER",
+		"migrate container", "[OPTIONS] CONTAINER [CONTAINER...]",
 		"Move a container to another host",
 		"The container's image goes to the destination, a copy is "
 		"created there from the\nsource's configuration and started; "
 		"once it runs (healthy, if it has a\nhealthcheck) the source is "
-		"stopped.  Any failure rolls back both sides.",
+		"stopped.  Any failure rolls back both sides.\nSeveral containers "
+		"move together, with one downtime window (as docker\nmigrate "
+		"project does).",
 		"  docker migrate container web --to node2\n"
 		"  docker --context edge1 migrate container web --to root@10.0.0.7:2222 --keep\n",
 		NULL,
@@ -114,7 +117,7 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 
 	if (r >= 0)
 		return r;
-	if ((r = cmd_check_args(&help, nargs, 1, 1)) >= 0 ||
+	if ((r = cmd_check_args(&help, nargs, 1, -1)) >= 0 ||
 	    (r = cmd_require_to(&help, o.to)) >= 0 ||
 	    (r = cmd_strategy(&help, strategy, &o.reg, &o.strategy)) >= 0 ||
 	    (r = check_publish_ip(&help, &o.publish_ip)) >= 0) {
@@ -128,7 +131,15 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	o.verify_stat = verify == VERIFY_STAT;
 	o.bind_mode = binds;
 	o.container = argv[0];
-	r = migrate_container(cli, &o);
+	if (nargs > 1) {
+		struct group_opts g = { .c = o,
+					.containers = (const char *const *)argv,
+					.n = (size_t)nargs };
+
+		r = migrate_group(cli, &g);
+	} else {
+		r = migrate_container(cli, &o);
+	}
 	strlist_clear(&o.publish_ip);
 	return r;
 }

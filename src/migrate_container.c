@@ -18,6 +18,7 @@
 #include "progress.h"
 #include "image_send.h"
 #include "lock.h"
+#include "handover.h"
 #include "migrate.h"
 #include "migrate_checkpoint.h"
 #include "plan.h"
@@ -75,13 +76,23 @@ struct handover {
 	int64_t check_started;	/* ms since the epoch */
 	struct ckpt_move ckpt;	/* --checkpoint: the memory's move */
 	struct migration rec;
+	/* a group move's: its journal (else rec's), its engines */
+	struct migration *jr;
+	int borrowed;
 };
+
+/* Where the undo entries and the bytes go: the group's one record, or
+ * our own. */
+static struct migration *jrec(struct handover *h)
+{
+	return h->jr ? h->jr : &h->rec;
+}
 
 /* Journal an inverse (written to the record on disk before returning). */
 static int journal(struct handover *h, const char *op, const char *host,
 		   const char *arg, const char *data)
 {
-	return record_undo_push(&h->rec, op, host, arg, data);
+	return record_undo_push(jrec(h), op, host, arg, data);
 }
 
 static char *esc(const char *s)
@@ -289,7 +300,8 @@ static struct plan_vol *plan_vols(struct handover *h)
 
 		pv[i] = (struct plan_vol){ v->name, v->bind != NULL,
 					   !v->bind && volume_is_ephemeral(v->info),
-					   v->was_empty != NULL, -1 };
+					   v->seeded ? 2 : v->was_empty != NULL,
+					   -1 };
 	}
 	volume_sizes(h, pv);
 	return pv;
@@ -307,7 +319,8 @@ static int check_volumes_free(struct handover *h)
 	h->nvols = nv + h->plan.bind_copies.n;
 	h->vols = xcalloc(h->nvols + 1, sizeof(*h->vols));
 	h->vm = (struct volmove){
-		.src = h->src, .dst = h->dst, .link = h->link, .rec = &h->rec,
+		.src = h->src, .dst = h->dst, .link = h->link, .rec = jrec(h),
+		.cfgdir = h->cfgdir,
 		.dest = h->o->to, .progress = h->cli->progress,
 		.running = h->running, .keep = h->o->keep,
 		.verify_precopy_only = h->o->verify_precopy_only,
@@ -404,7 +417,7 @@ static struct image_send image_step(struct handover *h)
 {
 	struct transfer t = transfer_of(h, NULL);
 
-	return (struct image_send){ h->strategy, t, &h->rec, h->image_ref,
+	return (struct image_send){ h->strategy, t, jrec(h), h->image_ref,
 				    &h->img, h->image_present, h->o->to,
 				    h->cli->progress, NULL };
 }
@@ -665,7 +678,7 @@ static int step_rootfs(struct handover *h, const struct step *s)
 
 		r = h->strategy->transfer(&t, refs, 1);
 	}
-	h->rec.bytes += st.bytes;
+	jrec(h)->bytes += st.bytes;
 	return r < 0 ? -1 : 0;
 }
 
@@ -693,12 +706,12 @@ static long create_from(struct handover *h, const char *path, yajl_val *v)
 				h->image_ref, h->o->to);
 	if (journal(h, UNDO_RETAG, UNDO_DEST, h->image_ref, h->ref_dst_id) < 0)
 		return -1;
-	undo = h->rec.njournal - 1;
+	undo = jrec(h)->njournal - 1;
 	if (move_tag(h, h->commit_id) < 0)
 		return -1;
 	st = engine_create_container(h->dst, path, h->plan.body, v);
 	if (move_tag(h, h->ref_dst_id) == 0)
-		record_undo_done(&h->rec, undo);
+		record_undo_done(jrec(h), undo);
 	return st;
 }
 
@@ -1015,6 +1028,27 @@ static int make_plan(struct handover *h)
 	return r;
 }
 
+/* What the checks left out or dropped, and the image's layers (unless
+ * another member of a group move brings the image). */
+static int print_extra(const struct handover *h, int image)
+{
+	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
+		printf("  left out: bind mount %s (--bind-mounts skip)\n",
+		       h->plan.bind_skipped.v[i]);
+	for (size_t i = 0; i < h->plan.dropped.n; i++)
+		printf("  dropped: %s\n", h->plan.dropped.v[i]);
+	if (!image) {
+		printf("  image %s: brought by another container's transfer\n",
+		       h->image_ref);
+		return 0;
+	}
+	if (!h->image_present)
+		printf("  transfer by %s: %s\n", h->strategy->name,
+		       h->strategy->summary);
+	return print_image_plan(h->src, h->dst, h->image_ref, &h->img,
+				h->image_present);
+}
+
 /* --dry-run: the plan, then what the checks left out or dropped and the
  * image's layers; or the plan alone as one JSON document. */
 static int print_plan(const struct handover *h)
@@ -1034,16 +1068,7 @@ static int print_plan(const struct handover *h)
 	}
 	plan_print(&h->steps, engine_name(h->src), h->o->to, h->strategy->name,
 		   stdout);
-	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
-		printf("  left out: bind mount %s (--bind-mounts skip)\n",
-		       h->plan.bind_skipped.v[i]);
-	for (size_t i = 0; i < h->plan.dropped.n; i++)
-		printf("  dropped: %s\n", h->plan.dropped.v[i]);
-	if (!h->image_present)
-		printf("  transfer by %s: %s\n", h->strategy->name,
-		       h->strategy->summary);
-	return print_image_plan(h->src, h->dst, h->image_ref, &h->img,
-				h->image_present);
+	return print_extra(h, 1);
 }
 
 static void print_report(struct handover *h)
@@ -1077,9 +1102,11 @@ static void handover_release(struct handover *h)
 	free(h->vols);
 	free(h->owner);
 	free(h->dst_id);
-	engine_free(h->dst);
-	sshlink_close(h->link);
-	engine_free(h->src);
+	if (!h->borrowed) {
+		engine_free(h->dst);
+		sshlink_close(h->link);
+		engine_free(h->src);
+	}
 	record_release(&h->rec);
 }
 
@@ -1237,4 +1264,114 @@ out:
 	}
 	free(cfgdir);
 	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* one member of a group move (handover.h)                             */
+
+struct handover *handover_new(struct cli *cli, const struct container_opts *o,
+			      const char *cfgdir, struct migration *jr,
+			      struct engine *src, struct engine *dst,
+			      struct sshlink *link)
+{
+	struct handover *h = xcalloc(1, sizeof(*h));
+
+	h->cli = cli;
+	h->o = o;
+	h->jr = jr;
+	h->borrowed = 1;
+	h->src = src;
+	h->dst = dst;
+	h->link = link;
+	h->cfgdir = cfgdir;
+	h->strategy = strategy_find(o->strategy);
+	return h;
+}
+
+int handover_check(struct handover *h)
+{
+	if (!h->strategy)
+		return dm_error("no strategy %s", h->o->strategy);
+	if (inspect_source(h) < 0 || phase_check(h) < 0)
+		return -1;
+	return make_plan(h);
+}
+
+const struct plan *handover_plan(const struct handover *h)
+{
+	return &h->steps;
+}
+
+yajl_val handover_inspect(const struct handover *h)
+{
+	return h->ins;
+}
+
+const char *handover_image_id(const struct handover *h)
+{
+	return h->img.id;
+}
+
+const char *handover_image_ref(const struct handover *h)
+{
+	return h->image_ref;
+}
+
+void handover_image_sent(struct handover *h)
+{
+	h->image_present = 1;
+}
+
+int handover_step(struct handover *h, size_t i)
+{
+	enum step_kind k = h->steps.steps[i].kind;
+
+	if (!step_fns[k])
+		return 0;
+	return step_fns[k](h, &h->steps.steps[i]);
+}
+
+int handover_print_extra(const struct handover *h, int image)
+{
+	return print_extra(h, image);
+}
+
+void handover_share_networks(struct handover *h, const struct handover *first)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < h->nets_missing.n; i++) {
+		int theirs = 0;
+
+		for (size_t j = 0; j < first->nets_missing.n; j++)
+			theirs |= dm_streq(h->nets_missing.v[i],
+					   first->nets_missing.v[j]);
+		if (theirs)
+			free(h->nets_missing.v[i]);
+		else
+			h->nets_missing.v[k++] = h->nets_missing.v[i];
+	}
+	h->nets_missing.n = k;
+	if (h->nets_missing.v)
+		h->nets_missing.v[k] = NULL;
+}
+
+void handover_rebind(struct handover *h, struct engine *dst,
+		     struct sshlink *link)
+{
+	h->dst = h->vm.dst = dst;
+	h->link = h->vm.link = link;
+}
+
+void handover_finish(struct handover *h)
+{
+	untag_commit(h);
+}
+
+void handover_free(struct handover *h)
+{
+	if (!h)
+		return;
+	handover_release(h);
+	free(h);
 }

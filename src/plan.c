@@ -176,9 +176,11 @@ static void d_copy(struct step *st, const struct ctx *c)
 	const struct plan_vol *v = &c->f->vols[st->vol];
 
 	st->object = vol_object(v);
-	st->bytes = v->ephemeral ? 0 : v->size;
+	st->bytes = v->ephemeral ? 0 : v->dest_exists == 2 ? -1 : v->size;
 	st->creates = vol_creates(c, v, st->vol);
 	st->why = v->ephemeral ? "a tmpfs: only its settings travel"
+		  : v->dest_exists == 2 ? "copied there earlier by docker migrate "
+				"volumes: only what changed since is sent"
 		  : c->s.running ? "the source keeps running (--keep): one "
 				   "whole copy"
 		  : "the source is stopped: one whole copy, nothing writes "
@@ -197,9 +199,11 @@ static void d_precopy(struct step *st, const struct ctx *c)
 	const struct plan_vol *v = &c->f->vols[st->vol];
 
 	st->object = vol_object(v);
-	st->bytes = v->ephemeral ? 0 : v->size;
+	st->bytes = v->ephemeral ? 0 : v->dest_exists == 2 ? -1 : v->size;
 	st->creates = vol_creates(c, v, st->vol);
 	st->why = v->ephemeral ? "a tmpfs: only its settings travel"
+		  : v->dest_exists == 2 ? "copied there earlier by docker migrate "
+				"volumes: only what changed since is sent"
 		  : "copied while the source still runs: the bulk of the "
 		    "data moves before any downtime";
 }

@@ -12,6 +12,7 @@
 #include "transfer.h"
 #include "undo.h"
 #include "volmove.h"
+#include "volseed.h"
 #include "volume.h"
 
 static int journal(struct volmove *m, const char *op, const char *host,
@@ -66,6 +67,16 @@ int volmove_check_dest(struct volmove *m, struct hvol *v)
 	free(helper);
 	if (f < 0)
 		return -1;
+	if (entries > 1 && m->cfgdir &&
+	    volume_seed_time(m->cfgdir, engine_name(m->src), m->dest, v->name,
+			     &v->seed_taken) == 1) {
+		/* our earlier copy: brought up to date, and left so by a
+		 * rollback (it is a copy of the source still) */
+		v->seeded = 1;
+		yajl_tree_free(v->was_empty);
+		v->was_empty = NULL;
+		return 0;
+	}
 	if (entries > 1)
 		return dm_error_kind(DM_ERR_CONFLICT, "volume %s already "
 				     "exists at %s and is not empty: remove it "
@@ -202,6 +213,27 @@ static int make_helpers(struct volmove *m, struct hvol *v)
 	return journal(m, UNDO_HELPER, UNDO_DEST, v->dh, NULL);
 }
 
+/* A volume our earlier copy made there: only what changed since; copied
+ * again whole where files went at the source (the archive cannot
+ * delete).  Nothing holds it yet: the copy is created after. */
+static int copy_seeded(struct volmove *m, struct hvol *v,
+		       struct xfer_stats *st)
+{
+	int deleted = 0;
+	int r = volume_update_seed(m->src, v->sh, m->dst, v->dh,
+				   v->seed_taken, v->digest, st,
+				   m->running ? &v->snap : NULL, &deleted);
+
+	if (r < 0 || !deleted)
+		return r;
+	dm_debug("files went from %s since it was copied: copying it whole",
+		 v->name);
+	if (reset_copy(m, v) < 0)
+		return -1;
+	return volume_copy_snap(m->src, v->sh, m->dst, v->dh, v->digest, st,
+				m->running ? &v->snap : NULL);
+}
+
 int volmove_copy(struct volmove *m, struct hvol *v)
 {
 	struct xfer_stats st = { 0 };
@@ -218,8 +250,9 @@ int volmove_copy(struct volmove *m, struct hvol *v)
 	v->sync = &volsync_by_archive;
 	label = xasprintf("volume %s", v->name);
 	progress_start(&p, m->progress, label, &st, 0);
-	ret = volume_copy_snap(m->src, v->sh, m->dst, v->dh, v->digest, &st,
-			       m->running ? &v->snap : NULL);
+	ret = v->seeded ? copy_seeded(m, v, &st)
+		: volume_copy_snap(m->src, v->sh, m->dst, v->dh, v->digest, &st,
+				   m->running ? &v->snap : NULL);
 	progress_stop(&p);
 	free(label);
 	m->rec->bytes += st.bytes;

@@ -56,8 +56,9 @@ setup() { dm_setup; }
 
 @test "each usage error is one line of docker's form, exit 125, nothing done" {
 	local -a cases=(
-		"migrate container|container|docker: 'docker migrate container' requires 1 argument"
-		"migrate container|container a b --to node2|docker: 'docker migrate container' requires 1 argument"
+		"migrate container|container|docker: 'docker migrate container' requires at least 1 argument"
+		"migrate project|project|docker: 'docker migrate project' requires 1 argument"
+		"migrate project|project a b --to node2|docker: 'docker migrate project' requires 1 argument"
 		"migrate image|image --to node2|docker: 'docker migrate image' requires at least 1 argument"
 		"migrate history|history a b|docker: 'docker migrate history' accepts at most 1 argument"
 		"migrate rollback|rollback|docker: 'docker migrate rollback' requires 1 argument"
