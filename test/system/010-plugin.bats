@@ -102,7 +102,7 @@ setup() { dm_setup; }
 	# every flag's description starts at the column; the lines that
 	# continue one are indented exactly to it
 	while IFS= read -r line; do
-		if [[ $line =~ ^(\ \ -[a-z],\ |\ {6})--[a-z-]+(\ [A-Z]+)?\ + ]]; then
+		if [[ $line =~ ^(\ \ -[a-z],\ |\ {6})--[a-z-]+(\ [A-Z=]+)?\ + ]]; then
 			is "${#BASH_REMATCH[0]}" "$col" "description column of: $line"
 		else
 			is "$(expr "$line" : ' *')" "$col" "continuation indent of: $line"
