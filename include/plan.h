@@ -78,6 +78,7 @@ struct plan {
 	int running;
 	int rootfs;		/* the container layer travels */
 	int keep, pause, checkpoint;
+	int autoremove;		/* --rm: frozen, never stopped early */
 	struct step *steps;
 	size_t n;
 	int64_t bytes;		/* the sum of the known estimates */

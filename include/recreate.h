@@ -22,6 +22,8 @@ struct recreate_in {
 	const char *dst_api;		/* the API version the destination is
 					 * spoken to in ("1.41"); NULL: no
 					 * limit known */
+	const char *src_host;		/* the source engine's host name
+					 * (/info Name); NULL: unknown */
 };
 
 /* --bind-mounts: what to do with a bind mount whose host path is missing

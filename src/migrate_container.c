@@ -472,6 +472,23 @@ static void image_estimate(struct handover *h)
 	delta_plan_release(&p);
 }
 
+/* The source engine's host name: a --network host container's
+ * Config.Hostname is that name when the engine chose it (recreate.c). */
+static char *source_hostname(struct handover *h)
+{
+	yajl_val info = NULL;
+	char *name = NULL;
+
+	if (dm_streq(json_str(h->ins, "HostConfig", "NetworkMode", NULL), "host")) {
+		if (engine_get_json(h->src, "/info", &info) == 0 &&
+		    json_str(info, "Name", NULL))
+			name = xstrdup(json_str(info, "Name", NULL));
+		dm_clear_error();
+		yajl_tree_free(info);
+	}
+	return name;
+}
+
 static int join_problems(const struct strlist *l, const char *name)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -490,6 +507,7 @@ static int phase_check(struct handover *h)
 	struct strlist missing = { 0 };
 	struct image_info di;
 	struct recreate_in in;
+	char *src_host;
 	int r;
 
 	if ((!h->image_ref && choose_image(h) < 0) || check_name_free(h) < 0)
@@ -503,11 +521,14 @@ static int phase_check(struct handover *h)
 		engine_prefetch_drop(h->src);
 	if (check_binds(h, &missing) < 0)
 		return -1;
+	src_host = source_hostname(h);
 	in = (struct recreate_in){ h->ins, h->image_ref, &missing,
 				   h->o->drop_unmovable, h->o->volumes,
-				   h->o->bind_mode, engine_create_api(h->dst) };
+				   h->o->bind_mode, engine_create_api(h->dst),
+				   src_host };
 	r = recreate_plan(&in, &h->plan);
 	strlist_clear(&missing);
+	free(src_host);
 	if (r < 0)
 		return join_problems(&h->plan.problems, h->name);
 	for (size_t i = 0; i < h->plan.dropped.n; i++)
@@ -1114,6 +1135,19 @@ static int restart_policy_off(struct handover *h)
 	return st < 0 ? -1 : 0;
 }
 
+/* An --rm source's stop removes its anonymous volumes too, unless a
+ * helper still mounts them: the final pass is over, the helpers go
+ * first, so that nothing of the moved container stays at the source. */
+static void release_source_helpers(struct handover *h)
+{
+	for (size_t i = 0; h->steps.autoremove && i < h->nvols; i++) {
+		if (helper_remove(h->src, h->vols[i].sh) < 0)
+			dm_clear_error();
+		free(h->vols[i].sh);
+		h->vols[i].sh = NULL;
+	}
+}
+
 static int step_stop_source(struct handover *h, const struct step *s)
 {
 	char *path;
@@ -1122,6 +1156,8 @@ static int step_stop_source(struct handover *h, const struct step *s)
 	(void)s;
 	if (restart_policy_off(h) < 0)
 		return -1;
+	if (h->src_paused)
+		release_source_helpers(h);
 	if (dm_cancelled())
 		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 	/* before the stop: a run killed while the engine stops it leaves a
@@ -1212,6 +1248,11 @@ static int make_plan(struct handover *h)
 	};
 	int r = plan_make(h->ins, &po, &f, &h->steps);
 
+	for (size_t i = 0; r == 0 && i < h->nvols; i++)
+		if (pv[i].ephemeral)
+			dm_warn("volume %s is a tmpfs: its content is memory "
+				"and is not carried (it starts empty at %s)",
+				pv[i].name, h->o->to);
 	free(pv);
 	if (r == 0 && h->rootfs_changes && !h->steps.rootfs)
 		dm_warn("%zu change(s) in the container layer of %s are left "

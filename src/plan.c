@@ -96,8 +96,16 @@ struct ctx {
 
 static char *vol_object(const struct plan_vol *v)
 {
+	if (v->ephemeral)	/* said wherever the step is named */
+		return xasprintf("volume %s (tmpfs: memory, not carried)",
+				 v->name);
 	return xasprintf("%s %s", v->bind ? "bind mount" : "volume", v->name);
 }
+
+/* A volume of the local driver mounted as tmpfs holds memory: like the
+ * process's memory, it does not travel. */
+#define TMPFS_WHY "a tmpfs volume: its content is memory and is not " \
+		  "carried; it is made there with the same options, empty"
 
 /* The first volume with content: its copy loads the helper image where
  * it is missing. */
@@ -157,7 +165,7 @@ static void d_copy(struct step *st, const struct ctx *c)
 	st->object = vol_object(v);
 	st->bytes = v->ephemeral ? 0 : v->size;
 	st->creates = vol_creates(c, v, st->vol);
-	st->why = v->ephemeral ? "a tmpfs: only its settings travel"
+	st->why = v->ephemeral ? TMPFS_WHY
 		  : c->s.running ? "the source keeps running (--keep): one "
 				   "whole copy"
 		  : "the source is stopped: one whole copy, nothing writes "
@@ -178,7 +186,7 @@ static void d_precopy(struct step *st, const struct ctx *c)
 	st->object = vol_object(v);
 	st->bytes = v->ephemeral ? 0 : v->size;
 	st->creates = vol_creates(c, v, st->vol);
-	st->why = v->ephemeral ? "a tmpfs: only its settings travel"
+	st->why = v->ephemeral ? TMPFS_WHY
 		  : "copied while the source still runs: the bulk of the "
 		    "data moves before any downtime";
 }
@@ -208,8 +216,12 @@ static void d_pause(struct step *st, const struct ctx *c)
 	st->bytes = 0;
 	st->stops = xasprintf("container %s at the source (frozen)",
 			      c->p->name);
-	st->why = "--pause: frozen, not stopped, for the final pass: what it "
-		  "had not written out stays behind; stopped once the copy runs";
+	st->why = c->p->autoremove
+		  ? "--rm: its stop removes it, so it is frozen, not stopped, "
+		    "for the final pass and stopped only once the copy runs "
+		    "(what it had not written out stays behind)"
+		  : "--pause: frozen, not stopped, for the final pass: what it "
+		    "had not written out stays behind; stopped once the copy runs";
 }
 
 static void d_stop(struct step *st, const struct ctx *c)
@@ -220,6 +232,9 @@ static void d_stop(struct step *st, const struct ctx *c)
 	st->why = warm_stop(&c->s)
 		  ? "its volumes and layer change no more: the final pass sees "
 		    "its last write"
+		  : c->p->autoremove && c->s.pause
+		  ? "the copy runs: the frozen source stops for good, and "
+		    "--rm removes it"
 		  : c->s.pause ? "the copy runs: the frozen source stops for good"
 		  : "the copy runs (healthy, if it has a healthcheck): the "
 		    "source stops only then";
@@ -300,9 +315,14 @@ int plan_make(yajl_val ins, const struct plan_opts *o,
 	out->running = json_true(ins, "State", "Running", NULL);
 	out->rootfs = o->rootfs > 0 || (o->rootfs < 0 && f->rootfs_changes > 0);
 	out->keep = o->keep;
-	out->pause = o->pause;
+	/* an --rm source is removed by its stop, anonymous volumes and
+	 * all: stopped before its copy runs, a copy that fails to start
+	 * would leave nothing on either host.  Frozen instead (as with
+	 * --pause), it is stopped only once the copy runs. */
+	out->autoremove = json_true(ins, "HostConfig", "AutoRemove", NULL);
+	out->pause = o->pause || out->autoremove;
 	out->checkpoint = o->checkpoint;
-	c.s = (struct shape){ out->running, o->keep, o->pause, out->rootfs,
+	c.s = (struct shape){ out->running, o->keep, out->pause, out->rootfs,
 			      f->nvols > 0 || out->rootfs };
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		const struct order *r = &order[i];

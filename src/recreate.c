@@ -69,13 +69,19 @@ static void unmovable(const struct recreate_in *in, struct recreate_out *out,
 	free(what);
 }
 
-/* The default hostname is the first 12 digits of the id: not the user's. */
-static int default_hostname(yajl_val inspect)
+/* A hostname the engine chose: the first 12 digits of the id, or, in the
+ * host's network namespace (--network host), the source host's own name,
+ * which the engine copies into Config.Hostname.  Sent, either would be
+ * the source's at the destination. */
+static int default_hostname(const struct recreate_in *in)
 {
-	const char *id = json_str(inspect, "Id", NULL);
-	const char *h = json_str(inspect, "Config", "Hostname", NULL);
+	const char *id = json_str(in->inspect, "Id", NULL);
+	const char *h = json_str(in->inspect, "Config", "Hostname", NULL);
+	const char *net = json_str(in->inspect, "HostConfig", "NetworkMode", NULL);
 
-	return !h || !*h || (id && strlen(h) == 12 && strncmp(id, h, 12) == 0);
+	if (!h || !*h || (id && strlen(h) == 12 && strncmp(id, h, 12) == 0))
+		return 1;
+	return dm_streq(net, "host") && dm_streq(h, in->src_host);
 }
 
 /* Does the destination's API (as spoken to it) predate version v?  An
@@ -118,11 +124,23 @@ static void gen_healthcheck(yajl_gen g, const struct recreate_in *in,
 	yajl_gen_map_close(g);
 }
 
+/* A null Entrypoint is either the image's having none or the user's
+ * "--entrypoint ''" (the engine keeps the image's unless told): a null
+ * sent would bring the image's back.  [""] is how the CLI clears it; the
+ * engine stores it as null, and with an image without one it is the same
+ * null (measured on 20.10 and 28.5). */
+static void gen_no_entrypoint(yajl_gen g)
+{
+	yajl_gen_array_open(g);
+	json_gen_str(g, "");
+	yajl_gen_array_close(g);
+}
+
 static void gen_config(yajl_gen g, const struct recreate_in *in,
 		       struct recreate_out *out)
 {
 	yajl_val cfg = json_get(in->inspect, "Config", NULL);
-	int drop_host = default_hostname(in->inspect);
+	int drop_host = default_hostname(in);
 
 	for (size_t i = 0; i < json_olen(cfg); i++) {
 		const char *k = cfg->u.object.keys[i];
@@ -134,6 +152,8 @@ static void gen_config(yajl_gen g, const struct recreate_in *in,
 		json_gen_str(g, k);
 		if (strcmp(k, "Healthcheck") == 0 && YAJL_IS_OBJECT(v))
 			gen_healthcheck(g, in, out, v);
+		else if (strcmp(k, "Entrypoint") == 0 && (!v || YAJL_IS_NULL(v)))
+			gen_no_entrypoint(g);
 		else
 			json_gen_value(g, v);
 	}

@@ -61,7 +61,7 @@ static void load(struct fx *f, const char *name, int bind_mode)
 	if (bind_mode == BIND_COPY)
 		recreate_bind_sources(f->ins, &f->missing);
 	in = (struct recreate_in){ f->ins, "dmlab/busybox:1", &f->missing, 0,
-				   1, bind_mode, NULL };
+				   1, bind_mode, NULL, NULL };
 	assert_int_equal(recreate_plan(&in, &f->rec), 0);
 	for (size_t i = 0; i < f->rec.volumes.n; i++)
 		f->vols[n++] = (struct plan_vol){ f->rec.volumes.v[i], 0, 0, 0,
@@ -250,6 +250,40 @@ static void tmpfs_volume_has_no_final_pass(void **state)
 	assert_int_equal(find(&f->plan, STEP_PRECOPY)->bytes, 0);
 }
 
+static void tmpfs_volume_is_named_as_not_carried(void **state)
+{
+	struct fx *f = *state;
+
+	load(f, "tmpv", BIND_REFUSE);
+	f->vols[0].ephemeral = 1;
+	kinds(f);
+	assert_contains(find(&f->plan, STEP_PRECOPY)->object,
+			"(tmpfs: memory, not carried)");
+	assert_contains(find(&f->plan, STEP_PRECOPY)->why,
+			"its content is memory and is not carried");
+}
+
+static void rm_source_is_frozen_and_stopped_only_once_the_copy_runs(
+	void **state)
+{
+	struct fx *f = *state;
+
+	/* the same container without --rm stops before its final pass */
+	load(f, "db", BIND_REFUSE);
+	assert_string_equal(kinds(f), "check,transfer,precopy,create,"
+			    "stop-source,sync,start");
+	/* with --rm that stop would remove it: frozen instead */
+	load(f, "rmdb", BIND_REFUSE);
+	assert_string_equal(kinds(f), "check,transfer,precopy,create,"
+			    "pause-source,sync,start,stop-source");
+	assert_true(f->plan.pause);
+	assert_contains(find(&f->plan, STEP_PAUSE_SOURCE)->why, "--rm");
+	/* and with the layer too: committed while frozen */
+	f->facts.rootfs_changes = 1;
+	assert_string_equal(kinds(f), "check,transfer,precopy,pause-source,"
+			    "sync,rootfs,create,start,stop-source");
+}
+
 static void present_image_sends_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -365,6 +399,8 @@ int main(void)
 		T(rootfs_false_leaves_the_layer_behind),
 		T(copied_bind_mount_is_a_volume_step),
 		T(tmpfs_volume_has_no_final_pass),
+		T(tmpfs_volume_is_named_as_not_carried),
+		T(rm_source_is_frozen_and_stopped_only_once_the_copy_runs),
 		T(present_image_sends_nothing),
 		T(missing_networks_are_created_with_the_copy),
 		T(checkpoint_is_said_in_the_check),

@@ -607,6 +607,63 @@ static void volume_subpath_needs_api_1_45(void **state)
 	assert_contains(f->out.body, "\"VolumeOptions\":{\"Subpath\":\"sub\"}");
 }
 
+/* The body for an inspect given inline, from a source host named src. */
+static void plan_inline(struct fx *f, const char *inspect, const char *src)
+{
+	struct recreate_in in;
+
+	f->ins = json_parse(inspect, strlen(inspect), "inline inspect");
+	assert_non_null(f->ins);
+	in = (struct recreate_in){ .inspect = f->ins, .image = "app:1",
+				   .missing_binds = &f->missing,
+				   .carry_volumes = 1, .src_host = src };
+	f->ret = recreate_plan(&in, &f->out);
+	f->body = json_parse(f->out.body, strlen(f->out.body), "create body");
+	assert_non_null(f->body);
+}
+
+static void a_cleared_entrypoint_stays_cleared(void **state)
+{
+	struct fx *f = *state;
+
+	/* "--entrypoint ''": null in the inspect; null sent would bring
+	 * the image's entrypoint back */
+	plan_inline(f, "{\"Id\":\"0123456789abcdef\",\"Name\":\"/c\","
+		    "\"Config\":{\"Entrypoint\":null,\"Cmd\":[\"sh\"]},"
+		    "\"HostConfig\":{\"NetworkMode\":\"bridge\"}}", NULL);
+	assert_int_equal(f->ret, 0);
+	assert_json_text(json_get(f->body, "Entrypoint", NULL), "[\"\"]",
+			 "Entrypoint");
+	assert_json_text(json_get(f->body, "Cmd", NULL), "[\"sh\"]", "Cmd");
+}
+
+static void host_network_hostname_is_the_destinations(void **state)
+{
+	struct fx *f = *state;
+	static const char *ins =
+		"{\"Id\":\"0123456789abcdef\",\"Name\":\"/c\","
+		"\"Config\":{\"Hostname\":\"node1\"},"
+		"\"HostConfig\":{\"NetworkMode\":\"host\"}}";
+
+	/* the engine wrote its host's name there: not sent */
+	plan_inline(f, ins, "node1");
+	assert_null(json_get(f->body, "Hostname", NULL));
+	teardown(state);
+	setup(state);
+	f = *state;
+	/* the user's --hostname, another name than the host's: kept */
+	plan_inline(f, ins, "node7");
+	assert_string_equal(json_str(f->body, "Hostname", NULL), "node1");
+	teardown(state);
+	setup(state);
+	f = *state;
+	/* the same name on a bridge network is the user's */
+	plan_inline(f, "{\"Id\":\"0123456789abcdef\",\"Name\":\"/c\","
+		    "\"Config\":{\"Hostname\":\"node1\"},"
+		    "\"HostConfig\":{\"NetworkMode\":\"bridge\"}}", "node1");
+	assert_string_equal(json_str(f->body, "Hostname", NULL), "node1");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -637,6 +694,8 @@ int main(void)
 		T(health_start_interval_needs_api_1_44),
 		T(health_start_interval_travels_from_api_1_44),
 		T(volume_subpath_needs_api_1_45),
+		T(a_cleared_entrypoint_stays_cleared),
+		T(host_network_hostname_is_the_destinations),
 		cmocka_unit_test(bind_sources_are_the_bind_mounts_host_paths),
 		cmocka_unit_test(builtin_networks_are_known),
 		cmocka_unit_test(network_create_body_keeps_its_settings),
