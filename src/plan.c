@@ -96,8 +96,8 @@ struct ctx {
 
 static char *vol_object(const struct plan_vol *v)
 {
-	if (v->ephemeral)	/* said wherever the step is named */
-		return xasprintf("volume %s (tmpfs: memory, not carried)",
+	if (v->ephemeral)	/* said first: the report cuts long names */
+		return xasprintf("not carried: tmpfs volume %s",
 				 v->name);
 	return xasprintf("%s %s", v->bind ? "bind mount" : "volume", v->name);
 }

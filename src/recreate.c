@@ -445,7 +445,9 @@ static void gen_host_config(yajl_gen g, const struct recreate_in *in,
 }
 
 /* An endpoint's user settings: what "docker run --network-alias --ip"
- * gave; the id alias and the addresses the engine chose are left out. */
+ * gave; the id alias and the addresses the engine chose are left out.
+ * An empty object stays one: "docker network connect" stores {} where
+ * a create stores null, and the copy's inspect shows what was sent. */
 static void gen_endpoint(yajl_gen g, yajl_val ep, const char *id,
 			 const char *host)
 {
@@ -456,7 +458,7 @@ static void gen_endpoint(yajl_gen g, yajl_val ep, const char *id,
 	for (size_t i = 0; i < sizeof(keep) / sizeof(*keep); i++) {
 		yajl_val v = json_get(ep, keep[i], NULL);
 
-		if (json_is_empty(v))
+		if (!v || YAJL_IS_NULL(v))
 			continue;
 		json_gen_str(g, keep[i]);
 		json_gen_value(g, v);

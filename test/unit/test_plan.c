@@ -258,7 +258,7 @@ static void tmpfs_volume_is_named_as_not_carried(void **state)
 	f->vols[0].ephemeral = 1;
 	kinds(f);
 	assert_contains(find(&f->plan, STEP_PRECOPY)->object,
-			"(tmpfs: memory, not carried)");
+			"not carried: tmpfs volume ");
 	assert_contains(find(&f->plan, STEP_PRECOPY)->why,
 			"its content is memory and is not carried");
 }
