@@ -18,6 +18,7 @@
 #include "progress.h"
 #include "lock.h"
 #include "migrate.h"
+#include "netorder.h"
 #include "plan.h"
 #include "recreate.h"
 #include "record.h"
@@ -76,6 +77,8 @@ struct handover {
 	/* what the steps did (the journal has how to undo it) */
 	char *dst_id;
 	int src_paused;		/* --pause: frozen for the final pass */
+	int nets_after_start;	/* the extra networks joined once it runs,
+				 * in the source's order (netorder.h) */
 	int helper_journaled;	/* the helper image's removal is journaled */
 	int copy_journaled;	/* ... and the copy's */
 	int64_t stopped_at;	/* ms: the source stopped serving */
@@ -531,6 +534,9 @@ static int phase_check(struct handover *h)
 	free(src_host);
 	if (r < 0)
 		return join_problems(&h->plan.problems, h->name);
+	if (h->running)
+		h->nets_after_start = netorder_keep(h->src, h->src_id, h->ins,
+						    &h->plan);
 	for (size_t i = 0; i < h->plan.dropped.n; i++)
 		dm_warn("dropping %s", h->plan.dropped.v[i]);
 	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
@@ -1018,7 +1024,7 @@ static int create_container(struct handover *h)
 	yajl_tree_free(v);
 	if (!h->dst_id[0])
 		return dm_error("the destination created no container id");
-	return connect_extra_networks(h);
+	return h->nets_after_start ? 0 : connect_extra_networks(h);
 }
 
 static int step_create(struct handover *h, const struct step *s)
@@ -1109,6 +1115,9 @@ static int step_start(struct handover *h, const struct step *s)
 	st = engine_post_json(h->dst, path, NULL, NULL);
 	free(path);
 	if (st < 0)
+		return -1;
+	/* one by one, as the source joined them: eth1, eth2, ... */
+	if (h->nets_after_start && connect_extra_networks(h) < 0)
 		return -1;
 	return wait_ready(h);
 }
