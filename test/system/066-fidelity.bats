@@ -255,6 +255,21 @@ wait_running() {
 @test "28: three networks: the interfaces in the source's order" { fid_case threenets node3 node4; }
 @test "28: a rich configuration, static IP, read-only root" { fid_case rich node3 node4; }
 
+# finding 8: an anonymous volume (-v /data, as runlike's fixture 1 has,
+# and an image's VOLUME) is one the engine named; the copy's is mounted
+# by name (HostConfig.Mounts gains an entry, Mounts[].Mode is "z"), since
+# its content is copied before the copy exists.  Keeping it anonymous
+# needs the copy created before its volumes are copied, into the volume
+# its engine made (and emptied of the image's files it copies there).
+fx_anon() {
+	ldocker "$1" run -d --name fid-anon -v /data "$IMG" >/dev/null
+	ldocker "$1" exec fid-anon sh -c 'echo kept >/data/f'
+}
+@test "20.10: an anonymous volume stays anonymous" {
+	skip "issue 16 finding 8: not built yet (the copy's volume is mounted by name)"
+	fid_case anon node1 node2
+}
+
 # ------------------------------------------------------------------
 # What a move does not do, or says.
 
@@ -280,12 +295,15 @@ wait_running() {
 	is "$(ldocker node2 ps -aq)$(ldocker node2 volume ls -q)" "" "nothing left at node2"
 }
 
-@test "20.10: a moved --rm source is gone with its anonymous volume, its copy has the data" {
+@test "20.10: a moved --rm source is gone with its anonymous volume, its copy has the data and the layer" {
 	ldocker node1 run -d --rm --name fid-rm -v /data "$LAB_BASE_IMAGE" \
-		sh -c 'echo precious >/data/keep; trap "exit 0" TERM; sleep 1000 & wait' >/dev/null
+		sh -c 'echo precious >/data/keep; echo layer >/etc/changed
+		       trap "exit 0" TERM; sleep 1000 & wait' >/dev/null
 	wait_running node1 fid-rm
 	run_dm container fid-rm --to node2
-	is "$(ldocker node2 exec fid-rm cat /data/keep)" precious "the copy's data"
+	contains "$output" "rootfs" "the layer committed while frozen"
+	is "$(ldocker node2 exec fid-rm cat /data/keep /etc/changed)" "precious
+layer" "the copy's data and layer"
 	is "$(ldocker node1 ps -aq)$(ldocker node1 volume ls -q)" "" \
 		"the source and its anonymous volume are gone, as --rm does"
 }
