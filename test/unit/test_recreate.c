@@ -664,6 +664,24 @@ static void host_network_hostname_is_the_destinations(void **state)
 	assert_string_equal(json_str(f->body, "Hostname", NULL), "node1");
 }
 
+static void connected_endpoints_keep_their_empty_settings(void **state)
+{
+	struct fx *f = *state;
+
+	/* "docker network connect" stores {}, a create null: each as it was */
+	plan_inline(f, "{\"Id\":\"0123456789abcdef\",\"Name\":\"/c\","
+		    "\"Config\":{},\"HostConfig\":{\"NetworkMode\":\"n1\"},"
+		    "\"NetworkSettings\":{\"Networks\":{"
+		    "\"n1\":{\"IPAMConfig\":null,\"DriverOpts\":null},"
+		    "\"n2\":{\"IPAMConfig\":{},\"DriverOpts\":{}}}}}", NULL);
+	assert_int_equal(f->ret, 0);
+	assert_null(json_get(f->body, "NetworkingConfig", "EndpointsConfig",
+			     "n1", "IPAMConfig", NULL));
+	assert_int_equal(f->out.extra_nets.n, 1);
+	assert_contains(f->out.extra_bodies.v[0],
+			"\"IPAMConfig\":{},\"DriverOpts\":{}");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -696,6 +714,7 @@ int main(void)
 		T(volume_subpath_needs_api_1_45),
 		T(a_cleared_entrypoint_stays_cleared),
 		T(host_network_hostname_is_the_destinations),
+		T(connected_endpoints_keep_their_empty_settings),
 		cmocka_unit_test(bind_sources_are_the_bind_mounts_host_paths),
 		cmocka_unit_test(builtin_networks_are_known),
 		cmocka_unit_test(network_create_body_keeps_its_settings),
