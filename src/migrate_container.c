@@ -391,23 +391,31 @@ static int check_volumes_free(struct handover *h)
 	return 0;
 }
 
+/* Is p the path d, or a directory that leads to it? */
+static int leads_to(const char *p, size_t n, const char *d)
+{
+	return d && strncmp(d, p, n) == 0 && (d[n] == '\0' || d[n] == '/');
+}
+
 /* Does p exist in the layer only because the engine put a mount point
- * there (volumes, binds, the --init binary), or lead to one? */
+ * there (volumes, binds, --tmpfs, the --init binary), or lead to one? */
 static int engine_made(yajl_val ins, const char *p)
 {
 	yajl_val mounts = json_get(ins, "Mounts", NULL);
+	yajl_val tmpfs = json_get(ins, "HostConfig", "Tmpfs", NULL);
 	size_t n = p ? strlen(p) : 0;
-	const char *init = "/sbin/docker-init";
 
 	if (!p)
 		return 1;
-	if (strncmp(init, p, n) == 0 && (init[n] == '\0' || init[n] == '/'))
+	if (leads_to(p, n, "/sbin/docker-init"))
 		return 1;
+	/* --tmpfs mounts are not in Mounts: HostConfig.Tmpfs's keys */
+	for (size_t i = 0; i < json_olen(tmpfs); i++)
+		if (leads_to(p, n, tmpfs->u.object.keys[i]))
+			return 1;
 	for (size_t i = 0; i < json_alen(mounts); i++) {
-		const char *d = json_str(mounts->u.array.values[i],
-					 "Destination", NULL);
-
-		if (d && strncmp(d, p, n) == 0 && (d[n] == '\0' || d[n] == '/'))
+		if (leads_to(p, n, json_str(mounts->u.array.values[i],
+					    "Destination", NULL)))
 			return 1;
 	}
 	return 0;

@@ -191,6 +191,10 @@ fx_rich() {
 chk_rich() {
 	is "$(ldocker "$2" inspect -f '{{.State.Health.Status}}' fid-rich)" healthy \
 		"the copy is healthy"
+	# its layer holds only the mount point of its --tmpfs (the engine's,
+	# not a change): no committed layer, the image's name in docker ps
+	is "$(ldocker "$2" ps --format '{{.Image}}' -f name=fid-rich)" \
+		"$LAB_BASE_IMAGE" "docker ps shows the image's name"
 	is "$(ldocker "$2" exec fid-rich ip -o -4 addr show dev eth0 | awk '{print $4}')" \
 		10.78.0.42/24 "its static address"
 }
