@@ -39,6 +39,7 @@ struct plan_vol {
 	int ephemeral;		/* a tmpfs: only its settings travel */
 	int dest_exists;	/* there already, and empty: kept */
 	int64_t size;		/* bytes at the source; -1 unknown */
+	int anonymous;		/* the engine names it: made by the create */
 };
 
 /* What the checks learned; the planner decides nothing from anything else. */
@@ -54,6 +55,7 @@ struct plan_facts {
 	size_t rootfs_changes;		/* in the container layer, ours excluded */
 	int64_t rootfs_bytes;		/* its size; -1 unknown */
 	int helper_absent;		/* the volumes' helper image, there */
+	size_t anon_volumes;		/* of vols, those the engine names */
 };
 
 /* The options that shape the plan (a subset of container_opts). */
@@ -79,6 +81,8 @@ struct plan {
 	int rootfs;		/* the container layer travels */
 	int keep, pause, checkpoint;
 	int autoremove;		/* --rm: frozen, never stopped early */
+	int anon_first;		/* created before its volumes are copied:
+				 * the engine makes its anonymous ones */
 	struct step *steps;
 	size_t n;
 	int64_t bytes;		/* the sum of the known estimates */

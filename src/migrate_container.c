@@ -42,7 +42,16 @@ struct hvol {
 	const struct volsync_ops *sync;	/* how the final pass is made */
 	char digest[65];
 	size_t entries;
+	int anonymous;		/* the engine names it (recreate.h) */
+	char *dst_name;		/* its name there, when the engine made it */
+	int dest_ready;		/* made there (or by the copy's create) */
 };
+
+/* The volume's name at the destination. */
+static const char *dname(const struct hvol *v)
+{
+	return v->dst_name ? v->dst_name : v->name;
+}
 
 struct handover {
 	struct cli *cli;
@@ -79,6 +88,10 @@ struct handover {
 	int src_paused;		/* --pause: frozen for the final pass */
 	int nets_after_start;	/* the extra networks joined once it runs,
 				 * in the source's order (netorder.h) */
+	int anon_named;		/* the engine's anonymous volumes made again
+				 * by us: the copy mounts them by name */
+	int anon_fallback;	/* ... or the source's names, as before */
+	char *body_named;	/* the create's body then */
 	int helper_journaled;	/* the helper image's removal is journaled */
 	int copy_journaled;	/* ... and the copy's */
 	int64_t stopped_at;	/* ms: the source stopped serving */
@@ -318,7 +331,7 @@ static struct plan_vol *plan_vols(struct handover *h)
 
 		pv[i] = (struct plan_vol){ v->name, v->bind != NULL,
 					   !v->bind && volume_is_ephemeral(v->info),
-					   v->was_empty != NULL, -1 };
+					   v->was_empty != NULL, -1, v->anonymous };
 	}
 	volume_sizes(h, pv);
 	return pv;
@@ -360,6 +373,8 @@ static int check_volumes_free(struct handover *h)
 		int f;
 
 		v->name = h->plan.volumes.v[i];
+		for (size_t a = 0; a < h->plan.anon.n; a++)
+			v->anonymous |= strcmp(h->plan.anon.v[a], v->name) == 0;
 		if (volume_inspect(h->src, v->name, &v->info) != 1)
 			return dm_error("volume %s of %s is gone from the source",
 					v->name, h->name);
@@ -536,7 +551,7 @@ static int phase_check(struct handover *h)
 	in = (struct recreate_in){ h->ins, h->image_ref, &missing,
 				   h->o->drop_unmovable, h->o->volumes,
 				   h->o->bind_mode, engine_create_api(h->dst),
-				   src_host };
+				   src_host, 0 };
 	r = recreate_plan(&in, &h->plan);
 	strlist_clear(&missing);
 	free(src_host);
@@ -790,11 +805,16 @@ static int reset_copy(struct handover *h, struct hvol *v)
 			return -1;
 		v->dh = helper_create_bind(h->dst, v->bind, 0);
 	} else {
-		if (volume_remove(h->dst, v->name) < 0 ||
-		    volume_create_like(h->dst, v->was_empty ? v->was_empty
-				       : v->info, v->name) < 0)
+		/* the engine's anonymous volume, made again by us: ours to
+		 * remove, and the copy, made again, mounts it by name */
+		if (v->dst_name && (h->anon_named = 1) &&
+		    journal(h, UNDO_VOLUME, UNDO_DEST, v->dst_name, NULL) < 0)
 			return -1;
-		v->dh = helper_create(h->dst, v->name, 0);
+		if (volume_remove(h->dst, dname(v)) < 0 ||
+		    volume_create_like(h->dst, v->was_empty ? v->was_empty
+				       : v->info, dname(v)) < 0)
+			return -1;
+		v->dh = helper_create(h->dst, dname(v), 0);
 	}
 	if (!v->dh)
 		return -1;
@@ -807,6 +827,9 @@ static int make_dest(struct handover *h, struct hvol *v)
 	yajl_val d = NULL;
 	int f;
 
+	if (v->dest_ready)	/* made before the copy was (anon_first) */
+		return 0;
+	v->dest_ready = 1;
 	if (v->bind)
 		return bind_make(h, v);
 	f = volume_inspect(h->dst, v->name, &d);
@@ -841,7 +864,7 @@ static int make_helpers(struct handover *h, struct hvol *v)
 	if (!v->sh || journal(h, UNDO_HELPER, UNDO_SOURCE, v->sh, NULL) < 0)
 		return -1;
 	v->dh = v->bind ? helper_create_bind(h->dst, v->bind, 0)
-			: helper_create(h->dst, v->name, 0);
+			: helper_create(h->dst, dname(v), 0);
 	if (!v->dh)
 		return -1;
 	return journal(h, UNDO_HELPER, UNDO_DEST, v->dh, NULL);
@@ -983,6 +1006,31 @@ static int move_tag(struct handover *h, const char *id)
 	return image_tag(h->dst, id, h->image_ref);
 }
 
+/* The create's body: its anonymous volumes left to the engine when the
+ * copy is created before they are copied (plan.h: anon_first), mounted
+ * by the names they have there once we had to make them again, or by
+ * the source's names (as when the copy comes last). */
+static const char *create_body(struct handover *h)
+{
+	struct strlist names = { 0 };
+
+	if (!h->steps.anon_first || h->anon_fallback || !h->plan.body_anon)
+		return h->plan.body;
+	if (!h->anon_named)
+		return h->plan.body_anon;
+	if (!h->body_named) {
+		for (size_t a = 0; a < h->plan.anon.n; a++)
+			for (size_t i = 0; i < h->nvols; i++)
+				if (dm_streq(h->vols[i].name, h->plan.anon.v[a]))
+					strlist_add(&names, dname(&h->vols[i]));
+		h->body_named = recreate_name_anonymous(h->plan.body_anon,
+							&h->plan.anon_targets,
+							&names);
+		strlist_clear(&names);
+	}
+	return h->body_named ? h->body_named : h->plan.body;
+}
+
 /* The create, with image_ref pointing at the committed layer while it
  * runs when the layer travels: journaled, so that a run killed meanwhile
  * leaves the tag where it was. */
@@ -992,7 +1040,7 @@ static long create_from(struct handover *h, const char *path, yajl_val *v)
 	long st;
 
 	if (!h->commit_id || dm_starts_with(h->image_ref, "sha256:"))
-		return engine_create_container(h->dst, path, h->plan.body, v);
+		return engine_create_container(h->dst, path, create_body(h), v);
 	if (!h->ref_dst_id && dst_ref_id(h, &h->ref_dst_id) < 0)
 		return -1;
 	if (!h->ref_dst_id)
@@ -1003,7 +1051,7 @@ static long create_from(struct handover *h, const char *path, yajl_val *v)
 	undo = h->rec.njournal - 1;
 	if (move_tag(h, h->commit_id) < 0)
 		return -1;
-	st = engine_create_container(h->dst, path, h->plan.body, v);
+	st = engine_create_container(h->dst, path, create_body(h), v);
 	if (move_tag(h, h->ref_dst_id) == 0)
 		record_undo_done(&h->rec, undo);
 	return st;
@@ -1035,12 +1083,115 @@ static int create_container(struct handover *h)
 	return h->nets_after_start ? 0 : connect_extra_networks(h);
 }
 
+/* Has the engine put files into the copy's anonymous volume (1)? */
+static int anon_not_empty(struct handover *h, struct hvol *v)
+{
+	char digest[65], *helper;
+	size_t entries = 0;
+	int r;
+
+	if (undo_journal_helper_image(&h->rec, h->helper_absent_src,
+				      h->helper_absent, &h->helper_journaled) < 0)
+		return -1;
+	helper = helper_create(h->dst, v->dst_name, 1);
+	if (!helper)
+		return -1;
+	r = volume_digest(h->dst, helper, digest, &entries);
+	helper_remove(h->dst, helper);
+	free(helper);
+	return r < 0 ? -1 : entries > 1;
+}
+
+/* The copy made again, its anonymous volumes (and the files the engine
+ * put there) gone with the first, mounted by the source's names. */
+static int anon_by_source_names(struct handover *h)
+{
+	char *path = xasprintf("/containers/%s?force=1&v=1", h->dst_id);
+	long st = engine_delete(h->dst, path);
+
+	free(path);
+	if (st < 0)
+		return dm_error_wrap("removing the copy at %s to mount its "
+				     "volumes by name", h->o->to);
+	free(h->dst_id);
+	h->dst_id = NULL;
+	h->anon_fallback = 1;
+	dm_debug("the image's files are in the copy's anonymous volumes: "
+		 "mounted by the source's names");
+	for (size_t i = 0; i < h->nvols; i++) {
+		struct hvol *v = &h->vols[i];
+
+		if (!v->anonymous)
+			continue;
+		free(v->dst_name);
+		v->dst_name = NULL;
+		v->dest_ready = 0;
+		if (make_dest(h, v) < 0)
+			return -1;
+	}
+	return create_container(h);
+}
+
+/* The copy's anonymous volumes, made by its create: their names there.
+ * An image's VOLUME with files has them copied in by the engine; the
+ * copy of the source's tree cannot go over them (what the source deleted
+ * would stay), so such a copy is made again with the volumes mounted by
+ * the source's names, as when it comes last. */
+static int adopt_anonymous(struct handover *h)
+{
+	char *path = xasprintf("/containers/%s/json", h->dst_id);
+	yajl_val ins = NULL, mounts;
+	int full = 0, ret = 0;
+
+	if (engine_get_json(h->dst, path, &ins) < 0) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	mounts = json_get(ins, "Mounts", NULL);
+	for (size_t a = 0; a < h->plan.anon.n; a++) {
+		struct hvol *v = NULL;
+
+		for (size_t i = 0; i < h->nvols; i++)
+			if (dm_streq(h->vols[i].name, h->plan.anon.v[a]))
+				v = &h->vols[i];
+		for (size_t m = 0; v && m < json_alen(mounts); m++) {
+			yajl_val mt = mounts->u.array.values[m];
+
+			if (dm_streq(json_str(mt, "Destination", NULL),
+				     h->plan.anon_targets.v[a]) &&
+			    json_str(mt, "Name", NULL)) {
+				free(v->dst_name);
+				v->dst_name = xstrdup(json_str(mt, "Name", NULL));
+				v->dest_ready = 1;
+			}
+		}
+		if (!v || !v->dst_name) {
+			ret = dm_error("the copy at %s has no volume at %s",
+				       h->o->to, h->plan.anon_targets.v[a]);
+			break;
+		}
+		if (!full && (full = anon_not_empty(h, v)) < 0)
+			ret = -1;
+	}
+	yajl_tree_free(ins);
+	return ret < 0 ? -1 : full ? anon_by_source_names(h) : 0;
+}
+
 static int step_create(struct handover *h, const struct step *s)
 {
 	(void)s;
 	if (create_networks(h) < 0)
 		return -1;
-	return create_container(h);
+	/* before the copy that mounts them: volumes by name, bind mounts
+	 * copied (the engine would make either, empty, by itself) */
+	for (size_t i = 0; h->steps.anon_first && i < h->nvols; i++)
+		if (!h->vols[i].anonymous && make_dest(h, &h->vols[i]) < 0)
+			return -1;
+	if (create_container(h) < 0)
+		return -1;
+	return h->steps.anon_first && !h->anon_fallback && h->plan.body_anon
+	       ? adopt_anonymous(h) : 0;
 }
 
 /* The created copy holds its volumes: one to be emptied and made again
@@ -1263,6 +1414,9 @@ static int make_plan(struct handover *h)
 		.rootfs_bytes = h->rootfs_bytes,
 		.helper_absent = h->helper_absent,
 	};
+
+	for (size_t i = 0; i < h->nvols; i++)
+		f.anon_volumes += h->vols[i].anonymous;
 	int r = plan_make(h->ins, &po, &f, &h->steps);
 
 	for (size_t i = 0; r == 0 && i < h->nvols; i++)
@@ -1325,6 +1479,7 @@ static void handover_release(struct handover *h)
 		free(path);
 	}
 	free(h->commit_id);
+	free(h->body_named);
 	free(h->ref_dst_id);
 	free(h->ref_prev_id);
 	yajl_tree_free(h->ins);
@@ -1341,6 +1496,7 @@ static void handover_release(struct handover *h)
 		free(h->vols[i].sh);
 		free(h->vols[i].dh);
 		free(h->vols[i].made);
+		free(h->vols[i].dst_name);
 		volsnap_free(h->vols[i].snap);
 		yajl_tree_free(h->vols[i].info);
 		yajl_tree_free(h->vols[i].was_empty);

@@ -37,7 +37,7 @@ const char *step_name(enum step_kind k)
  * writing.  Warm: the source runs and will stop, so that copy is made in
  * two passes around the downtime; cold: one pass (stopped, or --keep). */
 struct shape {
-	int running, keep, pause, rootfs, stateful;
+	int running, keep, pause, rootfs, stateful, anon;
 };
 
 static int always(const struct shape *s) { (void)s; return 1; }
@@ -54,7 +54,15 @@ static int warm_rootfs(const struct shape *s) { return warm(s) && s->rootfs; }
 /* a committed layer exists only once the source is frozen: the copy is
  * created from it after the final pass; otherwise it is created before the
  * downtime (a created container binds no port) */
-static int create_early(const struct shape *s) { return !warm_rootfs(s); }
+/* anonymous volumes are named by the engine when it creates the copy, as
+ * for the source: the copy comes first, their content then goes into
+ * them.  (A committed layer, made only once the source is frozen, is
+ * created from last: they are then mounted by name.) */
+static int anon_first(const struct shape *s) { return s->anon && !s->rootfs; }
+static int create_early(const struct shape *s)
+{
+	return !warm_rootfs(s) && !anon_first(s);
+}
 static int warm_pause(const struct shape *s) { return warm(s) && s->pause; }
 static int warm_stop(const struct shape *s) { return warm(s) && !s->pause; }
 static int running(const struct shape *s) { return s->running; }
@@ -71,6 +79,7 @@ static const struct order {
 } order[] = {
 	{ STEP_CHECK, 0, always },
 	{ STEP_TRANSFER, 0, always },
+	{ STEP_CREATE, 0, anon_first },
 	{ STEP_COPY_VOLUME, 1, cold },
 	{ STEP_VERIFY, 1, cold },
 	{ STEP_ROOTFS, 0, cold_rootfs },
@@ -126,6 +135,9 @@ static char *vol_creates(const struct ctx *c, const struct plan_vol *v,
 	if (v->bind)
 		return xasprintf("directory %s%s at %s", v->name, helper,
 				 c->f->dest);
+	if (v->anonymous && c->p->anon_first)	/* the create made it */
+		return *helper ? xasprintf("the volumes' helper image at %s",
+					   c->f->dest) : NULL;
 	if (v->dest_exists)	/* there already, empty: filled, not made */
 		return *helper ? xasprintf("the volumes' helper image at %s",
 					   c->f->dest) : NULL;
@@ -202,7 +214,10 @@ static void d_create(struct step *st, const struct ctx *c)
 		sb_addf(&sb, ", network %s", c->f->nets_missing[i]);
 	sb_addf(&sb, " at %s", c->f->dest);
 	st->creates = sb_detach(&sb);
-	st->why = warm_rootfs(&c->s)
+	st->why = anon_first(&c->s)
+		  ? "first: the engine makes its anonymous volumes, as it did "
+		    "for the source; their content is then copied into them"
+		  : warm_rootfs(&c->s)
 		  ? "from the committed container layer, which exists only "
 		    "once the source is frozen"
 		  : warm(&c->s) ? "before the downtime: a created container "
@@ -323,7 +338,9 @@ int plan_make(yajl_val ins, const struct plan_opts *o,
 	out->pause = o->pause || out->autoremove;
 	out->checkpoint = o->checkpoint;
 	c.s = (struct shape){ out->running, o->keep, out->pause, out->rootfs,
-			      f->nvols > 0 || out->rootfs };
+			      f->nvols > 0 || out->rootfs,
+			      f->anon_volumes > 0 };
+	out->anon_first = anon_first(&c.s);
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		const struct order *r = &order[i];
 

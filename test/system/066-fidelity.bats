@@ -15,6 +15,7 @@ load helpers
 load fixtures/fidelity
 
 IMG=dmt/fid-sleep:1
+IMGV=dmt/fid-vol:1
 BIND=/tmp/dmt-fid-bind
 
 # The image of runlike's fixtures, on the lab's busybox: an entrypoint
@@ -25,6 +26,9 @@ fid_image() {
 		'LABEL ImageLabel=value' 'ENV IMAGE_ENV=value' 'CMD []' \
 		'ENTRYPOINT ["/bin/sh", "/sleep.sh"]' |
 		ldocker "$1" build -q -t "$IMG" - >/dev/null
+	# an empty VOLUME of the image: made anew by the engine, empty
+	printf '%s\n' "FROM $IMG" 'VOLUME /imgvol' |
+		ldocker "$1" build -q -t "$IMGV" - >/dev/null
 }
 
 setup_file() {
@@ -259,19 +263,35 @@ wait_running() {
 @test "28: three networks: the interfaces in the source's order" { fid_case threenets node3 node4; }
 @test "28: a rich configuration, static IP, read-only root" { fid_case rich node3 node4; }
 
-# finding 8: an anonymous volume (-v /data, as runlike's fixture 1 has,
-# and an image's VOLUME) is one the engine named; the copy's is mounted
-# by name (HostConfig.Mounts gains an entry, Mounts[].Mode is "z"), since
-# its content is copied before the copy exists.  Keeping it anonymous
-# needs the copy created before its volumes are copied, into the volume
-# its engine made (and emptied of the image's files it copies there).
+# finding 8: anonymous volumes (-v /data, as runlike's fixture 1 has, and
+# an image's VOLUME) are named by the engine: the copy is created first,
+# its engine makes its own, and their content is copied into them; its
+# inspect is the source's (no HostConfig.Mounts entry, Mode "")
 fx_anon() {
-	ldocker "$1" run -d --name fid-anon -v /data "$IMG" >/dev/null
-	ldocker "$1" exec fid-anon sh -c 'echo kept >/data/f'
+	ldocker "$1" run -d --name fid-anon -v /data "$IMGV" >/dev/null
+	ldocker "$1" exec fid-anon sh -c 'echo kept >/data/f; echo also >/imgvol/g'
 }
-@test "20.10: an anonymous volume stays anonymous" {
-	skip "issue 16 finding 8: not built yet (the copy's volume is mounted by name)"
-	fid_case anon node1 node2
+chk_anon() {
+	is "$(ldocker "$2" exec fid-anon cat /data/f /imgvol/g)" "kept
+also" "the anonymous volumes' content"
+	is "$(ldocker "$2" inspect -f '{{range .Mounts}}{{println .Name}}{{end}}' fid-anon | grep . | sort | tr '\n' ' ')" \
+		"$(ldocker "$2" volume ls -q | sort | tr '\n' ' ')" \
+		"the copy's volumes are the engine's new ones, nothing else there"
+}
+@test "20.10: anonymous volumes stay anonymous" { fid_case anon node1 node2; }
+@test "28: anonymous volumes stay anonymous" { fid_case anon node3 node4; }
+
+# An image's VOLUME holding files: the engine copies them into the copy's
+# new volume, and the source's tree (where one was deleted) cannot go over
+# them; that copy is mounted by the source's names, as before, and its
+# tree is the source's.
+@test "20.10: an image's VOLUME with files, one deleted at the source: the copy's tree is the source's" {
+	printf '%s\n' "FROM $LAB_BASE_IMAGE" 'RUN mkdir /seed && echo a >/seed/a && echo b >/seed/b' \
+		'VOLUME /seed' | ldocker node1 build -q -t dmt/fid-seed:1 - >/dev/null
+	ldocker node1 run -d --name fid-seed dmt/fid-seed:1 "${SLEEP[@]}" >/dev/null
+	ldocker node1 exec fid-seed sh -c 'rm /seed/a; echo c >/seed/c'
+	run_dm container fid-seed --to node2
+	is "$(ldocker node2 exec fid-seed ls /seed | tr '\n' ' ')" "b c " "a stays deleted"
 }
 
 # ------------------------------------------------------------------

@@ -48,7 +48,7 @@ static void load(struct fx *f, const char *name, int bind_mode)
 {
 	char *file = xasprintf("plan_%s.json", name), *text = unit_fixture(file);
 	struct recreate_in in;
-	size_t n = 0;
+	size_t n = 0, nanon = 0;
 
 	/* a test may load a second fixture */
 	yajl_tree_free(f->ins);
@@ -61,18 +61,25 @@ static void load(struct fx *f, const char *name, int bind_mode)
 	if (bind_mode == BIND_COPY)
 		recreate_bind_sources(f->ins, &f->missing);
 	in = (struct recreate_in){ f->ins, "dmlab/busybox:1", &f->missing, 0,
-				   1, bind_mode, NULL, NULL };
+				   1, bind_mode, NULL, NULL, 0 };
 	assert_int_equal(recreate_plan(&in, &f->rec), 0);
-	for (size_t i = 0; i < f->rec.volumes.n; i++)
+	for (size_t i = 0; i < f->rec.volumes.n; i++) {
+		int anon = 0;
+
+		for (size_t a = 0; a < f->rec.anon.n; a++)
+			anon |= strcmp(f->rec.anon.v[a], f->rec.volumes.v[i]) == 0;
 		f->vols[n++] = (struct plan_vol){ f->rec.volumes.v[i], 0, 0, 0,
-						  1000 };
+						  1000, anon };
+		nanon += anon;
+	}
 	for (size_t i = 0; i < f->rec.bind_copies.n; i++)
 		f->vols[n++] = (struct plan_vol){ f->rec.bind_copies.v[i], 1, 0,
-						  0, -1 };
+						  0, -1, 0 };
 	f->facts = (struct plan_facts){ .dest = "node2",
 					.image_ref = "dmlab/busybox:1",
 					.image_bytes = 5000, .vols = f->vols,
-					.nvols = n, .rootfs_bytes = -1 };
+					.nvols = n, .rootfs_bytes = -1,
+					.anon_volumes = nanon };
 	f->opts = (struct plan_opts){ .rootfs = -1 };
 }
 
@@ -284,6 +291,26 @@ static void rm_source_is_frozen_and_stopped_only_once_the_copy_runs(
 			    "sync,rootfs,create,start,stop-source");
 }
 
+static void anonymous_volumes_are_made_by_the_copys_create(void **state)
+{
+	struct fx *f = *state;
+
+	/* -v /anon: the engine names it when it creates the copy, so the
+	 * copy comes before the volume's copy */
+	load(f, "anon", BIND_REFUSE);
+	assert_int_equal(f->facts.anon_volumes, 1);
+	assert_string_equal(kinds(f), "check,transfer,create,precopy,"
+			    "stop-source,sync,start");
+	assert_true(f->plan.anon_first);
+	assert_null(find(&f->plan, STEP_PRECOPY)->creates);
+	assert_contains(find(&f->plan, STEP_CREATE)->why, "anonymous volumes");
+	/* with a committed layer the copy comes last: mounted by name */
+	f->facts.rootfs_changes = 1;
+	assert_string_equal(kinds(f), "check,transfer,precopy,stop-source,"
+			    "sync,rootfs,create,start");
+	assert_false(f->plan.anon_first);
+}
+
 static void present_image_sends_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -400,6 +427,7 @@ int main(void)
 		T(copied_bind_mount_is_a_volume_step),
 		T(tmpfs_volume_has_no_final_pass),
 		T(tmpfs_volume_is_named_as_not_carried),
+		T(anonymous_volumes_are_made_by_the_copys_create),
 		T(rm_source_is_frozen_and_stopped_only_once_the_copy_runs),
 		T(present_image_sends_nothing),
 		T(missing_networks_are_created_with_the_copy),

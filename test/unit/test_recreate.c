@@ -469,6 +469,49 @@ static void carried_volumes_are_listed_and_mounted_by_name(void **state)
 			 "[\"data:/data\"]", "Binds kept");
 }
 
+static void plan_inline(struct fx *f, const char *inspect, const char *src);
+
+/* A read-write anonymous volume: in body_anon left to the engine (only
+ * Config.Volumes names it), and named again on demand. */
+static void anonymous_volumes_can_be_left_to_the_engine(void **state)
+{
+	struct fx *f = *state;
+	yajl_val b, mounts;
+	struct strlist targets = { 0 }, names = { 0 };
+	char *named;
+
+	plan_inline(f, "{\"Id\":\"0123456789abcdef\",\"Name\":\"/c\","
+		    "\"Config\":{\"Volumes\":{\"/anon\":{}}},"
+		    "\"HostConfig\":{\"NetworkMode\":\"bridge\"},"
+		    "\"Mounts\":[{\"Type\":\"volume\",\"Name\":\"abc\","
+		    "\"Destination\":\"/anon\",\"RW\":true}]}", NULL);
+	assert_int_equal(f->out.anon.n, 1);
+	assert_string_equal(f->out.anon.v[0], "abc");
+	assert_string_equal(f->out.anon_targets.v[0], "/anon");
+	/* body: mounted by name, as before */
+	assert_contains(f->out.body, "\"Source\":\"abc\",\"Target\":\"/anon\"");
+	assert_non_null(f->out.body_anon);
+	b = json_parse(f->out.body_anon, strlen(f->out.body_anon), "body");
+	assert_non_null(b);
+	assert_int_equal(json_alen(json_get(b, "HostConfig", "Mounts", NULL)), 0);
+	assert_non_null(json_get(b, "Volumes", "/anon", NULL));
+	yajl_tree_free(b);
+	strlist_add(&targets, "/anon");
+	strlist_add(&names, "xyz");
+	named = recreate_name_anonymous(f->out.body_anon, &targets, &names);
+	b = json_parse(named, strlen(named), "named body");
+	mounts = json_get(b, "HostConfig", "Mounts", NULL);
+	assert_int_equal(json_alen(mounts), 1);
+	assert_string_equal(json_str(mounts->u.array.values[0], "Source", NULL),
+			    "xyz");
+	assert_string_equal(json_str(mounts->u.array.values[0], "Target", NULL),
+			    "/anon");
+	yajl_tree_free(b);
+	free(named);
+	strlist_clear(&targets);
+	strlist_clear(&names);
+}
+
 static void network_create_body_keeps_its_settings(void **state)
 {
 	yajl_val net = load("network_appnet.json"), body;
@@ -715,6 +758,7 @@ int main(void)
 		T(a_cleared_entrypoint_stays_cleared),
 		T(host_network_hostname_is_the_destinations),
 		T(connected_endpoints_keep_their_empty_settings),
+		T(anonymous_volumes_can_be_left_to_the_engine),
 		cmocka_unit_test(bind_sources_are_the_bind_mounts_host_paths),
 		cmocka_unit_test(builtin_networks_are_known),
 		cmocka_unit_test(network_create_body_keeps_its_settings),
