@@ -794,6 +794,23 @@ static int bind_unmake(struct handover *h, struct hvol *v)
 static int create_container(struct handover *h);
 static int release_copy(struct handover *h);
 
+/* The copy is made again, its anonymous volumes kept (one of them made
+ * again by us): it mounts them by their names there, which makes them
+ * ours to remove (a copy removed with its volumes takes only anonymous
+ * ones). */
+static int name_anonymous(struct handover *h)
+{
+	if (h->anon_named)
+		return 0;
+	h->anon_named = 1;
+	for (size_t i = 0; i < h->nvols; i++)
+		if (h->vols[i].dst_name &&
+		    journal(h, UNDO_VOLUME, UNDO_DEST, h->vols[i].dst_name,
+			    NULL) < 0)
+			return -1;
+	return 0;
+}
+
 /* An empty destination for a copy made again whole. */
 static int reset_copy(struct handover *h, struct hvol *v)
 {
@@ -805,10 +822,7 @@ static int reset_copy(struct handover *h, struct hvol *v)
 			return -1;
 		v->dh = helper_create_bind(h->dst, v->bind, 0);
 	} else {
-		/* the engine's anonymous volume, made again by us: ours to
-		 * remove, and the copy, made again, mounts it by name */
-		if (v->dst_name && (h->anon_named = 1) &&
-		    journal(h, UNDO_VOLUME, UNDO_DEST, v->dst_name, NULL) < 0)
+		if (v->dst_name && name_anonymous(h) < 0)
 			return -1;
 		if (volume_remove(h->dst, dname(v)) < 0 ||
 		    volume_create_like(h->dst, v->was_empty ? v->was_empty

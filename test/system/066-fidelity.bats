@@ -281,6 +281,31 @@ also" "the anonymous volumes' content"
 @test "20.10: anonymous volumes stay anonymous" { fid_case anon node1 node2; }
 @test "28: anonymous volumes stay anonymous" { fid_case anon node3 node4; }
 
+# Without dm-helper (another architecture) a volume in which files were
+# deleted since the pre-copy is copied again whole, into a volume made
+# again: the engine's anonymous one is then ours, mounted by its name
+# there, and the copy has the source's last tree.
+@test "20.10: an anonymous volume copied again whole (files deleted, no dm-helper): the source's last tree" {
+	# it writes only where it first ran (the copy has another hostname)
+	ldocker node1 run -d --name fid-churn -v /data "$LAB_BASE_IMAGE" sh -c '
+		trap "exit 0" TERM; i=0; [ -f /data/host ] || hostname >/data/host
+		while [ "$(hostname)" = "$(cat /data/host)" ]; do
+			i=$((i+1)); echo $i >/data/f$i; rm -f /data/f$((i-3)); sleep 0.05
+		done; sleep 1000 & wait' >/dev/null
+	sleep 1
+	DOCKER_MIGRATE_TEST_NO_HELPER=1 run "$DOCKER" -D migrate container fid-churn --to node2
+	echo "$output"
+	is "$status" 0 "migrated"
+	contains "$output" "copying it whole" "copied again whole"
+	local src dst
+	src=$(ldocker node1 inspect -f '{{range .Mounts}}{{.Name}}{{end}}' fid-churn)
+	dst=$(ldocker node2 inspect -f '{{range .Mounts}}{{.Name}}{{end}}' fid-churn)
+	ldocker node2 stop -t 1 fid-churn >/dev/null
+	diff <(tree_of node1 "$src") <(tree_of node2 "$dst") ||
+		{ echo "FAIL: the copy's tree is not the source's last" >&2; false; }
+	is "$(ldocker node2 volume ls -q)" "$dst" "one volume there: the copy's"
+}
+
 # An image's VOLUME holding files: the engine copies them into the copy's
 # new volume, and the source's tree (where one was deleted) cannot go over
 # them; that copy is mounted by the source's names, as before, and its
