@@ -43,6 +43,7 @@ struct plan_vol {
 	int dest_exists;	/* there already, and empty: kept; 2: our
 				 * earlier copy, only what changed goes */
 	int64_t size;		/* bytes at the source; -1 unknown */
+	int anonymous;		/* the engine names it: made by the create */
 };
 
 /* What the checks learned; the planner decides nothing from anything else. */
@@ -58,6 +59,7 @@ struct plan_facts {
 	size_t rootfs_changes;		/* in the container layer, ours excluded */
 	int64_t rootfs_bytes;		/* its size; -1 unknown */
 	int helper_absent;		/* the volumes' helper image, there */
+	size_t anon_volumes;		/* of vols, those the engine names */
 };
 
 /* The options that shape the plan (a subset of container_opts). */
@@ -85,6 +87,9 @@ struct plan {
 	int keep, pause, checkpoint;
 	int memory;		/* the memory moves: a running source's
 				 * checkpoint is restored at the destination */
+	int autoremove;		/* --rm: frozen, never stopped early */
+	int anon_first;		/* created before its volumes are copied:
+				 * the engine makes its anonymous ones */
 	struct step *steps;
 	size_t n;
 	int64_t bytes;		/* the sum of the known estimates */

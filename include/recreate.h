@@ -28,6 +28,11 @@ struct recreate_in {
 	const struct strlist *dest_running;	/* containers running there,
 					 * by name: links to them are carried;
 					 * NULL: not known, links refused */
+	const char *src_host;		/* the source engine's host name
+					 * (/info Name); NULL: unknown */
+	int anon_by_engine;		/* body: anonymous volumes left to
+					 * the engine (recreate_plan sets it
+					 * for body_anon) */
 };
 
 /* --bind-mounts: what to do with a bind mount whose host path is missing
@@ -44,12 +49,25 @@ struct recreate_out {
 	struct strlist volumes;		/* volume names it mounts (carried) */
 	struct strlist bind_copies;	/* host paths to copy (BIND_COPY) */
 	struct strlist bind_skipped;	/* mounts left out (BIND_SKIP) */
+	/* anonymous volumes (an image's VOLUME, "-v /path"): their names at
+	 * the source and where they are mounted; body_anon is body with
+	 * them left to the engine, which makes new ones as it did for the
+	 * source (NULL when there are none) */
+	struct strlist anon, anon_targets;
+	char *body_anon;
 };
 
 /* Fills out; returns -1 (with problems listed) when the container cannot
  * move as it is, 0 otherwise. */
 int recreate_plan(const struct recreate_in *in, struct recreate_out *out);
 void recreate_out_release(struct recreate_out *out);
+
+/* body_anon with its anonymous volumes mounted by name after all:
+ * HostConfig.Mounts gains { volume names[i] at targets[i] } (for a copy
+ * created again once the engine's volumes were made again by us). */
+char *recreate_name_anonymous(const char *body_anon,
+			      const struct strlist *targets,
+			      const struct strlist *names);
 
 /* The host paths of the container's bind mounts (to check at the
  * destination before planning). */

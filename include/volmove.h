@@ -31,6 +31,9 @@ struct hvol {
 	const struct volsync_ops *sync;	/* how the final pass is made */
 	char digest[65];
 	size_t entries;
+	int anonymous;		/* the engine names it (recreate.h) */
+	char *dst_name;		/* its name there, when the engine made it */
+	int dest_ready;		/* made there (or by the copy's create) */
 	int seeded;		/* our earlier copy is there (volseed.h) */
 	int64_t seed_taken;	/* ... begun then (seconds) */
 };
@@ -54,8 +57,17 @@ struct volmove {
 	 * 1 released, 0 nothing held, -1 error) and held again after. */
 	int (*release)(void *ctx);
 	int (*hold)(void *ctx);
+	/* Before a volume the engine named (an anonymous one) is made again
+	 * by us: the copy will mount it by name (may be NULL). */
+	int (*named)(void *ctx);
 	void *ctx;
 };
+
+/* The volume's name at the destination. */
+static inline const char *hvol_dest_name(const struct hvol *v)
+{
+	return v->dst_name ? v->dst_name : v->name;
+}
 
 /* Which ends lack the helper image (asked once, when there are volumes). */
 int volmove_helper_check(struct volmove *m);
@@ -69,6 +81,9 @@ int volmove_check_dest(struct volmove *m, struct hvol *v);
  * what was sent is kept and checked at once, and unless it keeps
  * running the final pass is chosen. */
 int volmove_copy(struct volmove *m, struct hvol *v);
+/* Make it at the destination (once: made before the copy when the
+ * copy is created first), journaled. */
+int volmove_make_dest(struct volmove *m, struct hvol *v);
 /* After the stop: the final pass, checked as the --verify options say. */
 int volmove_sync(struct volmove *m, struct hvol *v);
 /* Read the copy back and compare its tree with the source's. */

@@ -120,7 +120,12 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	if ((r = cmd_check_args(&help, nargs, 1, -1)) >= 0 ||
 	    (r = cmd_require_to(&help, o.to)) >= 0 ||
 	    (r = cmd_strategy(&help, strategy, &o.reg, &o.strategy)) >= 0 ||
-	    (r = check_publish_ip(&help, &o.publish_ip)) >= 0) {
+	    (r = check_publish_ip(&help, &o.publish_ip)) >= 0 ||
+	    /* a group's one journal has no entry for a checkpoint's
+	     * inverses: its rollback would leave a dumped source stopped */
+	    (nargs > 1 && o.checkpoint &&
+	     (r = cmd_usage_error(&help, "--checkpoint moves one container at "
+				  "a time")) >= 0)) {
 		strlist_clear(&o.publish_ip);
 		return r;
 	}

@@ -21,6 +21,7 @@
 #include "handover.h"
 #include "migrate.h"
 #include "migrate_checkpoint.h"
+#include "netorder.h"
 #include "plan.h"
 #include "precheck.h"
 #include "recreate.h"
@@ -65,6 +66,12 @@ struct handover {
 	/* what the steps did (the journal has how to undo it) */
 	char *dst_id;
 	int src_paused;		/* --pause: frozen for the final pass */
+	int nets_after_start;	/* the extra networks joined once it runs,
+				 * in the source's order (netorder.h) */
+	int anon_named;		/* the engine's anonymous volumes made again
+				 * by us: the copy mounts them by name */
+	int anon_fallback;	/* ... or the source's names, as before */
+	char *body_named;	/* the create's body then */
 	int copy_journaled;	/* ... and the copy's */
 	int64_t stopped_at;	/* ms: the source stopped serving */
 	char *commit_id;	/* the source's layer, committed as an image:
@@ -301,7 +308,7 @@ static struct plan_vol *plan_vols(struct handover *h)
 		pv[i] = (struct plan_vol){ v->name, v->bind != NULL,
 					   !v->bind && volume_is_ephemeral(v->info),
 					   v->seeded ? 2 : v->was_empty != NULL,
-					   -1 };
+					   -1, v->anonymous };
 	}
 	volume_sizes(h, pv);
 	return pv;
@@ -309,6 +316,25 @@ static struct plan_vol *plan_vols(struct handover *h)
 
 static int release_copy(void *ctx);
 static int create_container(void *ctx);
+
+/* The copy is made again, its anonymous volumes kept (one of them made
+ * again by us): it mounts them by their names there, which makes them
+ * ours to remove (a copy removed with its volumes takes only anonymous
+ * ones). */
+static int name_anonymous(void *ctx)
+{
+	struct handover *h = ctx;
+
+	if (h->anon_named)
+		return 0;
+	h->anon_named = 1;
+	for (size_t i = 0; i < h->nvols; i++)
+		if (h->vols[i].dst_name &&
+		    journal(h, UNDO_VOLUME, UNDO_DEST, h->vols[i].dst_name,
+			    NULL) < 0)
+			return -1;
+	return 0;
+}
 
 /* The volumes it mounts: each must be absent or empty at the destination
  * (a non-empty one would be mixed with the copy). */
@@ -326,7 +352,8 @@ static int check_volumes_free(struct handover *h)
 		.verify_precopy_only = h->o->verify_precopy_only,
 		.verify_full = h->o->verify_full,
 		.verify_stat = h->o->verify_stat,
-		.release = release_copy, .hold = create_container, .ctx = h,
+		.release = release_copy, .hold = create_container,
+		.named = name_anonymous, .ctx = h,
 	};
 	h->vm.owner = h->owner = xasprintf("container %s", h->name);
 	if (h->nvols && volmove_helper_check(&h->vm) < 0)
@@ -335,29 +362,40 @@ static int check_volumes_free(struct handover *h)
 		h->vols[i].name = h->vols[i].bind = h->plan.bind_copies.v[i - nv];
 	for (size_t i = 0; i < nv; i++) {
 		h->vols[i].name = h->plan.volumes.v[i];
+		for (size_t a = 0; a < h->plan.anon.n; a++)
+			h->vols[i].anonymous |= strcmp(h->plan.anon.v[a],
+						       h->vols[i].name) == 0;
 		if (volmove_check_dest(&h->vm, &h->vols[i]) < 0)
 			return -1;
 	}
 	return 0;
 }
 
+/* Is p the path d, or a directory that leads to it? */
+static int leads_to(const char *p, size_t n, const char *d)
+{
+	return d && strncmp(d, p, n) == 0 && (d[n] == '\0' || d[n] == '/');
+}
+
 /* Does p exist in the layer only because the engine put a mount point
- * there (volumes, binds, the --init binary), or lead to one? */
+ * there (volumes, binds, --tmpfs, the --init binary), or lead to one? */
 static int engine_made(yajl_val ins, const char *p)
 {
 	yajl_val mounts = json_get(ins, "Mounts", NULL);
+	yajl_val tmpfs = json_get(ins, "HostConfig", "Tmpfs", NULL);
 	size_t n = p ? strlen(p) : 0;
-	const char *init = "/sbin/docker-init";
 
 	if (!p)
 		return 1;
-	if (strncmp(init, p, n) == 0 && (init[n] == '\0' || init[n] == '/'))
+	if (leads_to(p, n, "/sbin/docker-init"))
 		return 1;
+	/* --tmpfs mounts are not in Mounts: HostConfig.Tmpfs's keys */
+	for (size_t i = 0; i < json_olen(tmpfs); i++)
+		if (leads_to(p, n, tmpfs->u.object.keys[i]))
+			return 1;
 	for (size_t i = 0; i < json_alen(mounts); i++) {
-		const char *d = json_str(mounts->u.array.values[i],
-					 "Destination", NULL);
-
-		if (d && strncmp(d, p, n) == 0 && (d[n] == '\0' || d[n] == '/'))
+		if (leads_to(p, n, json_str(mounts->u.array.values[i],
+					    "Destination", NULL)))
 			return 1;
 	}
 	return 0;
@@ -429,6 +467,23 @@ static void image_estimate(struct handover *h)
 	h->image_bytes = image_send_estimate(&s);
 }
 
+/* The source engine's host name: a --network host container's
+ * Config.Hostname is that name when the engine chose it (recreate.c). */
+static char *source_hostname(struct handover *h)
+{
+	yajl_val info = NULL;
+	char *name = NULL;
+
+	if (dm_streq(json_str(h->ins, "HostConfig", "NetworkMode", NULL), "host")) {
+		if (engine_get_json(h->src, "/info", &info) == 0 &&
+		    json_str(info, "Name", NULL))
+			name = xstrdup(json_str(info, "Name", NULL));
+		dm_clear_error();
+		yajl_tree_free(info);
+	}
+	return name;
+}
+
 static int join_problems(const struct strlist *l, const char *name)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -491,6 +546,7 @@ static int phase_check(struct handover *h)
 	struct strlist missing = { 0 }, devs_missing = { 0 }, running = { 0 };
 	struct image_info di;
 	struct recreate_in in;
+	char *src_host;
 	int r;
 
 	if (precheck_map_publish(h->ins, &h->o->publish_ip, h->name) < 0)
@@ -507,19 +563,24 @@ static int phase_check(struct handover *h)
 	r = check_binds(h, &missing);
 	if (r == 0)
 		r = gather_dest(h, &devs_missing, &running);
+	src_host = source_hostname(h);
 	in = (struct recreate_in){ h->ins, h->image_ref, &missing,
 				   h->o->drop_unmovable, h->o->volumes,
 				   h->o->bind_mode, engine_create_api(h->dst),
-				   &devs_missing, &running };
+				   &devs_missing, &running, src_host, 0 };
 	if (r == 0)
 		r = recreate_plan(&in, &h->plan) < 0 ? -2 : 0;
 	strlist_clear(&missing);
 	strlist_clear(&devs_missing);
 	strlist_clear(&running);
+	free(src_host);
 	if (r == -2)
 		return join_problems(&h->plan.problems, h->name);
 	if (r < 0)
 		return -1;
+	if (h->running)
+		h->nets_after_start = netorder_keep(h->src, h->src_id, h->ins,
+						    &h->plan);
 	/* named in the report and the record, not only on stderr */
 	for (size_t i = 0; i < h->plan.dropped.n; i++) {
 		dm_warn("dropping %s", h->plan.dropped.v[i]);
@@ -689,6 +750,31 @@ static int move_tag(struct handover *h, const char *id)
 	return image_tag(h->dst, id, h->image_ref);
 }
 
+/* The create's body: its anonymous volumes left to the engine when the
+ * copy is created before they are copied (plan.h: anon_first), mounted
+ * by the names they have there once we had to make them again, or by
+ * the source's names (as when the copy comes last). */
+static const char *create_body(struct handover *h)
+{
+	struct strlist names = { 0 };
+
+	if (!h->steps.anon_first || h->anon_fallback || !h->plan.body_anon)
+		return h->plan.body;
+	if (!h->anon_named)
+		return h->plan.body_anon;
+	if (!h->body_named) {
+		for (size_t a = 0; a < h->plan.anon.n; a++)
+			for (size_t i = 0; i < h->nvols; i++)
+				if (dm_streq(h->vols[i].name, h->plan.anon.v[a]))
+					strlist_add(&names, hvol_dest_name(&h->vols[i]));
+		h->body_named = recreate_name_anonymous(h->plan.body_anon,
+							&h->plan.anon_targets,
+							&names);
+		strlist_clear(&names);
+	}
+	return h->body_named ? h->body_named : h->plan.body;
+}
+
 /* The create, with image_ref pointing at the committed layer while it
  * runs when the layer travels: journaled, so that a run killed meanwhile
  * leaves the tag where it was. */
@@ -698,7 +784,7 @@ static long create_from(struct handover *h, const char *path, yajl_val *v)
 	long st;
 
 	if (!h->commit_id || dm_starts_with(h->image_ref, "sha256:"))
-		return engine_create_container(h->dst, path, h->plan.body, v);
+		return engine_create_container(h->dst, path, create_body(h), v);
 	if (!h->ref_dst_id && image_id_at(h->dst, h->image_ref, &h->ref_dst_id) < 0)
 		return -1;
 	if (!h->ref_dst_id)
@@ -709,7 +795,7 @@ static long create_from(struct handover *h, const char *path, yajl_val *v)
 	undo = jrec(h)->njournal - 1;
 	if (move_tag(h, h->commit_id) < 0)
 		return -1;
-	st = engine_create_container(h->dst, path, h->plan.body, v);
+	st = engine_create_container(h->dst, path, create_body(h), v);
 	if (move_tag(h, h->ref_dst_id) == 0)
 		record_undo_done(jrec(h), undo);
 	return st;
@@ -739,7 +825,103 @@ static int create_container(void *ctx)
 	yajl_tree_free(v);
 	if (!h->dst_id[0])
 		return dm_error("the destination created no container id");
-	return connect_extra_networks(h);
+	return h->nets_after_start ? 0 : connect_extra_networks(h);
+}
+
+/* Has the engine put files into the copy's anonymous volume (1)? */
+static int anon_not_empty(struct handover *h, struct hvol *v)
+{
+	char digest[65], *helper;
+	size_t entries = 0;
+	int r;
+
+	if (undo_journal_helper_image(jrec(h), h->vm.helper_absent_src,
+				      h->vm.helper_absent,
+				      &h->vm.helper_journaled) < 0)
+		return -1;
+	helper = helper_create(h->dst, v->dst_name, 1);
+	if (!helper)
+		return -1;
+	r = volume_digest(h->dst, helper, digest, &entries);
+	helper_remove(h->dst, helper);
+	free(helper);
+	return r < 0 ? -1 : entries > 1;
+}
+
+/* The copy made again, its anonymous volumes (and the files the engine
+ * put there) gone with the first, mounted by the source's names. */
+static int anon_by_source_names(struct handover *h)
+{
+	char *path = xasprintf("/containers/%s?force=1&v=1", h->dst_id);
+	long st = engine_delete(h->dst, path);
+
+	free(path);
+	if (st < 0)
+		return dm_error_wrap("removing the copy at %s to mount its "
+				     "volumes by name", h->o->to);
+	free(h->dst_id);
+	h->dst_id = NULL;
+	h->anon_fallback = 1;
+	dm_debug("the image's files are in the copy's anonymous volumes: "
+		 "mounted by the source's names");
+	for (size_t i = 0; i < h->nvols; i++) {
+		struct hvol *v = &h->vols[i];
+
+		if (!v->anonymous)
+			continue;
+		free(v->dst_name);
+		v->dst_name = NULL;
+		v->dest_ready = 0;
+		if (volmove_make_dest(&h->vm, v) < 0)
+			return -1;
+	}
+	return create_container(h);
+}
+
+/* The copy's anonymous volumes, made by its create: their names there.
+ * An image's VOLUME with files has them copied in by the engine; the
+ * copy of the source's tree cannot go over them (what the source deleted
+ * would stay), so such a copy is made again with the volumes mounted by
+ * the source's names, as when it comes last. */
+static int adopt_anonymous(struct handover *h)
+{
+	char *path = xasprintf("/containers/%s/json", h->dst_id);
+	yajl_val ins = NULL, mounts;
+	int full = 0, ret = 0;
+
+	if (engine_get_json(h->dst, path, &ins) < 0) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	mounts = json_get(ins, "Mounts", NULL);
+	for (size_t a = 0; a < h->plan.anon.n; a++) {
+		struct hvol *v = NULL;
+
+		for (size_t i = 0; i < h->nvols; i++)
+			if (dm_streq(h->vols[i].name, h->plan.anon.v[a]))
+				v = &h->vols[i];
+		for (size_t m = 0; v && m < json_alen(mounts); m++) {
+			yajl_val mt = mounts->u.array.values[m];
+
+			if (dm_streq(json_str(mt, "Destination", NULL),
+				     h->plan.anon_targets.v[a]) &&
+			    json_str(mt, "Name", NULL)) {
+				free(v->dst_name);
+				v->dst_name = xstrdup(json_str(mt, "Name", NULL));
+				v->dest_ready = 1;
+			}
+		}
+		if (!v || !v->dst_name) {
+			ret = dm_error("the copy at %s has no volume at %s",
+				       h->o->to, h->plan.anon_targets.v[a]);
+			break;
+		}
+		if (!full && (full = anon_not_empty(h, v)) < 0)
+			ret = -1;
+	}
+	yajl_tree_free(ins);
+	return ret < 0 ? -1 : full ? anon_by_source_names(h) : 0;
 }
 
 static int step_create(struct handover *h, const struct step *s)
@@ -747,7 +929,15 @@ static int step_create(struct handover *h, const struct step *s)
 	(void)s;
 	if (create_networks(h) < 0)
 		return -1;
-	return create_container(h);
+	/* before the copy that mounts them: volumes by name, bind mounts
+	 * copied (the engine would make either, empty, by itself) */
+	for (size_t i = 0; h->steps.anon_first && i < h->nvols; i++)
+		if (!h->vols[i].anonymous && volmove_make_dest(&h->vm, &h->vols[i]) < 0)
+			return -1;
+	if (create_container(h) < 0)
+		return -1;
+	return h->steps.anon_first && !h->anon_fallback && h->plan.body_anon
+	       ? adopt_anonymous(h) : 0;
 }
 
 /* The created copy holds its volumes: one to be emptied and made again
@@ -832,6 +1022,9 @@ static int step_start(struct handover *h, const struct step *s)
 	free(path);
 	if (st < 0)
 		return -1;
+	/* one by one, as the source joined them: eth1, eth2, ... */
+	if (h->nets_after_start && connect_extra_networks(h) < 0)
+		return -1;
 	return wait_ready(h);
 }
 
@@ -857,6 +1050,19 @@ static int restart_policy_off(struct handover *h)
 	return st < 0 ? -1 : 0;
 }
 
+/* An --rm source's stop removes its anonymous volumes too, unless a
+ * helper still mounts them: the final pass is over, the helpers go
+ * first, so that nothing of the moved container stays at the source. */
+static void release_source_helpers(struct handover *h)
+{
+	for (size_t i = 0; h->steps.autoremove && i < h->nvols; i++) {
+		if (helper_remove(h->src, h->vols[i].sh) < 0)
+			dm_clear_error();
+		free(h->vols[i].sh);
+		h->vols[i].sh = NULL;
+	}
+}
+
 static int step_stop_source(struct handover *h, const struct step *s)
 {
 	char *path;
@@ -865,6 +1071,8 @@ static int step_stop_source(struct handover *h, const struct step *s)
 	(void)s;
 	if (restart_policy_off(h) < 0)
 		return -1;
+	if (h->src_paused)
+		release_source_helpers(h);
 	if (dm_cancelled())
 		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 	/* before the stop: a run killed while the engine stops it leaves a
@@ -1017,10 +1225,18 @@ static int make_plan(struct handover *h)
 		.rootfs_bytes = h->rootfs_bytes,
 		.helper_absent = h->vm.helper_absent,
 	};
+
+	for (size_t i = 0; i < h->nvols; i++)
+		f.anon_volumes += h->vols[i].anonymous;
 	int r = plan_make(h->ins, &po, &f, &h->steps);
 
 	if (r == 0)
 		r = check_space(h, pv);
+	for (size_t i = 0; r == 0 && i < h->nvols; i++)
+		if (pv[i].ephemeral)
+			dm_warn("volume %s is a tmpfs: its content is memory "
+				"and is not carried (it starts empty at %s)",
+				pv[i].name, h->o->to);
 	free(pv);
 	if (r == 0 && h->rootfs_changes && !h->steps.rootfs)
 		dm_warn("%zu change(s) in the container layer of %s are left "
@@ -1089,6 +1305,7 @@ static void handover_release(struct handover *h)
 	}
 	ckpt_release(h->src, h->dst, &h->ckpt);
 	free(h->commit_id);
+	free(h->body_named);
 	free(h->ref_dst_id);
 	yajl_tree_free(h->ins);
 	free(h->image_ref);

@@ -255,7 +255,7 @@ static int make_plan(struct svcmove *m)
 	for (size_t i = 0; i < m->nvols; i++)
 		pv[i] = (struct plan_vol){ m->vols[i].name, 0,
 					   volume_is_ephemeral(m->vols[i].info),
-					   m->vols[i].was_empty != NULL, -1 };
+					   m->vols[i].was_empty != NULL, -1, 0 };
 	r = plan_service(&f, &m->steps);
 	free(pv);
 	return r;

@@ -42,7 +42,7 @@ const char *step_name(enum step_kind k)
  * Memory: the source's checkpoint stops it, and the copy is started from
  * that checkpoint instead of afresh (--checkpoint). */
 struct shape {
-	int running, keep, pause, rootfs, stateful, memory;
+	int running, keep, pause, rootfs, stateful, memory, anon;
 };
 
 static int always(const struct shape *s) { (void)s; return 1; }
@@ -59,7 +59,15 @@ static int warm_rootfs(const struct shape *s) { return warm(s) && s->rootfs; }
 /* a committed layer exists only once the source is frozen: the copy is
  * created from it after the final pass; otherwise it is created before the
  * downtime (a created container binds no port) */
-static int create_early(const struct shape *s) { return !warm_rootfs(s); }
+/* anonymous volumes are named by the engine when it creates the copy, as
+ * for the source: the copy comes first, their content then goes into
+ * them.  (A committed layer, made only once the source is frozen, is
+ * created from last: they are then mounted by name.) */
+static int anon_first(const struct shape *s) { return s->anon && !s->rootfs; }
+static int create_early(const struct shape *s)
+{
+	return !warm_rootfs(s) && !anon_first(s);
+}
 static int warm_pause(const struct shape *s)
 {
 	return warm(s) && s->pause && !s->memory;
@@ -87,6 +95,7 @@ static const struct order {
 } order[] = {
 	{ STEP_CHECK, 0, always },
 	{ STEP_TRANSFER, 0, always },
+	{ STEP_CREATE, 0, anon_first },
 	{ STEP_COPY_VOLUME, 1, cold },
 	{ STEP_VERIFY, 1, cold },
 	{ STEP_ROOTFS, 0, cold_rootfs },
@@ -115,8 +124,16 @@ struct ctx {
 
 static char *vol_object(const struct plan_vol *v)
 {
+	if (v->ephemeral)	/* said first: the report cuts long names */
+		return xasprintf("not carried: tmpfs volume %s",
+				 v->name);
 	return xasprintf("%s %s", v->bind ? "bind mount" : "volume", v->name);
 }
+
+/* A volume of the local driver mounted as tmpfs holds memory: like the
+ * process's memory, it does not travel. */
+#define TMPFS_WHY "a tmpfs volume: its content is memory and is not " \
+		  "carried; it is made there with the same options, empty"
 
 /* The first volume with content: its copy loads the helper image where
  * it is missing. */
@@ -137,6 +154,9 @@ static char *vol_creates(const struct ctx *c, const struct plan_vol *v,
 	if (v->bind)
 		return xasprintf("directory %s%s at %s", v->name, helper,
 				 c->f->dest);
+	if (v->anonymous && c->p->anon_first)	/* the create made it */
+		return *helper ? xasprintf("the volumes' helper image at %s",
+					   c->f->dest) : NULL;
 	if (v->dest_exists)	/* there already, empty: filled, not made */
 		return *helper ? xasprintf("the volumes' helper image at %s",
 					   c->f->dest) : NULL;
@@ -178,7 +198,7 @@ static void d_copy(struct step *st, const struct ctx *c)
 	st->object = vol_object(v);
 	st->bytes = v->ephemeral ? 0 : v->dest_exists == 2 ? -1 : v->size;
 	st->creates = vol_creates(c, v, st->vol);
-	st->why = v->ephemeral ? "a tmpfs: only its settings travel"
+	st->why = v->ephemeral ? TMPFS_WHY
 		  : v->dest_exists == 2 ? "copied there earlier by docker migrate "
 				"volumes: only what changed since is sent"
 		  : c->s.running ? "the source keeps running (--keep): one "
@@ -201,7 +221,7 @@ static void d_precopy(struct step *st, const struct ctx *c)
 	st->object = vol_object(v);
 	st->bytes = v->ephemeral ? 0 : v->dest_exists == 2 ? -1 : v->size;
 	st->creates = vol_creates(c, v, st->vol);
-	st->why = v->ephemeral ? "a tmpfs: only its settings travel"
+	st->why = v->ephemeral ? TMPFS_WHY
 		  : v->dest_exists == 2 ? "copied there earlier by docker migrate "
 				"volumes: only what changed since is sent"
 		  : "copied while the source still runs: the bulk of the "
@@ -219,7 +239,10 @@ static void d_create(struct step *st, const struct ctx *c)
 		sb_addf(&sb, ", network %s", c->f->nets_missing[i]);
 	sb_addf(&sb, " at %s", c->f->dest);
 	st->creates = sb_detach(&sb);
-	st->why = warm_rootfs(&c->s)
+	st->why = anon_first(&c->s)
+		  ? "first: the engine makes its anonymous volumes, as it did "
+		    "for the source; their content is then copied into them"
+		  : warm_rootfs(&c->s)
 		  ? "from the committed container layer, which exists only "
 		    "once the source is frozen"
 		  : warm(&c->s) ? "before the downtime: a created container "
@@ -233,8 +256,12 @@ static void d_pause(struct step *st, const struct ctx *c)
 	st->bytes = 0;
 	st->stops = xasprintf("container %s at the source (frozen)",
 			      c->p->name);
-	st->why = "--pause: frozen, not stopped, for the final pass: what it "
-		  "had not written out stays behind; stopped once the copy runs";
+	st->why = c->p->autoremove
+		  ? "--rm: its stop removes it, so it is frozen, not stopped, "
+		    "for the final pass and stopped only once the copy runs "
+		    "(what it had not written out stays behind)"
+		  : "--pause: frozen, not stopped, for the final pass: what it "
+		    "had not written out stays behind; stopped once the copy runs";
 }
 
 static void d_stop(struct step *st, const struct ctx *c)
@@ -245,6 +272,9 @@ static void d_stop(struct step *st, const struct ctx *c)
 	st->why = warm_stop(&c->s)
 		  ? "its volumes and layer change no more: the final pass sees "
 		    "its last write"
+		  : c->p->autoremove && c->s.pause
+		  ? "the copy runs: the frozen source stops for good, and "
+		    "--rm removes it"
 		  : c->s.pause ? "the copy runs: the frozen source stops for good"
 		  : "the copy runs (healthy, if it has a healthcheck): the "
 		    "source stops only then";
@@ -359,11 +389,18 @@ int plan_make(yajl_val ins, const struct plan_opts *o,
 	out->running = json_true(ins, "State", "Running", NULL);
 	out->rootfs = o->rootfs > 0 || (o->rootfs < 0 && f->rootfs_changes > 0);
 	out->keep = o->keep;
-	out->pause = o->pause;
+	/* an --rm source is removed by its stop, anonymous volumes and
+	 * all: stopped before its copy runs, a copy that fails to start
+	 * would leave nothing on either host.  Frozen instead (as with
+	 * --pause), it is stopped only once the copy runs. */
+	out->autoremove = json_true(ins, "HostConfig", "AutoRemove", NULL);
+	out->pause = o->pause || out->autoremove;
 	out->checkpoint = o->checkpoint;
 	out->memory = o->checkpoint && out->running && !o->keep;
-	c.s = (struct shape){ out->running, o->keep, o->pause, out->rootfs,
-			      f->nvols > 0 || out->rootfs, out->memory };
+	c.s = (struct shape){ out->running, o->keep, out->pause, out->rootfs,
+			      f->nvols > 0 || out->rootfs, out->memory,
+			      f->anon_volumes > 0 };
+	out->anon_first = anon_first(&c.s);
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		const struct order *r = &order[i];
 

@@ -36,6 +36,9 @@ void recreate_out_release(struct recreate_out *out)
 	strlist_clear(&out->volumes);
 	strlist_clear(&out->bind_copies);
 	strlist_clear(&out->bind_skipped);
+	strlist_clear(&out->anon);
+	strlist_clear(&out->anon_targets);
+	free(out->body_anon);
 	memset(out, 0, sizeof(*out));
 }
 
@@ -69,13 +72,19 @@ static void unmovable(const struct recreate_in *in, struct recreate_out *out,
 	free(what);
 }
 
-/* The default hostname is the first 12 digits of the id: not the user's. */
-static int default_hostname(yajl_val inspect)
+/* A hostname the engine chose: the first 12 digits of the id, or, in the
+ * host's network namespace (--network host), the source host's own name,
+ * which the engine copies into Config.Hostname.  Sent, either would be
+ * the source's at the destination. */
+static int default_hostname(const struct recreate_in *in)
 {
-	const char *id = json_str(inspect, "Id", NULL);
-	const char *h = json_str(inspect, "Config", "Hostname", NULL);
+	const char *id = json_str(in->inspect, "Id", NULL);
+	const char *h = json_str(in->inspect, "Config", "Hostname", NULL);
+	const char *net = json_str(in->inspect, "HostConfig", "NetworkMode", NULL);
 
-	return !h || !*h || (id && strlen(h) == 12 && strncmp(id, h, 12) == 0);
+	if (!h || !*h || (id && strlen(h) == 12 && strncmp(id, h, 12) == 0))
+		return 1;
+	return dm_streq(net, "host") && dm_streq(h, in->src_host);
 }
 
 /* Does the destination's API (as spoken to it) predate version v?  An
@@ -118,11 +127,23 @@ static void gen_healthcheck(yajl_gen g, const struct recreate_in *in,
 	yajl_gen_map_close(g);
 }
 
+/* A null Entrypoint is either the image's having none or the user's
+ * "--entrypoint ''" (the engine keeps the image's unless told): a null
+ * sent would bring the image's back.  [""] is how the CLI clears it; the
+ * engine stores it as null, and with an image without one it is the same
+ * null (measured on 20.10 and 28.5). */
+static void gen_no_entrypoint(yajl_gen g)
+{
+	yajl_gen_array_open(g);
+	json_gen_str(g, "");
+	yajl_gen_array_close(g);
+}
+
 static void gen_config(yajl_gen g, const struct recreate_in *in,
 		       struct recreate_out *out)
 {
 	yajl_val cfg = json_get(in->inspect, "Config", NULL);
-	int drop_host = default_hostname(in->inspect);
+	int drop_host = default_hostname(in);
 
 	for (size_t i = 0; i < json_olen(cfg); i++) {
 		const char *k = cfg->u.object.keys[i];
@@ -134,6 +155,8 @@ static void gen_config(yajl_gen g, const struct recreate_in *in,
 		json_gen_str(g, k);
 		if (strcmp(k, "Healthcheck") == 0 && YAJL_IS_OBJECT(v))
 			gen_healthcheck(g, in, out, v);
+		else if (strcmp(k, "Entrypoint") == 0 && (!v || YAJL_IS_NULL(v)))
+			gen_no_entrypoint(g);
 		else
 			json_gen_value(g, v);
 	}
@@ -197,7 +220,8 @@ static void gen_binds(yajl_gen g, const struct recreate_in *in,
 	yajl_gen_array_close(g);
 }
 
-static void gen_anonymous_mounts(yajl_gen g, const struct recreate_in *in);
+static void gen_anonymous_mounts(yajl_gen g, const struct recreate_in *in,
+				 struct recreate_out *out);
 
 static void gen_mounts(yajl_gen g, const struct recreate_in *in,
 		       struct recreate_out *out, yajl_val mounts)
@@ -233,7 +257,7 @@ static void gen_mounts(yajl_gen g, const struct recreate_in *in,
 		}
 		json_gen_value(g, m);
 	}
-	gen_anonymous_mounts(g, in);
+	gen_anonymous_mounts(g, in, out);
 	yajl_gen_array_close(g);
 }
 
@@ -282,10 +306,25 @@ static int mount_declared(yajl_val hc, const char *target)
 	return 0;
 }
 
+/* A volume mounted by name is filled with the image's files at that
+ * path when empty; its content is the source's copy, which those files
+ * would be mixed with (one the source deleted would come back). */
+static void gen_nocopy(yajl_gen g)
+{
+	json_gen_str(g, "VolumeOptions");
+	yajl_gen_map_open(g);
+	json_gen_str(g, "NoCopy");
+	yajl_gen_bool(g, 1);
+	yajl_gen_map_close(g);
+}
+
 /* Anonymous volumes (an image's VOLUME, "-v /path") are not in the
- * HostConfig: at the destination the engine would make new, empty ones.
- * Their copies are mounted explicitly instead, by name. */
-static void gen_anonymous_mounts(yajl_gen g, const struct recreate_in *in)
+ * HostConfig: at the destination the engine makes new, empty ones.  In
+ * body_anon they are left to it (the copy's content then goes into the
+ * volumes it made: its inspect is the source's); in body their copies
+ * are mounted explicitly, by name. */
+static void gen_anonymous_mounts(yajl_gen g, const struct recreate_in *in,
+				 struct recreate_out *out)
 {
 	yajl_val hc = json_get(in->inspect, "HostConfig", NULL);
 	yajl_val mounts = json_get(in->inspect, "Mounts", NULL);
@@ -297,6 +336,16 @@ static void gen_anonymous_mounts(yajl_gen g, const struct recreate_in *in)
 		if (!dm_streq(json_str(m, "Type", NULL), "volume") || !dest ||
 		    !json_str(m, "Name", NULL) || mount_declared(hc, dest))
 			continue;
+		/* the engine makes them read-write: a read-only one stays
+		 * mounted by name */
+		if (json_true(m, "RW", NULL)) {
+			if (!in_list(&out->anon, json_str(m, "Name", NULL))) {
+				strlist_add(&out->anon, json_str(m, "Name", NULL));
+				strlist_add(&out->anon_targets, dest);
+			}
+			if (in->anon_by_engine)
+				continue;
+		}
 		yajl_gen_map_open(g);
 		json_gen_str(g, "Type");
 		json_gen_str(g, "volume");
@@ -306,6 +355,7 @@ static void gen_anonymous_mounts(yajl_gen g, const struct recreate_in *in)
 		json_gen_str(g, dest);
 		json_gen_str(g, "ReadOnly");
 		yajl_gen_bool(g, !json_true(m, "RW", NULL));
+		gen_nocopy(g);
 		yajl_gen_map_close(g);
 	}
 }
@@ -515,7 +565,9 @@ static void gen_host_config(yajl_gen g, const struct recreate_in *in,
 }
 
 /* An endpoint's user settings: what "docker run --network-alias --ip"
- * gave; the id alias and the addresses the engine chose are left out. */
+ * gave; the id alias and the addresses the engine chose are left out.
+ * An empty object stays one: "docker network connect" stores {} where
+ * a create stores null, and the copy's inspect shows what was sent. */
 static void gen_endpoint(yajl_gen g, const struct recreate_in *in,
 			 struct recreate_out *out, const char *net,
 			 yajl_val ep, const char *id, const char *host)
@@ -527,7 +579,7 @@ static void gen_endpoint(yajl_gen g, const struct recreate_in *in,
 	for (size_t i = 0; i < sizeof(keep) / sizeof(*keep); i++) {
 		yajl_val v = json_get(ep, keep[i], NULL);
 
-		if (json_is_empty(v))
+		if (!v || YAJL_IS_NULL(v))
 			continue;
 		if (strcmp(keep[i], "Links") == 0) {
 			gen_links(g, in, out, v, keep[i], net);
@@ -619,20 +671,92 @@ static void gen_networking(yajl_gen g, const struct recreate_in *in,
 	yajl_gen_map_close(g);
 }
 
-int recreate_plan(const struct recreate_in *in, struct recreate_out *out)
+static char *gen_body(const struct recreate_in *in, struct recreate_out *out)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
+	char *body;
 
-	memset(out, 0, sizeof(*out));
 	yajl_gen_map_open(g);
 	gen_config(g, in, out);
 	json_gen_str(g, "HostConfig");
 	gen_host_config(g, in, out);
 	gen_networking(g, in, out);
 	yajl_gen_map_close(g);
-	out->body = json_gen_take(g);
+	body = json_gen_take(g);
 	yajl_gen_free(g);
+	return body;
+}
+
+int recreate_plan(const struct recreate_in *in, struct recreate_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->body = gen_body(in, out);
+	if (out->anon.n) {
+		/* the same body, its anonymous volumes left to the engine:
+		 * what else it finds was found already */
+		struct recreate_in again = *in;
+		struct recreate_out scratch;
+
+		memset(&scratch, 0, sizeof(scratch));
+		again.anon_by_engine = 1;
+		out->body_anon = gen_body(&again, &scratch);
+		recreate_out_release(&scratch);
+	}
 	return out->problems.n ? -1 : 0;
+}
+
+char *recreate_name_anonymous(const char *body_anon,
+			      const struct strlist *targets,
+			      const struct strlist *names)
+{
+	yajl_val b = json_parse(body_anon, strlen(body_anon), "create body");
+	yajl_gen g;
+	char *s;
+
+	if (!b)
+		return NULL;
+	g = yajl_gen_alloc(NULL);
+	yajl_gen_map_open(g);
+	for (size_t i = 0; i < json_olen(b); i++) {
+		const char *k = b->u.object.keys[i];
+		yajl_val v = b->u.object.values[i], mounts;
+
+		json_gen_str(g, k);
+		if (strcmp(k, "HostConfig") != 0 || !YAJL_IS_OBJECT(v)) {
+			json_gen_value(g, v);
+			continue;
+		}
+		yajl_gen_map_open(g);
+		for (size_t j = 0; j < json_olen(v); j++) {
+			json_gen_str(g, v->u.object.keys[j]);
+			if (strcmp(v->u.object.keys[j], "Mounts") != 0) {
+				json_gen_value(g, v->u.object.values[j]);
+				continue;
+			}
+			mounts = v->u.object.values[j];
+			yajl_gen_array_open(g);
+			for (size_t m = 0; m < json_alen(mounts); m++)
+				json_gen_value(g, mounts->u.array.values[m]);
+			for (size_t m = 0; m < targets->n && m < names->n; m++) {
+				yajl_gen_map_open(g);
+				json_gen_str(g, "Type");
+				json_gen_str(g, "volume");
+				json_gen_str(g, "Source");
+				json_gen_str(g, names->v[m]);
+				json_gen_str(g, "Target");
+				json_gen_str(g, targets->v[m]);
+				gen_nocopy(g);
+				yajl_gen_map_close(g);
+			}
+			yajl_gen_array_close(g);
+		}
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_map_close(g);
+	s = json_gen_take(g);
+	yajl_gen_free(g);
+	yajl_tree_free(b);
+	return s;
 }
 
 char *network_create_body(yajl_val net)

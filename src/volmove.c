@@ -156,23 +156,27 @@ static int reset_copy(struct volmove *m, struct hvol *v)
 			return -1;
 		v->dh = helper_create_bind(m->dst, v->bind, 0);
 	} else {
-		if (volume_remove(m->dst, v->name) < 0 ||
-		    volume_create_like(m->dst, v->was_empty ? v->was_empty
-				       : v->info, v->name) < 0)
+		if (v->dst_name && m->named && m->named(m->ctx) < 0)
 			return -1;
-		v->dh = helper_create(m->dst, v->name, 0);
+		if (volume_remove(m->dst, hvol_dest_name(v)) < 0 ||
+		    volume_create_like(m->dst, v->was_empty ? v->was_empty
+				       : v->info, hvol_dest_name(v)) < 0)
+			return -1;
+		v->dh = helper_create(m->dst, hvol_dest_name(v), 0);
 	}
 	if (!v->dh)
 		return -1;
 	return journal(m, UNDO_HELPER, UNDO_DEST, v->dh, NULL);
 }
 
-/* Make the volume (or the bind mount's directory) at the destination. */
-static int make_dest(struct volmove *m, struct hvol *v)
+int volmove_make_dest(struct volmove *m, struct hvol *v)
 {
 	yajl_val d = NULL;
 	int f;
 
+	if (v->dest_ready)	/* made before the copy was (anon_first) */
+		return 0;
+	v->dest_ready = 1;
 	if (v->bind)
 		return bind_make(m, v);
 	f = volume_inspect(m->dst, v->name, &d);
@@ -207,7 +211,7 @@ static int make_helpers(struct volmove *m, struct hvol *v)
 	if (!v->sh || journal(m, UNDO_HELPER, UNDO_SOURCE, v->sh, NULL) < 0)
 		return -1;
 	v->dh = v->bind ? helper_create_bind(m->dst, v->bind, 0)
-			: helper_create(m->dst, v->name, 0);
+			: helper_create(m->dst, hvol_dest_name(v), 0);
 	if (!v->dh)
 		return -1;
 	return journal(m, UNDO_HELPER, UNDO_DEST, v->dh, NULL);
@@ -241,7 +245,7 @@ int volmove_copy(struct volmove *m, struct hvol *v)
 	char *label;
 	int ret;
 
-	if (make_dest(m, v) < 0)
+	if (volmove_make_dest(m, v) < 0)
 		return -1;
 	if (!v->bind && volume_is_ephemeral(v->info))
 		return 0;	/* settings only: a tmpfs holds nothing */
@@ -326,6 +330,7 @@ void volmove_release(struct volmove *m, struct hvol *v)
 	free(v->sh);
 	free(v->dh);
 	free(v->made);
+	free(v->dst_name);
 	volsnap_free(v->snap);
 	yajl_tree_free(v->info);
 	yajl_tree_free(v->was_empty);

@@ -48,7 +48,7 @@ static void load(struct fx *f, const char *name, int bind_mode)
 {
 	char *file = xasprintf("plan_%s.json", name), *text = unit_fixture(file);
 	struct recreate_in in;
-	size_t n = 0;
+	size_t n = 0, nanon = 0;
 
 	/* a test may load a second fixture */
 	yajl_tree_free(f->ins);
@@ -61,18 +61,25 @@ static void load(struct fx *f, const char *name, int bind_mode)
 	if (bind_mode == BIND_COPY)
 		recreate_bind_sources(f->ins, &f->missing);
 	in = (struct recreate_in){ f->ins, "dmlab/busybox:1", &f->missing, 0,
-				   1, bind_mode, NULL, NULL, NULL };
+				   1, bind_mode, NULL, NULL, NULL, NULL, 0 };
 	assert_int_equal(recreate_plan(&in, &f->rec), 0);
-	for (size_t i = 0; i < f->rec.volumes.n; i++)
+	for (size_t i = 0; i < f->rec.volumes.n; i++) {
+		int anon = 0;
+
+		for (size_t a = 0; a < f->rec.anon.n; a++)
+			anon |= strcmp(f->rec.anon.v[a], f->rec.volumes.v[i]) == 0;
 		f->vols[n++] = (struct plan_vol){ f->rec.volumes.v[i], 0, 0, 0,
-						  1000 };
+						  1000, anon };
+		nanon += anon;
+	}
 	for (size_t i = 0; i < f->rec.bind_copies.n; i++)
 		f->vols[n++] = (struct plan_vol){ f->rec.bind_copies.v[i], 1, 0,
-						  0, -1 };
+						  0, -1, 0 };
 	f->facts = (struct plan_facts){ .dest = "node2",
 					.image_ref = "dmlab/busybox:1",
 					.image_bytes = 5000, .vols = f->vols,
-					.nvols = n, .rootfs_bytes = -1 };
+					.nvols = n, .rootfs_bytes = -1,
+					.anon_volumes = nanon };
 	f->opts = (struct plan_opts){ .rootfs = -1 };
 }
 
@@ -248,6 +255,60 @@ static void tmpfs_volume_has_no_final_pass(void **state)
 	assert_string_equal(kinds(f), "check,transfer,precopy,create,"
 			    "stop-source,start");
 	assert_int_equal(find(&f->plan, STEP_PRECOPY)->bytes, 0);
+}
+
+static void tmpfs_volume_is_named_as_not_carried(void **state)
+{
+	struct fx *f = *state;
+
+	load(f, "tmpv", BIND_REFUSE);
+	f->vols[0].ephemeral = 1;
+	kinds(f);
+	assert_contains(find(&f->plan, STEP_PRECOPY)->object,
+			"not carried: tmpfs volume ");
+	assert_contains(find(&f->plan, STEP_PRECOPY)->why,
+			"its content is memory and is not carried");
+}
+
+static void rm_source_is_frozen_and_stopped_only_once_the_copy_runs(
+	void **state)
+{
+	struct fx *f = *state;
+
+	/* the same container without --rm stops before its final pass */
+	load(f, "db", BIND_REFUSE);
+	assert_string_equal(kinds(f), "check,transfer,precopy,create,"
+			    "stop-source,sync,start");
+	/* with --rm that stop would remove it: frozen instead */
+	load(f, "rmdb", BIND_REFUSE);
+	assert_string_equal(kinds(f), "check,transfer,precopy,create,"
+			    "pause-source,sync,start,stop-source");
+	assert_true(f->plan.pause);
+	assert_contains(find(&f->plan, STEP_PAUSE_SOURCE)->why, "--rm");
+	/* and with the layer too: committed while frozen */
+	f->facts.rootfs_changes = 1;
+	assert_string_equal(kinds(f), "check,transfer,precopy,pause-source,"
+			    "sync,rootfs,create,start,stop-source");
+}
+
+static void anonymous_volumes_are_made_by_the_copys_create(void **state)
+{
+	struct fx *f = *state;
+
+	/* -v /anon: the engine names it when it creates the copy, so the
+	 * copy comes before the volume's copy */
+	load(f, "anon", BIND_REFUSE);
+	assert_int_equal(f->facts.anon_volumes, 1);
+	assert_string_equal(kinds(f), "check,transfer,create,precopy,"
+			    "stop-source,sync,start");
+	assert_true(f->plan.anon_first);
+	assert_null(find(&f->plan, STEP_PRECOPY)->creates);
+	assert_contains(find(&f->plan, STEP_CREATE)->why, "anonymous volumes");
+	/* with a committed layer the copy comes last: mounted by name */
+	f->facts.rootfs_changes = 1;
+	assert_string_equal(kinds(f), "check,transfer,precopy,stop-source,"
+			    "sync,rootfs,create,start");
+	assert_false(f->plan.anon_first);
 }
 
 static void present_image_sends_nothing(void **state)
@@ -472,6 +533,9 @@ int main(void)
 		T(rootfs_false_leaves_the_layer_behind),
 		T(copied_bind_mount_is_a_volume_step),
 		T(tmpfs_volume_has_no_final_pass),
+		T(tmpfs_volume_is_named_as_not_carried),
+		T(anonymous_volumes_are_made_by_the_copys_create),
+		T(rm_source_is_frozen_and_stopped_only_once_the_copy_runs),
 		T(present_image_sends_nothing),
 		T(missing_networks_are_created_with_the_copy),
 		T(checkpoint_is_said_in_the_check),

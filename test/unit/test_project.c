@@ -146,7 +146,7 @@ static void plan_of(struct plan *p, const char *name, int volume,
 	char *text = xasprintf("{\"Name\":\"/%s\",\"State\":{\"Running\":true}}",
 			       name);
 	yajl_val ins = parse(text);
-	struct plan_vol v = { "data", 0, 0, 0, 1000 };
+	struct plan_vol v = { "data", 0, 0, 0, 1000, 0 };
 	struct plan_facts f = { .dest = "node2", .image_ref = image,
 				.image_bytes = 5000, .vols = &v,
 				.nvols = volume ? 1 : 0, .rootfs_bytes = -1 };

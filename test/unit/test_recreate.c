@@ -469,6 +469,49 @@ static void carried_volumes_are_listed_and_mounted_by_name(void **state)
 			 "[\"data:/data\"]", "Binds kept");
 }
 
+static void plan_inline(struct fx *f, const char *inspect, const char *src);
+
+/* A read-write anonymous volume: in body_anon left to the engine (only
+ * Config.Volumes names it), and named again on demand. */
+static void anonymous_volumes_can_be_left_to_the_engine(void **state)
+{
+	struct fx *f = *state;
+	yajl_val b, mounts;
+	struct strlist targets = { 0 }, names = { 0 };
+	char *named;
+
+	plan_inline(f, "{\"Id\":\"0123456789abcdef\",\"Name\":\"/c\","
+		    "\"Config\":{\"Volumes\":{\"/anon\":{}}},"
+		    "\"HostConfig\":{\"NetworkMode\":\"bridge\"},"
+		    "\"Mounts\":[{\"Type\":\"volume\",\"Name\":\"abc\","
+		    "\"Destination\":\"/anon\",\"RW\":true}]}", NULL);
+	assert_int_equal(f->out.anon.n, 1);
+	assert_string_equal(f->out.anon.v[0], "abc");
+	assert_string_equal(f->out.anon_targets.v[0], "/anon");
+	/* body: mounted by name, as before */
+	assert_contains(f->out.body, "\"Source\":\"abc\",\"Target\":\"/anon\"");
+	assert_non_null(f->out.body_anon);
+	b = json_parse(f->out.body_anon, strlen(f->out.body_anon), "body");
+	assert_non_null(b);
+	assert_int_equal(json_alen(json_get(b, "HostConfig", "Mounts", NULL)), 0);
+	assert_non_null(json_get(b, "Volumes", "/anon", NULL));
+	yajl_tree_free(b);
+	strlist_add(&targets, "/anon");
+	strlist_add(&names, "xyz");
+	named = recreate_name_anonymous(f->out.body_anon, &targets, &names);
+	b = json_parse(named, strlen(named), "named body");
+	mounts = json_get(b, "HostConfig", "Mounts", NULL);
+	assert_int_equal(json_alen(mounts), 1);
+	assert_string_equal(json_str(mounts->u.array.values[0], "Source", NULL),
+			    "xyz");
+	assert_string_equal(json_str(mounts->u.array.values[0], "Target", NULL),
+			    "/anon");
+	yajl_tree_free(b);
+	free(named);
+	strlist_clear(&targets);
+	strlist_clear(&names);
+}
+
 static void network_create_body_keeps_its_settings(void **state)
 {
 	yajl_val net = load("network_appnet.json"), body;
@@ -607,6 +650,81 @@ static void volume_subpath_needs_api_1_45(void **state)
 	assert_contains(f->out.body, "\"VolumeOptions\":{\"Subpath\":\"sub\"}");
 }
 
+/* The body for an inspect given inline, from a source host named src. */
+static void plan_inline(struct fx *f, const char *inspect, const char *src)
+{
+	struct recreate_in in;
+
+	f->ins = json_parse(inspect, strlen(inspect), "inline inspect");
+	assert_non_null(f->ins);
+	in = (struct recreate_in){ .inspect = f->ins, .image = "app:1",
+				   .missing_binds = &f->missing,
+				   .carry_volumes = 1, .src_host = src };
+	f->ret = recreate_plan(&in, &f->out);
+	f->body = json_parse(f->out.body, strlen(f->out.body), "create body");
+	assert_non_null(f->body);
+}
+
+static void a_cleared_entrypoint_stays_cleared(void **state)
+{
+	struct fx *f = *state;
+
+	/* "--entrypoint ''": null in the inspect; null sent would bring
+	 * the image's entrypoint back */
+	plan_inline(f, "{\"Id\":\"0123456789abcdef\",\"Name\":\"/c\","
+		    "\"Config\":{\"Entrypoint\":null,\"Cmd\":[\"sh\"]},"
+		    "\"HostConfig\":{\"NetworkMode\":\"bridge\"}}", NULL);
+	assert_int_equal(f->ret, 0);
+	assert_json_text(json_get(f->body, "Entrypoint", NULL), "[\"\"]",
+			 "Entrypoint");
+	assert_json_text(json_get(f->body, "Cmd", NULL), "[\"sh\"]", "Cmd");
+}
+
+static void host_network_hostname_is_the_destinations(void **state)
+{
+	struct fx *f = *state;
+	static const char *ins =
+		"{\"Id\":\"0123456789abcdef\",\"Name\":\"/c\","
+		"\"Config\":{\"Hostname\":\"node1\"},"
+		"\"HostConfig\":{\"NetworkMode\":\"host\"}}";
+
+	/* the engine wrote its host's name there: not sent */
+	plan_inline(f, ins, "node1");
+	assert_null(json_get(f->body, "Hostname", NULL));
+	teardown(state);
+	setup(state);
+	f = *state;
+	/* the user's --hostname, another name than the host's: kept */
+	plan_inline(f, ins, "node7");
+	assert_string_equal(json_str(f->body, "Hostname", NULL), "node1");
+	teardown(state);
+	setup(state);
+	f = *state;
+	/* the same name on a bridge network is the user's */
+	plan_inline(f, "{\"Id\":\"0123456789abcdef\",\"Name\":\"/c\","
+		    "\"Config\":{\"Hostname\":\"node1\"},"
+		    "\"HostConfig\":{\"NetworkMode\":\"bridge\"}}", "node1");
+	assert_string_equal(json_str(f->body, "Hostname", NULL), "node1");
+}
+
+static void connected_endpoints_keep_their_empty_settings(void **state)
+{
+	struct fx *f = *state;
+
+	/* "docker network connect" stores {}, a create null: each as it was */
+	plan_inline(f, "{\"Id\":\"0123456789abcdef\",\"Name\":\"/c\","
+		    "\"Config\":{},\"HostConfig\":{\"NetworkMode\":\"n1\"},"
+		    "\"NetworkSettings\":{\"Networks\":{"
+		    "\"n1\":{\"IPAMConfig\":null,\"DriverOpts\":null},"
+		    "\"n2\":{\"IPAMConfig\":{},\"DriverOpts\":{}}}}}", NULL);
+	assert_int_equal(f->ret, 0);
+	assert_null(json_get(f->body, "NetworkingConfig", "EndpointsConfig",
+			     "n1", "IPAMConfig", NULL));
+	assert_int_equal(f->out.extra_nets.n, 1);
+	assert_contains(f->out.extra_bodies.v[0],
+			"\"IPAMConfig\":{},\"DriverOpts\":{}");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -637,6 +755,10 @@ int main(void)
 		T(health_start_interval_needs_api_1_44),
 		T(health_start_interval_travels_from_api_1_44),
 		T(volume_subpath_needs_api_1_45),
+		T(a_cleared_entrypoint_stays_cleared),
+		T(host_network_hostname_is_the_destinations),
+		T(connected_endpoints_keep_their_empty_settings),
+		T(anonymous_volumes_can_be_left_to_the_engine),
 		cmocka_unit_test(bind_sources_are_the_bind_mounts_host_paths),
 		cmocka_unit_test(builtin_networks_are_known),
 		cmocka_unit_test(network_create_body_keeps_its_settings),

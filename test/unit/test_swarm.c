@@ -136,8 +136,8 @@ static char *order(const struct plan *p)
 
 static void plan_moves_the_volume_around_the_window(void **state)
 {
-	struct plan_vol vols[] = { { "dbdata", 0, 0, 0, 1000 },
-				   { "scratch", 0, 1, 0, 0 } };
+	struct plan_vol vols[] = { { "dbdata", 0, 0, 0, 1000, 0 },
+				   { "scratch", 0, 1, 0, 0, 0 } };
 	struct service_facts f = { "db", "node1", "node3", "n3", 1, "db:1", 0,
 				   5000, vols, 2, 1 };
 	struct plan p;
