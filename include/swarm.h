@@ -64,6 +64,10 @@ long long service_replicas(yajl_val spec);
  * other is kept.  Malloc'd JSON text. */
 char *service_spec_placed(yajl_val spec, long long replicas,
 			  const char *node_id);
+/* spec (JSON text) with TaskTemplate.ForceUpdate one more than that of
+ * now, the service's current spec: the swarm then makes its tasks anew
+ * even where the spec is otherwise the same.  Malloc'd JSON text. */
+char *service_spec_forced(const char *spec, yajl_val now);
 /* The named volumes the task mounts (type volume, a source): into names;
  * what cannot follow the task (anonymous volumes, other drivers than
  * local, bind mounts) into refused, each named. */

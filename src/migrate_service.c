@@ -326,19 +326,28 @@ static int wait_for(struct svcmove *m, int (*done)(struct svcmove *),
 	}
 }
 
-/* The old task's container has stopped (or is gone). */
+/* The old task's container has stopped (or is gone), and the swarm
+ * wants no task of the service to run: none is restarted meanwhile (the
+ * engine's stop can come before the swarm took in the scale to nothing,
+ * and a restart policy would then replace the task). */
 static int old_task_stopped(struct svcmove *m)
 {
 	char *path = xasprintf("/containers/%s/json", m->task.container);
 	yajl_val v = NULL;
 	long st = engine_get_json_opt(m->src, path, &v);
 	int running = json_true(v, "State", "Running", NULL);
+	struct swarm_task t;
+	int r;
 
 	free(path);
 	yajl_tree_free(v);
 	if (st < 0)
 		return -1;
-	return st == 404 || !running;
+	if (st != 404 && running)
+		return 0;
+	r = swarm_task_current(m->mgr, m->id, &t);
+	swarm_task_release(&t);
+	return r < 0 ? -1 : r == 1;
 }
 
 static void stop_task_now(struct svcmove *m)

@@ -277,7 +277,7 @@ static void gen_edit(yajl_gen g, yajl_val v, const char *const *path,
 	yajl_gen_map_close(g);
 }
 
-static void leaf_replicas(yajl_gen g, yajl_val old, const void *arg)
+static void leaf_integer(yajl_gen g, yajl_val old, const void *arg)
 {
 	(void)old;
 	yajl_gen_integer(g, *(const long long *)arg);
@@ -316,7 +316,7 @@ char *service_spec_placed(yajl_val spec, long long replicas,
 	char *text = json_text(spec), *next;
 
 	if (replicas >= 0) {
-		next = edit(text, rep, leaf_replicas, &replicas);
+		next = edit(text, rep, leaf_integer, &replicas);
 		free(text);
 		text = next;
 	}
@@ -326,6 +326,15 @@ char *service_spec_placed(yajl_val spec, long long replicas,
 		text = next;
 	}
 	return text;
+}
+
+char *service_spec_forced(const char *spec, yajl_val now)
+{
+	static const char *const fu[] = { "TaskTemplate", "ForceUpdate",
+					  NULL };
+	long long n = json_int(now, 0, "TaskTemplate", "ForceUpdate", NULL) + 1;
+
+	return edit(spec, fu, leaf_integer, &n);
 }
 
 void service_volumes(yajl_val spec, struct strlist *names,

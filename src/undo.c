@@ -199,7 +199,9 @@ static int u_ckpt_remove(const struct target *t)
 }
 
 /* The service's spec as it was before the move: its task goes back to
- * the node it ran on, where its volumes were never written to. */
+ * the node it ran on, where its volumes were never written to.  Forced:
+ * a task that ended when the move stopped it (restart condition none or
+ * on-failure) would otherwise stand for its slot, and none would run. */
 static int u_service(const struct target *t)
 {
 	yajl_val svc = NULL;
@@ -210,11 +212,18 @@ static int u_service(const struct target *t)
 
 	free(path);
 	free(e);
-	if (st != 404 && svc)	/* a service removed meanwhile: nothing */
-		r = swarm_service_update(t->e, t->u->arg,
-					 (uint64_t)json_int(svc, 0, "Version",
-							    "Index", NULL),
-					 t->u->data ? t->u->data : "{}");
+	if (st != 404 && svc) {	/* a service removed meanwhile: nothing */
+		char *spec = service_spec_forced(t->u->data ? t->u->data : "{}",
+						 json_get(svc, "Spec", NULL));
+
+		r = spec ? swarm_service_update(t->e, t->u->arg,
+						(uint64_t)json_int(svc, 0,
+								   "Version",
+								   "Index",
+								   NULL),
+						spec) : -1;
+		free(spec);
+	}
 	yajl_tree_free(svc);
 	return r;
 }

@@ -105,6 +105,31 @@ static void placed_adds_a_placement_where_there_was_none(void **state)
 	yajl_tree_free(spec);
 }
 
+static void forced_is_one_more_than_the_current_spec(void **state)
+{
+	yajl_val svc = load(), spec = json_get(svc, "Spec", NULL);
+	const char *now_text = "{\"TaskTemplate\":{\"ForceUpdate\":4}}";
+	yajl_val now = json_parse(now_text, strlen(now_text), "now");
+	char *text = json_text(spec);
+	yajl_val out = reparse(service_spec_forced(text, now));
+	char *a, *b;
+
+	(void)state;
+	assert_int_equal(json_int(out, -1, "TaskTemplate", "ForceUpdate",
+				  NULL), 5);
+	/* nothing else changes */
+	a = json_text(json_get(spec, "TaskTemplate", "ContainerSpec", NULL));
+	b = json_text(json_get(out, "TaskTemplate", "ContainerSpec", NULL));
+	assert_string_equal(a, b);
+	assert_int_equal(service_replicas(out), 1);
+	free(a);
+	free(b);
+	free(text);
+	yajl_tree_free(out);
+	yajl_tree_free(now);
+	yajl_tree_free(svc);
+}
+
 static void only_named_local_volumes_follow_the_task(void **state)
 {
 	yajl_val svc = load();
@@ -186,6 +211,7 @@ int main(void)
 		cmocka_unit_test(scaled_to_nothing_keeps_the_placement),
 		cmocka_unit_test(placed_replaces_only_the_constraints_naming_a_node),
 		cmocka_unit_test(placed_adds_a_placement_where_there_was_none),
+		cmocka_unit_test(forced_is_one_more_than_the_current_spec),
 		cmocka_unit_test(only_named_local_volumes_follow_the_task),
 		cmocka_unit_test(plan_moves_the_volume_around_the_window),
 		cmocka_unit_test(plan_sends_no_image_the_node_has),
