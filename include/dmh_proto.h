@@ -27,14 +27,17 @@
  *                        and every directory; then DMH_LIST_MEMBER
  *   get ROOT NAME...     each NAME alone ("." the root), absent ones left out
  *   rm ROOT NAME...      remove each NAME below ROOT, the parent's mtime kept
+ *   sum ROOT             the tree digest of ROOT, computed where the data
+ *                        is: one line, DMH_SUM_LINE
  */
 #define DMH_VERB_WAIT	"wait"
 #define DMH_VERB_SCAN	"scan"
 #define DMH_VERB_GET	"get"
 #define DMH_VERB_RM	"rm"
+#define DMH_VERB_SUM	"sum"
 #define DMH_USAGE	"usage: dm-helper " DMH_VERB_WAIT " | " DMH_VERB_SCAN \
 			" ROOT SINCE | " DMH_VERB_RM " ROOT NAME... | " \
-			DMH_VERB_GET " ROOT NAME..."
+			DMH_VERB_GET " ROOT NAME... | " DMH_VERB_SUM " ROOT"
 
 /* How long a helper waits for its execs: longer than any pre-copy of the
  * volumes that follow its own (they run before the final pass, which
@@ -48,6 +51,26 @@
 #define DMH_LIST_MEMBER	"dm-helper/list"
 #define DMH_LIST_META	"%c %lld %lld %u %u"
 #define DMH_LIST_META_N	5	/* the fields sscanf must find */
+
+/*
+ * The tree digest (the plugin's treesum.h computes it from a tar stream,
+ * dm-helper's sum from the directory itself; both must agree bit for
+ * bit): SHA-256 over the entries sorted by name (strcmp, relative to the
+ * root, "" the root, no trailing '/'), each as
+ *     NAME '\0'  DMH_SUM_HEAD  LINK '\0'  XATTRS '\0'  [SHA-256 of content]
+ * HEAD's fields: type (a tar typeflag; the names of a hard-linked group
+ * are all '0', each with the group's attributes and content), mode
+ * (07777 bits), uid, gid, size (regular files only, else 0), mtime
+ * (seconds), linked (1 for each name of a group of two or more names in
+ * the tree).  LINK is a symlink's target, else empty; XATTRS the
+ * extended attributes carried, "NAME=HEX\n" sorted (the engine's archive
+ * carries DMH_CAP_XATTR only); the content's digest for type '0' only.
+ * sum's answer: the digest in hex and the number of entries.
+ */
+#define DMH_SUM_HEAD	"%c %llo %llu %llu %llu %llu %d "
+#define DMH_SUM_LINE	"%s %zu\n"	/* as printed */
+#define DMH_SUM_SCAN	"%64s %zu"	/* as read back */
+#define DMH_SUM_SCAN_N	2
 
 /* Names for the pax extension of a header whose name or link does not
  * fit ustar's 100 bytes, and the extension's own header. */

@@ -34,6 +34,9 @@ struct volsnap {
 	struct treesum *dest;	/* the destination, read back and verified */
 	struct treesum *now;	/* the source at the last sync, sent marked */
 	struct strlist gone;	/* removed at the destination by dm-helper */
+	/* the pre-copy's stream: what the destination holds once dm-helper's
+	 * digest there matches it, so that the tree is not read back */
+	struct treesum *sent;
 	int by_exec;		/* the last sync was dm-helper's */
 };
 
@@ -75,6 +78,14 @@ int volstream_copy(struct engine *src, const char *src_helper,
  * its archive endpoint. */
 int volstream_read_tree(struct engine *e, const char *helper,
 			const char *name, struct treesum **out);
+
+/* The tree digest of the volume behind helper computed at e by
+ * dm-helper (volsum.c), the helper started if it was not: 0; 1 when it
+ * cannot be (dm-helper cannot run there, or failed: read it back). */
+int volsum_by_helper(struct engine *e, const char *helper, char digest[65],
+		     size_t *entries);
+/* dm-helper sum's answer (DMH_SUM_LINE): 0, or -1 when it is not one. */
+int volsum_parse(const char *answer, char digest[65], size_t *entries);
 
 /* "2026-11-25T01:40:09.37425005Z" or "...+02:00" -> seconds since 1970 */
 int rfc3339_seconds(const char *s, int64_t *out);

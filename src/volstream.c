@@ -27,6 +27,7 @@ void volsnap_free(struct volsnap *s)
 	free(s->e);
 	treesum_free(s->dest);
 	treesum_free(s->now);
+	treesum_free(s->sent);
 	strlist_clear(&s->gone);
 	free(s);
 }
@@ -217,6 +218,8 @@ int volume_copy_snap(struct engine *src, const char *src_helper,
 	ret = volstream_copy(src, src_helper, dst, dst_helper, &s, digest, st);
 	if (snap && ret == 0) {
 		qsort(s.record->e, s.record->n, sizeof(*s.record->e), snap_cmp);
+		s.record->sent = s.sum;
+		s.sum = NULL;
 		*snap = s.record;
 	} else {
 		volsnap_free(s.record);
@@ -278,7 +281,20 @@ int volume_read_back(struct engine *e, const char *helper, char digest[65],
 		     size_t *entries, struct volsnap *keep)
 {
 	struct treesum *t = NULL;
+	int by = volsum_by_helper(e, helper, digest, entries);
 
+	if (by < 0)
+		return -1;
+	/* the digest where the data is: a pre-copy's stream is what the
+	 * destination holds when they agree (the caller compares them) */
+	if (by == 0 && (!keep || keep->sent || keep->dest)) {
+		if (keep && keep->sent) {
+			treesum_free(keep->dest);
+			keep->dest = keep->sent;
+			keep->sent = NULL;
+		}
+		return 0;
+	}
 	if (volstream_read_tree(e, helper, "", &t) < 0)
 		return -1;
 	treesum_final(t, digest);

@@ -23,6 +23,9 @@
  *   dm-helper rm ROOT NAME...      remove each NAME (relative) below ROOT,
  *                                  whole, keeping its parent's mtime; a
  *                                  name already gone is not an error
+ *   dm-helper sum ROOT             the tree digest of ROOT and its entry
+ *                                  count, one line (dmh_sum.c): a copy
+ *                                  checked where its data is
  *
  * The final pass of a container's move runs scan at the source after the
  * stop, instead of reading the whole volume through the archive endpoint:
@@ -47,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dmh.h"
 #include "dmh_proto.h"	/* the verbs, names and formats the plugin reads */
 
 /* ------------------------------------------------------------------ */
@@ -702,6 +706,8 @@ int main(int argc, char **argv)
 		return cmd_rm(argv[2], argc - 3, argv + 3);
 	if (argc >= 3 && strcmp(argv[1], DMH_VERB_GET) == 0)
 		return cmd_get(argv[2], argc - 3, argv + 3);
+	if (argc == 3 && strcmp(argv[1], DMH_VERB_SUM) == 0)
+		return dmh_cmd_sum(argv[2]);
 	fprintf(stderr, DMH_USAGE "\n");
 	return 2;
 }

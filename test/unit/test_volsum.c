@@ -1,0 +1,268 @@
+/*
+ * test_volsum.c - the tree digest computed where the data is: dm-helper's
+ * own SHA-256 against OpenSSL's, and dm-helper sum of a real directory
+ * against the plugin's treesum of the stream dm-helper's scan makes of
+ * it (every kind of entry the engine's archive carries: directories,
+ * files, a hard-linked group, a file whose other name is outside, a
+ * symlink, a fifo, long and odd names); the one-line answer's parser.
+ */
+#define DMH_NO_MAIN
+#include "../../src/helper/dm-helper.c"
+#include "../../src/helper/dmh_sha256.c"
+#include "../../src/helper/dmh_sum.c"
+
+#include "unit.h"
+
+#include <openssl/evp.h>
+
+#include "tar.h"
+#include "treesum.h"
+#include "volstream.h"
+
+static void sha256_of_openssl(const void *p, size_t n, unsigned char md[32])
+{
+	unsigned int len = 0;
+
+	assert_int_equal(EVP_Digest(p, n, md, &len, EVP_sha256(), NULL), 1);
+}
+
+static void the_helpers_sha256_is_openssls_fed_in_any_pieces(void **state)
+{
+	static unsigned char data[5000];
+	unsigned char want[32], got[32];
+	uint32_t x = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++) {
+		x = x * 1103515245u + 12345u;
+		data[i] = (unsigned char)(x >> 16);
+	}
+	/* every length around the padding's edges, and pieces of 1 to 97 */
+	for (size_t n = 0; n < sizeof(data); n += n < 200 ? 1 : 131) {
+		struct dmh_sha256 c;
+		size_t off = 0, piece = 1;
+
+		sha256_of_openssl(data, n, want);
+		dmh_sha256_init(&c);
+		while (off < n) {
+			size_t take = n - off < piece ? n - off : piece;
+
+			dmh_sha256_update(&c, data + off, take);
+			off += take;
+			piece = piece % 97 + 1;
+		}
+		dmh_sha256_final(&c, got);
+		assert_memory_equal(got, want, 32);
+	}
+}
+
+/* ---- sum against the stream ---- */
+
+static char *capture_stdout(int (*fn)(void *), void *arg, size_t *len)
+{
+	char out[] = "/tmp/dm-unit-sum-XXXXXX", cwd[4096];
+	int fd = mkstemp(out), saved = dup(1);
+	struct strbuf sb = STRBUF_INIT;
+	char buf[4096];
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0 && getcwd(cwd, sizeof(cwd)));
+	fflush(stdout);
+	dup2(fd, 1);
+	assert_int_equal(fn(arg), 0);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	assert_int_equal(chdir(cwd), 0);
+	lseek(fd, 0, SEEK_SET);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		sb_add(&sb, buf, (size_t)n);
+	close(fd);
+	unlink(out);
+	*len = sb.len;
+	return sb.buf ? sb.buf : xstrdup("");
+}
+
+static int run_scan_all(void *dir)
+{
+	return cmd_scan(dir, "0");
+}
+
+static int run_sum(void *dir)
+{
+	return dmh_cmd_sum(dir);
+}
+
+static enum tar_action on_member(void *ctx, const struct tar_member *m)
+{
+	if (strcmp(m->name, DMH_LIST_MEMBER) == 0)
+		return TAR_DROP;
+	treesum_member(ctx, m);
+	return TAR_DROP;
+}
+
+static int on_data(void *ctx, const void *buf, size_t n)
+{
+	treesum_data(ctx, buf, n);
+	return 0;
+}
+
+static int on_end(void *ctx)
+{
+	treesum_end(ctx);
+	return 0;
+}
+
+/* The plugin's digest of the stream dm-helper's scan sends of dir. */
+static void stream_digest(const char *dir, char hex[65], size_t *entries)
+{
+	size_t len;
+	char *tar = capture_stdout(run_scan_all, (void *)dir, &len);
+	struct treesum *t = treesum_new();
+	struct tar_filter f;
+
+	tar_filter_init(&f);
+	f.member = on_member;
+	f.data = on_data;
+	f.member_end = on_end;
+	f.ctx = t;
+	assert_int_equal(tar_filter_feed(&f, tar, len), 0);
+	assert_int_equal(tar_filter_finish(&f), 0);
+	tar_filter_release(&f);
+	treesum_final(t, hex);
+	*entries = treesum_entries(t);
+	treesum_free(t);
+	free(tar);
+}
+
+static void helper_digest(const char *dir, char hex[65], size_t *entries)
+{
+	size_t len;
+	char *line = capture_stdout(run_sum, (void *)dir, &len);
+
+	assert_int_equal(volsum_parse(line, hex, entries), 0);
+	free(line);
+}
+
+static void put(const char *dir, const char *name, const char *data)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+	close(fd);
+	free(p);
+}
+
+static void at(const char *dir, const char *name, char **p)
+{
+	free(*p);
+	*p = xasprintf("%s/%s", dir, name);
+}
+
+/* A tree with every kind of entry the archive carries, in dir/v (dir
+ * holds the names outside the volume). */
+static char *every_kind(const char *dir)
+{
+	char *v = xasprintf("%s/v", dir), *p = NULL, *q = NULL;
+	char longname[160];
+	struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
+
+	assert_int_equal(mkdir(v, 0755), 0);
+	at(v, "d", &p);
+	assert_int_equal(mkdir(p, 02750), 0);
+	put(v, "d/f", "content");
+	put(v, "empty", "");
+	at(v, "d/f", &p);
+	at(v, "hl", &q);
+	assert_int_equal(link(p, q), 0);		/* a group of two */
+	put(v, "lone", "its other name is outside");
+	at(v, "lone", &p);
+	at(dir, "outside", &q);
+	assert_int_equal(link(p, q), 0);		/* linked: no */
+	at(v, "s", &p);
+	assert_int_equal(symlink("d/f", p), 0);
+	at(v, "fifo", &p);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	put(v, longname, "long");
+	put(v, "odd\nname \xff", "odd");
+	at(v, "empty", &p);
+	assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+	free(p);
+	free(q);
+	return v;
+}
+
+static void the_helpers_sum_is_the_digest_of_its_stream(void **state)
+{
+	char *dir = unit_mkdtemp(), *v = every_kind(dir);
+	char want[65], got[65], again[65];
+	size_t nwant = 0, ngot = 0;
+
+	(void)state;
+	stream_digest(v, want, &nwant);
+	helper_digest(v, got, &ngot);
+	assert_string_equal(got, want);
+	assert_int_equal(ngot, nwant);
+	assert_int_equal(ngot, 10);	/* the root and its 9 names */
+
+	/* one byte changed, one mode changed: another digest */
+	put(v, "d/f", "contenT");
+	helper_digest(v, again, &ngot);
+	assert_string_not_equal(again, got);
+	stream_digest(v, want, &nwant);
+	assert_string_equal(again, want);
+	{
+		char *p = xasprintf("%s/s", v);
+
+		assert_int_equal(unlink(p), 0);
+		assert_int_equal(symlink("d/F", p), 0);
+		free(p);
+	}
+	helper_digest(v, got, &ngot);
+	assert_string_not_equal(got, again);
+	stream_digest(v, want, &nwant);
+	assert_string_equal(got, want);
+	free(v);
+	unit_rmtree(dir);
+}
+
+static void the_sum_answer_is_read_strictly(void **state)
+{
+	char hex[65];
+	size_t n = 0;
+	const char *good = "0123456789abcdef0123456789abcdef"
+			   "0123456789abcdef0123456789abcdef 42\n";
+
+	(void)state;
+	assert_int_equal(volsum_parse(good, hex, &n), 0);
+	assert_int_equal(n, 42);
+	assert_int_equal(hex[64], '\0');
+	assert_int_equal(volsum_parse("", hex, &n), -1);
+	assert_int_equal(volsum_parse("abc 1\n", hex, &n), -1);
+	assert_int_equal(volsum_parse("0123456789abcdef0123456789abcdef"
+				      "0123456789abcdef0123456789abcdeX 1\n",
+				      hex, &n), -1);
+	assert_int_equal(volsum_parse("0123456789abcdef0123456789abcdef"
+				      "0123456789abcdef0123456789abcdef\n",
+				      hex, &n), -1);
+	assert_int_equal(volsum_parse("0123456789abcdef0123456789abcdef"
+				      "0123456789abcdef0123456789abcdef 0\n",
+				      hex, &n), -1);	/* not even a root */
+}
+
+int main(void)
+{
+	(void)cmd_get;	/* dm-helper's other verbs: test_helper.c */
+	(void)cmd_rm;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(the_helpers_sha256_is_openssls_fed_in_any_pieces),
+		cmocka_unit_test(the_helpers_sum_is_the_digest_of_its_stream),
+		cmocka_unit_test(the_sum_answer_is_read_strictly),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
