@@ -27,17 +27,25 @@
  *                        and every directory; then DMH_LIST_MEMBER
  *   get ROOT NAME...     each NAME alone ("." the root), absent ones left out
  *   rm ROOT NAME...      remove each NAME below ROOT, the parent's mtime kept
- *   sum ROOT             the tree digest of ROOT, computed where the data
- *                        is: one line, DMH_SUM_LINE
+ *   sum ROOT [cap]       the tree digest of ROOT, computed where the data
+ *                        is: one line, DMH_SUM_LINE; "cap" (DMH_SUM_CAP):
+ *                        of the attributes only security.capability, as
+ *                        in a copy the archive endpoint made
+ *   punch ROOT NAME...   make each file NAME sparse again: its blocks of
+ *                        zeros become holes (the engine's archive endpoint
+ *                        writes a stream's holes as zeros), mtime kept
  */
 #define DMH_VERB_WAIT	"wait"
 #define DMH_VERB_SCAN	"scan"
 #define DMH_VERB_GET	"get"
 #define DMH_VERB_RM	"rm"
 #define DMH_VERB_SUM	"sum"
+#define DMH_SUM_CAP	"cap"
+#define DMH_VERB_PUNCH	"punch"
 #define DMH_USAGE	"usage: dm-helper " DMH_VERB_WAIT " | " DMH_VERB_SCAN \
 			" ROOT SINCE | " DMH_VERB_RM " ROOT NAME... | " \
-			DMH_VERB_GET " ROOT NAME... | " DMH_VERB_SUM " ROOT"
+			DMH_VERB_GET " ROOT NAME... | " DMH_VERB_SUM \
+			" ROOT [" DMH_SUM_CAP "] | " DMH_VERB_PUNCH " ROOT NAME..."
 
 /* How long a helper waits for its execs: longer than any pre-copy of the
  * volumes that follow its own (they run before the final pass, which
@@ -63,8 +71,9 @@
  * (07777 bits), uid, gid, size (regular files only, else 0), mtime
  * (seconds), linked (1 for each name of a group of two or more names in
  * the tree).  LINK is a symlink's target, else empty; XATTRS the
- * extended attributes carried, "NAME=HEX\n" sorted (the engine's archive
- * carries DMH_CAP_XATTR only); the content's digest for type '0' only.
+ * extended attributes carried, "NAME=HEX\n" lines sorted (the engine's
+ * archive reads DMH_CAP_XATTR only, dm-helper all but DMH_SKIP_XATTR); the
+ * content's digest for type '0' only.
  * sum's answer: the digest in hex and the number of entries.
  */
 #define DMH_SUM_HEAD	"%c %llo %llu %llu %llu %llu %d "
@@ -77,9 +86,15 @@
 #define DMH_PAX_HEADER	"dm-helper-pax"
 #define DMH_LONG_NAME	"dm-helper-long-name"
 #define DMH_LONG_LINK	"dm-helper-long-link"
-/* The only extended attribute the engine's archive endpoint carries, so
- * the only one the scan sends, to keep both passes alike. */
+/* scan's member after the list, when it sent sparse files (fewer blocks
+ * than their size): their names, NUL-terminated, for punch. */
+#define DMH_SPARSE_MEMBER	"dm-helper/sparse"
+
+/* The only extended attribute the engine's archive endpoint reads (it
+ * writes them all); scan and get send every one but DMH_SKIP_XATTR, which
+ * the destination's kernel sets itself. */
 #define DMH_CAP_XATTR	"security.capability"
+#define DMH_SKIP_XATTR	"security.selinux"
 #define DMH_PAX_XATTR	"SCHILY.xattr."
 
 /* The ustar header as dm-helper writes it and the plugin reads it. */

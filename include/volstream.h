@@ -38,6 +38,9 @@ struct volsnap {
 	 * digest there matches it, so that the tree is not read back */
 	struct treesum *sent;
 	int by_exec;		/* the last sync was dm-helper's */
+	/* what the destination holds carries every extended attribute (the
+	 * last stream into it was dm-helper's), not the archive's one */
+	int xattrs_all;
 };
 
 struct snapent *snap_find(const struct volsnap *s, const char *name);
@@ -56,7 +59,9 @@ struct summing {
 			 const struct tar_member *m);
 	uint64_t skipped;
 	int scan;		/* dm-helper's scan: its list is not forwarded */
+	int no_list;		/* ... nor kept (a copy has no use for it) */
 	struct strbuf list;	/* ... but kept */
+	struct strbuf sparse;	/* its sparse files (DMH_SPARSE_MEMBER) */
 };
 
 /* forward: the members go on, gzip'ed, to what gz.fd says */
@@ -81,9 +86,11 @@ int volstream_read_tree(struct engine *e, const char *helper,
 
 /* The tree digest of the volume behind helper computed at e by
  * dm-helper (volsum.c), the helper started if it was not: 0; 1 when it
- * cannot be (dm-helper cannot run there, or failed: read it back). */
-int volsum_by_helper(struct engine *e, const char *helper, char digest[65],
-		     size_t *entries);
+ * cannot be (dm-helper cannot run there, or failed: read it back).
+ * xattrs_all: every extended attribute counts, as dm-helper's copy
+ * carries them; else security.capability only, as the archive's. */
+int volsum_by_helper(struct engine *e, const char *helper, int xattrs_all,
+		     char digest[65], size_t *entries);
 /* dm-helper sum's answer (DMH_SUM_LINE): 0, or -1 when it is not one. */
 int volsum_parse(const char *answer, char digest[65], size_t *entries);
 

@@ -61,6 +61,8 @@ static enum tar_action sum_member(void *ctx, const struct tar_member *m)
 	struct summing *s = ctx;
 
 	if (s->scan && strcmp(m->name, DMH_LIST_MEMBER) == 0)
+		return s->no_list ? TAR_DROP : TAR_CAPTURE;
+	if (s->scan && strcmp(m->name, DMH_SPARSE_MEMBER) == 0)
 		return TAR_CAPTURE;
 	treesum_member(s->sum, m);
 	if (s->record)
@@ -115,6 +117,7 @@ void summing_release(struct summing *s)
 	tar_filter_release(&s->tf);
 	treesum_free(s->sum);
 	sb_release(&s->list);
+	sb_release(&s->sparse);
 }
 
 static int copy_feed(void *ctx, const void *buf, size_t n, int fd)
@@ -209,13 +212,18 @@ int volume_copy_snap(struct engine *src, const char *src_helper,
 {
 	struct summing s;
 	int ret;
+	const struct volsync_ops *how = &volsync_by_archive;
 
 	summing_init(&s, 1);
 	if (snap) {
 		s.record = xcalloc(1, sizeof(*s.record));
 		s.record->taken = engine_now_s(src);
+		/* a container's move: dm-helper carries every kind of file */
+		how = volsync_choose_copy(src, src_helper, dst, dst_helper);
+		s.record->xattrs_all = how == &volsync_by_exec;
 	}
-	ret = volstream_copy(src, src_helper, dst, dst_helper, &s, digest, st);
+	dm_debug("copy by %s", how->name);
+	ret = how->copy(src, src_helper, dst, dst_helper, &s, digest, st);
 	if (snap && ret == 0) {
 		qsort(s.record->e, s.record->n, sizeof(*s.record->e), snap_cmp);
 		s.record->sent = s.sum;
@@ -281,7 +289,8 @@ int volume_read_back(struct engine *e, const char *helper, char digest[65],
 		     size_t *entries, struct volsnap *keep)
 {
 	struct treesum *t = NULL;
-	int by = volsum_by_helper(e, helper, digest, entries);
+	int by = volsum_by_helper(e, helper, keep && keep->xattrs_all, digest,
+				  entries);
 
 	if (by < 0)
 		return -1;

@@ -41,10 +41,11 @@ int volsum_parse(const char *answer, char digest[65], size_t *entries)
 	return 0;
 }
 
-int volsum_by_helper(struct engine *e, const char *helper, char digest[65],
-		     size_t *entries)
+int volsum_by_helper(struct engine *e, const char *helper, int xattrs_all,
+		     char digest[65], size_t *entries)
 {
-	const char *argv[] = { DMH_PATH, DMH_VERB_SUM, DMH_MOUNT, NULL };
+	const char *argv[] = { DMH_PATH, DMH_VERB_SUM, DMH_MOUNT,
+			       xattrs_all ? NULL : DMH_SUM_CAP, NULL };
 	struct strbuf out = STRBUF_INIT;
 	int64_t t0 = dm_now_ms();
 	int ret;

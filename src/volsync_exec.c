@@ -15,13 +15,15 @@
 #include "volstream.h"
 #include "volume.h"
 
+/* The scan's list of names, or its sparse files. */
 static int keep_list(void *ctx, const char *name, const char *data, size_t len)
 {
 	struct summing *s = ctx;
+	struct strbuf *to = strcmp(name, DMH_SPARSE_MEMBER) == 0 ? &s->sparse
+							      : &s->list;
 
-	(void)name;
-	sb_release(&s->list);
-	sb_add(&s->list, data, len);
+	sb_release(to);
+	sb_add(to, data, len);
 	return 0;
 }
 
@@ -29,7 +31,7 @@ struct scan_run {
 	struct summing *s;
 	struct engine *src;
 	const char *helper;
-	char since[24];
+	char since[24];		/* "0": everything (a copy) */
 };
 
 static int scan_sink(void *ctx, const void *buf, size_t n)
@@ -175,29 +177,60 @@ int sync_plan(const struct treesum *before, const char *list, size_t len,
 	return ret;
 }
 
-/* Remove what went at the source, in batches of arguments of 64 kB. */
-static int remove_gone(struct engine *dst, const char *helper,
-		       const struct strlist *gone)
+/* dm-helper VERB at the destination for every name, in batches of
+ * arguments of 64 kB. */
+static int run_batches(struct engine *dst, const char *helper,
+		       const char *verb, const struct strlist *names,
+		       const char *what)
 {
-	for (size_t i = 0; i < gone->n;) {
-		const char **argv = xcalloc(gone->n - i + 4, sizeof(*argv));
+	for (size_t i = 0; i < names->n;) {
+		const char **argv = xcalloc(names->n - i + 4, sizeof(*argv));
 		size_t k = 0, bytes = 0;
 		int ret;
 
 		argv[k++] = DMH_PATH;
-		argv[k++] = DMH_VERB_RM;
+		argv[k++] = verb;
 		argv[k++] = DMH_MOUNT;
-		while (i < gone->n && (k == 3 || bytes < 65536)) {
-			bytes += strlen(gone->v[i]) + 1;
-			argv[k++] = gone->v[i++];
+		while (i < names->n && (k == 3 || bytes < 65536)) {
+			bytes += strlen(names->v[i]) + 1;
+			argv[k++] = names->v[i++];
 		}
-		ret = helper_run(dst, helper, argv, NULL, NULL,
-				 "removing what was deleted at the source");
+		ret = helper_run(dst, helper, argv, NULL, NULL, what);
 		free(argv);
 		if (ret < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* Remove what went at the source. */
+static int remove_gone(struct engine *dst, const char *helper,
+		       const struct strlist *gone)
+{
+	return run_batches(dst, helper, DMH_VERB_RM, gone,
+			   "removing what was deleted at the source");
+}
+
+/* The sparse files the scan sent, written whole by the engine, made
+ * sparse again (sparse: DMH_SPARSE_MEMBER's content). */
+static int punch_sparse(struct engine *dst, const char *helper,
+			const struct strbuf *sparse)
+{
+	struct strlist names = { 0 };
+	int ret;
+
+	for (size_t i = 0; i < sparse->len; i += strlen(sparse->buf + i) + 1) {
+		if (memchr(sparse->buf + i, '\0', sparse->len - i) == NULL)
+			break;	/* cut: its last name is not whole */
+		strlist_add(&names, sparse->buf + i);
+	}
+	ret = run_batches(dst, helper, DMH_VERB_PUNCH, &names,
+			  "making sparse files sparse again");
+	if (names.n)
+		dm_debug("%zu sparse file(s) punched at %s", names.n,
+			 engine_name(dst));
+	strlist_clear(&names);
+	return ret;
 }
 
 /* 0 done; 1 cannot tell (no read-back kept, or an entry new at the
@@ -235,7 +268,10 @@ static int exec_pass(struct engine *src, const char *src_helper,
 	gzout_end(&s.gz);
 	if (ret == 0)
 		ret = remove_gone(dst, dst_helper, &gone);
+	if (ret == 0)
+		ret = punch_sparse(dst, dst_helper, &s.sparse);
 	if (ret == 0) {
+		snap->xattrs_all = 1;
 		treesum_free(snap->now);
 		snap->now = s.sum;
 		s.sum = NULL;
@@ -347,6 +383,34 @@ static int check_by_helper(struct engine *dst, const char *helper,
 }
 
 
+/* The whole volume by dm-helper's scan of everything ("0": every ctime
+ * is later) into the destination's PUT, then its sparse files punched. */
+static int exec_copy(struct engine *src, const char *src_helper,
+		     struct engine *dst, const char *dst_helper,
+		     struct summing *s, char digest[65], struct xfer_stats *st)
+{
+	struct scan_run r = { .s = s, .src = src, .helper = src_helper,
+			      .since = "0" };
+	char *to = xasprintf("/containers/%s/archive?path=/", dst_helper);
+	int ret;
+
+	s->scan = 1;
+	s->no_list = 1;
+	s->tf.captured = keep_list;
+	s->tf.capture_max = 256u << 20;
+	ret = gzout_init(&s->gz);
+	if (ret == 0)
+		ret = engine_send_produced(dst, "PUT", to, "application/x-tar",
+					   scan_produce, &r, NULL, st);
+	if (ret == 0)
+		treesum_final(s->sum, digest);
+	gzout_end(&s->gz);
+	if (ret == 0)
+		ret = punch_sparse(dst, dst_helper, &s->sparse);
+	free(to);
+	return ret;
+}
+
 /* dm-helper's pass; where it cannot tell, the archive's. */
 static int exec_final_pass(struct engine *src, const char *src_helper,
 			   struct engine *dst, const char *dst_helper,
@@ -396,6 +460,7 @@ static int exec_check(struct engine *dst, const char *dst_helper,
 
 const struct volsync_ops volsync_by_exec = {
 	.name = "dm-helper",
+	.copy = exec_copy,
 	.final_pass = exec_final_pass,
 	.check = exec_check,
 };

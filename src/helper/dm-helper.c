@@ -200,10 +200,31 @@ static int pad_out(unsigned long long size)
 	return out_all(zeros, (DMH_BLOCK - size % DMH_BLOCK) % DMH_BLOCK);
 }
 
-/* A header, with a pax header first when a field does not fit ustar. */
-static int emit_header(const struct dmh_hdr *h, const char *cap, size_t caplen)
+/* The pax records of an entry's extended attributes. */
+struct xpax {
+	char buf[16384];
+	size_t len;
+	int full;
+};
+
+static int add_xattr_record(void *ctx, const char *name, const void *val,
+			    size_t n)
 {
-	static char pax[16384];
+	struct xpax *x = ctx;
+	char key[300];
+
+	if (snprintf(key, sizeof(key), DMH_PAX_XATTR "%s", name) >=
+	    (int)sizeof(key) ||
+	    dmh_pax_record(x->buf, &x->len, sizeof(x->buf), key, val, n) < 0)
+		x->full = 1;
+	return 0;
+}
+
+/* A header, with a pax header first when a field does not fit ustar or
+ * there are attributes (xattrs: their records, or NULL). */
+static int emit_header(const struct dmh_hdr *h, const struct xpax *xattrs)
+{
+	static char pax[20480];
 	size_t plen = 0;
 	unsigned char blk[DMH_BLOCK];
 	struct dmh_hdr u = *h;
@@ -219,11 +240,14 @@ static int emit_header(const struct dmh_hdr *h, const char *cap, size_t caplen)
 				    h->link, strlen(h->link));
 		u.link = DMH_LONG_LINK;
 	}
-	if (cap)
-		r |= dmh_pax_record(pax, &plen, sizeof(pax),
-				    DMH_PAX_XATTR DMH_CAP_XATTR, cap, caplen);
+	if (xattrs && (xattrs->full || plen + xattrs->len > sizeof(pax)))
+		r = -1;
+	else if (xattrs) {
+		memcpy(pax + plen, xattrs->buf, xattrs->len);
+		plen += xattrs->len;
+	}
 	if (r) {
-		fprintf(stderr, "dm-helper: %s: a name or attribute too long\n",
+		fprintf(stderr, "dm-helper: %s: a name or attributes too long\n",
 			h->name);
 		return -1;
 	}
@@ -241,20 +265,64 @@ static int emit_header(const struct dmh_hdr *h, const char *cap, size_t caplen)
 	return out_all(blk, DMH_BLOCK);
 }
 
+/* Zeros for the holes, which are not read (SEEK_HOLE). */
+static int out_zeros(unsigned long long n)
+{
+	static const char zeros[1 << 16];
+
+	while (n) {
+		size_t k = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
+
+		if (out_all(zeros, k) < 0)
+			return -1;
+		n -= k;
+	}
+	return 0;
+}
+
+/* Where the data at or after off begins (size: none after), by
+ * SEEK_DATA: the holes of a sparse file are not read. */
+static unsigned long long next_data(int fd, unsigned long long off,
+				    unsigned long long size)
+{
+	off_t d = lseek(fd, (off_t)off, SEEK_DATA);
+
+	if (d < 0)
+		return errno == ENXIO ? size : off;	/* ENXIO: a hole to the end */
+	return (unsigned long long)d < size ? (unsigned long long)d : size;
+}
+
 static int emit_file_data(int dirfd, const char *base, const char *name,
-			  unsigned long long size)
+			  unsigned long long size, int sparse)
 {
 	static char buf[1 << 16];
-	unsigned long long left = size;
+	/* sparse: where the data found by SEEK_DATA ends (a hole begins) */
+	unsigned long long off = 0, data_end = sparse ? 0 : size;
 	int fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0) {
 		fprintf(stderr, "dm-helper: %s: %s\n", name, strerror(errno));
 		return -1;
 	}
-	while (left) {
-		ssize_t n = read(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
+	while (off < size) {
+		ssize_t n;
 
+		if (sparse && off == data_end) {
+			unsigned long long d = next_data(fd, off, size);
+			off_t h;
+
+			if (out_zeros(d - off) < 0)
+				goto fail;
+			off = d;
+			h = off < size ? lseek(fd, (off_t)off, SEEK_HOLE) : -1;
+			data_end = h > 0 && (unsigned long long)h < size
+				   ? (unsigned long long)h : size;
+			if (off < size && lseek(fd, (off_t)off, SEEK_SET) < 0)
+				goto fail;
+			continue;
+		}
+		n = read(fd, buf, data_end - off < sizeof(buf) ? data_end - off
+							: sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -263,14 +331,18 @@ static int emit_file_data(int dirfd, const char *base, const char *name,
 			close(fd);
 			return -1;
 		}
-		if (out_all(buf, (size_t)n) < 0) {
-			close(fd);
-			return -1;
-		}
-		left -= (unsigned long long)n;
+		if (out_all(buf, (size_t)n) < 0)
+			goto fail;
+		off += (unsigned long long)n;
+		if (!sparse)
+			data_end = size;
 	}
 	close(fd);
 	return pad_out(size);
+fail:
+	fprintf(stderr, "dm-helper: %s: %s\n", name, strerror(errno));
+	close(fd);
+	return -1;
 }
 
 /* A hard-linked inode seen: its first name, sent or not. */
@@ -286,6 +358,8 @@ struct scan {
 	int moved;		/* below a directory moved since: send all */
 	char *list;		/* every name, NUL-terminated */
 	size_t list_len, list_cap;
+	char *sparse;		/* the sparse files sent, NUL-terminated */
+	size_t sparse_len, sparse_cap;
 	struct inode_seen *links;
 	size_t nlinks, links_cap;
 	int failed;
@@ -318,6 +392,23 @@ static void list_add(struct scan *s, const char *rel, const struct stat *st)
 	s->list_len += n;
 }
 
+/* A sparse file sent: its name, for the destination's punch. */
+static void sparse_add(struct scan *s, const char *rel)
+{
+	size_t n = strlen(rel) + 1;
+
+	if (s->sparse_len + n > s->sparse_cap) {
+		s->sparse_cap = (s->sparse_len + n) * 2 + 1024;
+		s->sparse = realloc(s->sparse, s->sparse_cap);
+		if (!s->sparse) {
+			fprintf(stderr, "dm-helper: out of memory\n");
+			exit(1);
+		}
+	}
+	memcpy(s->sparse + s->sparse_len, rel, n);
+	s->sparse_len += n;
+}
+
 /* The first name of a hard-linked inode, or NULL (and it is remembered
  * under rel). */
 static const char *link_target(struct scan *s, const struct stat *st,
@@ -347,6 +438,7 @@ static void scan_release(struct scan *s)
 		free(s->links[i].name);
 	free(s->links);
 	free(s->list);
+	free(s->sparse);
 }
 
 /* One entry: name is "v/rel" ("v/" for the root); base its name in
@@ -355,8 +447,8 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 		      const char *rel, const struct stat *st)
 {
 	struct dmh_hdr h = { 0 };
-	char *name, target[4096], cap[256];
-	ssize_t caplen;
+	static struct xpax xa;
+	char *name, target[4096];
 	int ret = 0, changed = s->moved || dmh_changed(st, s->since);
 
 	if (S_ISSOCK(st->st_mode))
@@ -373,14 +465,19 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 	h.uid = st->st_uid;
 	h.gid = st->st_gid;
 	h.mtime = (unsigned long long)st->st_mtim.tv_sec;
-	caplen = lgetxattr(rel[0] ? name + strlen(DMH_TAR_PREFIX) : ".",
-			   DMH_CAP_XATTR, cap, sizeof(cap));
+	if (S_ISDIR(st->st_mode) || changed) {
+		xa.len = 0;
+		xa.full = 0;
+		if (dmh_xattrs(rel[0] ? rel : ".", 0, add_xattr_record, &xa) < 0) {
+			free(name);
+			return -1;
+		}
+	}
 	if (S_ISDIR(st->st_mode)) {
 		int fd;
 
 		h.type = '5';
-		ret = emit_header(&h, caplen > 0 ? cap : NULL,
-				  caplen > 0 ? (size_t)caplen : 0);
+		ret = emit_header(&h, &xa);
 		if (s->flat) {
 			free(name);
 			return ret;
@@ -418,7 +515,7 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 		if (first && changed) {
 			h.type = '1';
 			h.link = first;
-			ret = emit_header(&h, NULL, 0);
+			ret = emit_header(&h, NULL);
 			free(name);
 			return ret;
 		}
@@ -428,13 +525,20 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 		return 0;
 	}
 	if (S_ISREG(st->st_mode)) {
+		/* fewer blocks than bytes: holes, skipped as it is read and
+		 * punched again at the destination */
+		int sparse = (unsigned long long)st->st_blocks * 512 <
+			     (unsigned long long)st->st_size;
+
 		h.type = '0';
 		h.size = (unsigned long long)st->st_size;
-		ret = emit_header(&h, caplen > 0 ? cap : NULL,
-				  caplen > 0 ? (size_t)caplen : 0);
+		ret = emit_header(&h, &xa);
 		if (ret == 0)
 			ret = emit_file_data(dirfd, base, rel,
-					     (unsigned long long)st->st_size);
+					     (unsigned long long)st->st_size,
+					     sparse);
+		if (ret == 0 && sparse && !s->flat)
+			sparse_add(s, rel);
 	} else if (S_ISLNK(st->st_mode)) {
 		ssize_t n = readlinkat(dirfd, base, target, sizeof(target) - 1);
 
@@ -446,14 +550,14 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 			target[n] = '\0';
 			h.type = '2';
 			h.link = target;
-			ret = emit_header(&h, NULL, 0);
+			ret = emit_header(&h, &xa);
 		}
 	} else {
 		h.type = S_ISCHR(st->st_mode) ? '3' : S_ISBLK(st->st_mode) ? '4'
 			 : '6';
 		h.devmajor = major(st->st_rdev);
 		h.devminor = minor(st->st_rdev);
-		ret = emit_header(&h, NULL, 0);
+		ret = emit_header(&h, &xa);
 	}
 	free(name);
 	return ret;
@@ -523,6 +627,13 @@ static int cmd_scan(const char *root, const char *since)
 		dmh_header(blk, &h);
 		ret = out_all(blk, DMH_BLOCK) < 0 || out_all(s.list, s.list_len) < 0 ||
 		      pad_out(s.list_len) < 0;
+		h.name = DMH_SPARSE_MEMBER;
+		h.size = s.sparse_len;
+		dmh_header(blk, &h);
+		if (s.sparse_len)	/* only when there is one */
+			ret = ret || out_all(blk, DMH_BLOCK) < 0 ||
+			      out_all(s.sparse, s.sparse_len) < 0 ||
+			      pad_out(s.sparse_len) < 0;
 		memset(blk, 0, sizeof(blk));
 		ret = ret || out_all(blk, sizeof(blk)) < 0 ? -1 : 0;
 		if (ret)
@@ -707,7 +818,12 @@ int main(int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[1], DMH_VERB_GET) == 0)
 		return cmd_get(argv[2], argc - 3, argv + 3);
 	if (argc == 3 && strcmp(argv[1], DMH_VERB_SUM) == 0)
-		return dmh_cmd_sum(argv[2]);
+		return dmh_cmd_sum(argv[2], 0);
+	if (argc == 4 && strcmp(argv[1], DMH_VERB_SUM) == 0 &&
+	    strcmp(argv[3], DMH_SUM_CAP) == 0)
+		return dmh_cmd_sum(argv[2], 1);
+	if (argc >= 3 && strcmp(argv[1], DMH_VERB_PUNCH) == 0)
+		return dmh_cmd_punch(argv[2], argc - 3, argv + 3);
 	fprintf(stderr, DMH_USAGE "\n");
 	return 2;
 }

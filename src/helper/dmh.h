@@ -20,7 +20,22 @@ void dmh_sha256_init(struct dmh_sha256 *c);
 void dmh_sha256_update(struct dmh_sha256 *c, const void *data, size_t n);
 void dmh_sha256_final(struct dmh_sha256 *c, unsigned char out[32]);
 
-/* dm-helper sum ROOT: the exit status */
-int dmh_cmd_sum(const char *root);
+/* dm-helper sum ROOT [cap]: the exit status */
+int dmh_cmd_sum(const char *root, int cap_only);
+
+/* Is the attribute name carried (cap_only: security.capability alone,
+ * as the engine's archive endpoint reads them)? */
+int dmh_xattr_carried(const char *name, int cap_only);
+/* Each attribute carried of path (not followed), to fn: 0 or -1. */
+typedef int (*dmh_xattr_fn)(void *ctx, const char *name, const void *val,
+			    size_t n);
+int dmh_xattrs(const char *path, int cap_only, dmh_xattr_fn fn, void *ctx);
+
+/* A name below the root: relative, no "..", no empty or "." element
+ * (dm-helper.c). */
+int dmh_safe_name(const char *name);
+
+/* dm-helper punch ROOT NAME...: the exit status */
+int dmh_cmd_punch(const char *root, int n, char **names);
 
 #endif

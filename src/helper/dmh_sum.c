@@ -36,6 +36,7 @@ struct sument {
 struct sumwalk {
 	struct sument *e;
 	size_t n, cap;
+	int cap_only;		/* security.capability alone, as the archive */
 };
 
 static void *must(void *p)
@@ -83,22 +84,53 @@ static int hash_file(int dirfd, const char *base, const char *rel,
 	return 0;
 }
 
-/* The attributes the engine's archive carries, as the plugin's tar
- * reader writes them: "NAME=HEX\n". */
-static char *carried_xattrs(const char *path)
-{
-	unsigned char val[256];
-	ssize_t n = lgetxattr(path, DMH_CAP_XATTR, val, sizeof(val));
-	char *s;
+/* The attributes carried, as the plugin's tar reader writes them: lines
+ * "NAME=HEX\n" sorted; NULL for none. */
+struct xlines {
+	char **v;
+	size_t n;
+};
 
-	if (n <= 0)
-		return NULL;
-	s = must(malloc(sizeof(DMH_CAP_XATTR) + 2 * (size_t)n + 2));
-	strcpy(s, DMH_CAP_XATTR "=");
-	for (ssize_t i = 0; i < n; i++)
-		sprintf(s + strlen(s), "%02x", val[i]);
-	strcat(s, "\n");
-	return s;
+static int add_line(void *ctx, const char *name, const void *val, size_t n)
+{
+	struct xlines *l = ctx;
+	const unsigned char *p = val;
+	char *line = must(malloc(strlen(name) + 2 * n + 3));
+	size_t k = (size_t)sprintf(line, "%s=", name);
+
+	for (size_t i = 0; i < n; i++)
+		k += (size_t)sprintf(line + k, "%02x", p[i]);
+	strcpy(line + k, "\n");
+	l->v = must(realloc(l->v, (l->n + 1) * sizeof(*l->v)));
+	l->v[l->n++] = line;
+	return 0;
+}
+
+static int by_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int carried_xattrs(const char *path, int cap_only, char **out)
+{
+	struct xlines l = { 0 };
+	size_t len = 1;
+	int ret = dmh_xattrs(path, cap_only, add_line, &l);
+
+	*out = NULL;
+	if (ret == 0 && l.n) {
+		qsort(l.v, l.n, sizeof(*l.v), by_str);
+		for (size_t i = 0; i < l.n; i++)
+			len += strlen(l.v[i]);
+		*out = must(malloc(len));
+		(*out)[0] = '\0';
+		for (size_t i = 0; i < l.n; i++)
+			strcat(*out, l.v[i]);
+	}
+	for (size_t i = 0; i < l.n; i++)
+		free(l.v[i]);
+	free(l.v);
+	return ret;
 }
 
 static int sum_dir(struct sumwalk *w, int fd, const char *rel);
@@ -127,8 +159,9 @@ static int sum_entry(struct sumwalk *w, int dirfd, const char *base,
 	e->dev = st->st_dev;
 	e->ino = st->st_ino;
 	e->nlink = (unsigned long)st->st_nlink;
-	e->xattrs = carried_xattrs(rel[0] ? rel : ".");
 	w->n++;
+	if (carried_xattrs(rel[0] ? rel : ".", w->cap_only, &e->xattrs) < 0)
+		return -1;
 	if (S_ISREG(st->st_mode))
 		return hash_file(dirfd, base, rel, e->sha);
 	if (S_ISLNK(st->st_mode)) {
@@ -273,9 +306,9 @@ static void sumwalk_release(struct sumwalk *w)
 	free(w->e);
 }
 
-int dmh_cmd_sum(const char *root)
+int dmh_cmd_sum(const char *root, int cap_only)
 {
-	struct sumwalk w = { 0 };
+	struct sumwalk w = { .cap_only = cap_only };
 	struct stat st;
 	char hex[65];
 	int ret;
