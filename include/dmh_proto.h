@@ -31,6 +31,10 @@
  *                        is: one line, DMH_SUM_LINE; "cap" (DMH_SUM_CAP):
  *                        of the attributes only security.capability, as
  *                        in a copy the archive endpoint made
+ *   strip ROOT XATTR NAME...  remove the attribute XATTR of each NAME: an
+ *                        ACL the destination's kernel gave an entry it
+ *                        created in a directory with a default ACL, which
+ *                        the source's entry does not have
  *   punch ROOT NAME...   make each file NAME sparse again: its blocks of
  *                        zeros become holes (the engine's archive endpoint
  *                        writes a stream's holes as zeros), mtime kept
@@ -42,10 +46,12 @@
 #define DMH_VERB_SUM	"sum"
 #define DMH_SUM_CAP	"cap"
 #define DMH_VERB_PUNCH	"punch"
+#define DMH_VERB_STRIP	"strip"
 #define DMH_USAGE	"usage: dm-helper " DMH_VERB_WAIT " | " DMH_VERB_SCAN \
 			" ROOT SINCE | " DMH_VERB_RM " ROOT NAME... | " \
 			DMH_VERB_GET " ROOT NAME... | " DMH_VERB_SUM \
-			" ROOT [" DMH_SUM_CAP "] | " DMH_VERB_PUNCH " ROOT NAME..."
+			" ROOT [" DMH_SUM_CAP "] | " DMH_VERB_PUNCH " ROOT NAME..." \
+			" | " DMH_VERB_STRIP " ROOT XATTR NAME..."
 
 /* How long a helper waits for its execs: longer than any pre-copy of the
  * volumes that follow its own (they run before the final pass, which
@@ -89,6 +95,12 @@
 /* scan's member after the list, when it sent sparse files (fewer blocks
  * than their size): their names, NUL-terminated, for punch. */
 #define DMH_SPARSE_MEMBER	"dm-helper/sparse"
+/* ... then, when some are, the entries sent that lack an ACL their
+ * directory's default ACL would give them where they are created: pairs
+ * XATTR NAME, each NUL-terminated, for strip. */
+#define DMH_STRIP_MEMBER	"dm-helper/strip"
+#define DMH_ACL_ACCESS	"system.posix_acl_access"
+#define DMH_ACL_DEFAULT	"system.posix_acl_default"
 
 /* The only extended attribute the engine's archive endpoint reads (it
  * writes them all); scan and get send every one but DMH_SKIP_XATTR, which

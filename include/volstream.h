@@ -62,6 +62,7 @@ struct summing {
 	int no_list;		/* ... nor kept (a copy has no use for it) */
 	struct strbuf list;	/* ... but kept */
 	struct strbuf sparse;	/* its sparse files (DMH_SPARSE_MEMBER) */
+	struct strbuf strip;	/* ACLs to remove (DMH_STRIP_MEMBER) */
 };
 
 /* forward: the members go on, gzip'ed, to what gz.fd says */

@@ -62,7 +62,8 @@ static enum tar_action sum_member(void *ctx, const struct tar_member *m)
 
 	if (s->scan && strcmp(m->name, DMH_LIST_MEMBER) == 0)
 		return s->no_list ? TAR_DROP : TAR_CAPTURE;
-	if (s->scan && strcmp(m->name, DMH_SPARSE_MEMBER) == 0)
+	if (s->scan && (strcmp(m->name, DMH_SPARSE_MEMBER) == 0 ||
+			strcmp(m->name, DMH_STRIP_MEMBER) == 0))
 		return TAR_CAPTURE;
 	treesum_member(s->sum, m);
 	if (s->record)
@@ -118,6 +119,7 @@ void summing_release(struct summing *s)
 	treesum_free(s->sum);
 	sb_release(&s->list);
 	sb_release(&s->sparse);
+	sb_release(&s->strip);
 }
 
 static int copy_feed(void *ctx, const void *buf, size_t n, int fd)

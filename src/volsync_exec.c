@@ -20,7 +20,8 @@ static int keep_list(void *ctx, const char *name, const char *data, size_t len)
 {
 	struct summing *s = ctx;
 	struct strbuf *to = strcmp(name, DMH_SPARSE_MEMBER) == 0 ? &s->sparse
-							      : &s->list;
+			    : strcmp(name, DMH_STRIP_MEMBER) == 0 ? &s->strip
+			    : &s->list;
 
 	sb_release(to);
 	sb_add(to, data, len);
@@ -180,18 +181,21 @@ int sync_plan(const struct treesum *before, const char *list, size_t len,
 /* dm-helper VERB at the destination for every name, in batches of
  * arguments of 64 kB. */
 static int run_batches(struct engine *dst, const char *helper,
-		       const char *verb, const struct strlist *names,
-		       const char *what)
+		       const char *verb, const char *arg,
+		       const struct strlist *names, const char *what)
 {
 	for (size_t i = 0; i < names->n;) {
-		const char **argv = xcalloc(names->n - i + 4, sizeof(*argv));
-		size_t k = 0, bytes = 0;
+		const char **argv = xcalloc(names->n - i + 5, sizeof(*argv));
+		size_t k = 0, k0, bytes = 0;
 		int ret;
 
 		argv[k++] = DMH_PATH;
 		argv[k++] = verb;
 		argv[k++] = DMH_MOUNT;
-		while (i < names->n && (k == 3 || bytes < 65536)) {
+		if (arg)
+			argv[k++] = arg;
+		k0 = k;
+		while (i < names->n && (k == k0 || bytes < 65536)) {
 			bytes += strlen(names->v[i]) + 1;
 			argv[k++] = names->v[i++];
 		}
@@ -207,28 +211,51 @@ static int run_batches(struct engine *dst, const char *helper,
 static int remove_gone(struct engine *dst, const char *helper,
 		       const struct strlist *gone)
 {
-	return run_batches(dst, helper, DMH_VERB_RM, gone,
+	return run_batches(dst, helper, DMH_VERB_RM, NULL, gone,
 			   "removing what was deleted at the source");
 }
 
-/* The sparse files the scan sent, written whole by the engine, made
- * sparse again (sparse: DMH_SPARSE_MEMBER's content). */
-static int punch_sparse(struct engine *dst, const char *helper,
-			const struct strbuf *sparse)
+/* The NUL-terminated strings of a member, every step-th from first. */
+static void member_strings(const struct strbuf *m, size_t first, size_t step,
+			   const char *after, struct strlist *out)
 {
+	size_t k = 0;
+	const char *prev = NULL;
+
+	for (size_t i = 0; i < m->len; i += strlen(m->buf + i) + 1, k++) {
+		if (memchr(m->buf + i, '\0', m->len - i) == NULL)
+			break;	/* cut: its last string is not whole */
+		if (k >= first && (k - first) % step == 0 &&
+		    (!after || (prev && strcmp(prev, after) == 0)))
+			strlist_add(out, m->buf + i);
+		prev = m->buf + i;
+	}
+}
+
+/* What the destination engine cannot do by itself after a scan's
+ * stream: the sparse files it wrote whole made sparse again
+ * (DMH_SPARSE_MEMBER), the ACLs its kernel gave entries the source's do
+ * not have removed (DMH_STRIP_MEMBER). */
+static int finish_stream(struct engine *dst, const char *helper,
+			 const struct summing *s)
+{
+	static const char *const acls[] = { DMH_ACL_ACCESS, DMH_ACL_DEFAULT };
 	struct strlist names = { 0 };
 	int ret;
 
-	for (size_t i = 0; i < sparse->len; i += strlen(sparse->buf + i) + 1) {
-		if (memchr(sparse->buf + i, '\0', sparse->len - i) == NULL)
-			break;	/* cut: its last name is not whole */
-		strlist_add(&names, sparse->buf + i);
-	}
-	ret = run_batches(dst, helper, DMH_VERB_PUNCH, &names,
+	member_strings(&s->sparse, 0, 1, NULL, &names);
+	ret = run_batches(dst, helper, DMH_VERB_PUNCH, NULL, &names,
 			  "making sparse files sparse again");
 	if (names.n)
 		dm_debug("%zu sparse file(s) punched at %s", names.n,
 			 engine_name(dst));
+	for (size_t a = 0; a < 2 && ret == 0; a++) {
+		strlist_clear(&names);
+		/* pairs XATTR NAME: the names after this attribute */
+		member_strings(&s->strip, 1, 2, acls[a], &names);
+		ret = run_batches(dst, helper, DMH_VERB_STRIP, acls[a], &names,
+				  "removing ACLs the destination added");
+	}
 	strlist_clear(&names);
 	return ret;
 }
@@ -269,7 +296,7 @@ static int exec_pass(struct engine *src, const char *src_helper,
 	if (ret == 0)
 		ret = remove_gone(dst, dst_helper, &gone);
 	if (ret == 0)
-		ret = punch_sparse(dst, dst_helper, &s.sparse);
+		ret = finish_stream(dst, dst_helper, &s);
 	if (ret == 0) {
 		snap->xattrs_all = 1;
 		treesum_free(snap->now);
@@ -406,7 +433,7 @@ static int exec_copy(struct engine *src, const char *src_helper,
 		treesum_final(s->sum, digest);
 	gzout_end(&s->gz);
 	if (ret == 0)
-		ret = punch_sparse(dst, dst_helper, &s->sparse);
+		ret = finish_stream(dst, dst_helper, s);
 	free(to);
 	return ret;
 }

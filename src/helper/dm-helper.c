@@ -205,6 +205,7 @@ struct xpax {
 	char buf[16384];
 	size_t len;
 	int full;
+	int acl_access, acl_default;	/* which ACLs it has */
 };
 
 static int add_xattr_record(void *ctx, const char *name, const void *val,
@@ -213,6 +214,8 @@ static int add_xattr_record(void *ctx, const char *name, const void *val,
 	struct xpax *x = ctx;
 	char key[300];
 
+	x->acl_access |= strcmp(name, DMH_ACL_ACCESS) == 0;
+	x->acl_default |= strcmp(name, DMH_ACL_DEFAULT) == 0;
 	if (snprintf(key, sizeof(key), DMH_PAX_XATTR "%s", name) >=
 	    (int)sizeof(key) ||
 	    dmh_pax_record(x->buf, &x->len, sizeof(x->buf), key, val, n) < 0)
@@ -360,6 +363,9 @@ struct scan {
 	size_t list_len, list_cap;
 	char *sparse;		/* the sparse files sent, NUL-terminated */
 	size_t sparse_len, sparse_cap;
+	char *strip;		/* XATTR NAME pairs, NUL-terminated */
+	size_t strip_len, strip_cap;
+	int parent_default;	/* the directory being read has a default ACL */
 	struct inode_seen *links;
 	size_t nlinks, links_cap;
 	int failed;
@@ -392,21 +398,53 @@ static void list_add(struct scan *s, const char *rel, const struct stat *st)
 	s->list_len += n;
 }
 
-/* A sparse file sent: its name, for the destination's punch. */
-static void sparse_add(struct scan *s, const char *rel)
+/* A string and its NUL appended to a growing buffer. */
+static void buf_add(char **buf, size_t *len, size_t *cap, const char *str)
 {
-	size_t n = strlen(rel) + 1;
+	size_t n = strlen(str) + 1;
 
-	if (s->sparse_len + n > s->sparse_cap) {
-		s->sparse_cap = (s->sparse_len + n) * 2 + 1024;
-		s->sparse = realloc(s->sparse, s->sparse_cap);
-		if (!s->sparse) {
+	if (*len + n > *cap) {
+		*cap = (*len + n) * 2 + 1024;
+		*buf = realloc(*buf, *cap);
+		if (!*buf) {
 			fprintf(stderr, "dm-helper: out of memory\n");
 			exit(1);
 		}
 	}
-	memcpy(s->sparse + s->sparse_len, rel, n);
-	s->sparse_len += n;
+	memcpy(*buf + *len, str, n);
+	*len += n;
+}
+
+/* A sparse file sent: its name, for the destination's punch. */
+static void sparse_add(struct scan *s, const char *rel)
+{
+	buf_add(&s->sparse, &s->sparse_len, &s->sparse_cap, rel);
+}
+
+/* An entry sent into a directory with a default ACL: the ACLs it lacks,
+ * which the destination's kernel gives it as it is created. */
+static void strip_add(struct scan *s, const char *rel, const struct stat *st,
+		      const struct xpax *xa)
+{
+	if (!s->parent_default || s->flat || S_ISLNK(st->st_mode))
+		return;
+	if (!xa->acl_access) {
+		buf_add(&s->strip, &s->strip_len, &s->strip_cap, DMH_ACL_ACCESS);
+		buf_add(&s->strip, &s->strip_len, &s->strip_cap, rel);
+	}
+	if (S_ISDIR(st->st_mode) && !xa->acl_default) {
+		buf_add(&s->strip, &s->strip_len, &s->strip_cap, DMH_ACL_DEFAULT);
+		buf_add(&s->strip, &s->strip_len, &s->strip_cap, rel);
+	}
+}
+
+/* Has a name of this hard-linked inode been seen (and sent) already? */
+static int link_seen(const struct scan *s, const struct stat *st)
+{
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (s->links[i].dev == st->st_dev && s->links[i].ino == st->st_ino)
+			return 1;
+	return 0;
 }
 
 /* The first name of a hard-linked inode, or NULL (and it is remembered
@@ -439,6 +477,7 @@ static void scan_release(struct scan *s)
 	free(s->links);
 	free(s->list);
 	free(s->sparse);
+	free(s->strip);
 }
 
 /* One entry: name is "v/rel" ("v/" for the root); base its name in
@@ -467,11 +506,14 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 	h.mtime = (unsigned long long)st->st_mtim.tv_sec;
 	if (S_ISDIR(st->st_mode) || changed) {
 		xa.len = 0;
-		xa.full = 0;
+		xa.full = xa.acl_access = xa.acl_default = 0;
 		if (dmh_xattrs(rel[0] ? rel : ".", 0, add_xattr_record, &xa) < 0) {
 			free(name);
 			return -1;
 		}
+		if (rel[0] && !(S_ISREG(st->st_mode) && st->st_nlink > 1 &&
+				link_seen(s, st)))
+			strip_add(s, rel, st, &xa);
 	}
 	if (S_ISDIR(st->st_mode)) {
 		int fd;
@@ -490,7 +532,7 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 			ret = -1;
 		}
 		if (ret == 0) {
-			int was = s->moved;
+			int was = s->moved, had = s->parent_default;
 
 			/* a new ctime with an old mtime: the directory itself
 			 * was renamed (or its owner or mode changed), not its
@@ -499,8 +541,10 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 			if (!s->flat && (long long)st->st_ctim.tv_sec >= s->since &&
 			    (long long)st->st_mtim.tv_sec < s->since)
 				s->moved = 1;
+			s->parent_default = xa.acl_default;
 			ret = scan_dir(s, fd, rel);
 			s->moved = was;
+			s->parent_default = had;
 		}
 		free(name);
 		return ret;
@@ -634,6 +678,13 @@ static int cmd_scan(const char *root, const char *since)
 			ret = ret || out_all(blk, DMH_BLOCK) < 0 ||
 			      out_all(s.sparse, s.sparse_len) < 0 ||
 			      pad_out(s.sparse_len) < 0;
+		h.name = DMH_STRIP_MEMBER;
+		h.size = s.strip_len;
+		dmh_header(blk, &h);
+		if (s.strip_len)
+			ret = ret || out_all(blk, DMH_BLOCK) < 0 ||
+			      out_all(s.strip, s.strip_len) < 0 ||
+			      pad_out(s.strip_len) < 0;
 		memset(blk, 0, sizeof(blk));
 		ret = ret || out_all(blk, sizeof(blk)) < 0 ? -1 : 0;
 		if (ret)
@@ -822,6 +873,8 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], DMH_VERB_SUM) == 0 &&
 	    strcmp(argv[3], DMH_SUM_CAP) == 0)
 		return dmh_cmd_sum(argv[2], 1);
+	if (argc >= 4 && strcmp(argv[1], DMH_VERB_STRIP) == 0)
+		return dmh_cmd_strip(argv[2], argv[3], argc - 4, argv + 4);
 	if (argc >= 3 && strcmp(argv[1], DMH_VERB_PUNCH) == 0)
 		return dmh_cmd_punch(argv[2], argc - 3, argv + 3);
 	fprintf(stderr, DMH_USAGE "\n");

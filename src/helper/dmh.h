@@ -35,6 +35,9 @@ int dmh_xattrs(const char *path, int cap_only, dmh_xattr_fn fn, void *ctx);
  * (dm-helper.c). */
 int dmh_safe_name(const char *name);
 
+/* dm-helper strip ROOT XATTR NAME...: the exit status */
+int dmh_cmd_strip(const char *root, const char *xattr, int n, char **names);
+
 /* dm-helper punch ROOT NAME...: the exit status */
 int dmh_cmd_punch(const char *root, int n, char **names);
 

@@ -4,12 +4,16 @@
  * file it unpacks, holes as zeros; the source's scan read those holes by
  * SEEK_HOLE (never the disk) and names its sparse files, and here each
  * block of zeros becomes a hole again, the file's size and times kept.
+ * And dm-helper strip: the engine creates each entry before it sets the
+ * attributes its header carries, so an entry created in a directory
+ * with a default ACL inherits one the source's entry may not have.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "dmh.h"
@@ -103,6 +107,33 @@ int dmh_cmd_punch(const char *root, int n, char **names)
 			}
 		}
 		close(fd);
+	}
+	return 0;
+}
+
+int dmh_cmd_strip(const char *root, const char *xattr, int n, char **names)
+{
+	if (strcmp(xattr, DMH_ACL_ACCESS) && strcmp(xattr, DMH_ACL_DEFAULT)) {
+		fprintf(stderr, "dm-helper: refusing to strip %s: only ACLs\n",
+			xattr);
+		return 2;
+	}
+	if (chdir(root) < 0) {
+		fprintf(stderr, "dm-helper: %s: %s\n", root, strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!dmh_safe_name(names[i])) {
+			fprintf(stderr, "dm-helper: refusing \"%s\": not a name "
+				"below the root\n", names[i]);
+			return 2;
+		}
+		if (lremovexattr(names[i], xattr) < 0 && errno != ENODATA &&
+		    errno != ENOENT && errno != ENOTSUP) {
+			fprintf(stderr, "dm-helper: %s: removing %s: %s\n",
+				names[i], xattr, strerror(errno));
+			return 1;
+		}
 	}
 	return 0;
 }

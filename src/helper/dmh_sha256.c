@@ -26,35 +26,50 @@ static uint32_t ror(uint32_t x, int n)
 	return (x >> n) | (x << (32 - n));
 }
 
-static void block(uint32_t h[8], const unsigned char *p)
+#define S0(x)	(ror(x, 2) ^ ror(x, 13) ^ ror(x, 22))
+#define S1(x)	(ror(x, 6) ^ ror(x, 11) ^ ror(x, 25))
+#define G0(x)	(ror(x, 7) ^ ror(x, 18) ^ ((x) >> 3))
+#define G1(x)	(ror(x, 17) ^ ror(x, 19) ^ ((x) >> 10))
+/* one round, the eight working variables renamed instead of moved */
+#define ROUND(a, b, c, d, e, f, g, h, i) do {				\
+		uint32_t t1 = h + S1(e) + ((e & f) ^ (~e & g)) + k[i] + w[i]; \
+		uint32_t t2 = S0(a) + ((a & b) ^ (a & c) ^ (b & c));	\
+		d += t1;						\
+		h = t1 + t2;						\
+	} while (0)
+
+/* the hot loop of a digest of a whole volume: kept fast even where the
+ * rest of dm-helper is built for size */
+__attribute__((optimize("O2")))
+static void block(uint32_t st[8], const unsigned char *p)
 {
-	uint32_t w[64], a[8];
+	uint32_t w[64];
+	uint32_t a = st[0], b = st[1], c = st[2], d = st[3], e = st[4],
+		 f = st[5], g = st[6], h = st[7];
 
 	for (int i = 0; i < 16; i++)
 		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
 		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (int i = 16; i < 64; i++) {
-		uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^
-			      (w[i - 15] >> 3);
-		uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^
-			      (w[i - 2] >> 10);
-
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	for (int i = 16; i < 64; i++)
+		w[i] = w[i - 16] + G0(w[i - 15]) + w[i - 7] + G1(w[i - 2]);
+	for (int i = 0; i < 64; i += 8) {
+		ROUND(a, b, c, d, e, f, g, h, i);
+		ROUND(h, a, b, c, d, e, f, g, i + 1);
+		ROUND(g, h, a, b, c, d, e, f, i + 2);
+		ROUND(f, g, h, a, b, c, d, e, i + 3);
+		ROUND(e, f, g, h, a, b, c, d, i + 4);
+		ROUND(d, e, f, g, h, a, b, c, i + 5);
+		ROUND(c, d, e, f, g, h, a, b, i + 6);
+		ROUND(b, c, d, e, f, g, h, a, i + 7);
 	}
-	memcpy(a, h, sizeof(a));
-	for (int i = 0; i < 64; i++) {
-		uint32_t s1 = ror(a[4], 6) ^ ror(a[4], 11) ^ ror(a[4], 25);
-		uint32_t ch = (a[4] & a[5]) ^ (~a[4] & a[6]);
-		uint32_t t1 = a[7] + s1 + ch + k[i] + w[i];
-		uint32_t s0 = ror(a[0], 2) ^ ror(a[0], 13) ^ ror(a[0], 22);
-		uint32_t maj = (a[0] & a[1]) ^ (a[0] & a[2]) ^ (a[1] & a[2]);
-
-		memmove(a + 1, a, 7 * sizeof(*a));
-		a[4] += t1;
-		a[0] = t1 + s0 + maj;
-	}
-	for (int i = 0; i < 8; i++)
-		h[i] += a[i];
+	st[0] += a;
+	st[1] += b;
+	st[2] += c;
+	st[3] += d;
+	st[4] += e;
+	st[5] += f;
+	st[6] += g;
+	st[7] += h;
 }
 
 void dmh_sha256_init(struct dmh_sha256 *c)
