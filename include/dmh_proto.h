@@ -31,6 +31,9 @@
  *                        is: one line, DMH_SUM_LINE; "cap" (DMH_SUM_CAP):
  *                        of the attributes only security.capability, as
  *                        in a copy the archive endpoint made
+ *   stat ROOT NAME...    each NAME alone (absent ones left out) as a
+ *                        record of its digest (DMH_STAT_RECORD): the
+ *                        final pass's read-back without its content
  *   strip ROOT XATTR NAME...  remove the attribute XATTR of each NAME: an
  *                        ACL the destination's kernel gave an entry it
  *                        created in a directory with a default ACL, which
@@ -47,11 +50,13 @@
 #define DMH_SUM_CAP	"cap"
 #define DMH_VERB_PUNCH	"punch"
 #define DMH_VERB_STRIP	"strip"
+#define DMH_VERB_STAT	"stat"
 #define DMH_USAGE	"usage: dm-helper " DMH_VERB_WAIT " | " DMH_VERB_SCAN \
 			" ROOT SINCE | " DMH_VERB_RM " ROOT NAME... | " \
 			DMH_VERB_GET " ROOT NAME... | " DMH_VERB_SUM \
 			" ROOT [" DMH_SUM_CAP "] | " DMH_VERB_PUNCH " ROOT NAME..." \
-			" | " DMH_VERB_STRIP " ROOT XATTR NAME..."
+			" | " DMH_VERB_STRIP " ROOT XATTR NAME... | " \
+			DMH_VERB_STAT " ROOT NAME..."
 
 /* How long a helper waits for its execs: longer than any pre-copy of the
  * volumes that follow its own (they run before the final pass, which
@@ -83,6 +88,10 @@
  * sum's answer: the digest in hex and the number of entries.
  */
 #define DMH_SUM_HEAD	"%c %llo %llu %llu %llu %llu %d "
+/* stat's record of an entry: five fields, each NUL-terminated: NAME,
+ * HEAD (DMH_SUM_HEAD, linked 0), LINK, XATTRS (every attribute but
+ * DMH_SKIP_XATTR) and the content's SHA-256 in hex (empty but for '0') */
+#define DMH_STAT_FIELDS	5
 #define DMH_SUM_LINE	"%s %zu\n"	/* as printed */
 #define DMH_SUM_SCAN	"%64s %zu"	/* as read back */
 #define DMH_SUM_SCAN_N	2

@@ -133,6 +133,13 @@ const struct volsync_ops *volsync_choose_copy(struct engine *src,
 int sync_plan(const struct treesum *before, const char *list, size_t len,
 	      struct treesum *now, struct strlist *gone);
 
+/* dm-helper stat's records (buf, len) of what the final pass sent and
+ * removed, against the source's tree now: each entry sent there and
+ * equal (nsent of them), none removed, nothing else.  0 or -1, pure. */
+struct strlist;
+int sync_check_stats(const struct treesum *now, const struct strlist *gone,
+		     const char *buf, size_t len, size_t nsent);
+
 /* The engine's stat of a path (X-Docker-Container-Path-Stat). */
 struct path_stat {
 	char type;		/* '0', '5', '2', '?' */

@@ -351,61 +351,109 @@ static const char **get_argv(const struct treesum *now,
 	return argv;
 }
 
-/* What the read-back got against what the source gave: each entry sent
- * there and equal, each removed one absent, nothing else. */
-static int compare_read_back(struct engine *dst, const struct treesum *now,
-			     const struct strlist *gone, struct treesum *got,
-			     size_t nsent)
+static int keep_stats(void *ctx, const void *buf, size_t n)
 {
-	char hex[65];
-	int ret = 0;
+	sb_add(ctx, buf, n);
+	return 0;
+}
 
-	treesum_final(got, hex);	/* sorted, to be searched */
-	for (size_t i = 0; i < treesum_entries(now) && ret == 0; i++) {
-		const struct tree_entry *e = treesum_at(now, i), *g;
+static int hex_bytes(const char *hex, unsigned char *out, size_t n)
+{
+	if (strlen(hex) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
 
-		if (!e->sent)
-			continue;
-		g = treesum_find(got, e->name);
-		if (!g)
-			ret = volcheck_differs(e->name, "missing");
-		else if (!tree_entry_equal(e, g))
-			ret = volcheck_differs(e->name, "content or attributes");
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (unsigned char)v;
 	}
-	for (size_t i = 0; i < gone->n && ret == 0; i++)
-		if (treesum_find(got, gone->v[i]))
-			ret = volcheck_differs(gone->v[i], "deleted at the "
-					       "source, still there");
-	if (ret == 0 && treesum_entries(got) != nsent)
-		ret = dm_error("the final pass's read-back at %s has %zu "
-			       "entries, %zu were sent", engine_name(dst),
-			       treesum_entries(got), nsent);
-	return ret;
+	return 0;
+}
+
+/* One of stat's records as an entry (its strings point into the
+ * record); -1 when it is not one. */
+static int stat_entry_parse(const char *const f[DMH_STAT_FIELDS],
+			    struct tree_entry *g)
+{
+	unsigned long long mode, uid, gid, size, mtime;
+	int linked;
+
+	memset(g, 0, sizeof(*g));
+	if (sscanf(f[1], DMH_SUM_HEAD, &g->type, &mode, &uid, &gid, &size,
+		   &mtime, &linked) != 7)
+		return -1;
+	g->name = (char *)f[0];
+	g->mode = mode;
+	g->uid = uid;
+	g->gid = gid;
+	g->size = size;
+	g->mtime = mtime;
+	g->linked = linked;
+	g->link = (char *)f[2];
+	g->xattrs = (char *)f[3];
+	return g->type == '0' ? hex_bytes(f[4], g->sha, sizeof(g->sha))
+			      : f[4][0] ? -1 : 0;
+}
+
+int sync_check_stats(const struct treesum *now, const struct strlist *gone,
+		     const char *buf, size_t len, size_t nsent)
+{
+	const char *f[DMH_STAT_FIELDS];
+	size_t seen = 0, k = 0;
+
+	if (len && buf[len - 1] != '\0')
+		return dm_error("dm-helper's read-back of the final pass is cut");
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
+		const struct tree_entry *e;
+		struct tree_entry g;
+
+		f[k++] = buf + i;
+		if (k < DMH_STAT_FIELDS)
+			continue;
+		k = 0;
+		if (stat_entry_parse(f, &g) < 0)
+			return dm_error("dm-helper's read-back of \"%s\" cannot "
+					"be read", f[0]);
+		e = treesum_find(now, g.name);
+		if (!e || !e->sent)
+			return volcheck_under(g.name, gone)
+			       ? volcheck_differs(g.name, "deleted at the "
+						  "source, still there")
+			       : volcheck_differs(g.name, "not sent");
+		if (!tree_entry_equal(e, &g))
+			return volcheck_differs(g.name, "content or attributes");
+		seen++;
+	}
+	if (k)
+		return dm_error("dm-helper's read-back of the final pass is cut");
+	if (seen != nsent)
+		return volcheck_differs("", "entries sent are missing");
+	return 0;
 }
 
 /* With dm-helper at the destination: every entry the pass sent, and
- * every one it removed, read back there in one exec (dm-helper get), and
- * compared with the source's.  1 when the names would not fit in one
- * command line. */
+ * every one it removed, stat'ed and digested there in one exec
+ * (dm-helper stat): only their records cross the link, not their
+ * content.  1 when the names would not fit in one command line. */
 static int check_by_helper(struct engine *dst, const char *helper,
 			   const struct treesum *now, const struct strlist *gone)
 {
 	size_t nsent;
 	const char **argv = get_argv(now, gone, &nsent);
-	struct summing s;
+	struct strbuf out = STRBUF_INIT;
 	int ret;
 
 	if (!argv)
 		return 1;
-	summing_init(&s, 0);
-	ret = helper_run(dst, helper, argv, summing_sink, &s,
+	argv[1] = DMH_VERB_STAT;
+	ret = helper_run(dst, helper, argv, keep_stats, &out,
 			 "reading back the final pass");
 	free(argv);
 	if (ret == 0)
-		ret = tar_filter_finish(&s.tf);
-	if (ret == 0)
-		ret = compare_read_back(dst, now, gone, s.sum, nsent);
-	summing_release(&s);
+		ret = sync_check_stats(now, gone, out.buf ? out.buf : "",
+				       out.len, nsent);
+	sb_release(&out);
 	return ret < 0 ? -1 : ret;
 }
 

@@ -698,7 +698,7 @@ static int cmd_scan(const char *root, const char *since)
 /* The directory that holds name, reached without following a symbolic
  * link (what was a directory at the source may be a link here by now):
  * its fd, *base the last element; -1 with errno when there is none. */
-static int open_parent(const char *name, const char **base)
+int dmh_open_parent(const char *name, const char **base)
 {
 	int fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	const char *p = name, *slash;
@@ -757,7 +757,7 @@ static int cmd_get(const char *root, int n, char **names)
 	for (int i = 0; i < n; i++) {
 		struct stat st;
 		const char *base;
-		int at = open_parent(names[i], &base);
+		int at = dmh_open_parent(names[i], &base);
 
 		if (at < 0 && (errno == ENOENT || errno == ENOTDIR ||
 			       errno == ELOOP))
@@ -826,7 +826,7 @@ static int cmd_rm(const char *root, int n, char **names)
 		struct stat st;
 		int have;
 		const char *base;
-		int at = open_parent(names[i], &base);
+		int at = dmh_open_parent(names[i], &base);
 
 		if (at < 0 && (errno == ENOENT || errno == ENOTDIR ||
 			       errno == ELOOP))
@@ -873,6 +873,8 @@ int main(int argc, char **argv)
 	if (argc == 4 && strcmp(argv[1], DMH_VERB_SUM) == 0 &&
 	    strcmp(argv[3], DMH_SUM_CAP) == 0)
 		return dmh_cmd_sum(argv[2], 1);
+	if (argc >= 3 && strcmp(argv[1], DMH_VERB_STAT) == 0)
+		return dmh_cmd_stat(argv[2], argc - 3, argv + 3);
 	if (argc >= 4 && strcmp(argv[1], DMH_VERB_STRIP) == 0)
 		return dmh_cmd_strip(argv[2], argv[3], argc - 4, argv + 4);
 	if (argc >= 3 && strcmp(argv[1], DMH_VERB_PUNCH) == 0)

@@ -35,6 +35,13 @@ int dmh_xattrs(const char *path, int cap_only, dmh_xattr_fn fn, void *ctx);
  * (dm-helper.c). */
 int dmh_safe_name(const char *name);
 
+/* dm-helper stat ROOT NAME...: the exit status */
+int dmh_cmd_stat(const char *root, int n, char **names);
+/* The directory holding name (relative, below the cwd) reached without
+ * following a symbolic link: its fd, *base the last element; -1 with
+ * errno (dm-helper.c). */
+int dmh_open_parent(const char *name, const char **base);
+
 /* dm-helper strip ROOT XATTR NAME...: the exit status */
 int dmh_cmd_strip(const char *root, const char *xattr, int n, char **names);
 

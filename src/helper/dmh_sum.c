@@ -37,6 +37,7 @@ struct sumwalk {
 	struct sument *e;
 	size_t n, cap;
 	int cap_only;		/* security.capability alone, as the archive */
+	int flat;		/* stat: the entries named, not their trees */
 };
 
 static void *must(void *p)
@@ -175,7 +176,7 @@ static int sum_entry(struct sumwalk *w, int dirfd, const char *base,
 		target[n] = '\0';
 		e->link = must(strdup(target));
 	}
-	if (S_ISDIR(st->st_mode)) {
+	if (S_ISDIR(st->st_mode) && !w->flat) {
 		int fd = openat(dirfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 				O_CLOEXEC);
 
@@ -326,6 +327,72 @@ int dmh_cmd_sum(const char *root, int cap_only)
 			ret = -1;
 		}
 	}
+	sumwalk_release(&w);
+	return ret ? 1 : 0;
+}
+
+/* One entry's record (DMH_STAT_FIELDS). */
+static int stat_record(const struct sument *e)
+{
+	char head[256], hex[65] = "";
+	int len = snprintf(head, sizeof(head), DMH_SUM_HEAD, e->type, e->mode,
+			   e->uid, e->gid, e->size, e->mtime, 0);
+	const char *f[DMH_STAT_FIELDS] = { e->name, head, e->link ? e->link : "",
+					   e->xattrs ? e->xattrs : "", hex };
+
+	(void)len;
+	if (e->type == '0')
+		for (int i = 0; i < 32; i++)
+			sprintf(hex + 2 * i, "%02x", e->sha[i]);
+	for (int i = 0; i < DMH_STAT_FIELDS; i++)
+		if (fwrite(f[i], 1, strlen(f[i]) + 1, stdout) != strlen(f[i]) + 1)
+			return -1;
+	return 0;
+}
+
+int dmh_cmd_stat(const char *root, int n, char **names)
+{
+	struct sumwalk w = { .flat = 1 };
+	int ret = 0;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(names[i], ".") && !dmh_safe_name(names[i])) {
+			fprintf(stderr, "dm-helper: refusing \"%s\": not a name "
+				"below the root\n", names[i]);
+			return 2;
+		}
+	if (chdir(root) < 0) {
+		fprintf(stderr, "dm-helper: %s: %s\n", root, strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < n && ret == 0; i++) {
+		struct stat st;
+		const char *base;
+		int root_self = strcmp(names[i], ".") == 0;
+		int at = dmh_open_parent(names[i], &base);
+
+		if (at < 0 && (errno == ENOENT || errno == ENOTDIR ||
+			       errno == ELOOP))
+			continue;	/* not there as a path of directories */
+		if (at < 0 || fstatat(at, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			int gone = at >= 0 && (errno == ENOENT || errno == ENOTDIR);
+
+			if (at >= 0)
+				close(at);
+			if (gone)
+				continue;
+			fprintf(stderr, "dm-helper: %s: %s\n", names[i],
+				strerror(errno));
+			ret = -1;
+			break;
+		}
+		ret = sum_entry(&w, at, base, root_self ? "" : names[i], &st);
+		close(at);
+	}
+	for (size_t i = 0; i < w.n && ret == 0; i++)
+		ret = stat_record(&w.e[i]);
+	if (ret == 0 && fflush(stdout) != 0)
+		ret = -1;
 	sumwalk_release(&w);
 	return ret ? 1 : 0;
 }

@@ -20,6 +20,7 @@
 #include "tar.h"
 #include "treesum.h"
 #include "volstream.h"
+#include "volsync.h"
 
 static void sha256_of_openssl(const void *p, size_t n, unsigned char md[32])
 {
@@ -97,10 +98,10 @@ static int run_sum(void *dir)
 
 static enum tar_action on_member(void *ctx, const struct tar_member *m)
 {
-	if (strcmp(m->name, DMH_LIST_MEMBER) == 0 ||
-	    strcmp(m->name, DMH_SPARSE_MEMBER) == 0)
-		return TAR_DROP;
+	if (strncmp(m->name, "dm-helper/", 10) == 0)
+		return TAR_DROP;	/* the list, sparse files, ACLs */
 	treesum_member(ctx, m);
+	treesum_mark_sent(ctx);	/* as a final pass marks what it sent */
 	return TAR_DROP;
 }
 
@@ -116,13 +117,14 @@ static int on_end(void *ctx)
 	return 0;
 }
 
-/* The plugin's digest of the stream dm-helper's scan sends of dir. */
-static void stream_digest(const char *dir, char hex[65], size_t *entries)
+/* The plugin's tree of the stream dm-helper's scan sends of dir. */
+static struct treesum *stream_tree(const char *dir)
 {
 	size_t len;
 	char *tar = capture_stdout(run_scan_all, (void *)dir, &len);
 	struct treesum *t = treesum_new();
 	struct tar_filter f;
+	char hex[65];
 
 	tar_filter_init(&f);
 	f.member = on_member;
@@ -133,9 +135,17 @@ static void stream_digest(const char *dir, char hex[65], size_t *entries)
 	assert_int_equal(tar_filter_finish(&f), 0);
 	tar_filter_release(&f);
 	treesum_final(t, hex);
+	free(tar);
+	return t;
+}
+
+static void stream_digest(const char *dir, char hex[65], size_t *entries)
+{
+	struct treesum *t = stream_tree(dir);
+
+	treesum_final(t, hex);
 	*entries = treesum_entries(t);
 	treesum_free(t);
-	free(tar);
 }
 
 static void helper_digest(const char *dir, char hex[65], size_t *entries)
@@ -243,6 +253,73 @@ static void the_helpers_sum_is_the_digest_of_its_stream(void **state)
 	unit_rmtree(dir);
 }
 
+struct stat_args {
+	const char *dir;
+	int n;
+	char **names;
+};
+
+static int run_stat(void *arg)
+{
+	struct stat_args *a = arg;
+
+	return dmh_cmd_stat(a->dir, a->n, a->names);
+}
+
+/* dm-helper stat of names in dir, checked against the tree t as the
+ * final pass's check does (nsent: how many of the names were sent). */
+static int check_stats(const char *dir, char **names, int n,
+		       const struct treesum *t, const struct strlist *gone,
+		       size_t nsent)
+{
+	struct stat_args a = { dir, n, names };
+	size_t len;
+	char *out = capture_stdout(run_stat, &a, &len);
+	int r = sync_check_stats(t, gone, out, len, nsent);
+
+	free(out);
+	return r;
+}
+
+static void the_read_back_by_stat_carries_digests_not_content(void **state)
+{
+	char *dir = unit_mkdtemp(), *v = every_kind(dir);
+	struct treesum *t = stream_tree(v);
+	struct strlist gone = { 0 };
+	/* (the names of a hard-linked group are read back whole: not here) */
+	char *names[] = { ".", "d", "lone", "s", "fifo", "sparse", "empty",
+			  "nothere" };
+	struct timespec keep[2];
+	struct stat st;
+	char *p = xasprintf("%s/lone", v);
+
+	(void)state;
+	/* every kind of entry, each as the source's; a missing one left out */
+	assert_int_equal(check_stats(v, names, 8, t, &gone, 7), 0);
+	/* one entry fewer than was sent: missing */
+	assert_int_equal(check_stats(v, names, 6, t, &gone, 7), -1);
+	/* a name removed by the pass, still there */
+	strlist_add(&gone, "empty");
+	assert_int_equal(check_stats(v, names + 6, 1, t, &gone, 0), -1);
+	/* a byte changed, same size and mtime: its digest tells */
+	assert_int_equal(stat(p, &st), 0);
+	keep[0] = st.st_atim;
+	keep[1] = st.st_mtim;
+	put(v, "lone", "its other name is outsidE");
+	assert_int_equal(utimensat(AT_FDCWD, p, keep, 0), 0);
+	assert_int_equal(check_stats(v, names + 2, 1, t, &gone, 1), -1);
+	put(v, "lone", "its other name is outside");
+	assert_int_equal(utimensat(AT_FDCWD, p, keep, 0), 0);
+	assert_int_equal(check_stats(v, names + 2, 1, t, &gone, 1), 0);
+	/* a cut answer */
+	assert_int_equal(sync_check_stats(t, &gone, "d\0", 2, 1), -1);
+	strlist_clear(&gone);
+	treesum_free(t);
+	free(p);
+	free(v);
+	unit_rmtree(dir);
+}
+
 static void the_sum_answer_is_read_strictly(void **state)
 {
 	char hex[65];
@@ -275,6 +352,7 @@ int main(void)
 		cmocka_unit_test(the_helpers_sha256_is_openssls_fed_in_any_pieces),
 		cmocka_unit_test(the_helpers_sum_is_the_digest_of_its_stream),
 		cmocka_unit_test(the_sum_answer_is_read_strictly),
+		cmocka_unit_test(the_read_back_by_stat_carries_digests_not_content),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
