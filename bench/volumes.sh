@@ -29,7 +29,7 @@ usage: bench/volumes.sh [OPTIONS]
   --plugin PATH    default $DM_BIN, else build/default/docker-migrate
   -h, --help
 
-Environment: LAB_ID (default 6).  Starts the lab (node1 node2) and tears
+Environment: LAB_ID (required: never a lab in use).  Starts the lab (node1 node2) and tears
 it down.  Needs root.  Prints a Markdown table on stdout.
 EOF2
 }
@@ -52,7 +52,8 @@ while (($#)); do
 	esac
 	shift
 done
-export LAB_ID=${LAB_ID:-6}
+: "${LAB_ID:?set LAB_ID: the lab this benchmark may start and tear down}"
+export LAB_ID
 
 L() { "$LABSH" "$@"; }
 "$LABSH" up node1 node2 >&2
