@@ -320,6 +320,45 @@ static void the_read_back_by_stat_carries_digests_not_content(void **state)
 	unit_rmtree(dir);
 }
 
+/* punch: a file written whole (holes as zeros, as the engine writes
+ * them) takes its blocks of zeros as holes again, the same bytes, size
+ * and mtime; strip removes only ACLs. */
+static void punch_makes_zeros_holes_and_keeps_the_bytes(void **state)
+{
+	char *dir = unit_mkdtemp(), *p = xasprintf("%s/f", dir);
+	static char zeros[1 << 16];
+	char *names[] = { "f", "absent" }, *bad[] = { "../f" };
+	struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
+	struct stat before, after;
+	char want[65], got[65];
+	size_t n;
+	int fd = open(p, O_WRONLY | O_CREAT, 0644);
+
+	(void)state;
+	assert_true(fd >= 0);
+	for (int i = 0; i < 64; i++)	/* 4 MB written, zeros but one byte */
+		assert_int_equal(write(fd, zeros, sizeof(zeros)),
+				 (ssize_t)sizeof(zeros));
+	assert_int_equal(pwrite(fd, "x", 1, 3 << 20), 1);
+	close(fd);
+	assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+	helper_digest(dir, want, &n);
+	assert_int_equal(stat(p, &before), 0);
+	assert_int_equal(dmh_cmd_punch(dir, 2, names), 0);
+	assert_int_equal(chdir("/"), 0);
+	assert_int_equal(stat(p, &after), 0);
+	helper_digest(dir, got, &n);
+	assert_string_equal(got, want);	/* bytes, size, mtime */
+	assert_int_equal(after.st_size, 4 << 20);
+	assert_true(after.st_blocks * 512 <= 64 * 1024);
+	assert_true(before.st_blocks * 512 >= 4 << 20);
+	assert_int_equal(dmh_cmd_punch(dir, 1, bad), 2);
+	assert_int_equal(dmh_cmd_strip(dir, "user.x", 1, names), 2);
+	assert_int_equal(chdir("/"), 0);
+	free(p);
+	unit_rmtree(dir);
+}
+
 static void the_sum_answer_is_read_strictly(void **state)
 {
 	char hex[65];
@@ -352,6 +391,7 @@ int main(void)
 		cmocka_unit_test(the_helpers_sha256_is_openssls_fed_in_any_pieces),
 		cmocka_unit_test(the_helpers_sum_is_the_digest_of_its_stream),
 		cmocka_unit_test(the_sum_answer_is_read_strictly),
+		cmocka_unit_test(punch_makes_zeros_holes_and_keeps_the_bytes),
 		cmocka_unit_test(the_read_back_by_stat_carries_digests_not_content),
 	};
 
