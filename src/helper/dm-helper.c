@@ -295,18 +295,14 @@ static unsigned long long next_data(int fd, unsigned long long off,
 	return (unsigned long long)d < size ? (unsigned long long)d : size;
 }
 
-static int emit_file_data(int dirfd, const char *base, const char *name,
-			  unsigned long long size, int sparse)
+/* size bytes of the open file fd (closed here). */
+static int emit_file_data(int fd, const char *name, unsigned long long size,
+			  int sparse)
 {
 	static char buf[1 << 16];
 	/* sparse: where the data found by SEEK_DATA ends (a hole begins) */
 	unsigned long long off = 0, data_end = sparse ? 0 : size;
-	int fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (fd < 0) {
-		fprintf(stderr, "dm-helper: %s: %s\n", name, strerror(errno));
-		return -1;
-	}
 	while (off < size) {
 		ssize_t n;
 
@@ -328,9 +324,17 @@ static int emit_file_data(int dirfd, const char *base, const char *name,
 							: sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
+		if (n == 0) {
+			/* a live volume (a pre-copy) may shrink a file as it is
+			 * read: the rest goes as zeros, and its newer ctime has
+			 * the final pass send it again */
+			if (out_zeros(size - off) < 0)
+				goto fail;
+			break;
+		}
+		if (n < 0) {
 			fprintf(stderr, "dm-helper: %s: %s while reading\n", name,
-				n < 0 ? strerror(errno) : "it shrank");
+				strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -526,12 +530,12 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 		}
 		fd = ret ? -1 : openat(dirfd, base, O_RDONLY | O_DIRECTORY |
 				       O_NOFOLLOW | O_CLOEXEC);
-		if (ret == 0 && fd < 0) {
+		if (ret == 0 && fd < 0 && errno != ENOENT) {
 			fprintf(stderr, "dm-helper: %s: %s\n", rel,
 				strerror(errno));
 			ret = -1;
 		}
-		if (ret == 0) {
+		if (ret == 0 && fd >= 0) {	/* else gone since read */
 			int was = s->moved, had = s->parent_default;
 
 			/* a new ctime with an old mtime: the directory itself
@@ -574,18 +578,32 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 		int sparse = (unsigned long long)st->st_blocks * 512 <
 			     (unsigned long long)st->st_size;
 
+		int fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (fd < 0) {
+			free(name);
+			if (errno == ENOENT)
+				return 0;	/* gone since read: see scan_dir */
+			fprintf(stderr, "dm-helper: %s: %s\n", rel, strerror(errno));
+			return -1;
+		}
 		h.type = '0';
 		h.size = (unsigned long long)st->st_size;
 		ret = emit_header(&h, &xa);
 		if (ret == 0)
-			ret = emit_file_data(dirfd, base, rel,
-					     (unsigned long long)st->st_size,
+			ret = emit_file_data(fd, rel, (unsigned long long)st->st_size,
 					     sparse);
+		else
+			close(fd);
 		if (ret == 0 && sparse && !s->flat)
 			sparse_add(s, rel);
 	} else if (S_ISLNK(st->st_mode)) {
 		ssize_t n = readlinkat(dirfd, base, target, sizeof(target) - 1);
 
+		if (n < 0 && errno == ENOENT) {
+			free(name);
+			return 0;	/* gone since read */
+		}
 		if (n < 0) {
 			fprintf(stderr, "dm-helper: %s: %s\n", rel,
 				strerror(errno));
@@ -625,6 +643,11 @@ static int scan_dir(struct scan *s, int fd, const char *rel)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			/* a live volume (a pre-copy): renamed or removed since
+			 * listed, as the engine's archive lets it go; the final
+			 * pass, the source stopped, reads a still volume */
+			if (errno == ENOENT)
+				continue;
 			fprintf(stderr, "dm-helper: %s/%s: %s\n", rel, de->d_name,
 				strerror(errno));
 			ret = -1;

@@ -29,8 +29,8 @@ int dmh_xattrs(const char *path, int cap_only, dmh_xattr_fn fn, void *ctx)
 	ssize_t len = llistxattr(path, names, sizeof(names));
 
 	if (len < 0) {
-		if (errno == ENOTSUP || errno == ENODATA)
-			return 0;
+		if (errno == ENOTSUP || errno == ENODATA || errno == ENOENT)
+			return 0;	/* ENOENT: gone since read (a pre-copy) */
 		fprintf(stderr, "dm-helper: %s: listing its attributes: %s\n",
 			path, strerror(errno));
 		return -1;
@@ -41,7 +41,7 @@ int dmh_xattrs(const char *path, int cap_only, dmh_xattr_fn fn, void *ctx)
 		if (!dmh_xattr_carried(names + i, cap_only))
 			continue;
 		n = lgetxattr(path, names + i, val, sizeof(val));
-		if (n < 0 && errno == ENODATA)
+		if (n < 0 && (errno == ENODATA || errno == ENOENT))
 			continue;	/* gone since listed */
 		if (n < 0) {
 			fprintf(stderr, "dm-helper: %s: reading %s: %s\n", path,
