@@ -296,6 +296,19 @@ static unsigned long long next_data(int fd, unsigned long long off,
 }
 
 /* size bytes of the open file fd (closed here). */
+/* Has fd a hole before size (SEEK_HOLE finds one)?  Its dirty pages
+ * written out first, so that no data not yet allocated (a live volume's)
+ * can be taken for a hole and sent as zeros; if they cannot be, it is
+ * read whole. */
+static int is_sparse(int fd, unsigned long long size)
+{
+	off_t h = fdatasync(fd) == 0 ? lseek(fd, 0, SEEK_HOLE) : -1;
+	int yes = h >= 0 && (unsigned long long)h < size;
+
+	lseek(fd, 0, SEEK_SET);
+	return yes;
+}
+
 static int emit_file_data(int fd, const char *name, unsigned long long size,
 			  int sparse)
 {
@@ -573,12 +586,8 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 		return 0;
 	}
 	if (S_ISREG(st->st_mode)) {
-		/* fewer blocks than bytes: holes, skipped as it is read and
-		 * punched again at the destination */
-		int sparse = (unsigned long long)st->st_blocks * 512 <
-			     (unsigned long long)st->st_size;
-
-		int fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int sparse, fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW |
+				       O_CLOEXEC);
 
 		if (fd < 0) {
 			free(name);
@@ -587,6 +596,12 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 			fprintf(stderr, "dm-helper: %s: %s\n", rel, strerror(errno));
 			return -1;
 		}
+		/* a hole before its end: skipped as it is read and punched
+		 * again at the destination.  Not by counting blocks: a file
+		 * just written (delayed allocation) has fewer than its size */
+		sparse = (unsigned long long)st->st_blocks * 512 <
+			 (unsigned long long)st->st_size &&
+			 is_sparse(fd, (unsigned long long)st->st_size);
 		h.type = '0';
 		h.size = (unsigned long long)st->st_size;
 		ret = emit_header(&h, &xa);
