@@ -67,11 +67,11 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h) | deps-build
 
 # no sanitizer, no shared library, no NSS: it runs alone in a container;
 # of the plugin's headers it includes only the protocol's, self-contained
-$(HELPER): src/helper/dm-helper.c include/dmh_proto.h
+$(HELPER): $(wildcard src/helper/*.c src/helper/*.h) include/dmh_proto.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@ (static)"
 	@$(CC) -static -Os -s -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-		-Iinclude -o $@ $<
+		-Iinclude -o $@ $(filter %.c,$^)
 
 $(HELPER_OBJ): src/helper/blob.S $(HELPER)
 	@mkdir -p $(dir $@)

@@ -34,7 +34,13 @@ struct volsnap {
 	struct treesum *dest;	/* the destination, read back and verified */
 	struct treesum *now;	/* the source at the last sync, sent marked */
 	struct strlist gone;	/* removed at the destination by dm-helper */
+	/* the pre-copy's stream: what the destination holds once dm-helper's
+	 * digest there matches it, so that the tree is not read back */
+	struct treesum *sent;
 	int by_exec;		/* the last sync was dm-helper's */
+	/* what the destination holds carries every extended attribute (the
+	 * last stream into it was dm-helper's), not the archive's one */
+	int xattrs_all;
 };
 
 struct snapent *snap_find(const struct volsnap *s, const char *name);
@@ -53,7 +59,10 @@ struct summing {
 			 const struct tar_member *m);
 	uint64_t skipped;
 	int scan;		/* dm-helper's scan: its list is not forwarded */
+	int no_list;		/* ... nor kept (a copy has no use for it) */
 	struct strbuf list;	/* ... but kept */
+	struct strbuf sparse;	/* its sparse files (DMH_SPARSE_MEMBER) */
+	struct strbuf strip;	/* ACLs to remove (DMH_STRIP_MEMBER) */
 };
 
 /* forward: the members go on, gzip'ed, to what gz.fd says */
@@ -75,6 +84,16 @@ int volstream_copy(struct engine *src, const char *src_helper,
  * its archive endpoint. */
 int volstream_read_tree(struct engine *e, const char *helper,
 			const char *name, struct treesum **out);
+
+/* The tree digest of the volume behind helper computed at e by
+ * dm-helper (volsum.c), the helper started if it was not: 0; 1 when it
+ * cannot be (dm-helper cannot run there, or failed: read it back).
+ * xattrs_all: every extended attribute counts, as dm-helper's copy
+ * carries them; else security.capability only, as the archive's. */
+int volsum_by_helper(struct engine *e, const char *helper, int xattrs_all,
+		     char digest[65], size_t *entries);
+/* dm-helper sum's answer (DMH_SUM_LINE): 0, or -1 when it is not one. */
+int volsum_parse(const char *answer, char digest[65], size_t *entries);
 
 /* "2026-11-25T01:40:09.37425005Z" or "...+02:00" -> seconds since 1970 */
 int rfc3339_seconds(const char *s, int64_t *out);

@@ -45,9 +45,20 @@ int volume_digest(struct engine *e, const char *helper, char digest[65],
 int volume_read_back(struct engine *e, const char *helper, char digest[65],
 		     size_t *entries, struct volsnap *keep);
 
-/* The final pass of a pre-copied volume, one way or the other. */
+struct summing;
+
+/* How a volume's content travels, one way or the other: its copy (the
+ * pre-copy of a container's move), then the final pass and its check. */
 struct volsync_ops {
 	const char *name;	/* for messages: "dm-helper", "archive" */
+	/*
+	 * The whole volume behind src_helper through s (which digests it,
+	 * records it and forwards it) into the one behind dst_helper;
+	 * digest: the tree digest of what was sent.  0 or -1.
+	 */
+	int (*copy)(struct engine *src, const char *src_helper,
+		    struct engine *dst, const char *dst_helper,
+		    struct summing *s, char digest[65], struct xfer_stats *st);
 	/*
 	 * After the stop, send what changed since snap's pre-copy; digest
 	 * receives that of the whole source tree.  *deleted is set when
@@ -74,7 +85,9 @@ struct volsync_ops {
 		     size_t *entries);
 };
 
-/* Through the archive endpoints: the whole volume is read for what
+/* Through the archive endpoints: the copy carries what the engine's
+ * archive reads (of extended attributes security.capability only, holes
+ * as zeros).  The final pass reads the whole volume for what
  * changed (size, mtime, or modified within the second the pre-copy
  * began: in doubt, resent); a deletion means a copy again whole.  Its
  * check stats and reads what was sent, one request each; more than
@@ -84,8 +97,12 @@ struct volsync_ops {
 extern const struct volsync_ops volsync_by_archive;
 #define SYNC_CHECK_MAX_READS 16
 /* Through dm-helper in running helper containers: its scan at the source
- * streams the entries changed since the pre-copy began (by ctime and
- * mtime) straight into the destination's PUT and lists every name; what
+ * reads every kind of file (all extended attributes, ACLs included, and
+ * sparse files by SEEK_DATA/SEEK_HOLE) and streams it into the
+ * destination's PUT, whose engine writes them all; the sparse files it
+ * names are made sparse again there by dm-helper punch.  The copy is a
+ * scan of everything; the final pass's scan streams the entries changed
+ * since the pre-copy began (by ctime and mtime) and lists every name; what
  * went at the source is removed at the destination by dm-helper there.
  * Its check reads back everything the pass sent or removed in one exec.
  * Where it cannot tell (no read-back kept, an entry new at the source yet
@@ -102,6 +119,12 @@ const struct volsync_ops *volsync_choose(struct engine *src,
 					 struct engine *dst,
 					 const char *dst_helper,
 					 const char *what);
+/* The same for a pre-copy, quietly: dm-helper's when it answers at both
+ * ends (the helpers started here), else the archive's. */
+const struct volsync_ops *volsync_choose_copy(struct engine *src,
+					      const char *src_helper,
+					      struct engine *dst,
+					      const char *dst_helper);
 
 /* dm-helper's plan, pure: now holds the entries sent; the names the scan
  * listed (list: DMH_LIST_MEMBER's content) that were not sent are copied
@@ -109,6 +132,13 @@ const struct volsync_ops *volsync_choose(struct engine *src,
  * gone.  0, 1 (a listed name in neither, or not as before) or -1. */
 int sync_plan(const struct treesum *before, const char *list, size_t len,
 	      struct treesum *now, struct strlist *gone);
+
+/* dm-helper stat's records (buf, len) of what the final pass sent and
+ * removed, against the source's tree now: each entry sent there and
+ * equal (nsent of them), none removed, nothing else.  0 or -1, pure. */
+struct strlist;
+int sync_check_stats(const struct treesum *now, const struct strlist *gone,
+		     const char *buf, size_t len, size_t nsent);
 
 /* The engine's stat of a path (X-Docker-Container-Path-Stat). */
 struct path_stat {

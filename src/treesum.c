@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "dm.h"
+#include "dmh_proto.h"	/* the digest's form, dm-helper's sum too */
 #include "tar.h"
 #include "treesum.h"
 
@@ -208,7 +209,7 @@ void treesum_final(struct treesum *t, char hex[65])
 
 		/* directories' mtimes change as entries are created in them;
 		 * the extraction restores them, so they are compared too */
-		n = snprintf(head, sizeof(head), "%c %llo %llu %llu %llu %llu %d ",
+		n = snprintf(head, sizeof(head), DMH_SUM_HEAD,
 			     e->type, (unsigned long long)e->mode,
 			     (unsigned long long)e->uid, (unsigned long long)e->gid,
 			     (unsigned long long)e->size,

@@ -27,6 +27,7 @@ void volsnap_free(struct volsnap *s)
 	free(s->e);
 	treesum_free(s->dest);
 	treesum_free(s->now);
+	treesum_free(s->sent);
 	strlist_clear(&s->gone);
 	free(s);
 }
@@ -60,6 +61,9 @@ static enum tar_action sum_member(void *ctx, const struct tar_member *m)
 	struct summing *s = ctx;
 
 	if (s->scan && strcmp(m->name, DMH_LIST_MEMBER) == 0)
+		return s->no_list ? TAR_DROP : TAR_CAPTURE;
+	if (s->scan && (strcmp(m->name, DMH_SPARSE_MEMBER) == 0 ||
+			strcmp(m->name, DMH_STRIP_MEMBER) == 0))
 		return TAR_CAPTURE;
 	treesum_member(s->sum, m);
 	if (s->record)
@@ -114,6 +118,8 @@ void summing_release(struct summing *s)
 	tar_filter_release(&s->tf);
 	treesum_free(s->sum);
 	sb_release(&s->list);
+	sb_release(&s->sparse);
+	sb_release(&s->strip);
 }
 
 static int copy_feed(void *ctx, const void *buf, size_t n, int fd)
@@ -208,15 +214,22 @@ int volume_copy_snap(struct engine *src, const char *src_helper,
 {
 	struct summing s;
 	int ret;
+	const struct volsync_ops *how = &volsync_by_archive;
 
 	summing_init(&s, 1);
 	if (snap) {
 		s.record = xcalloc(1, sizeof(*s.record));
 		s.record->taken = engine_now_s(src);
+		/* a container's move: dm-helper carries every kind of file */
+		how = volsync_choose_copy(src, src_helper, dst, dst_helper);
+		s.record->xattrs_all = how == &volsync_by_exec;
 	}
-	ret = volstream_copy(src, src_helper, dst, dst_helper, &s, digest, st);
+	dm_debug("copy by %s", how->name);
+	ret = how->copy(src, src_helper, dst, dst_helper, &s, digest, st);
 	if (snap && ret == 0) {
 		qsort(s.record->e, s.record->n, sizeof(*s.record->e), snap_cmp);
+		s.record->sent = s.sum;
+		s.sum = NULL;
 		*snap = s.record;
 	} else {
 		volsnap_free(s.record);
@@ -278,7 +291,21 @@ int volume_read_back(struct engine *e, const char *helper, char digest[65],
 		     size_t *entries, struct volsnap *keep)
 {
 	struct treesum *t = NULL;
+	int by = volsum_by_helper(e, helper, keep && keep->xattrs_all, digest,
+				  entries);
 
+	if (by < 0)
+		return -1;
+	/* the digest where the data is: a pre-copy's stream is what the
+	 * destination holds when they agree (the caller compares them) */
+	if (by == 0 && (!keep || keep->sent || keep->dest)) {
+		if (keep && keep->sent) {
+			treesum_free(keep->dest);
+			keep->dest = keep->sent;
+			keep->sent = NULL;
+		}
+		return 0;
+	}
 	if (volstream_read_tree(e, helper, "", &t) < 0)
 		return -1;
 	treesum_final(t, digest);

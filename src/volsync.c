@@ -39,3 +39,22 @@ const struct volsync_ops *volsync_choose(struct engine *src,
 	}
 	return &volsync_by_exec;
 }
+
+const struct volsync_ops *volsync_choose_copy(struct engine *src,
+					      const char *src_helper,
+					      struct engine *dst,
+					      const char *dst_helper)
+{
+	if (getenv("DOCKER_MIGRATE_TEST_NO_HELPER") || !helper_can_run(src) ||
+	    !helper_can_run(dst))
+		return &volsync_by_archive;
+	if (helper_start(src, src_helper) < 0 ||
+	    helper_start(dst, dst_helper) < 0 ||
+	    helper_probe(src, src_helper) < 0 ||
+	    helper_probe(dst, dst_helper) < 0) {
+		dm_debug("%s; the pre-copy goes through the archive endpoints",
+			 dm_errmsg());
+		return &volsync_by_archive;
+	}
+	return &volsync_by_exec;
+}

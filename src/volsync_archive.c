@@ -61,6 +61,8 @@ static int archive_final_pass(struct engine *src, const char *src_helper,
 	s.since = snap;
 	s.unchanged = unchanged;
 	ret = volstream_copy(src, src_helper, dst, dst_helper, &s, digest, st);
+	/* what it sent carries security.capability alone */
+	snap->xattrs_all = 0;
 	*deleted = 0;
 	for (size_t i = 0; ret == 0 && i < snap->n; i++)
 		if (!snap->e[i].seen)
@@ -275,6 +277,7 @@ static int archive_check(struct engine *dst, const char *dst_helper,
 
 const struct volsync_ops volsync_by_archive = {
 	.name = "archive",
+	.copy = volstream_copy,
 	.final_pass = archive_final_pass,
 	.check = archive_check,
 };

@@ -15,13 +15,16 @@
 #include "volstream.h"
 #include "volume.h"
 
+/* The scan's list of names, or its sparse files. */
 static int keep_list(void *ctx, const char *name, const char *data, size_t len)
 {
 	struct summing *s = ctx;
+	struct strbuf *to = strcmp(name, DMH_SPARSE_MEMBER) == 0 ? &s->sparse
+			    : strcmp(name, DMH_STRIP_MEMBER) == 0 ? &s->strip
+			    : &s->list;
 
-	(void)name;
-	sb_release(&s->list);
-	sb_add(&s->list, data, len);
+	sb_release(to);
+	sb_add(to, data, len);
 	return 0;
 }
 
@@ -29,7 +32,7 @@ struct scan_run {
 	struct summing *s;
 	struct engine *src;
 	const char *helper;
-	char since[24];
+	char since[24];		/* "0": everything (a copy) */
 };
 
 static int scan_sink(void *ctx, const void *buf, size_t n)
@@ -175,29 +178,86 @@ int sync_plan(const struct treesum *before, const char *list, size_t len,
 	return ret;
 }
 
-/* Remove what went at the source, in batches of arguments of 64 kB. */
-static int remove_gone(struct engine *dst, const char *helper,
-		       const struct strlist *gone)
+/* dm-helper VERB at the destination for every name, in batches of
+ * arguments of 64 kB. */
+static int run_batches(struct engine *dst, const char *helper,
+		       const char *verb, const char *arg,
+		       const struct strlist *names, const char *what)
 {
-	for (size_t i = 0; i < gone->n;) {
-		const char **argv = xcalloc(gone->n - i + 4, sizeof(*argv));
-		size_t k = 0, bytes = 0;
+	for (size_t i = 0; i < names->n;) {
+		const char **argv = xcalloc(names->n - i + 5, sizeof(*argv));
+		size_t k = 0, k0, bytes = 0;
 		int ret;
 
 		argv[k++] = DMH_PATH;
-		argv[k++] = DMH_VERB_RM;
+		argv[k++] = verb;
 		argv[k++] = DMH_MOUNT;
-		while (i < gone->n && (k == 3 || bytes < 65536)) {
-			bytes += strlen(gone->v[i]) + 1;
-			argv[k++] = gone->v[i++];
+		if (arg)
+			argv[k++] = arg;
+		k0 = k;
+		while (i < names->n && (k == k0 || bytes < 65536)) {
+			bytes += strlen(names->v[i]) + 1;
+			argv[k++] = names->v[i++];
 		}
-		ret = helper_run(dst, helper, argv, NULL, NULL,
-				 "removing what was deleted at the source");
+		ret = helper_run(dst, helper, argv, NULL, NULL, what);
 		free(argv);
 		if (ret < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* Remove what went at the source. */
+static int remove_gone(struct engine *dst, const char *helper,
+		       const struct strlist *gone)
+{
+	return run_batches(dst, helper, DMH_VERB_RM, NULL, gone,
+			   "removing what was deleted at the source");
+}
+
+/* The NUL-terminated strings of a member, every step-th from first. */
+static void member_strings(const struct strbuf *m, size_t first, size_t step,
+			   const char *after, struct strlist *out)
+{
+	size_t k = 0;
+	const char *prev = NULL;
+
+	for (size_t i = 0; i < m->len; i += strlen(m->buf + i) + 1, k++) {
+		if (memchr(m->buf + i, '\0', m->len - i) == NULL)
+			break;	/* cut: its last string is not whole */
+		if (k >= first && (k - first) % step == 0 &&
+		    (!after || (prev && strcmp(prev, after) == 0)))
+			strlist_add(out, m->buf + i);
+		prev = m->buf + i;
+	}
+}
+
+/* What the destination engine cannot do by itself after a scan's
+ * stream: the sparse files it wrote whole made sparse again
+ * (DMH_SPARSE_MEMBER), the ACLs its kernel gave entries the source's do
+ * not have removed (DMH_STRIP_MEMBER). */
+static int finish_stream(struct engine *dst, const char *helper,
+			 const struct summing *s)
+{
+	static const char *const acls[] = { DMH_ACL_ACCESS, DMH_ACL_DEFAULT };
+	struct strlist names = { 0 };
+	int ret;
+
+	member_strings(&s->sparse, 0, 1, NULL, &names);
+	ret = run_batches(dst, helper, DMH_VERB_PUNCH, NULL, &names,
+			  "making sparse files sparse again");
+	if (names.n)
+		dm_debug("%zu sparse file(s) punched at %s", names.n,
+			 engine_name(dst));
+	for (size_t a = 0; a < 2 && ret == 0; a++) {
+		strlist_clear(&names);
+		/* pairs XATTR NAME: the names after this attribute */
+		member_strings(&s->strip, 1, 2, acls[a], &names);
+		ret = run_batches(dst, helper, DMH_VERB_STRIP, acls[a], &names,
+				  "removing ACLs the destination added");
+	}
+	strlist_clear(&names);
+	return ret;
 }
 
 /* 0 done; 1 cannot tell (no read-back kept, or an entry new at the
@@ -235,7 +295,10 @@ static int exec_pass(struct engine *src, const char *src_helper,
 	gzout_end(&s.gz);
 	if (ret == 0)
 		ret = remove_gone(dst, dst_helper, &gone);
+	if (ret == 0)
+		ret = finish_stream(dst, dst_helper, &s);
 	if (ret == 0) {
+		snap->xattrs_all = 1;
 		treesum_free(snap->now);
 		snap->now = s.sum;
 		s.sum = NULL;
@@ -288,64 +351,140 @@ static const char **get_argv(const struct treesum *now,
 	return argv;
 }
 
-/* What the read-back got against what the source gave: each entry sent
- * there and equal, each removed one absent, nothing else. */
-static int compare_read_back(struct engine *dst, const struct treesum *now,
-			     const struct strlist *gone, struct treesum *got,
-			     size_t nsent)
+static int keep_stats(void *ctx, const void *buf, size_t n)
 {
-	char hex[65];
-	int ret = 0;
+	sb_add(ctx, buf, n);
+	return 0;
+}
 
-	treesum_final(got, hex);	/* sorted, to be searched */
-	for (size_t i = 0; i < treesum_entries(now) && ret == 0; i++) {
-		const struct tree_entry *e = treesum_at(now, i), *g;
+static int hex_bytes(const char *hex, unsigned char *out, size_t n)
+{
+	if (strlen(hex) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
 
-		if (!e->sent)
-			continue;
-		g = treesum_find(got, e->name);
-		if (!g)
-			ret = volcheck_differs(e->name, "missing");
-		else if (!tree_entry_equal(e, g))
-			ret = volcheck_differs(e->name, "content or attributes");
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (unsigned char)v;
 	}
-	for (size_t i = 0; i < gone->n && ret == 0; i++)
-		if (treesum_find(got, gone->v[i]))
-			ret = volcheck_differs(gone->v[i], "deleted at the "
-					       "source, still there");
-	if (ret == 0 && treesum_entries(got) != nsent)
-		ret = dm_error("the final pass's read-back at %s has %zu "
-			       "entries, %zu were sent", engine_name(dst),
-			       treesum_entries(got), nsent);
-	return ret;
+	return 0;
+}
+
+/* One of stat's records as an entry (its strings point into the
+ * record); -1 when it is not one. */
+static int stat_entry_parse(const char *const f[DMH_STAT_FIELDS],
+			    struct tree_entry *g)
+{
+	unsigned long long mode, uid, gid, size, mtime;
+	int linked;
+
+	memset(g, 0, sizeof(*g));
+	if (sscanf(f[1], DMH_SUM_HEAD, &g->type, &mode, &uid, &gid, &size,
+		   &mtime, &linked) != 7)
+		return -1;
+	g->name = (char *)f[0];
+	g->mode = mode;
+	g->uid = uid;
+	g->gid = gid;
+	g->size = size;
+	g->mtime = mtime;
+	g->linked = linked;
+	g->link = (char *)f[2];
+	g->xattrs = (char *)f[3];
+	return g->type == '0' ? hex_bytes(f[4], g->sha, sizeof(g->sha))
+			      : f[4][0] ? -1 : 0;
+}
+
+int sync_check_stats(const struct treesum *now, const struct strlist *gone,
+		     const char *buf, size_t len, size_t nsent)
+{
+	const char *f[DMH_STAT_FIELDS];
+	size_t seen = 0, k = 0;
+
+	if (len && buf[len - 1] != '\0')
+		return dm_error("dm-helper's read-back of the final pass is cut");
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
+		const struct tree_entry *e;
+		struct tree_entry g;
+
+		f[k++] = buf + i;
+		if (k < DMH_STAT_FIELDS)
+			continue;
+		k = 0;
+		if (stat_entry_parse(f, &g) < 0)
+			return dm_error("dm-helper's read-back of \"%s\" cannot "
+					"be read", f[0]);
+		e = treesum_find(now, g.name);
+		if (!e || !e->sent)
+			return volcheck_under(g.name, gone)
+			       ? volcheck_differs(g.name, "deleted at the "
+						  "source, still there")
+			       : volcheck_differs(g.name, "not sent");
+		if (!tree_entry_equal(e, &g))
+			return volcheck_differs(g.name, "content or attributes");
+		seen++;
+	}
+	if (k)
+		return dm_error("dm-helper's read-back of the final pass is cut");
+	if (seen != nsent)
+		return volcheck_differs("", "entries sent are missing");
+	return 0;
 }
 
 /* With dm-helper at the destination: every entry the pass sent, and
- * every one it removed, read back there in one exec (dm-helper get), and
- * compared with the source's.  1 when the names would not fit in one
- * command line. */
+ * every one it removed, stat'ed and digested there in one exec
+ * (dm-helper stat): only their records cross the link, not their
+ * content.  1 when the names would not fit in one command line. */
 static int check_by_helper(struct engine *dst, const char *helper,
 			   const struct treesum *now, const struct strlist *gone)
 {
 	size_t nsent;
 	const char **argv = get_argv(now, gone, &nsent);
-	struct summing s;
+	struct strbuf out = STRBUF_INIT;
 	int ret;
 
 	if (!argv)
 		return 1;
-	summing_init(&s, 0);
-	ret = helper_run(dst, helper, argv, summing_sink, &s,
+	argv[1] = DMH_VERB_STAT;
+	ret = helper_run(dst, helper, argv, keep_stats, &out,
 			 "reading back the final pass");
 	free(argv);
 	if (ret == 0)
-		ret = tar_filter_finish(&s.tf);
-	if (ret == 0)
-		ret = compare_read_back(dst, now, gone, s.sum, nsent);
-	summing_release(&s);
+		ret = sync_check_stats(now, gone, out.buf ? out.buf : "",
+				       out.len, nsent);
+	sb_release(&out);
 	return ret < 0 ? -1 : ret;
 }
 
+
+/* The whole volume by dm-helper's scan of everything ("0": every ctime
+ * is later) into the destination's PUT, then its sparse files punched. */
+static int exec_copy(struct engine *src, const char *src_helper,
+		     struct engine *dst, const char *dst_helper,
+		     struct summing *s, char digest[65], struct xfer_stats *st)
+{
+	struct scan_run r = { .s = s, .src = src, .helper = src_helper,
+			      .since = "0" };
+	char *to = xasprintf("/containers/%s/archive?path=/", dst_helper);
+	int ret;
+
+	s->scan = 1;
+	s->no_list = 1;
+	s->tf.captured = keep_list;
+	s->tf.capture_max = 256u << 20;
+	ret = gzout_init(&s->gz);
+	if (ret == 0)
+		ret = engine_send_produced(dst, "PUT", to, "application/x-tar",
+					   scan_produce, &r, NULL, st);
+	if (ret == 0)
+		treesum_final(s->sum, digest);
+	gzout_end(&s->gz);
+	if (ret == 0)
+		ret = finish_stream(dst, dst_helper, s);
+	free(to);
+	return ret;
+}
 
 /* dm-helper's pass; where it cannot tell, the archive's. */
 static int exec_final_pass(struct engine *src, const char *src_helper,
@@ -396,6 +535,7 @@ static int exec_check(struct engine *dst, const char *dst_helper,
 
 const struct volsync_ops volsync_by_exec = {
 	.name = "dm-helper",
+	.copy = exec_copy,
 	.final_pass = exec_final_pass,
 	.check = exec_check,
 };

@@ -23,6 +23,9 @@
  *   dm-helper rm ROOT NAME...      remove each NAME (relative) below ROOT,
  *                                  whole, keeping its parent's mtime; a
  *                                  name already gone is not an error
+ *   dm-helper sum ROOT             the tree digest of ROOT and its entry
+ *                                  count, one line (dmh_sum.c): a copy
+ *                                  checked where its data is
  *
  * The final pass of a container's move runs scan at the source after the
  * stop, instead of reading the whole volume through the archive endpoint:
@@ -47,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dmh.h"
 #include "dmh_proto.h"	/* the verbs, names and formats the plugin reads */
 
 /* ------------------------------------------------------------------ */
@@ -196,10 +200,34 @@ static int pad_out(unsigned long long size)
 	return out_all(zeros, (DMH_BLOCK - size % DMH_BLOCK) % DMH_BLOCK);
 }
 
-/* A header, with a pax header first when a field does not fit ustar. */
-static int emit_header(const struct dmh_hdr *h, const char *cap, size_t caplen)
+/* The pax records of an entry's extended attributes. */
+struct xpax {
+	char buf[16384];
+	size_t len;
+	int full;
+	int acl_access, acl_default;	/* which ACLs it has */
+};
+
+static int add_xattr_record(void *ctx, const char *name, const void *val,
+			    size_t n)
 {
-	static char pax[16384];
+	struct xpax *x = ctx;
+	char key[300];
+
+	x->acl_access |= strcmp(name, DMH_ACL_ACCESS) == 0;
+	x->acl_default |= strcmp(name, DMH_ACL_DEFAULT) == 0;
+	if (snprintf(key, sizeof(key), DMH_PAX_XATTR "%s", name) >=
+	    (int)sizeof(key) ||
+	    dmh_pax_record(x->buf, &x->len, sizeof(x->buf), key, val, n) < 0)
+		x->full = 1;
+	return 0;
+}
+
+/* A header, with a pax header first when a field does not fit ustar or
+ * there are attributes (xattrs: their records, or NULL). */
+static int emit_header(const struct dmh_hdr *h, const struct xpax *xattrs)
+{
+	static char pax[20480];
 	size_t plen = 0;
 	unsigned char blk[DMH_BLOCK];
 	struct dmh_hdr u = *h;
@@ -215,11 +243,14 @@ static int emit_header(const struct dmh_hdr *h, const char *cap, size_t caplen)
 				    h->link, strlen(h->link));
 		u.link = DMH_LONG_LINK;
 	}
-	if (cap)
-		r |= dmh_pax_record(pax, &plen, sizeof(pax),
-				    DMH_PAX_XATTR DMH_CAP_XATTR, cap, caplen);
+	if (xattrs && (xattrs->full || plen + xattrs->len > sizeof(pax)))
+		r = -1;
+	else if (xattrs) {
+		memcpy(pax + plen, xattrs->buf, xattrs->len);
+		plen += xattrs->len;
+	}
 	if (r) {
-		fprintf(stderr, "dm-helper: %s: a name or attribute too long\n",
+		fprintf(stderr, "dm-helper: %s: a name or attributes too long\n",
 			h->name);
 		return -1;
 	}
@@ -237,36 +268,101 @@ static int emit_header(const struct dmh_hdr *h, const char *cap, size_t caplen)
 	return out_all(blk, DMH_BLOCK);
 }
 
-static int emit_file_data(int dirfd, const char *base, const char *name,
-			  unsigned long long size)
+/* Zeros for the holes, which are not read (SEEK_HOLE). */
+static int out_zeros(unsigned long long n)
+{
+	static const char zeros[1 << 16];
+
+	while (n) {
+		size_t k = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
+
+		if (out_all(zeros, k) < 0)
+			return -1;
+		n -= k;
+	}
+	return 0;
+}
+
+/* Where the data at or after off begins (size: none after), by
+ * SEEK_DATA: the holes of a sparse file are not read. */
+static unsigned long long next_data(int fd, unsigned long long off,
+				    unsigned long long size)
+{
+	off_t d = lseek(fd, (off_t)off, SEEK_DATA);
+
+	if (d < 0)
+		return errno == ENXIO ? size : off;	/* ENXIO: a hole to the end */
+	return (unsigned long long)d < size ? (unsigned long long)d : size;
+}
+
+/* size bytes of the open file fd (closed here). */
+/* Has fd a hole before size (SEEK_HOLE finds one)?  Its dirty pages
+ * written out first, so that no data not yet allocated (a live volume's)
+ * can be taken for a hole and sent as zeros; if they cannot be, it is
+ * read whole. */
+static int is_sparse(int fd, unsigned long long size)
+{
+	off_t h = fdatasync(fd) == 0 ? lseek(fd, 0, SEEK_HOLE) : -1;
+	int yes = h >= 0 && (unsigned long long)h < size;
+
+	lseek(fd, 0, SEEK_SET);
+	return yes;
+}
+
+static int emit_file_data(int fd, const char *name, unsigned long long size,
+			  int sparse)
 {
 	static char buf[1 << 16];
-	unsigned long long left = size;
-	int fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* sparse: where the data found by SEEK_DATA ends (a hole begins) */
+	unsigned long long off = 0, data_end = sparse ? 0 : size;
 
-	if (fd < 0) {
-		fprintf(stderr, "dm-helper: %s: %s\n", name, strerror(errno));
-		return -1;
-	}
-	while (left) {
-		ssize_t n = read(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
+	while (off < size) {
+		ssize_t n;
 
+		if (sparse && off == data_end) {
+			unsigned long long d = next_data(fd, off, size);
+			off_t h;
+
+			if (out_zeros(d - off) < 0)
+				goto fail;
+			off = d;
+			h = off < size ? lseek(fd, (off_t)off, SEEK_HOLE) : -1;
+			data_end = h > 0 && (unsigned long long)h < size
+				   ? (unsigned long long)h : size;
+			if (off < size && lseek(fd, (off_t)off, SEEK_SET) < 0)
+				goto fail;
+			continue;
+		}
+		n = read(fd, buf, data_end - off < sizeof(buf) ? data_end - off
+							: sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
+		if (n == 0) {
+			/* a live volume (a pre-copy) may shrink a file as it is
+			 * read: the rest goes as zeros, and its newer ctime has
+			 * the final pass send it again */
+			if (out_zeros(size - off) < 0)
+				goto fail;
+			break;
+		}
+		if (n < 0) {
 			fprintf(stderr, "dm-helper: %s: %s while reading\n", name,
-				n < 0 ? strerror(errno) : "it shrank");
+				strerror(errno));
 			close(fd);
 			return -1;
 		}
-		if (out_all(buf, (size_t)n) < 0) {
-			close(fd);
-			return -1;
-		}
-		left -= (unsigned long long)n;
+		if (out_all(buf, (size_t)n) < 0)
+			goto fail;
+		off += (unsigned long long)n;
+		if (!sparse)
+			data_end = size;
 	}
 	close(fd);
 	return pad_out(size);
+fail:
+	fprintf(stderr, "dm-helper: %s: %s\n", name, strerror(errno));
+	close(fd);
+	return -1;
 }
 
 /* A hard-linked inode seen: its first name, sent or not. */
@@ -282,6 +378,11 @@ struct scan {
 	int moved;		/* below a directory moved since: send all */
 	char *list;		/* every name, NUL-terminated */
 	size_t list_len, list_cap;
+	char *sparse;		/* the sparse files sent, NUL-terminated */
+	size_t sparse_len, sparse_cap;
+	char *strip;		/* XATTR NAME pairs, NUL-terminated */
+	size_t strip_len, strip_cap;
+	int parent_default;	/* the directory being read has a default ACL */
 	struct inode_seen *links;
 	size_t nlinks, links_cap;
 	int failed;
@@ -314,6 +415,55 @@ static void list_add(struct scan *s, const char *rel, const struct stat *st)
 	s->list_len += n;
 }
 
+/* A string and its NUL appended to a growing buffer. */
+static void buf_add(char **buf, size_t *len, size_t *cap, const char *str)
+{
+	size_t n = strlen(str) + 1;
+
+	if (*len + n > *cap) {
+		*cap = (*len + n) * 2 + 1024;
+		*buf = realloc(*buf, *cap);
+		if (!*buf) {
+			fprintf(stderr, "dm-helper: out of memory\n");
+			exit(1);
+		}
+	}
+	memcpy(*buf + *len, str, n);
+	*len += n;
+}
+
+/* A sparse file sent: its name, for the destination's punch. */
+static void sparse_add(struct scan *s, const char *rel)
+{
+	buf_add(&s->sparse, &s->sparse_len, &s->sparse_cap, rel);
+}
+
+/* An entry sent into a directory with a default ACL: the ACLs it lacks,
+ * which the destination's kernel gives it as it is created. */
+static void strip_add(struct scan *s, const char *rel, const struct stat *st,
+		      const struct xpax *xa)
+{
+	if (!s->parent_default || s->flat || S_ISLNK(st->st_mode))
+		return;
+	if (!xa->acl_access) {
+		buf_add(&s->strip, &s->strip_len, &s->strip_cap, DMH_ACL_ACCESS);
+		buf_add(&s->strip, &s->strip_len, &s->strip_cap, rel);
+	}
+	if (S_ISDIR(st->st_mode) && !xa->acl_default) {
+		buf_add(&s->strip, &s->strip_len, &s->strip_cap, DMH_ACL_DEFAULT);
+		buf_add(&s->strip, &s->strip_len, &s->strip_cap, rel);
+	}
+}
+
+/* Has a name of this hard-linked inode been seen (and sent) already? */
+static int link_seen(const struct scan *s, const struct stat *st)
+{
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (s->links[i].dev == st->st_dev && s->links[i].ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
 /* The first name of a hard-linked inode, or NULL (and it is remembered
  * under rel). */
 static const char *link_target(struct scan *s, const struct stat *st,
@@ -343,6 +493,8 @@ static void scan_release(struct scan *s)
 		free(s->links[i].name);
 	free(s->links);
 	free(s->list);
+	free(s->sparse);
+	free(s->strip);
 }
 
 /* One entry: name is "v/rel" ("v/" for the root); base its name in
@@ -351,8 +503,8 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 		      const char *rel, const struct stat *st)
 {
 	struct dmh_hdr h = { 0 };
-	char *name, target[4096], cap[256];
-	ssize_t caplen;
+	static struct xpax xa;
+	char *name, target[4096];
 	int ret = 0, changed = s->moved || dmh_changed(st, s->since);
 
 	if (S_ISSOCK(st->st_mode))
@@ -369,27 +521,35 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 	h.uid = st->st_uid;
 	h.gid = st->st_gid;
 	h.mtime = (unsigned long long)st->st_mtim.tv_sec;
-	caplen = lgetxattr(rel[0] ? name + strlen(DMH_TAR_PREFIX) : ".",
-			   DMH_CAP_XATTR, cap, sizeof(cap));
+	if (S_ISDIR(st->st_mode) || changed) {
+		xa.len = 0;
+		xa.full = xa.acl_access = xa.acl_default = 0;
+		if (dmh_xattrs(rel[0] ? rel : ".", 0, add_xattr_record, &xa) < 0) {
+			free(name);
+			return -1;
+		}
+		if (rel[0] && !(S_ISREG(st->st_mode) && st->st_nlink > 1 &&
+				link_seen(s, st)))
+			strip_add(s, rel, st, &xa);
+	}
 	if (S_ISDIR(st->st_mode)) {
 		int fd;
 
 		h.type = '5';
-		ret = emit_header(&h, caplen > 0 ? cap : NULL,
-				  caplen > 0 ? (size_t)caplen : 0);
+		ret = emit_header(&h, &xa);
 		if (s->flat) {
 			free(name);
 			return ret;
 		}
 		fd = ret ? -1 : openat(dirfd, base, O_RDONLY | O_DIRECTORY |
 				       O_NOFOLLOW | O_CLOEXEC);
-		if (ret == 0 && fd < 0) {
+		if (ret == 0 && fd < 0 && errno != ENOENT) {
 			fprintf(stderr, "dm-helper: %s: %s\n", rel,
 				strerror(errno));
 			ret = -1;
 		}
-		if (ret == 0) {
-			int was = s->moved;
+		if (ret == 0 && fd >= 0) {	/* else gone since read */
+			int was = s->moved, had = s->parent_default;
 
 			/* a new ctime with an old mtime: the directory itself
 			 * was renamed (or its owner or mode changed), not its
@@ -398,8 +558,10 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 			if (!s->flat && (long long)st->st_ctim.tv_sec >= s->since &&
 			    (long long)st->st_mtim.tv_sec < s->since)
 				s->moved = 1;
+			s->parent_default = xa.acl_default;
 			ret = scan_dir(s, fd, rel);
 			s->moved = was;
+			s->parent_default = had;
 		}
 		free(name);
 		return ret;
@@ -414,7 +576,7 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 		if (first && changed) {
 			h.type = '1';
 			h.link = first;
-			ret = emit_header(&h, NULL, 0);
+			ret = emit_header(&h, NULL);
 			free(name);
 			return ret;
 		}
@@ -424,16 +586,39 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 		return 0;
 	}
 	if (S_ISREG(st->st_mode)) {
+		int sparse, fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW |
+				       O_CLOEXEC);
+
+		if (fd < 0) {
+			free(name);
+			if (errno == ENOENT)
+				return 0;	/* gone since read: see scan_dir */
+			fprintf(stderr, "dm-helper: %s: %s\n", rel, strerror(errno));
+			return -1;
+		}
+		/* a hole before its end: skipped as it is read and punched
+		 * again at the destination.  Not by counting blocks: a file
+		 * just written (delayed allocation) has fewer than its size */
+		sparse = (unsigned long long)st->st_blocks * 512 <
+			 (unsigned long long)st->st_size &&
+			 is_sparse(fd, (unsigned long long)st->st_size);
 		h.type = '0';
 		h.size = (unsigned long long)st->st_size;
-		ret = emit_header(&h, caplen > 0 ? cap : NULL,
-				  caplen > 0 ? (size_t)caplen : 0);
+		ret = emit_header(&h, &xa);
 		if (ret == 0)
-			ret = emit_file_data(dirfd, base, rel,
-					     (unsigned long long)st->st_size);
+			ret = emit_file_data(fd, rel, (unsigned long long)st->st_size,
+					     sparse);
+		else
+			close(fd);
+		if (ret == 0 && sparse && !s->flat)
+			sparse_add(s, rel);
 	} else if (S_ISLNK(st->st_mode)) {
 		ssize_t n = readlinkat(dirfd, base, target, sizeof(target) - 1);
 
+		if (n < 0 && errno == ENOENT) {
+			free(name);
+			return 0;	/* gone since read */
+		}
 		if (n < 0) {
 			fprintf(stderr, "dm-helper: %s: %s\n", rel,
 				strerror(errno));
@@ -442,14 +627,14 @@ static int scan_entry(struct scan *s, int dirfd, const char *base,
 			target[n] = '\0';
 			h.type = '2';
 			h.link = target;
-			ret = emit_header(&h, NULL, 0);
+			ret = emit_header(&h, &xa);
 		}
 	} else {
 		h.type = S_ISCHR(st->st_mode) ? '3' : S_ISBLK(st->st_mode) ? '4'
 			 : '6';
 		h.devmajor = major(st->st_rdev);
 		h.devminor = minor(st->st_rdev);
-		ret = emit_header(&h, NULL, 0);
+		ret = emit_header(&h, &xa);
 	}
 	free(name);
 	return ret;
@@ -473,6 +658,11 @@ static int scan_dir(struct scan *s, int fd, const char *rel)
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			/* a live volume (a pre-copy): renamed or removed since
+			 * listed, as the engine's archive lets it go; the final
+			 * pass, the source stopped, reads a still volume */
+			if (errno == ENOENT)
+				continue;
 			fprintf(stderr, "dm-helper: %s/%s: %s\n", rel, de->d_name,
 				strerror(errno));
 			ret = -1;
@@ -519,6 +709,20 @@ static int cmd_scan(const char *root, const char *since)
 		dmh_header(blk, &h);
 		ret = out_all(blk, DMH_BLOCK) < 0 || out_all(s.list, s.list_len) < 0 ||
 		      pad_out(s.list_len) < 0;
+		h.name = DMH_SPARSE_MEMBER;
+		h.size = s.sparse_len;
+		dmh_header(blk, &h);
+		if (s.sparse_len)	/* only when there is one */
+			ret = ret || out_all(blk, DMH_BLOCK) < 0 ||
+			      out_all(s.sparse, s.sparse_len) < 0 ||
+			      pad_out(s.sparse_len) < 0;
+		h.name = DMH_STRIP_MEMBER;
+		h.size = s.strip_len;
+		dmh_header(blk, &h);
+		if (s.strip_len)
+			ret = ret || out_all(blk, DMH_BLOCK) < 0 ||
+			      out_all(s.strip, s.strip_len) < 0 ||
+			      pad_out(s.strip_len) < 0;
 		memset(blk, 0, sizeof(blk));
 		ret = ret || out_all(blk, sizeof(blk)) < 0 ? -1 : 0;
 		if (ret)
@@ -532,7 +736,7 @@ static int cmd_scan(const char *root, const char *since)
 /* The directory that holds name, reached without following a symbolic
  * link (what was a directory at the source may be a link here by now):
  * its fd, *base the last element; -1 with errno when there is none. */
-static int open_parent(const char *name, const char **base)
+int dmh_open_parent(const char *name, const char **base)
 {
 	int fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	const char *p = name, *slash;
@@ -591,7 +795,7 @@ static int cmd_get(const char *root, int n, char **names)
 	for (int i = 0; i < n; i++) {
 		struct stat st;
 		const char *base;
-		int at = open_parent(names[i], &base);
+		int at = dmh_open_parent(names[i], &base);
 
 		if (at < 0 && (errno == ENOENT || errno == ENOTDIR ||
 			       errno == ELOOP))
@@ -660,7 +864,7 @@ static int cmd_rm(const char *root, int n, char **names)
 		struct stat st;
 		int have;
 		const char *base;
-		int at = open_parent(names[i], &base);
+		int at = dmh_open_parent(names[i], &base);
 
 		if (at < 0 && (errno == ENOENT || errno == ENOTDIR ||
 			       errno == ELOOP))
@@ -702,6 +906,17 @@ int main(int argc, char **argv)
 		return cmd_rm(argv[2], argc - 3, argv + 3);
 	if (argc >= 3 && strcmp(argv[1], DMH_VERB_GET) == 0)
 		return cmd_get(argv[2], argc - 3, argv + 3);
+	if (argc == 3 && strcmp(argv[1], DMH_VERB_SUM) == 0)
+		return dmh_cmd_sum(argv[2], 0);
+	if (argc == 4 && strcmp(argv[1], DMH_VERB_SUM) == 0 &&
+	    strcmp(argv[3], DMH_SUM_CAP) == 0)
+		return dmh_cmd_sum(argv[2], 1);
+	if (argc >= 3 && strcmp(argv[1], DMH_VERB_STAT) == 0)
+		return dmh_cmd_stat(argv[2], argc - 3, argv + 3);
+	if (argc >= 4 && strcmp(argv[1], DMH_VERB_STRIP) == 0)
+		return dmh_cmd_strip(argv[2], argv[3], argc - 4, argv + 4);
+	if (argc >= 3 && strcmp(argv[1], DMH_VERB_PUNCH) == 0)
+		return dmh_cmd_punch(argv[2], argc - 3, argv + 3);
 	fprintf(stderr, DMH_USAGE "\n");
 	return 2;
 }
