@@ -91,8 +91,9 @@ void sb_release(struct strbuf *sb);
  */
 void dm_cancel(void);
 int dm_cancelled(void);
-/* Before a rollback: its requests must run even after Ctrl-C (a second
- * Ctrl-C kills the process: the handler is reset after the first). */
+/* Before a rollback: its requests must run to their end whatever Ctrl-C
+ * comes after (a rollback cut short would leave the source stopped): from
+ * here on no cancellation is seen (see interrupt.c). */
 void dm_cancel_reset(void);
 /* While deferred (on = 1), dm_cancelled() says no but a cancellation is
  * kept: for a request whose effect the engine completes even when we hang

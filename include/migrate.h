@@ -33,6 +33,8 @@ struct container_opts {
 	int checkpoint;		/* --checkpoint: memory state too */
 	int rootfs;		/* container layer: -1 when it changed, 0, 1 */
 	long checkpoint_timeout_s;
+	long stop_timeout_s;	/* --stop-timeout: -1, the container's own */
+	int remove_source;	/* --remove-source: once the copy runs */
 };
 
 int migrate_container(struct cli *cli, const struct container_opts *o);

@@ -38,4 +38,9 @@ void progress_start(struct progress *p, enum progress_mode mode,
 		    const char *label, struct xfer_stats *st, uint64_t total);
 void progress_stop(struct progress *p);
 
+/* On a terminal only (mode auto or tty): one line saying what is being
+ * waited for, so that a wait of seconds never looks like a hang. */
+void progress_phase(enum progress_mode mode, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif

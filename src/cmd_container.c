@@ -22,7 +22,8 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	};
 	struct container_opts o = { .start_timeout_s = 60, .volumes = 1,
 				    .rootfs = -1,
-				    .checkpoint_timeout_s = 60 };
+				    .checkpoint_timeout_s = 60,
+				    .stop_timeout_s = -1 };
 	/* in the order of BIND_REFUSE, BIND_COPY, BIND_SKIP */
 	static const char *const bind_choices[] = { "refuse", "copy", "skip",
 						     NULL };
@@ -73,6 +74,10 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 			 "Leave behind what cannot be carried (devices, "
 			 "missing bind mounts, ...)"),
 		OPT_DRY_RUN(&o.dry_run),
+		OPT_SECONDS('t', "stop-timeout", &o.stop_timeout_s, "SECONDS",
+			    "Seconds the source gets to stop before it is "
+			    "killed, as docker stop -t (default: its own "
+			    "stop timeout, else the engine's 10)", 0, 86400),
 		OPT_SECONDS(0, "start-timeout", &o.start_timeout_s, "SECONDS",
 			    "How long to wait for the copy to run and be "
 			    "healthy", 1, 86400),

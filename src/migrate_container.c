@@ -14,6 +14,7 @@
 
 #include "checkpoint.h"
 #include "dm.h"
+#include "interrupt.h"
 #include "json.h"
 #include "progress.h"
 #include "lock.h"
@@ -1114,6 +1115,17 @@ static int restart_policy_off(struct handover *h)
 	return st < 0 ? -1 : 0;
 }
 
+/* The seconds the engine gives the source to stop: --stop-timeout, else
+ * the container's own StopTimeout, else the engine's 10 (as docker stop). */
+static long stop_timeout(const struct handover *h)
+{
+	long own = json_int(h->ins, -1, "Config", "StopTimeout", NULL);
+
+	if (h->o->stop_timeout_s >= 0)
+		return h->o->stop_timeout_s;
+	return own >= 0 ? own : 10;
+}
+
 static int step_stop_source(struct handover *h, const struct step *s)
 {
 	char *path;
@@ -1130,8 +1142,16 @@ static int step_stop_source(struct handover *h, const struct step *s)
 		return -1;
 	/* paused, it has not served since the freeze, and a SIGTERM would
 	 * wait for the thaw: the stop kills it at once */
-	path = xasprintf("/containers/%s/stop%s", h->src_id,
-			 h->src_paused ? "?t=0" : "");
+	if (h->src_paused)
+		path = xasprintf("/containers/%s/stop?t=0", h->src_id);
+	else if (h->o->stop_timeout_s >= 0)
+		path = xasprintf("/containers/%s/stop?t=%ld", h->src_id,
+				 h->o->stop_timeout_s);
+	else
+		path = xasprintf("/containers/%s/stop", h->src_id);
+	if (!h->src_paused)
+		progress_phase(h->cli->progress, "Stopping %s at the source "
+			       "(up to %ld s)...", h->name, stop_timeout(h));
 	if (!h->src_paused)
 		h->stopped_at = dm_now_ms();
 	/* the engine finishes a stop it began even when we hang up: a
@@ -1180,7 +1200,12 @@ static int rollback(struct handover *h)
 	int ok;
 
 	dm_cancel_reset();
+	interrupt_note("rolling back: starting the source again first, then "
+		       "removing what the move made at %s", h->o->to);
+	dm_test_pause("rollback");
 	ok = undo_journal(&h->rec, UNDO_SOURCE, h->src, NULL) == 0;
+	interrupt_note("rolling back: removing what the move made at %s%s",
+		       h->o->to, ok ? " (the source runs again)" : "");
 	if (cli_dest_revive(h->cli, h->o->to, &h->dst, &h->link) < 0) {
 		dm_warn("%s; what this migration made there is left: "
 			"docker migrate rollback %s removes it", dm_errmsg(),
@@ -1336,6 +1361,7 @@ static int run_step(struct handover *h, size_t i, int first_of_phase)
 	if (first_of_phase)
 		record_phase_begin(&h->rec, step_name(st->kind));
 	record_step_begin(&h->rec, h->step0 + i);
+	interrupt_note_step(step_name(st->kind), h->o->to, stop_timeout(h));
 	if (dm_cancelled()) {
 		r = dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 	} else {
@@ -1415,6 +1441,7 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		began = 1;
 		record_set_status(&h.rec, "running");
 		record_phase_begin(&h.rec, "check");
+		interrupt_note_step("check", o->to, 0);
 		h.check_started = record_wall_ms();
 		dm_test_pause("check");
 	}
@@ -1458,6 +1485,7 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		ret = cmd_failed_status(left);
 		goto out;
 	}
+	interrupt_note("finishing: the move is done, its report follows");
 	untag_commit(&h);
 	record_set_status(&h.rec, "completed");
 	print_report(&h);

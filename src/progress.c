@@ -5,6 +5,7 @@
  * thread samples the transfer's byte counter, so the transfer itself never
  * waits for the terminal.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -118,4 +119,18 @@ void progress_stop(struct progress *p)
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
 	p->mode = PROGRESS_NONE;
+}
+
+void progress_phase(enum progress_mode mode, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!(mode == PROGRESS_TTY ||
+	      (mode == PROGRESS_AUTO && isatty(STDERR_FILENO))))
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
 }
