@@ -596,11 +596,11 @@ static int step_transfer(struct handover *h, const struct step *s)
 		struct progress p;
 		char *label = xasprintf("image %s", h->image_ref);
 
-		/* the save stream is about the image's size; a delta's size
-		 * is not known before it is sent */
+		/* the save stream is about the image's size, and so is the
+		 * export a delta reads (the bar counts what it reads) */
 		progress_start(&p, h->cli->progress, label, &st,
-			       strcmp(h->strategy->name, "save") == 0
-			       ? (uint64_t)h->img.size : 0);
+			       progress_total_of(h->strategy->name,
+						 h->img.size));
 		struct transfer t = transfer_of(h, &st);
 
 		t.made = &made;
@@ -831,7 +831,9 @@ static int step_copy(struct handover *h, const struct step *s)
 		return -1;
 	v->sync = &volsync_by_archive;
 	label = xasprintf("volume %s", v->name);
-	progress_start(&p, h->cli->progress, label, &st, 0);
+	/* the tar read at the source is about the volume's size */
+	progress_start(&p, h->cli->progress, label, &st,
+		       s->bytes > 0 ? (uint64_t)s->bytes : 0);
 	ret = volume_copy_snap(h->src, v->sh, h->dst, v->dh, v->digest, &st,
 			       h->running ? &v->snap : NULL);
 	progress_stop(&p);

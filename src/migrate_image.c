@@ -179,7 +179,7 @@ static int transfer(struct image_run *r, const struct strategy *s,
 			if (!r->present[i])
 				total += (uint64_t)r->info[i].size;
 		progress_start(&p, r->cli->progress, refs[0], &st,
-			       strcmp(s->name, "save") == 0 ? total : 0);
+			       progress_total_of(s->name, (long long)total));
 		struct transfer t = { r->src, r->dst, &st, r->o->reg.registry,
 				      r->o->reg.no_push, r->o->reg.keep_tag,
 				      cfgdir,

@@ -104,6 +104,7 @@ struct reader {
 	struct engine *e;
 	const char *path;
 	const struct pipe_filter *f;
+	struct xfer_stats *st;
 	int fd;
 };
 
@@ -111,8 +112,14 @@ static int reader_sink(void *ctx, const void *buf, size_t n)
 {
 	struct reader *r = ctx;
 
-	if (r->f)
+	if (r->f) {
+		/* what is sent is not what is read: the progress of the
+		 * whole export is what tells how long is left */
+		if (r->st)
+			__atomic_add_fetch(&r->st->read, (uint64_t)n,
+					   __ATOMIC_RELAXED);
 		return r->f->feed(r->f->ctx, buf, n, r->fd);
+	}
 	return fd_write_all(r->fd, buf, n);
 }
 
@@ -149,7 +156,7 @@ int engine_pipe_reply(struct engine *src, const char *src_path,
 		      const struct pipe_filter *f, struct xfer_stats *st,
 		      struct strbuf *reply)
 {
-	struct reader r = { .e = src, .path = src_path, .f = f };
+	struct reader r = { .e = src, .path = src_path, .f = f, .st = st };
 	char *what = xasprintf("reading from %s", engine_name(src));
 	int ret = engine_send_produced_reply(dst, method, dst_path,
 					     content_type, read_source, &r,
