@@ -70,6 +70,9 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 			    1, 86400),
 		OPT_BOOL(0, "keep", &o.keep,
 			 "Leave the source running: a copy, not a move"),
+		OPT_BOOL(0, "remove-source", &o.remove_source,
+			 "Remove the stopped source once its copy runs (its "
+			 "volumes and image stay)"),
 		OPT_BOOL(0, "drop-unmovable", &o.drop_unmovable,
 			 "Leave behind what cannot be carried (devices, "
 			 "missing bind mounts, ...)"),
@@ -103,5 +106,8 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	o.verify_stat = verify == VERIFY_STAT;
 	o.bind_mode = binds;
 	o.container = argv[0];
+	if (o.keep && o.remove_source)
+		return cmd_usage_error(&help, "--keep and --remove-source "
+				       "contradict each other: choose one");
 	return migrate_container(cli, &o);
 }

@@ -1398,6 +1398,37 @@ static int run_plan(struct handover *h)
 	return 0;
 }
 
+/* After a move, the stopped source stays (its name would refuse a move
+ * back): --remove-source removes it, as a step of the record; else the
+ * report says what stays.  Its volumes stay either way, as docker rm's. */
+static void finish_source(struct handover *h)
+{
+	size_t i;
+	char *path;
+	int ok;
+
+	if (h->o->keep)
+		return;
+	if (!h->o->remove_source) {
+		if (!h->o->json)
+			printf("  at source     container %s, stopped: remove it "
+			       "there (docker rm %s) before a move back, or "
+			       "move with --remove-source\n", h->name, h->name);
+		return;
+	}
+	path = xasprintf("container %s", h->name);
+	i = record_step_add(&h->rec, "remove-source", path, 0);
+	free(path);
+	record_step_begin(&h->rec, i);
+	path = xasprintf("/containers/%s", h->src_id);
+	ok = engine_delete(h->src, path) >= 0;
+	free(path);
+	if (!ok)
+		dm_warn("the move is done, but the source %s was not removed: "
+			"%s", h->name, dm_errmsg());
+	record_step_end(&h->rec, i, 0, ok ? "done" : "failed");
+}
+
 /* The commit's name was a means of transport: the copy keeps its image,
  * unnamed, as a container started from a committed layer would. */
 static void untag_commit(struct handover *h)
@@ -1489,8 +1520,12 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 	}
 	interrupt_note("finishing: the move is done, its report follows");
 	untag_commit(&h);
+	if (o->remove_source)
+		finish_source(&h);
 	record_set_status(&h.rec, "completed");
 	print_report(&h);
+	if (!o->remove_source)
+		finish_source(&h);
 	ret = 0;
 	goto out;
 fail:
@@ -1499,6 +1534,9 @@ fail:
 
 		dm_error_save(&why);
 		record_fail(&h.rec, "failed", why.kind, why.msg);
+		/* a script reading --format json gets the failed record */
+		if (o->json)
+			print_report(&h);
 		dm_error_restore(&why);
 	}
 fail_early:

@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# What a docker user tries first (issue 19): the stopped source after a
+# move, a bad --ssh-config, --format json when the check fails, and the
+# other habits of the docker CLI.
+
+load helpers
+
+setup_file() { dm_setup_file; }
+setup() { dm_setup; }
+teardown() {
+	ldocker node1 rm -f -v dmt-h >/dev/null 2>&1 || true
+	ldocker node2 rm -f -v dmt-h >/dev/null 2>&1 || true
+	ldocker node1 volume rm -f dmt-hvol >/dev/null 2>&1 || true
+	ldocker node2 volume rm -f dmt-hvol >/dev/null 2>&1 || true
+}
+
+h_run() {
+	run_docker node1 run -d --name dmt-h --stop-timeout 1 "$@" "$LAB_BASE_IMAGE" sleep 600
+}
+
+@test "after a move the report says the stopped source stays, and blocks a move back" {
+	h_run
+	run_dm container dmt-h --to node2
+	contains "$output" "  at source     container dmt-h, stopped: remove it there (docker rm dmt-h) before a move back, or move with --remove-source" "what stays is said"
+	is "$(ldocker node1 inspect -f '{{.State.Status}}' dmt-h)" exited "the source stays, stopped"
+}
+
+@test "--remove-source removes the stopped source once the copy runs; its volume stays" {
+	run_docker node1 volume create dmt-hvol
+	h_run -v dmt-hvol:/data
+	run_dm container dmt-h --to node2 --remove-source
+	contains "$output" "remove-source container dmt-h" "a step of the report"
+	[[ $output != *"at source     "* ]] || { echo "FAIL: says the source stays"; false; }
+	run ldocker node1 inspect dmt-h
+	is "$status" 1 "no container dmt-h at the source"
+	is "$(ldocker node2 inspect -f '{{.State.Status}}' dmt-h)" running "the copy runs"
+	run_docker node1 volume inspect dmt-hvol
+	local st
+	st=$("$DM_BIN" history --format json | jq -r '[.[] | select(.object == "dmt-h")][-1] | .steps[] | select(.step == "remove-source") | .outcome')
+	is "$st" done "history records the removal"
+}
+
+@test "--keep and --remove-source together: a usage error, exit 125" {
+	h_run
+	run_dm 125 container dmt-h --to node2 --keep --remove-source
+	contains "$output" "docker: --keep and --remove-source contradict each other" "said"
+	is "$(ldocker node1 inspect -f '{{.State.Status}}' dmt-h)" running "nothing changed"
+}
+
+@test "--ssh-config naming no file: a usage error, exit 125, nothing tried" {
+	h_run
+	run_dm 125 container dmt-h --to node2 --ssh-config /no/such/file
+	is "${lines[0]}" 'docker: invalid argument "/no/such/file" for "--ssh-config" flag: No such file or directory' "one line that names it"
+	[[ $output != *resolve* ]] || { echo "FAIL: it went on"; false; }
+	run_dm 125 image "$LAB_BASE_IMAGE" --to node2 --ssh-config /no/such/file
+}
+
+@test "--format json prints the failed record on stdout when the check fails" {
+	h_run
+	run_docker node2 run -d --name dmt-h "$LAB_BASE_IMAGE" sleep 600
+	local st=0
+	"$DOCKER" migrate container dmt-h --to node2 --format json >"$BATS_TEST_TMPDIR/out" 2>/dev/null || st=$?
+	output=$(cat "$BATS_TEST_TMPDIR/out")
+	echo "$output"
+	is "$st" 1 "the check failed"
+	is "$(jq -r '.status + " " + .failed_step' <<<"$output")" "failed check" "a JSON record on stdout"
+	contains "$(jq -r .error <<<"$output")" "dmt-h" "with its error"
+}
