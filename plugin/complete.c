@@ -241,8 +241,13 @@ static int describe(struct cli *cli, const struct opt *opts,
 		complete_engine_list(c, cli, COMPL_IMAGE);
 	else if (strstr(help->args, "VOLUME"))
 		complete_engine_list(c, cli, COMPL_VOLUME);
-	else if (strstr(help->args, "ID"))
+	else if (strstr(help->args, "ID")) {
+		/* "history prune" is history's own command */
+		if (strcmp(help->path, "migrate history") == 0)
+			cand(c, "prune", "Remove the records of finished "
+			     "migrations");
 		complete_migrations(c, cli, strstr(help->path, "rollback") != NULL);
+	}
 	printf(":%d\n", directive);
 	return 0;
 }
@@ -261,8 +266,11 @@ int cmd_complete(int argc, char **argv, struct cli *cli, int nodesc)
 		c.partial = argv[argc - 1];
 	if (argc > 1)
 		c.prev = argv[argc - 2];
+	int at = 0;
+
 	for (int i = 0; i < argc - 1 && !sub; i++)
-		sub = plugin_find_subcmd(argv[i]);
+		if ((sub = plugin_find_subcmd(argv[i])))
+			at = i;
 	if (!sub) {
 		for (const struct subcmd *s = plugin_subcmds(); s->name; s++)
 			cand(&c, s->name, s->summary);
@@ -272,5 +280,10 @@ int cmd_complete(int argc, char **argv, struct cli *cli, int nodesc)
 	cli->describe = describe;
 	cli->describe_ctx = &c;
 	cli->alias = sub->alias;
+	/* a command of the command ("history prune") completes its own
+	 * flags: the command is handed that word alone */
+	if (at + 1 < argc - 1 && strcmp(sub->name, "history") == 0 &&
+	    strcmp(argv[at + 1], "prune") == 0)
+		return sub->fn(1, argv + at + 1, cli);
 	return sub->fn(0, NULL, cli);
 }

@@ -27,7 +27,7 @@ static const struct subcmd subcmds[] = {
 	{ "image", cmd_image, "Copy images to another host", "images" },
 	{ "volumes", cmd_volumes, "Copy volumes, content and settings, to another host",
 	  "volume" },
-	{ "history", cmd_history, "List past migrations with their timings", NULL },
+	{ "history", cmd_history, "List past migrations, newest first, or show one", NULL },
 	{ "rollback", cmd_rollback, "Finish the rollback of an interrupted migration", NULL },
 	{ "version", cmd_version, "Show the plugin version and the source engine", NULL },
 	{ NULL, NULL, NULL, NULL },

@@ -66,3 +66,29 @@ h_run() {
 	is "$(jq -r '.status + " " + .failed_step' <<<"$output")" "failed check" "a JSON record on stdout"
 	contains "$(jq -r .error <<<"$output")" "dmt-h" "with its error"
 }
+
+@test "make install-user: man, bash, zsh and fish find what it installs" {
+	local h=$BATS_TEST_TMPDIR/home repo
+	repo=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	mkdir -p "$h/.local/bin"
+	run env -u XDG_DATA_HOME -u XDG_CONFIG_HOME -u DOCKER_CONFIG HOME="$h" \
+		make -s -C "$repo" install-user BIN="$DM_BIN"
+	echo "$output"
+	is "$status" 0 "installed"
+	[ -x "$h/.docker/cli-plugins/docker-migrate" ]
+	local path=$h/.docker/cli-plugins:$h/.local/bin:/usr/local/bin:/usr/bin:/bin
+	# man-db: ~/.local/share/man, from ~/.local/bin in PATH
+	run env -i HOME="$h" PATH="$path" man -w docker-migrate-container
+	is "$output" "$h/.local/share/man/man1/docker-migrate-container.1" "man finds the page"
+	# bash-completion loads it on demand, by the command's name
+	run env -i HOME="$h" PATH="$path" bash --norc -c \
+		'source /usr/share/bash-completion/bash_completion; __load_completion docker-migrate; complete -p docker-migrate'
+	is "$output" "complete -F _docker_migrate_plugin docker-migrate" "bash finds it"
+	# zsh: the directory the install names, in fpath
+	run env -i HOME="$h" PATH="$path" zsh -f -c \
+		'fpath=(~/.local/share/zsh/site-functions $fpath); autoload -Uz compinit; compinit -u -d "$HOME/zcd"; print -r -- ${_comps[docker-migrate]}'
+	is "$output" "_docker-migrate" "zsh finds it"
+	# fish loads ~/.config/fish/completions by itself; it asks the plugin
+	run env -i HOME="$h" PATH="$path" fish -c 'complete -C "docker-migrate hist"'
+	contains "$output" "history" "fish completes through it"
+}
