@@ -402,11 +402,16 @@ static int pump(struct sshlink *l, struct pair *p)
 		shutdown(p->fd, SHUT_WR);
 		p->wr_shut = 1;
 	}
-	/* local -> remote */
-	if (!p->up_len && !p->fd_eof && !ssh_channel_is_closed(p->ch)) {
+	/* local -> remote.  Read also once the channel closed, the bytes
+	 * dropped: the bridge polls the socket for input until it ends, and
+	 * a peer that hung up would otherwise be reported ready forever
+	 * (the loop spun on it: a CPU busy for as long as a stop waited). */
+	if (!p->up_len && !p->fd_eof) {
 		w = read(p->fd, p->up, BUFSZ);
 		if (w == 0) {
 			p->fd_eof = 1;
+		} else if (w > 0 && ssh_channel_is_closed(p->ch)) {
+			moved = 1;	/* nowhere to go */
 		} else if (w > 0) {
 			p->up_len = (size_t)w;
 			p->up_off = 0;

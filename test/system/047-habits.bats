@@ -92,3 +92,22 @@ h_run() {
 	run env -i HOME="$h" PATH="$path" fish -c 'complete -C "docker-migrate hist"'
 	contains "$output" "history" "fish completes through it"
 }
+
+@test "an ssh:// source does not busy-loop while the source stops" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	run_docker node1 volume create dmt-hvol
+	# 4 s of stop (SIGTERM ignored), a volume: helpers' streams end
+	# while the link waits
+	run_docker node1 run -d --name dmt-h --stop-timeout 4 -v dmt-hvol:/data \
+		"$LAB_BASE_IMAGE" sh -c 'trap "" TERM; echo x > /data/a; while :; do sleep 1; done'
+	DOCKER_HOST="ssh://node1" strace -f -c -o "$BATS_TEST_TMPDIR/strace" \
+		"$DM_BIN" migrate container dmt-h --to node2 -q >"$BATS_TEST_TMPDIR/out" 2>&1 ||
+		{ cat "$BATS_TEST_TMPDIR/out"; false; }
+	local polls
+	polls=$(awk '$NF == "poll" { print $4 }' "$BATS_TEST_TMPDIR/strace")
+	cat "$BATS_TEST_TMPDIR/strace" | head -8
+	# it spun: some 60,000 polls a second of waiting; a poll that blocks
+	# wakes a few times a second per thread
+	[ -n "$polls" ] && [ "$polls" -lt 20000 ] ||
+		{ echo "FAIL: $polls poll calls in one move"; false; }
+}
