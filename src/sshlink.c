@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <libssh/libssh.h>
+#include <libssh/callbacks.h>
 #include <libssh/server.h>	/* ssh_send_keepalive, for clients too */
 
 #include "dm.h"
@@ -213,6 +214,9 @@ struct sshlink {
 	int stdio_only;		/* sshd refused forwarding: dial-stdio */
 	char last_err[512];	/* why the last channel did not open */
 	int watch_fd;		/* the session's socket, dup'ed: see sshlink_lost */
+	/* a key's passphrase, asked while authenticating (see askpass) */
+	struct ssh_callbacks_struct cb;
+	int locked_keys;	/* keys left unloaded: no passphrase */
 };
 
 const char *sshlink_name(const struct sshlink *l)
@@ -827,18 +831,52 @@ static char *describe(ssh_session s, const struct ssh_target *t)
 	return name;
 }
 
-static int authenticate(ssh_session s, const char *name)
+/* libssh asks for the passphrase of an encrypted key: on a terminal the
+ * user is asked, as ssh(1) does; otherwise the key stays locked, and the
+ * error says so rather than that the server refused it. */
+static int askpass(const char *prompt, char *buf, size_t len, int echo,
+		   int verify, void *userdata)
 {
-	int rc = ssh_userauth_none(s, NULL);
+	struct sshlink *l = userdata;
+	char *ask;
+	int rc;
+
+	(void)prompt;	/* libssh's names no key nor host */
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+		l->locked_keys++;
+		return -1;
+	}
+	ask = xasprintf("Enter passphrase for your key to %s: ", l->name);
+	rc = ssh_getpass(ask, buf, len, echo, verify);
+	free(ask);
+	if (rc < 0 || !buf[0]) {
+		l->locked_keys++;
+		return -1;
+	}
+	return 0;
+}
+
+static int authenticate(struct sshlink *l)
+{
+	int rc = ssh_userauth_none(l->s, NULL);
 
 	if (rc == SSH_AUTH_SUCCESS)
 		return 0;
-	rc = ssh_userauth_publickey_auto(s, NULL, NULL);
+	l->cb = (struct ssh_callbacks_struct){ .userdata = l,
+					       .auth_function = askpass };
+	ssh_callbacks_init(&l->cb);
+	ssh_set_callbacks(l->s, &l->cb);
+	rc = ssh_userauth_publickey_auto(l->s, NULL, NULL);
 	if (rc == SSH_AUTH_SUCCESS)
 		return 0;
+	if (rc != SSH_AUTH_ERROR && l->locked_keys)
+		return dm_error("%s: your key has a passphrase and was not "
+				"loaded (no terminal to ask it on, or none "
+				"given): add it to ssh-agent (ssh-add), or run "
+				"on a terminal", l->name);
 	return dm_error("%s refused our keys: %s (is your key in the remote "
-			"authorized_keys, or loaded in ssh-agent?)", name,
-			rc == SSH_AUTH_ERROR ? ssh_get_error(s) : "denied");
+			"authorized_keys, or loaded in ssh-agent?)", l->name,
+			rc == SSH_AUTH_ERROR ? ssh_get_error(l->s) : "denied");
 }
 
 struct sshlink *sshlink_open(const struct ssh_target *t,
@@ -862,7 +900,7 @@ struct sshlink *sshlink_open(const struct ssh_target *t,
 		goto fail;
 	}
 	if (verify_host_key(l->s, l->name) < 0 ||
-	    authenticate(l->s, l->name) < 0)
+	    authenticate(l) < 0)
 		goto fail;
 	{
 		/* data unacknowledged this long: the kernel drops the

@@ -8,6 +8,7 @@ load helpers
 setup_file() { dm_setup_file; }
 setup() { dm_setup; }
 teardown() {
+	tmux -L dmt-habits kill-server 2>/dev/null || true
 	ldocker node1 rm -f -v dmt-h >/dev/null 2>&1 || true
 	ldocker node2 rm -f -v dmt-h >/dev/null 2>&1 || true
 	ldocker node1 volume rm -f dmt-hvol >/dev/null 2>&1 || true
@@ -110,4 +111,51 @@ h_run() {
 	# wakes a few times a second per thread
 	[ -n "$polls" ] && [ "$polls" -lt 20000 ] ||
 		{ echo "FAIL: $polls poll calls in one move"; false; }
+}
+
+# enc_key: the lab's key with a passphrase, and an ssh config that uses
+# it; no ssh-agent.
+enc_key() {
+	cp "$LAB_SSH_KEY" "$BATS_TEST_TMPDIR/key"
+	chmod 600 "$BATS_TEST_TMPDIR/key"
+	ssh-keygen -q -p -P '' -N sesame -f "$BATS_TEST_TMPDIR/key" >/dev/null
+	sed "s#IdentityFile .*#IdentityFile $BATS_TEST_TMPDIR/key#" "$LAB_SSH_CONFIG" >"$BATS_TEST_TMPDIR/ssh_config"
+}
+
+@test "a key with a passphrase and no agent, no terminal: said so, not 'refused'" {
+	enc_key
+	h_run
+	run env -u SSH_AUTH_SOCK "$DOCKER" migrate container dmt-h --to node2 --dry-run \
+		--ssh-config "$BATS_TEST_TMPDIR/ssh_config" </dev/null
+	echo "$output"
+	is "$status" 1 "it fails"
+	contains "$output" "your key has a passphrase and was not loaded" "the reason"
+	[[ $output != *refused* ]] || { echo "FAIL: says refused"; false; }
+}
+
+@test "a key with a passphrase and no agent, on a terminal: asked, and it connects" {
+	enc_key
+	h_run
+	local pane i
+	tmux -L dmt-habits new-session -d -x 200 -y 30 \
+		"env -u SSH_AUTH_SOCK DOCKER_CONFIG='$DOCKER_CONFIG' DOCKER_HOST='$DOCKER_HOST' \
+		 $DOCKER migrate container dmt-h --to node2 --dry-run \
+		 --ssh-config '$BATS_TEST_TMPDIR/ssh_config'; echo EXIT=\$?; sleep 30"
+	for ((i = 0; i < 100; i++)); do
+		pane=$(tmux -L dmt-habits capture-pane -p)
+		[[ $pane == *"Enter passphrase for your key to root@"* ]] && break
+		sleep 0.1
+	done
+	tmux -L dmt-habits send-keys sesame Enter
+	for ((i = 0; i < 100; i++)); do
+		pane=$(tmux -L dmt-habits capture-pane -p)
+		[[ $pane == *"EXIT="* ]] && break
+		sleep 0.1
+	done
+	tmux -L dmt-habits kill-server
+	echo "$pane"
+	contains "$pane" "Enter passphrase for your key to root@" "asked"
+	[[ $pane != *sesame* ]] || { echo "FAIL: the passphrase was echoed"; false; }
+	contains "$pane" "Plan: move container dmt-h" "connected"
+	contains "$pane" "EXIT=0" "exit 0"
 }
