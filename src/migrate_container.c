@@ -21,6 +21,7 @@
 #include "migrate.h"
 #include "plan.h"
 #include "recreate.h"
+#include "space.h"
 #include "record.h"
 #include "transfer.h"
 #include "undo.h"
@@ -239,42 +240,10 @@ static int check_networks(struct handover *h)
 /* Free space where the destination engine keeps its images. */
 static int check_space(struct handover *h)
 {
-	struct strbuf out = STRBUF_INIT;
-	yajl_val info = NULL;
-	const char *root;
-	char *q, *cmd;
-	unsigned long long avail_kb = 0;
-	int ret = 0;
-
 	if (h->image_present)
 		return 0;
-	if (engine_get_json(h->dst, "/info", &info) < 0)
-		return -1;
-	root = json_str(info, "DockerRootDir", NULL) ?: "/var/lib/docker";
-	q = sh_quote(root);
-	cmd = xasprintf("df -Pk %s | awk 'NR==2 {print $4}'", q);
-	if (sshlink_run(h->link, cmd, &out, 256) == 0 &&
-	    sscanf(sb_str(&out), "%llu", &avail_kb) == 1) {
-		/* an image takes about its size once unpacked, more with the
-		 * tar being read: ask for 1.2 times */
-		if ((double)avail_kb * 1024.0 < (double)h->img.size * 1.2) {
-			char a[32], b[32];
-
-			ret = dm_error("not enough space at %s for the image "
-				       "(%s free in %s, %s needed)", h->o->to,
-				       dm_human_bytes(avail_kb * 1024ULL, a, sizeof(a)),
-				       root, dm_human_bytes((uint64_t)h->img.size,
-							    b, sizeof(b)));
-		}
-	} else {
-		dm_warn("cannot tell the free space in %s at %s; going on",
-			root, h->o->to);
-	}
-	free(q);
-	free(cmd);
-	sb_release(&out);
-	yajl_tree_free(info);
-	return ret;
+	return space_for_images(h->dst, h->link, h->o->to,
+				(uint64_t)h->img.size);
 }
 
 /* The size of each carried volume at the source (the engine's disk

@@ -11,6 +11,7 @@
 #include "migrate.h"
 #include "progress.h"
 #include "record.h"
+#include "space.h"
 #include "transfer.h"
 
 struct image_run {
@@ -25,6 +26,18 @@ struct image_run {
 					 * there before (a load moves it) */
 	struct migration rec;
 };
+
+/* Room at the destination for the images it lacks, as a container move
+ * checks: before a byte is sent. */
+static int check_room(struct image_run *r)
+{
+	uint64_t need = 0;
+
+	for (size_t i = 0; i < r->o->n; i++)
+		if (!r->present[i] && r->info[i].size > 0)
+			need += (uint64_t)r->info[i].size;
+	return space_for_images(r->dst, r->link, r->o->to, need);
+}
 
 static int check_images(struct image_run *r)
 {
@@ -52,7 +65,7 @@ static int check_images(struct image_run *r)
 		r->had[i] = f == 1 ? xstrdup(di.id) : NULL;
 		image_info_release(&di);
 	}
-	return 0;
+	return check_room(r);
 }
 
 int print_image_plan(struct engine *src, struct engine *dst, const char *ref,

@@ -9,6 +9,8 @@ setup_file() { dm_setup_file; }
 setup() { dm_setup; }
 teardown() {
 	tmux -L dmt-habits kill-server 2>/dev/null || true
+	[ -z "${NODE3:-}" ] || lab_ctl remove node3 >/dev/null 2>&1 || true
+	ldocker node1 rmi dmt/hbig:1 >/dev/null 2>&1 || true
 	ldocker node1 rm -f -v dmt-h >/dev/null 2>&1 || true
 	ldocker node2 rm -f -v dmt-h >/dev/null 2>&1 || true
 	ldocker node1 volume rm -f dmt-hvol >/dev/null 2>&1 || true
@@ -158,4 +160,17 @@ enc_key() {
 	[[ $pane != *sesame* ]] || { echo "FAIL: the passphrase was echoed"; false; }
 	contains "$pane" "Plan: move container dmt-h" "connected"
 	contains "$pane" "EXIT=0" "exit 0"
+}
+
+@test "docker migrate image checks the free space at the destination before sending" {
+	# 64 MB of disk at node3, an image of some 80 MB
+	NODE3=1
+	lab_ctl add node3 --disk 64 >/dev/null
+	head -c 80000000 /dev/urandom >"$BATS_TEST_TMPDIR/big"
+	printf 'FROM %s\nCOPY big /big\n' "$LAB_BASE_IMAGE" >"$BATS_TEST_TMPDIR/Dockerfile"
+	DOCKER_BUILDKIT=0 ldocker node1 build -q --pull=false -t dmt/hbig:1 "$BATS_TEST_TMPDIR" >/dev/null
+	rm -f "$BATS_TEST_TMPDIR/big"
+	run_dm 1 image dmt/hbig:1 --to node3
+	contains "$output" "not enough space at node3 for the image" "refused before sending"
+	[[ $output != *"transfer failed"* ]] || { echo "FAIL: it began sending"; false; }
 }
