@@ -174,3 +174,23 @@ enc_key() {
 	contains "$output" "not enough space at node3 for the image" "refused before sending"
 	[[ $output != *"transfer failed"* ]] || { echo "FAIL: it began sending"; false; }
 }
+
+@test "volumes: a named volume a running container writes to is warned about" {
+	run_docker node1 volume create dmt-hvol
+	h_run -v dmt-hvol:/data
+	run_dm volumes dmt-hvol --to node2 -q
+	contains "$output" "warning: volume dmt-hvol is in use by the running container dmt-h: it may change while it is copied" "warned"
+}
+
+@test "volumes: --rename of a volume not copied is refused; no volume named: the usage" {
+	run_docker node1 volume create dmt-hvol
+	h_run -v dmt-hvol:/data
+	run_dm 125 volumes dmt-hvol --to node2 --rename other=x
+	is "${lines[0]}" "docker: --rename other=x: other is not among the volumes named" "named volumes"
+	run_dm 1 volumes --container dmt-h --to node2 --rename other=x
+	contains "$output" "--rename other=x: other is not among the volumes copied" "--container"
+	run ldocker node2 volume inspect dmt-hvol
+	is "$status" 1 "nothing copied"
+	run_dm 125 volumes --to node2
+	is "${lines[0]}" "docker: 'docker migrate volumes' requires at least 1 argument, or --container" "no volume"
+}
