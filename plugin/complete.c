@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "dm.h"
@@ -252,8 +253,54 @@ static int describe(struct cli *cli, const struct opt *opts,
 	return 0;
 }
 
+/* The Docker CLI drops its global flags when it asks a plugin to
+ * complete: "docker __complete --context edge2 migrate container ''" runs
+ * "docker-migrate __complete migrate container ''", with neither the flag
+ * nor the context in the environment, and names would come from the
+ * default engine.  The CLI is our parent: its command line, in /proc,
+ * still has them. */
+static void globals_from_cli(struct cli *cli, struct opt *globals)
+{
+	/* static: the flags' values point into it for the process */
+	static char buf[8192];
+	char *path, *argv[128];
+	int argc = 0, start = -1, nargs;
+	size_t len;
+	FILE *f;
+
+	if (!getenv("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND"))
+		return;	/* not run by the CLI */
+	path = xasprintf("/proc/%d/cmdline", (int)getppid());
+	f = fopen(path, "r");
+	free(path);
+	if (!f)
+		return;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	for (size_t i = 0; i < len && argc < 127; i += strlen(buf + i) + 1) {
+		if (start < 0 && (strcmp(buf + i, "__complete") == 0 ||
+				  strcmp(buf + i, "__completeNoDesc") == 0))
+			start = argc + 1;
+		argv[argc++] = buf + i;
+	}
+	argv[argc] = NULL;
+	if (start < 0 || start >= argc)
+		return;
+	cli->g.tlsverify = -1;
+	plugin_global_opts(&cli->g, globals);
+	if (opt_parse(argc - start, argv + start, globals, OPT_STOP_AT_NONOPT,
+		      &nargs) != OPT_OK) {
+		dm_clear_error();
+		return;
+	}
+	plugin_apply_globals(&cli->g);
+}
+
 int cmd_complete(int argc, char **argv, struct cli *cli, int nodesc)
 {
+	static struct opt globals[GLOBAL_OPTS_MAX];
+
 	struct compl c = { .partial = "", .nodesc = nodesc };
 	const struct subcmd *sub = NULL;
 
@@ -262,6 +309,7 @@ int cmd_complete(int argc, char **argv, struct cli *cli, int nodesc)
 		argc--;
 		argv++;
 	}
+	globals_from_cli(cli, globals);
 	if (argc > 0)
 		c.partial = argv[argc - 1];
 	if (argc > 1)

@@ -194,3 +194,20 @@ enc_key() {
 	run_dm 125 volumes --to node2
 	is "${lines[0]}" "docker: 'docker migrate volumes' requires at least 1 argument, or --container" "no volume"
 }
+
+@test "docker's own completion: --context and -H before migrate choose whose containers are offered" {
+	# what "docker completion bash|zsh|fish" runs on <TAB>: the words
+	# typed, global flags included; the CLI drops those flags when it
+	# runs the plugin's __complete
+	run_docker node2 run -d --name dmt-h "$LAB_BASE_IMAGE" sleep 600
+	"$DOCKER" context rm -f dmt-hctx >/dev/null 2>&1 || true
+	"$DOCKER" context create dmt-hctx --docker "host=$(lab_sock node2)" >/dev/null
+	run "$DOCKER" __complete --context dmt-hctx migrate container dmt-h
+	"$DOCKER" context rm -f dmt-hctx >/dev/null
+	contains "$output" $'dmt-h\tUp ' "--context: node2's container"
+	run "$DOCKER" __complete -H "$(lab_sock node2)" migrate container dmt-h
+	contains "$output" $'dmt-h\tUp ' "-H: node2's container"
+	# and without: node1's engine (DOCKER_HOST), which has none
+	run "$DOCKER" __complete migrate container dmt-h
+	is "$output" ":4" "no candidate from node1"
+}
