@@ -6,6 +6,7 @@
  * same tables the parser uses; containers and images come live from the
  * source engine; hosts from the ssh config and known_hosts.
  */
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,50 @@ static void cand(const struct compl *c, const char *v, const char *desc)
 		printf("%s%s\n", c->prefix ? c->prefix : "", v);
 }
 
+static void hosts_from_file_at(const struct compl *c, const char *path,
+			       int depth);
+static void hosts_from_known(const struct compl *c, const char *path);
+
+/* "Include FILE..." of an ssh config: as ssh_config(5) reads it, ~ is
+ * the home, a relative path is under ~/.ssh, and globs expand.  depth
+ * bounds includes that include each other. */
+static void hosts_from_include(const struct compl *c, char *rest, int depth)
+{
+	const char *home = getenv("HOME");
+	char *save = NULL, *tok;
+
+	if (depth > 8)
+		return;
+	while ((tok = strtok_r(rest, " \t\r\n", &save)) != NULL) {
+		char *path;
+		glob_t g;
+
+		rest = NULL;
+		if (tok[0] == '~' && tok[1] == '/' && home)
+			path = xasprintf("%s%s", home, tok + 1);
+		else if (tok[0] != '/' && home)
+			path = xasprintf("%s/.ssh/%s", home, tok);
+		else
+			path = xstrdup(tok);
+		if (glob(path, 0, NULL, &g) == 0) {
+			for (size_t i = 0; i < g.gl_pathc; i++)
+				hosts_from_file_at(c, g.gl_pathv[i], depth + 1);
+			globfree(&g);
+		}
+		free(path);
+	}
+}
+
 static void hosts_from_file(const struct compl *c, const char *path, int kh)
+{
+	if (kh)
+		hosts_from_known(c, path);
+	else
+		hosts_from_file_at(c, path, 0);
+}
+
+static void hosts_from_file_at(const struct compl *c, const char *path,
+			       int depth)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
@@ -46,32 +90,45 @@ static void hosts_from_file(const struct compl *c, const char *path, int kh)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		char *save = NULL, *tok;
+		char *save = NULL, *tok = strtok_r(line, " \t\r\n", &save);
 
-		if (kh) {
-			/* "host1,[host2]:port keytype key"; hashed ones skip */
-			tok = strtok_r(line, " \t", &save);
-			if (!tok || tok[0] == '|' || tok[0] == '#' || tok[0] == '@')
-				continue;
-			for (char *h = strtok_r(tok, ",", &save); h;
-			     h = strtok_r(NULL, ",", &save)) {
-				if (h[0] == '[') {
-					char *e = strchr(h, ']');
-
-					if (e)
-						*e = '\0';
-					h++;
-				}
-				cand(c, h, "known host");
-			}
+		if (tok && strcasecmp(tok, "Include") == 0) {
+			hosts_from_include(c, save, depth);
 			continue;
 		}
-		tok = strtok_r(line, " \t\r\n", &save);
 		if (!tok || strcasecmp(tok, "Host") != 0)
 			continue;
 		while ((tok = strtok_r(NULL, " \t\r\n", &save)) != NULL)
 			if (!strpbrk(tok, "*?!"))
 				cand(c, tok, "ssh config");
+	}
+	fclose(f);
+}
+
+/* known_hosts: "host1,[host2]:port keytype key"; hashed ones skip */
+static void hosts_from_known(const struct compl *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *tok = strtok_r(line, " \t", &save);
+
+		if (!tok || tok[0] == '|' || tok[0] == '#' || tok[0] == '@')
+			continue;
+		for (char *h = strtok_r(tok, ",", &save); h;
+		     h = strtok_r(NULL, ",", &save)) {
+			if (h[0] == '[') {
+				char *e = strchr(h, ']');
+
+				if (e)
+					*e = '\0';
+				h++;
+			}
+			cand(c, h, "known host");
+		}
 	}
 	fclose(f);
 }

@@ -542,8 +542,9 @@ static int step_transfer(struct handover *h, const struct step *s)
 	int ret;
 
 	if (h->image_present) {
-		fprintf(stderr, "Image %s is already at %s: nothing to send\n",
-			h->image_ref, h->o->to);
+		if (h->cli->progress != PROGRESS_NONE)	/* -q: quiet */
+			fprintf(stderr, "Image %s is already at %s: nothing "
+				"to send\n", h->image_ref, h->o->to);
 		return tag_at_dest(h);
 	}
 	(void)s;

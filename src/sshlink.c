@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -802,11 +803,25 @@ static int configure(ssh_session s, const struct ssh_target *t,
 		return dm_error("cannot read ssh config %s: %s",
 				o->config_file ? o->config_file : "~/.ssh/config",
 				ssh_get_error(s));
+	/* libssh 0.10 lets the file's User and Port override them: set
+	 * again (--to root@node2:2222 must reach port 2222) */
+	if (t->user)
+		ssh_options_set(s, SSH_OPTIONS_USER, t->user);
+	if (t->port) {
+		unsigned int port = (unsigned int)t->port;
+
+		ssh_options_set(s, SSH_OPTIONS_PORT, &port);
+	}
 	if (ssh_options_get(s, SSH_OPTIONS_USER, &user) != SSH_OK) {
 		const char *env = getenv("USER");
+		struct passwd *pw = getpwuid(getuid());
 
+		/* as ssh(1): the login name, also without $USER (cron,
+		 * systemd units, env -i) */
 		if (env && *env)
 			ssh_options_set(s, SSH_OPTIONS_USER, env);
+		else if (pw && pw->pw_name)
+			ssh_options_set(s, SSH_OPTIONS_USER, pw->pw_name);
 	}
 	ssh_string_free_char(user);
 	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);

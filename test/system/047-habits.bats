@@ -211,3 +211,35 @@ enc_key() {
 	run "$DOCKER" __complete migrate container dmt-h
 	is "$output" ":4" "no candidate from node1"
 }
+
+@test "small habits: -q is quiet about a present image; no \$USER: the login name; helpers named; Include'd hosts completed" {
+	h_run
+	run_dm container dmt-h --to node2 --keep -q
+	[[ $output != *"is already at node2"* ]] || { echo "FAIL: -q printed the image line"; false; }
+	ldocker node2 rm -f dmt-h >/dev/null
+	# no $USER, no User in the config: the login name, as ssh(1)
+	grep -v '^ *User ' "$LAB_SSH_CONFIG" >"$BATS_TEST_TMPDIR/cfg"
+	run env -u USER "$DOCKER" migrate container dmt-h --to dmt-nosuchhost --ssh-config "$BATS_TEST_TMPDIR/cfg"
+	contains "$output" "cannot reach $(id -un)@" "the login name"
+	# a port in --to wins over the config's Port, as with ssh(1)
+	run "$DOCKER" migrate container dmt-h --to node2:1
+	contains "$output" "cannot reach root@$(lab_addr node2):1: " "--to's port"
+	# helper containers say whose they are in docker ps
+	run_docker node1 volume create dmt-hvol
+	ldocker node1 rm -f dmt-h >/dev/null
+	h_run -v dmt-hvol:/data
+	local out=$BATS_TEST_TMPDIR/out i names=
+	DOCKER_MIGRATE_TEST_PAUSE_AT=sync "$DOCKER" migrate container dmt-h --to node2 >"$out" 2>&1 &
+	local bg=$!
+	for ((i = 0; i < 300; i++)); do grep -q "paused in sync" "$out" && break; sleep 0.1; done
+	names=$(ldocker node1 ps -a --filter label=org.docker-migrate.helper --format '{{.Names}}')
+	kill -INT "$(pgrep -P "$bg" -x docker-migrate)"
+	wait "$bg" || true
+	[[ $names == docker-migrate-helper-* ]] || { echo "FAIL: helper named '$names'"; false; }
+	# a host of a file the ssh config Includes
+	mkdir -p "$BATS_TEST_TMPDIR/home/.ssh/conf.d"
+	printf 'Include conf.d/*.conf\n' >"$BATS_TEST_TMPDIR/home/.ssh/config"
+	printf 'Host dmt-included\n  HostName 192.0.2.1\n' >"$BATS_TEST_TMPDIR/home/.ssh/conf.d/a.conf"
+	run env -u DOCKER_MIGRATE_SSH_CONFIG HOME="$BATS_TEST_TMPDIR/home" "$DOCKER" __complete migrate container dmt-h --to dmt-inc
+	contains "$output" $'dmt-included\tssh config' "an Include'd host"
+}
