@@ -1062,6 +1062,10 @@ static int step_start(struct handover *h, const struct step *s)
 	free(path);
 	if (st < 0)
 		return -1;
+	if (json_get(h->ins, "Config", "Healthcheck", "Test", NULL))
+		progress_phase(h->cli->progress, "Waiting for %s to be healthy "
+			       "at %s (up to %ld s)...", h->name, h->o->to,
+			       h->o->start_timeout_s);
 	return wait_ready(h);
 }
 
