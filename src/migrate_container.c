@@ -1175,7 +1175,7 @@ static int rollback(struct handover *h)
 {
 	int ok;
 
-	dm_cancel_reset();
+	dm_rollback_begin();
 	interrupt_note("rolling back: starting the source again first, then "
 		       "removing what the move made at %s", h->o->to);
 	dm_test_pause("rollback");

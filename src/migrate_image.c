@@ -141,7 +141,7 @@ static int undo(struct image_run *r)
 {
 	int left = 0;
 
-	dm_cancel_reset();
+	dm_rollback_begin();
 	if (cli_dest_revive(r->cli, r->o->to, &r->dst, &r->link) < 0) {
 		dm_warn("%s; images this run loaded there are left", dm_errmsg());
 		return -1;

@@ -328,7 +328,7 @@ static int undo(struct vol_run *r)
 {
 	int ok;
 
-	dm_cancel_reset();
+	dm_rollback_begin();
 	ok = undo_journal(&r->rec, UNDO_SOURCE, r->src, NULL) == 0;
 	if (cli_dest_revive(r->cli, r->o->to, &r->dst, &r->link) < 0) {
 		dm_warn("%s; volumes this run made there are left: docker "

@@ -287,8 +287,13 @@ void dm_cancel(void)
 
 void dm_cancel_reset(void)
 {
-	__atomic_store_n(&shielded, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&cancelled, 0, __ATOMIC_SEQ_CST);
+}
+
+void dm_rollback_begin(void)
+{
+	__atomic_store_n(&shielded, 1, __ATOMIC_SEQ_CST);
+	dm_cancel_reset();
 }
 
 void dm_cancel_defer(int on)
