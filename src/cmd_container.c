@@ -79,8 +79,8 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		OPT_DRY_RUN(&o.dry_run),
 		OPT_SECONDS('t', "stop-timeout", &o.stop_timeout_s, "SECONDS",
 			    "Seconds the source gets to stop before it is "
-			    "killed, as docker stop -t (default: its own "
-			    "stop timeout, else the engine's 10)", 0, 86400),
+			    "killed, as docker stop -t; unless given, its own "
+			    "stop timeout, else the engine's 10", 0, 86400),
 		OPT_SECONDS(0, "start-timeout", &o.start_timeout_s, "SECONDS",
 			    "How long to wait for the copy to run and be "
 			    "healthy", 1, 86400),
