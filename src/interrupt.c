@@ -28,6 +28,7 @@ static char notes[NOTES][320];
 static unsigned note_next;
 static char *note;
 static int count;
+static int held;		/* a move is under way: see interrupt_hold */
 static int64_t cli_ms;		/* when the CLI's hangup was counted */
 
 /* One keypress reaches us twice under the Docker CLI: the terminal's
@@ -65,10 +66,18 @@ static void say(int n)
 static void take_signal(void)
 {
 	int64_t cli = __atomic_exchange_n(&cli_ms, 0, __ATOMIC_SEQ_CST);
+	int n;
 
 	if (cli && now_ms() - cli < SAME_KEYPRESS_MS)
 		return;
-	say(__atomic_add_fetch(&count, 1, __ATOMIC_SEQ_CST));
+	n = __atomic_add_fetch(&count, 1, __ATOMIC_SEQ_CST);
+	/* nothing that a rollback must put back: the user insists, and
+	 * the command ends at once, as any other would */
+	if (n > 1 && !__atomic_load_n(&held, __ATOMIC_SEQ_CST)) {
+		put("\ndocker migrate: interrupted\n");
+		_exit(130);
+	}
+	say(n);
 }
 
 static void on_signal(int sig)
@@ -101,6 +110,11 @@ void interrupt_from_cli(void)
 		say(1);
 	}
 	dm_cancel();
+}
+
+void interrupt_hold(void)
+{
+	__atomic_store_n(&held, 1, __ATOMIC_SEQ_CST);
 }
 
 int interrupt_count(void)

@@ -27,6 +27,7 @@ setup() { dm_setup; }
 teardown() {
 	[ -n "${BATS_TEST_COMPLETED:-}" ] || [ ! -s "${OUT:-}" ] || { echo "--- output:"; cat "$OUT"; }
 	slow_off node2
+	uncut node2
 	if [ -n "${BG:-}" ] && kill -0 "$BG" 2>/dev/null; then kill -KILL "$BG" 2>/dev/null || true; fi
 	ldocker node1 rm -f -v dmt-web dmt-db dmt-slow dmt-svc >/dev/null 2>&1 || true
 	ldocker node1 volume rm -f dmt-vol >/dev/null 2>&1 || true
@@ -272,4 +273,21 @@ twice_at_phase() {
 	# the engine's kill after -t: SIGKILL
 	is "$(ldocker node1 inspect -f '{{.State.ExitCode}}' dmt-slow)" 137 "killed after -t"
 	ldocker node2 rm -f dmt-slow >/dev/null
+}
+
+@test "Ctrl-C twice before anything changed (the destination not reached yet): the command ends at once" {
+	# node2 drops everything: the SSH connection waits for its timeout
+	cut node2
+	bg_migrate image "$APP" --to node2
+	# its SYN to node2's sshd goes unanswered
+	wait_until sh -c "ss -Htn state syn-sent dst $(lab_addr node2) | grep -q ."
+	interrupt plugin
+	wait_until in_output "docker migrate: interrupted: "
+	interrupt plugin
+	finish || true
+	uncut node2
+	is "$FINISH_RC" 130 "the status of an interrupt"
+	[[ $(tail -n 1 "$OUT") == "docker migrate: interrupted" ]] ||
+		{ echo "FAIL: it did not end at the second Ctrl-C"; false; }
+	[[ $(cat "$OUT") != *"cannot reach"* ]] || { echo "FAIL: it waited for the connection"; false; }
 }
