@@ -1480,6 +1480,10 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		/* the rollback's own failures are warnings: the move's error
 		 * is the one the user reads last, and its kind the status */
 		dm_error_save(&why);
+		/* a step cut short by Ctrl-C may say only how it broke (a
+		 * pipe, a stream): the user interrupted, and 130 says so */
+		if (why.kind == DM_ERR_FAILED && dm_cancelled())
+			why.kind = DM_ERR_INTERRUPTED;
 		/* a notice while it runs; the error is main's to print */
 		fprintf(stderr, "%s failed; rolling back\n", phase);
 		left = rollback(&h) < 0;

@@ -28,6 +28,7 @@ struct producer {
 	int ret;
 	int done;	/* set before its end of the pipe closes */
 	char err[1024];
+	enum dm_errkind kind;	/* the error's kind, kept across threads */
 };
 
 static void *produce_side(void *arg)
@@ -35,8 +36,10 @@ static void *produce_side(void *arg)
 	struct producer *p = arg;
 
 	p->ret = p->produce(p->ctx, p->fd);
-	if (p->ret < 0)
+	if (p->ret < 0) {
 		snprintf(p->err, sizeof(p->err), "%s", dm_errmsg());
+		p->kind = dm_errkind();
+	}
 	__atomic_store_n(&p->done, 1, __ATOMIC_SEQ_CST);
 	/* EOF for the sending side: a short stream fails the load there */
 	close(p->fd);
@@ -95,8 +98,8 @@ int engine_send_produced_reply(struct engine *dst, const char *method,
 	 * producer still running when the sink gave up (interrupted, the
 	 * link lost) only saw the pipe break */
 	if (pr.ret < 0 && (ret == 0 || producer_first))
-		return what ? dm_error("%s: %s", what, pr.err)
-			    : dm_error("%s", pr.err);
+		return what ? dm_error_kind(pr.kind, "%s: %s", what, pr.err)
+			    : dm_error_kind(pr.kind, "%s", pr.err);
 	return ret;
 }
 
