@@ -113,8 +113,10 @@ demo: deps all
 
 # The benchmark against the baselines on emulated links (bench/README.md);
 # options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--size 200 --links 100mbit:10ms".
+# bench/service.sh: the swarm service row (its own lab, after run.sh's)
 bench: deps $(BIN)
 	@DM_BIN=$(abspath $(BIN)) ./bench/run.sh $(BENCH_ARGS)
+	@DM_BIN=$(abspath $(BIN)) ./bench/service.sh --latest
 
 lab-up: deps
 	@./test/lab/lab.sh up

@@ -43,6 +43,7 @@ int cmd_version(int argc, char **argv, struct cli *cli);
 int cmd_container(int argc, char **argv, struct cli *cli);
 int cmd_image(int argc, char **argv, struct cli *cli);
 int cmd_volumes(int argc, char **argv, struct cli *cli);
+int cmd_service(int argc, char **argv, struct cli *cli);
 int cmd_history(int argc, char **argv, struct cli *cli);
 int cmd_rollback(int argc, char **argv, struct cli *cli);
 /* __complete / __completeNoDesc (values without descriptions) */

@@ -106,7 +106,10 @@ void dm_cancel_defer(int on);
  * Test hook, compiled in and inert unless DOCKER_MIGRATE_TEST_PAUSE_AT names
  * this phase: then the migration says "test hook: paused in PHASE" on stderr
  * and waits there (60 s at most) until it is cancelled, so that a test can
- * interrupt a phase that has no natural duration without racing a sleep.
+ * interrupt a phase that has no natural duration without racing a sleep;
+ * or until the file DOCKER_MIGRATE_TEST_RESUME names exists, so that a
+ * test can change a host there (break what the phase needs) and let the
+ * phase run on.
  */
 void dm_test_pause(const char *phase);
 

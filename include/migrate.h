@@ -33,6 +33,7 @@ struct container_opts {
 	int checkpoint;		/* --checkpoint: memory state too */
 	int rootfs;		/* container layer: -1 when it changed, 0, 1 */
 	long checkpoint_timeout_s;
+	struct strlist publish_ip;	/* --publish-ip OLD=NEW */
 	long stop_timeout_s;	/* --stop-timeout: -1, the container's own */
 	int remove_source;	/* --remove-source: once the copy runs */
 };
@@ -69,5 +70,18 @@ struct volumes_opts {
 };
 
 int migrate_volumes(struct cli *cli, const struct volumes_opts *o);
+
+struct service_opts {
+	const char *service;
+	const char *to;		/* a swarm node: hostname or id */
+	const char *strategy;
+	struct registry_opts reg;
+	int dry_run;
+	int json;
+	long stop_timeout_s;	/* the old task stopping */
+	long start_timeout_s;	/* the new task running */
+};
+
+int migrate_service(struct cli *cli, const struct service_opts *o);
 
 #endif

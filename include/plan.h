@@ -27,6 +27,9 @@ enum step_kind {
 	STEP_SYNC,		/* the final pass of one volume */
 	STEP_ROOTFS,		/* the container layer, committed and sent */
 	STEP_START,
+	STEP_CHECKPOINT,	/* --checkpoint: the memory dumped; it stops */
+	STEP_CARRY_CHECKPOINT,	/* ... its files to the copy's directory */
+	STEP_RESTORE,		/* ... the copy started from them */
 	STEP_KINDS
 };
 
@@ -74,10 +77,13 @@ struct step {
 };
 
 struct plan {
+	const char *what;	/* what moves: NULL "container", "service" */
 	char *name;		/* the container, without "/" */
 	int running;
 	int rootfs;		/* the container layer travels */
 	int keep, pause, checkpoint;
+	int memory;		/* the memory moves: a running source's
+				 * checkpoint is restored at the destination */
 	struct step *steps;
 	size_t n;
 	int64_t bytes;		/* the sum of the known estimates */

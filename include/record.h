@@ -68,7 +68,13 @@ struct migration {
 	size_t nsteps;
 	struct rec_undo *journal;
 	size_t njournal;
+	/* what the copy was made without (--drop-unmovable, --bind-mounts
+	 * skip), each named: the report and history show them */
+	char **dropped;
+	size_t ndropped;
 };
+/* Name one thing the copy is made without (saved with the next save). */
+void record_add_dropped(struct migration *m, const char *what);
 /* Add an image's config digest to the record. */
 void record_add_config(struct migration *m, const char *digest);
 

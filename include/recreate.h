@@ -22,6 +22,12 @@ struct recreate_in {
 	const char *dst_api;		/* the API version the destination is
 					 * spoken to in ("1.41"); NULL: no
 					 * limit known */
+	const struct strlist *missing_devices;	/* device paths absent
+					 * there; NULL: not looked for, and
+					 * every device is refused */
+	const struct strlist *dest_running;	/* containers running there,
+					 * by name: links to them are carried;
+					 * NULL: not known, links refused */
 };
 
 /* --bind-mounts: what to do with a bind mount whose host path is missing

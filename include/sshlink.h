@@ -65,6 +65,10 @@ int sshlink_dial_exec(struct sshlink *l, const char *command);
 int sshlink_run(struct sshlink *l, const char *command, struct strbuf *out,
 		size_t max);
 
+/* Does the ssh config (NULL: ~/.ssh/config) give host a HostName of its
+ * own, as a Host entry for it would? */
+int ssh_config_names_host(const char *config_file, const char *host);
+
 /* Quote s for a POSIX shell on the remote side: 'it'\''s'. */
 char *sh_quote(const char *s);
 

@@ -27,9 +27,15 @@
 #define UNDO_RETAG "retag"			/* data = the image id */
 #define UNDO_IMAGE "remove-image"		/* by id, forced */
 #define UNDO_UNTAG "untag"
+#define UNDO_SERVICE "restore-service"		/* data = its spec before */
+#define UNDO_TASKS "remove-service-tasks"	/* arg = the service id */
+/* source, arg = the container, data = the checkpoint's name */
+#define UNDO_CKPT_START "start-from-checkpoint"	/* or afresh */
+#define UNDO_CKPT_REMOVE "remove-checkpoint"
 
 #define UNDO_SOURCE "source"
 #define UNDO_DEST "destination"
+#define UNDO_MANAGER "manager"			/* a swarm service's */
 
 /* Apply the entries for host not done yet, last first, each marked done
  * (and the record saved) once it took effect.  Entries that fail are

@@ -40,6 +40,11 @@ char *helper_create(struct engine *e, const char *volume, int readonly);
  * bind mount's content read and written through the engine, which may be
  * remote, never by the caller. */
 char *helper_create_bind(struct engine *e, const char *path, int readonly);
+/* The same, the engine making the host directory when it is missing (a
+ * checkpoint's directory in a container's data directory). */
+char *helper_create_dir(struct engine *e, const char *path, int readonly);
+/* A helper container with no mount: something to probe the engine with. */
+char *helper_create_bare(struct engine *e);
 /* 0, or -1 (with a warning printed) when it could not be removed. */
 int helper_remove(struct engine *e, const char *id);
 

@@ -14,6 +14,7 @@
 #include "dm.h"
 #include "migrate.h"
 #include "progress.h"
+#include "swarm.h"
 #include "transfer.h"
 
 /* The usage line and where to read more: the tail of every usage error. */
@@ -145,6 +146,22 @@ struct engine *cli_source_engine(struct cli *cli)
 	return e;
 }
 
+/* A destination named as a node of the source's swarm (by hostname or
+ * id): what SSH reaches it by; NULL when it is not one. */
+static char *swarm_dest(struct cli *cli, const char *host, const char *cfg)
+{
+	struct engine *src;
+	char *target;
+	struct dm_err saved;
+
+	dm_error_save(&saved);
+	src = cli_source_engine(cli);
+	target = src ? swarm_dest_target(src, host, cfg) : NULL;
+	engine_free(src);
+	dm_error_restore(&saved);
+	return target;
+}
+
 struct engine *cli_dest_engine(struct cli *cli, const char *to,
 			       struct sshlink **link)
 {
@@ -158,6 +175,19 @@ struct engine *cli_dest_engine(struct cli *cli, const char *to,
 		       NULL;
 	if (ssh_target_parse(to, &t) < 0)
 		return NULL;
+	if (!t.user && !t.port) {
+		char *node = swarm_dest(cli, t.host, so.config_file);
+
+		if (node) {
+			ssh_target_release(&t);
+			dm_debug("%s is a swarm node: reached as %s", to, node);
+			if (ssh_target_parse(node, &t) < 0) {
+				free(node);
+				return NULL;
+			}
+			free(node);
+		}
+	}
 	*link = sshlink_open(&t, &so);
 	ssh_target_release(&t);
 	if (!*link)

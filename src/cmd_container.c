@@ -1,11 +1,33 @@
 /*
  * cmd_container.c - "docker migrate container CONTAINER --to HOST".
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
 #include "dm.h"
 #include "migrate.h"
+#include "precheck.h"
 #include "recreate.h"
 #include "transfer.h"
+
+/* --publish-ip OLD=NEW: two addresses, as docker run -p takes them. */
+static int check_publish_ip(const struct cmd_help *help,
+			    const struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		char *old = xstrndup(l->v[i], strcspn(l->v[i], "="));
+		const char *eq = strchr(l->v[i], '=');
+		int ok = eq && precheck_is_addr(old) && precheck_is_addr(eq + 1);
+
+		free(old);
+		if (!ok)
+			return cmd_usage_error(help, "--publish-ip takes "
+					       "OLD=NEW, two IP addresses, not "
+					       "\"%s\"", l->v[i]);
+	}
+	return -1;
+}
 
 int cmd_container(int argc, char **argv, struct cli *cli)
 {
@@ -63,8 +85,9 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 			 "unless given, they are carried when there are any, "
 			 "and --rootfs=false leaves them behind"),
 		OPT_BOOL(0, "checkpoint", &o.checkpoint,
-			 "Carry the memory state too (CRIU; both engines must "
-			 "run with experimental features)"),
+			 "Carry the memory state too: the process goes on "
+			 "where it was (CRIU, experimental engines, --network "
+			 "host, no TTY)"),
 		OPT_SECONDS(0, "checkpoint-timeout", &o.checkpoint_timeout_s,
 			    "SECONDS", "Give up a checkpoint after this long",
 			    1, 86400),
@@ -74,8 +97,12 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 			 "Remove the stopped source once its copy runs (its "
 			 "volumes and image stay)"),
 		OPT_BOOL(0, "drop-unmovable", &o.drop_unmovable,
-			 "Leave behind what cannot be carried (devices, "
-			 "missing bind mounts, ...)"),
+			 "Leave behind what cannot be carried (devices the "
+			 "destination lacks, links to containers not there, "
+			 "missing bind mounts, ...), each named in the report"),
+		OPT_LIST(0, "publish-ip", &o.publish_ip, "OLD=NEW",
+			 "Publish the ports published on address OLD on NEW "
+			 "at the destination (repeatable)", COMPL_NONE),
 		OPT_DRY_RUN(&o.dry_run),
 		OPT_SECONDS('t', "stop-timeout", &o.stop_timeout_s, "SECONDS",
 			    "Seconds the source gets to stop before it is "
@@ -97,8 +124,11 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 		return r;
 	if ((r = cmd_check_args(&help, nargs, 1, 1)) >= 0 ||
 	    (r = cmd_require_to(&help, o.to)) >= 0 ||
-	    (r = cmd_strategy(&help, strategy, &o.reg, &o.strategy)) >= 0)
+	    (r = cmd_strategy(&help, strategy, &o.reg, &o.strategy)) >= 0 ||
+	    (r = check_publish_ip(&help, &o.publish_ip)) >= 0) {
+		strlist_clear(&o.publish_ip);
 		return r;
+	}
 	cmd_set_progress(cli, progress, quiet);
 	o.json = format == FORMAT_JSON;
 	o.verify_precopy_only = verify == VERIFY_PRECOPY;
@@ -106,8 +136,12 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	o.verify_stat = verify == VERIFY_STAT;
 	o.bind_mode = binds;
 	o.container = argv[0];
-	if (o.keep && o.remove_source)
+	if (o.keep && o.remove_source) {
+		strlist_clear(&o.publish_ip);
 		return cmd_usage_error(&help, "--keep and --remove-source "
 				       "contradict each other: choose one");
-	return migrate_container(cli, &o);
+	}
+	r = migrate_container(cli, &o);
+	strlist_clear(&o.publish_ip);
+	return r;
 }

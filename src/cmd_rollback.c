@@ -45,7 +45,7 @@ static int undo_source(struct cli *cli, struct migration *m)
 	struct engine *src;
 	int r;
 
-	if (!left_at(m, UNDO_SOURCE))
+	if (!left_at(m, UNDO_SOURCE) && !left_at(m, UNDO_MANAGER))
 		return 0;
 	src = cli_source_engine(cli);
 	if (!src)
@@ -57,7 +57,10 @@ static int undo_source(struct cli *cli, struct migration *m)
 		engine_free(src);
 		return -1;
 	}
-	r = undo_journal(m, UNDO_SOURCE, src, NULL);
+	/* a service's spec first: its task back at its node */
+	r = undo_journal(m, UNDO_MANAGER, src, NULL);
+	if (undo_journal(m, UNDO_SOURCE, src, NULL) < 0)
+		r = -1;
 	engine_free(src);
 	return r;
 }

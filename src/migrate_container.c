@@ -17,33 +17,20 @@
 #include "interrupt.h"
 #include "json.h"
 #include "progress.h"
+#include "image_send.h"
 #include "lock.h"
 #include "migrate.h"
+#include "migrate_checkpoint.h"
 #include "plan.h"
+#include "precheck.h"
 #include "recreate.h"
-#include "space.h"
+#include "runner.h"
 #include "record.h"
 #include "transfer.h"
 #include "undo.h"
 #include "volsync.h"
+#include "volmove.h"
 #include "volume.h"
-
-/* A volume that travels with the container, or the content of a bind
- * mount copied to the same path (--bind-mounts copy): what the checks
- * found (the first four), then what the steps made of it. */
-struct hvol {
-	const char *name;
-	const char *bind;	/* the host path, for a bind mount */
-	yajl_val info;		/* the source's inspect */
-	yajl_val was_empty;	/* there before, empty: its inspect */
-	char *made;		/* the top directory we made for it there */
-	int emptied_journaled;	/* its "empty again" is in the journal */
-	char *sh, *dh;		/* helper containers, source and destination */
-	struct volsnap *snap;	/* what the pre-copy sent */
-	const struct volsync_ops *sync;	/* how the final pass is made */
-	char digest[65];
-	size_t entries;
-};
 
 struct handover {
 	struct cli *cli;
@@ -62,23 +49,22 @@ struct handover {
 	int image_present;	/* at the destination before we began */
 	int64_t image_bytes;	/* its missing layers' size */
 	struct recreate_out plan;
+	struct dest_facts facts;	/* the destination, as precheck.c
+					 * judges it */
 	struct strlist nets_missing;
 	/* image_ref at the destination, by its ids there (on the
 	 * containerd store not the source's): before the load */
-	char *ref_prev_id;
 	struct hvol *vols;
 	size_t nvols;
-	int helper_absent;	/* the volumes' helper image, at the destination */
-	int helper_absent_src;	/* ... and at the source */
+	struct volmove vm;	/* how they move (the helper image, ...) */
+	char *owner;		/* "container NAME", for messages */
 	size_t rootfs_changes;	/* in the container layer, ours excluded */
 	int64_t rootfs_bytes;
 	/* the plan: the steps, from the facts and the options */
 	struct plan steps;
-	size_t step0;		/* its first step's index in the record */
 	/* what the steps did (the journal has how to undo it) */
 	char *dst_id;
 	int src_paused;		/* --pause: frozen for the final pass */
-	int helper_journaled;	/* the helper image's removal is journaled */
 	int copy_journaled;	/* ... and the copy's */
 	int64_t stopped_at;	/* ms: the source stopped serving */
 	char *commit_id;	/* the source's layer, committed as an image:
@@ -88,6 +74,7 @@ struct handover {
 	char *ref_dst_id;	/* image_ref's image at the destination
 				 * while the commit borrows the name */
 	int64_t check_started;	/* ms since the epoch */
+	struct ckpt_move ckpt;	/* --checkpoint: the memory's move */
 	struct migration rec;
 };
 
@@ -184,37 +171,11 @@ static int check_name_free(struct handover *h)
 static int check_binds(struct handover *h, struct strlist *missing)
 {
 	struct strlist binds = { 0 };
-	struct strbuf cmd = STRBUF_INIT, out = STRBUF_INIT;
-	int ret = 0;
+	int ret;
 
 	recreate_bind_sources(h->ins, &binds);
-	if (!binds.n)
-		return 0;
-	/* every path quoted: nothing from the container reaches a shell raw */
-	sb_adds(&cmd, "for p in");
-	for (size_t i = 0; i < binds.n; i++) {
-		char *q = sh_quote(binds.v[i]);
-
-		sb_addf(&cmd, " %s", q);
-		free(q);
-	}
-	sb_adds(&cmd, "; do [ -e \"$p\" ] && printf 'y' || printf 'n'; done");
-	if (sshlink_run(h->link, sb_str(&cmd), &out, 1 << 16) < 0) {
-		ret = -1;
-		goto out;
-	}
-	if (out.len != binds.n) {
-		ret = dm_error("cannot check bind-mount paths on %s (got \"%s\")",
-			       h->o->to, sb_str(&out));
-		goto out;
-	}
-	for (size_t i = 0; i < binds.n; i++)
-		if (out.buf[i] == 'n')
-			strlist_add(missing, binds.v[i]);
-out:
+	ret = precheck_missing_paths(h->link, &binds, missing);
 	strlist_clear(&binds);
-	sb_release(&cmd);
-	sb_release(&out);
 	return ret;
 }
 
@@ -237,13 +198,57 @@ static int check_networks(struct handover *h)
 	return 0;
 }
 
-/* Free space where the destination engine keeps its images. */
-static int check_space(struct handover *h)
+/* Free space where the destination engine keeps its images and its
+ * volumes, for what the plan sends there: the image when absent, the
+ * volumes' content, and the container layer, which arrives after the
+ * source stopped: a full disk found then would be downtime. */
+static int check_space(struct handover *h, const struct plan_vol *pv)
 {
-	if (h->image_present)
+	struct strbuf out = STRBUF_INIT;
+	yajl_val info = NULL;
+	const char *root;
+	char *q, *cmd;
+	unsigned long long avail_kb = 0;
+	/* an image takes about its size once unpacked, more with the tar
+	 * being read: ask for 1.2 times; so for the committed layer */
+	double need = h->image_present ? 0 : (double)h->img.size * 1.2;
+	int ret = 0;
+
+	for (size_t i = 0; i < h->nvols; i++)
+		if (!pv[i].bind && !pv[i].ephemeral && pv[i].size > 0)
+			need += (double)pv[i].size;
+	if (h->steps.rootfs && h->rootfs_bytes > 0)
+		need += (double)h->rootfs_bytes * 1.2;
+	if (need <= 0)
 		return 0;
-	return space_for_images(h->dst, h->link, h->o->to,
-				(uint64_t)h->img.size);
+	if (engine_get_json(h->dst, "/info", &info) < 0)
+		return -1;
+	root = json_str(info, "DockerRootDir", NULL) ?: "/var/lib/docker";
+	q = sh_quote(root);
+	cmd = xasprintf("df -Pk %s | awk 'NR==2 {print $4}'", q);
+	if (sshlink_run(h->link, cmd, &out, 256) == 0 &&
+	    sscanf(sb_str(&out), "%llu", &avail_kb) == 1) {
+		if ((double)avail_kb * 1024.0 < need) {
+			char a[32], b[32];
+
+			ret = dm_error_kind(DM_ERR_CONFLICT, "not enough space "
+				       "at %s for the image, volumes and "
+				       "container layer of %s (%s free in %s, "
+				       "%s needed): free some there first",
+				       h->o->to, h->name,
+				       dm_human_bytes(avail_kb * 1024ULL, a, sizeof(a)),
+				       root, dm_human_bytes((uint64_t)need,
+							    b, sizeof(b)));
+		}
+	} else {
+		dm_warn("cannot tell the free space in %s at %s; going on",
+			root, h->o->to);
+	}
+	free(q);
+	free(cmd);
+	sb_release(&out);
+	yajl_tree_free(info);
+	return ret;
 }
 
 /* The size of each carried volume at the source (the engine's disk
@@ -291,15 +296,8 @@ static struct plan_vol *plan_vols(struct handover *h)
 	return pv;
 }
 
-/* Has the engine the volumes' helper image (1), not (0)? */
-static int helper_present(struct engine *e)
-{
-	struct image_info ii;
-	int r = image_inspect(e, helper_image(), &ii);
-
-	image_info_release(&ii);
-	return r;
-}
+static int release_copy(void *ctx);
+static int create_container(void *ctx);
 
 /* The volumes it mounts: each must be absent or empty at the destination
  * (a non-empty one would be mixed with the copy). */
@@ -309,51 +307,24 @@ static int check_volumes_free(struct handover *h)
 
 	h->nvols = nv + h->plan.bind_copies.n;
 	h->vols = xcalloc(h->nvols + 1, sizeof(*h->vols));
-	if (h->nvols) {
-		int d = helper_present(h->dst), s = helper_present(h->src);
-
-		if (d < 0 || s < 0)
-			return -1;
-		h->helper_absent = !d;
-		h->helper_absent_src = !s;
-	}
+	h->vm = (struct volmove){
+		.src = h->src, .dst = h->dst, .link = h->link, .rec = &h->rec,
+		.dest = h->o->to, .progress = h->cli->progress,
+		.running = h->running, .keep = h->o->keep,
+		.verify_precopy_only = h->o->verify_precopy_only,
+		.verify_full = h->o->verify_full,
+		.verify_stat = h->o->verify_stat,
+		.release = release_copy, .hold = create_container, .ctx = h,
+	};
+	h->vm.owner = h->owner = xasprintf("container %s", h->name);
+	if (h->nvols && volmove_helper_check(&h->vm) < 0)
+		return -1;
 	for (size_t i = nv; i < h->nvols; i++)
 		h->vols[i].name = h->vols[i].bind = h->plan.bind_copies.v[i - nv];
 	for (size_t i = 0; i < nv; i++) {
-		struct hvol *v = &h->vols[i];
-		yajl_val d = NULL;
-		char *helper, digest[65];
-		size_t entries = 0;
-		int f;
-
-		v->name = h->plan.volumes.v[i];
-		if (volume_inspect(h->src, v->name, &v->info) != 1)
-			return dm_error("volume %s of %s is gone from the source",
-					v->name, h->name);
-		f = volume_inspect(h->dst, v->name, &d);
-		if (f <= 0) {
-			yajl_tree_free(d);
-			if (f < 0)
-				return -1;
-			continue;
-		}
-		/* kept: a rollback leaves it empty again, as it was */
-		v->was_empty = d;
-		helper = helper_create(h->dst, v->name, 1);
-		if (!helper)
+		h->vols[i].name = h->plan.volumes.v[i];
+		if (volmove_check_dest(&h->vm, &h->vols[i]) < 0)
 			return -1;
-		f = volume_digest(h->dst, helper, digest, &entries);
-		helper_remove(h->dst, helper);
-		free(helper);
-		if (f < 0)
-			return -1;
-		if (entries > 1)
-			return dm_error_kind(DM_ERR_CONFLICT, "volume %s "
-					     "already exists at %s and is not "
-					     "empty: remove it there, or copy "
-					     "it under another name with docker "
-					     "migrate volumes --rename", v->name,
-					     h->o->to);
 	}
 	return 0;
 }
@@ -421,25 +392,29 @@ static int check_rootfs(struct handover *h)
 	return 0;
 }
 
-/* What the image's transfer is expected to send: its layers missing at
- * the destination (save sends it whole). */
+static struct transfer transfer_of(struct handover *h, struct xfer_stats *st)
+{
+	return (struct transfer){ h->src, h->dst, st, h->o->reg.registry,
+				  h->o->reg.no_push, h->o->reg.keep_tag,
+				  h->cfgdir, cli_ssh_opts(h->cli).stall_timeout_s,
+				  NULL };
+}
+
+/* The image's step, as the checks found it. */
+static struct image_send image_step(struct handover *h)
+{
+	struct transfer t = transfer_of(h, NULL);
+
+	return (struct image_send){ h->strategy, t, &h->rec, h->image_ref,
+				    &h->img, h->image_present, h->o->to,
+				    h->cli->progress, NULL };
+}
+
 static void image_estimate(struct handover *h)
 {
-	struct delta_plan p;
+	struct image_send s = image_step(h);
 
-	h->image_bytes = h->image_present ? 0 : h->img.size;
-	if (h->image_present || strcmp(h->strategy->name, "save") == 0)
-		return;
-	if (delta_plan(h->src, h->dst, h->image_ref, &p) < 0) {
-		dm_clear_error();
-		return;
-	}
-	if (p.sizes) {
-		h->image_bytes = 0;
-		for (size_t k = p.present; k < p.n; k++)
-			h->image_bytes += p.sizes[k];
-	}
-	delta_plan_release(&p);
+	h->image_bytes = image_send_estimate(&s);
 }
 
 static int join_problems(const struct strlist *l, const char *name)
@@ -455,13 +430,59 @@ static int join_problems(const struct strlist *l, const char *name)
 	return ret;
 }
 
+/* What would make the copy's create or start fail there (precheck.c):
+ * found now, before anything changes, not when the source is down. */
+static int check_dest(struct handover *h)
+{
+	struct strlist problems = { 0 };
+	struct net_pair *nets = NULL;
+	size_t nn = 0;
+	int ret = precheck_gather_nets(h->src, h->dst, h->ins, &nets, &nn);
+
+	if (ret == 0) {
+		precheck_ports(h->ins, &h->facts, &problems);
+		precheck_networks(h->ins, &h->facts, nets, nn, &problems);
+	}
+	if (ret == 0 && problems.n) {
+		struct strbuf sb = STRBUF_INIT;
+
+		for (size_t i = 0; i < problems.n; i++)
+			sb_addf(&sb, "%s%s", i ? "; " : "", problems.v[i]);
+		ret = dm_error_kind(DM_ERR_CONFLICT, "%s cannot run at %s as "
+				    "it is: %s", h->name, h->o->to, sb_str(&sb));
+		sb_release(&sb);
+	}
+	strlist_clear(&problems);
+	net_pairs_release(nets, nn);
+	return ret;
+}
+
+/* The destination's facts, and which of the container's devices it
+ * lacks: what decides which devices and links the copy keeps. */
+static int gather_dest(struct handover *h, struct strlist *devs_missing,
+		       struct strlist *running)
+{
+	struct strlist devs = { 0 };
+	int r;
+
+	if (precheck_gather(h->dst, h->link, h->o->to, &h->facts) < 0)
+		return -1;
+	precheck_running_names(&h->facts, running);
+	precheck_device_paths(h->ins, &devs);
+	r = precheck_missing_paths(h->link, &devs, devs_missing);
+	strlist_clear(&devs);
+	return r;
+}
+
 static int phase_check(struct handover *h)
 {
-	struct strlist missing = { 0 };
+	struct strlist missing = { 0 }, devs_missing = { 0 }, running = { 0 };
 	struct image_info di;
 	struct recreate_in in;
 	int r;
 
+	if (precheck_map_publish(h->ins, &h->o->publish_ip, h->name) < 0)
+		return -1;
 	if ((!h->image_ref && choose_image(h) < 0) || check_name_free(h) < 0)
 		return -1;
 	r = image_inspect(h->dst, h->img.id, &di);
@@ -471,125 +492,66 @@ static int phase_check(struct handover *h)
 	image_info_release(&di);
 	if (h->image_present)	/* the export begun early is not needed */
 		engine_prefetch_drop(h->src);
-	if (check_binds(h, &missing) < 0)
-		return -1;
+	r = check_binds(h, &missing);
+	if (r == 0)
+		r = gather_dest(h, &devs_missing, &running);
 	in = (struct recreate_in){ h->ins, h->image_ref, &missing,
 				   h->o->drop_unmovable, h->o->volumes,
-				   h->o->bind_mode, engine_create_api(h->dst) };
-	r = recreate_plan(&in, &h->plan);
+				   h->o->bind_mode, engine_create_api(h->dst),
+				   &devs_missing, &running };
+	if (r == 0)
+		r = recreate_plan(&in, &h->plan) < 0 ? -2 : 0;
 	strlist_clear(&missing);
-	if (r < 0)
+	strlist_clear(&devs_missing);
+	strlist_clear(&running);
+	if (r == -2)
 		return join_problems(&h->plan.problems, h->name);
-	for (size_t i = 0; i < h->plan.dropped.n; i++)
+	if (r < 0)
+		return -1;
+	/* named in the report and the record, not only on stderr */
+	for (size_t i = 0; i < h->plan.dropped.n; i++) {
 		dm_warn("dropping %s", h->plan.dropped.v[i]);
-	for (size_t i = 0; i < h->plan.bind_skipped.n; i++)
-		dm_warn("leaving out bind mount %s: its path is missing at %s "
-			"(--bind-mounts skip)", h->plan.bind_skipped.v[i],
-			h->o->to);
-	if (check_networks(h) < 0 || check_volumes_free(h) < 0 ||
-	    check_space(h) < 0)
+		record_add_dropped(&h->rec, h->plan.dropped.v[i]);
+	}
+	for (size_t i = 0; i < h->plan.bind_skipped.n; i++) {
+		char *what = xasprintf("bind mount %s: its path is missing at "
+				       "%s (--bind-mounts skip)",
+				       h->plan.bind_skipped.v[i], h->o->to);
+
+		dm_warn("leaving out %s", what);
+		record_add_dropped(&h->rec, what);
+		free(what);
+	}
+	if (h->rec.path && record_save(&h->rec) < 0)
+		return -1;
+	if (check_networks(h) < 0 || check_dest(h) < 0 ||
+	    check_volumes_free(h) < 0)
 		return -1;
 	if (check_rootfs(h) < 0)
 		return -1;
 	image_estimate(h);
 	/* last: the probe is the only check that touches the source */
-	if (h->o->checkpoint)
-		return checkpoint_probe(h->src, h->dst, h->ins,
-					h->o->checkpoint_timeout_s);
+	if (h->o->checkpoint) {
+		struct ckpt_opts co = { h->o->keep, h->o->pause,
+					h->o->checkpoint_timeout_s };
+
+		return checkpoint_probe(h->src, h->dst, h->ins, &co, &h->ckpt);
+	}
 	return 0;
 }
 
 /* ------------------------------------------------------------------ */
 /* transfer, create, start, stop                                       */
 
-static int tag_at_dest(struct handover *h)
-{
-	int r = image_tag_if_missing(h->dst, h->img.id, h->image_ref);
-
-	if (r == 1)
-		return journal(h, UNDO_UNTAG, UNDO_DEST, h->image_ref, NULL);
-	return r < 0 ? -1 : 0;
-}
-
-static struct transfer transfer_of(struct handover *h, struct xfer_stats *st)
-{
-	return (struct transfer){ h->src, h->dst, st, h->o->reg.registry,
-				  h->o->reg.no_push, h->o->reg.keep_tag,
-				  h->cfgdir, cli_ssh_opts(h->cli).stall_timeout_s,
-				  NULL };
-}
-
-/* *id: image_ref's id at the destination, or NULL where it is absent. */
-static int dst_ref_id(struct handover *h, char **id)
-{
-	struct image_info di;
-	int r;
-
-	if (dm_starts_with(h->image_ref, "sha256:"))
-		return 0;
-	r = image_inspect(h->dst, h->image_ref, &di);
-	if (r == 1)
-		*id = xstrdup(di.id);
-	image_info_release(&di);
-	return r < 0 ? -1 : 0;
-}
-
 static int step_transfer(struct handover *h, const struct step *s)
 {
-	struct xfer_stats st = { 0 };
-	const char *refs[1] = { h->image_ref };
-	struct strlist made = { 0 };
-	int ret;
+	struct image_send is = image_step(h);
+	int r;
 
-	if (h->image_present) {
-		if (h->cli->progress != PROGRESS_NONE)	/* -q: quiet */
-			fprintf(stderr, "Image %s is already at %s: nothing "
-				"to send\n", h->image_ref, h->o->to);
-		return tag_at_dest(h);
-	}
 	(void)s;
-	if (dst_ref_id(h, &h->ref_prev_id) < 0)
-		return -1;
-	/* absent before we began (by the source's id, which a graph
-	 * driver store keeps): every tag it gets there is ours, and a
-	 * load cut short leaves nothing a forced removal misses */
-	if (!dm_streq(h->ref_prev_id, h->img.id) &&
-	    journal(h, UNDO_IMAGE, UNDO_DEST, h->img.id, NULL) < 0)
-		return -1;
-	/* the name was another image's there (an older one, or the
-	 * same content under another id on the containerd store):
-	 * it goes back to it, after what the load made is removed */
-	if (h->ref_prev_id &&
-	    journal(h, UNDO_RETAG, UNDO_DEST, h->image_ref, h->ref_prev_id) < 0)
-		return -1;
-	{
-		struct progress p;
-		char *label = xasprintf("image %s", h->image_ref);
-
-		/* the save stream is about the image's size, and so is the
-		 * export a delta reads (the bar counts what it reads) */
-		progress_start(&p, h->cli->progress, label, &st,
-			       progress_total_of(h->strategy->name,
-						 h->img.size));
-		struct transfer t = transfer_of(h, &st);
-
-		t.made = &made;
-		ret = h->strategy->transfer(&t, refs, 1);
-		/* a failure may come before the export is read */
-		engine_prefetch_drop(h->src);
-		progress_stop(&p);
-		free(label);
-	}
-	h->rec.bytes += st.bytes;
-	/* what the loads made, by the destination's ids (on the containerd
-	 * store not the source's), failed or not: removed first */
-	for (size_t i = 0; i < made.n; i++)
-		if (!dm_streq(made.v[i], h->img.id) &&
-		    !dm_streq(made.v[i], h->ref_prev_id) &&
-		    journal(h, UNDO_IMAGE, UNDO_DEST, made.v[i], NULL) < 0)
-			ret = -1;
-	strlist_clear(&made);
-	return ret;
+	r = image_send(&is);
+	image_send_release(&is);
+	return r;
 }
 
 static int create_networks(struct handover *h)
@@ -653,230 +615,24 @@ static int connect_extra_networks(struct handover *h)
 }
 
 /* The copy at the destination must be the source's tree, exactly. */
-static int verify_volume(struct handover *h, struct hvol *v)
-{
-	char back[65];
-
-	if (!v->dh)
-		return 0;	/* a tmpfs: nothing was copied */
-	/* kept: the final pass is then checked against it */
-	if (volume_read_back(h->dst, v->dh, back, &v->entries, v->snap) < 0)
-		return -1;
-	if (strcmp(back, v->digest) != 0)
-		return dm_error("volume %s differs at %s after the copy (tree "
-				"digest %.12s, source %.12s)", v->name, h->o->to,
-				back, v->digest);
-	return 0;
-}
-
-/* The destination directory of a copied bind mount, made with its
- * missing parents; the top one made is kept for the rollback. */
-static int bind_make(struct handover *h, struct hvol *v)
-{
-	char *q = sh_quote(v->bind), *cmd;
-	struct strbuf out = STRBUF_INIT;
-	int ret;
-
-	cmd = xasprintf("p=%s; t=$p; while [ ! -e \"$(dirname -- \"$t\")\" ]; "
-			"do t=$(dirname -- \"$t\"); done; if [ -e \"$p\" ]; "
-			"then printf E; else mkdir -p -- \"$p\" && "
-			"printf 'M%%s' \"$t\"; fi", q);
-	ret = sshlink_run(h->link, cmd, &out, 1 << 16);
-	if (ret == 0 && out.len > 1 && out.buf[0] == 'M') {
-		v->made = xstrdup(sb_str(&out) + 1);
-		ret = journal(h, UNDO_DIR, UNDO_DEST, v->made, NULL);
-	} else if (ret == 0)
-		ret = dm_error("cannot make %s at %s for the bind mount's "
-			       "copy (%s)", v->bind, h->o->to,
-			       out.len && out.buf[0] == 'E' ? "it appeared "
-			       "meanwhile" : "mkdir failed");
-	free(cmd);
-	free(q);
-	sb_release(&out);
-	return ret;
-}
-
-static int bind_unmake(struct handover *h, struct hvol *v)
-{
-	char *q = sh_quote(v->made), *cmd = xasprintf("rm -rf -- %s", q);
-	struct strbuf out = STRBUF_INIT;
-	int ret = sshlink_run(h->link, cmd, &out, 4096);
-
-	free(cmd);
-	free(q);
-	sb_release(&out);
-	if (ret == 0) {
-		free(v->made);
-		v->made = NULL;
-	}
-	return ret;
-}
-
-static int create_container(struct handover *h);
-static int release_copy(struct handover *h);
-
-/* An empty destination for a copy made again whole. */
-static int reset_copy(struct handover *h, struct hvol *v)
-{
-	helper_remove(h->dst, v->dh);
-	free(v->dh);
-	v->dh = NULL;
-	if (v->bind) {
-		if (bind_unmake(h, v) < 0 || bind_make(h, v) < 0)
-			return -1;
-		v->dh = helper_create_bind(h->dst, v->bind, 0);
-	} else {
-		if (volume_remove(h->dst, v->name) < 0 ||
-		    volume_create_like(h->dst, v->was_empty ? v->was_empty
-				       : v->info, v->name) < 0)
-			return -1;
-		v->dh = helper_create(h->dst, v->name, 0);
-	}
-	if (!v->dh)
-		return -1;
-	return journal(h, UNDO_HELPER, UNDO_DEST, v->dh, NULL);
-}
-
-/* Make the volume (or the bind mount's directory) at the destination. */
-static int make_dest(struct handover *h, struct hvol *v)
-{
-	yajl_val d = NULL;
-	int f;
-
-	if (v->bind)
-		return bind_make(h, v);
-	f = volume_inspect(h->dst, v->name, &d);
-	yajl_tree_free(d);
-	if (f < 0)
-		return -1;
-	if (f == 0 && (journal(h, UNDO_VOLUME, UNDO_DEST, v->name, NULL) < 0 ||
-		       volume_create_like(h->dst, v->info, v->name) < 0))
-		return -1;
-	return 0;
-}
-
-/* The helper containers that read the source's copy and write the
- * destination's, each journaled once made; an empty volume that was
- * there is journaled to be emptied again before anything is written. */
-static int make_helpers(struct handover *h, struct hvol *v)
-{
-	if (undo_journal_helper_image(&h->rec, h->helper_absent_src,
-				      h->helper_absent, &h->helper_journaled) < 0)
-		return -1;
-	if (v->was_empty && !v->emptied_journaled) {
-		char *before = json_text(v->was_empty);
-		int r = journal(h, UNDO_EMPTY, UNDO_DEST, v->name, before);
-
-		free(before);
-		if (r < 0)
-			return -1;
-		v->emptied_journaled = 1;
-	}
-	v->sh = v->bind ? helper_create_bind(h->src, v->bind, 1)
-			: helper_create(h->src, v->name, 1);
-	if (!v->sh || journal(h, UNDO_HELPER, UNDO_SOURCE, v->sh, NULL) < 0)
-		return -1;
-	v->dh = v->bind ? helper_create_bind(h->dst, v->bind, 0)
-			: helper_create(h->dst, v->name, 0);
-	if (!v->dh)
-		return -1;
-	return journal(h, UNDO_HELPER, UNDO_DEST, v->dh, NULL);
-}
-
 /* Copy one volume: while the container still runs (precopy: the bulk
  * of the data moves before any downtime), or whole (copy-volumes). */
 static int step_copy(struct handover *h, const struct step *s)
 {
-	struct xfer_stats st = { 0 };
-	struct hvol *v = &h->vols[s->vol];
-	struct progress p;
-	char *label;
-	int ret;
-
-	if (make_dest(h, v) < 0)
-		return -1;
-	if (!v->bind && volume_is_ephemeral(v->info))
-		return 0;	/* settings only: a tmpfs holds nothing */
-	if (make_helpers(h, v) < 0)
-		return -1;
-	v->sync = &volsync_by_archive;
-	label = xasprintf("volume %s", v->name);
-	/* the tar read at the source is about the volume's size */
-	progress_start(&p, h->cli->progress, label, &st,
-		       s->bytes > 0 ? (uint64_t)s->bytes : 0);
-	ret = volume_copy_snap(h->src, v->sh, h->dst, v->dh, v->digest, &st,
-			       h->running ? &v->snap : NULL);
-	progress_stop(&p);
-	free(label);
-	h->rec.bytes += st.bytes;
-	/* checked now, outside the downtime: what the final pass does not
-	 * touch is known to be right */
-	if (ret == 0 && h->running)
-		ret = verify_volume(h, v);
-	/* chosen now, outside the downtime: dm-helper's final pass needs
-	 * both helpers running, the archive's nothing (another
-	 * architecture, an engine that refuses) */
-	if (ret == 0 && v->snap && !h->o->keep)
-		v->sync = volsync_choose(h->src, v->sh, h->dst, v->dh, v->name);
-	return ret;
-}
-
-/* The archive endpoint cannot delete: a volume where files were deleted
- * since the pre-copy is copied again whole, into an empty one (which the
- * created copy, holding it, must let go of first). */
-static int copy_again(struct handover *h, struct hvol *v,
-		      struct xfer_stats *st, int *released)
-{
-	dm_debug("files were deleted in %s: copying it whole", v->name);
-	if (!v->bind) {
-		*released = release_copy(h);
-		if (*released < 0)
-			return -1;
-	}
-	if (reset_copy(h, v) < 0)
-		return -1;
-	return volume_copy(h->src, v->sh, h->dst, v->dh, v->digest, st);
+	return volmove_copy(&h->vm, &h->vols[s->vol]);
 }
 
 /* After the source stopped: send what changed in one volume since the
  * pre-copy. */
 static int step_sync(struct handover *h, const struct step *s)
 {
-	struct xfer_stats st = { 0 };
-	struct hvol *v = &h->vols[s->vol];
-	int ret, released = 0, deleted = 0;
-
-	if (!v->dh)
-		return 0;
-	ret = v->snap ? v->sync->final_pass(h->src, v->sh, h->dst, v->dh,
-					    v->snap, v->digest, &st, &deleted)
-		      : 0;
-	if (ret == 0 && deleted)
-		ret = copy_again(h, v, &st, &released);
-	/* reading the whole tree back costs downtime: what the pass sent is
-	 * checked, the rest was by the pre-copy's read-back (--verify full
-	 * reads it all, precopy trusts the pass) */
-	if (ret == 0 && !deleted && !h->o->verify_precopy_only &&
-	    !h->o->verify_full) {
-		ret = v->sync->check(h->dst, v->dh, v->snap,
-				     h->o->verify_stat, &v->entries);
-		if (ret < 0)
-			dm_error_wrap("volume %s", v->name);
-	} else if (ret == 0) {
-		ret = deleted || !h->o->verify_precopy_only;
-	}
-	if (ret == 1)
-		ret = verify_volume(h, v);
-	h->rec.bytes += st.bytes;
-	if (ret == 0 && released == 1)
-		ret = create_container(h);
-	return ret;
+	return volmove_sync(&h->vm, &h->vols[s->vol]);
 }
 
 /* A stopped or kept container: the copy was whole; check it. */
 static int step_verify(struct handover *h, const struct step *s)
 {
-	return verify_volume(h, &h->vols[s->vol]);
+	return volmove_verify(&h->vm, &h->vols[s->vol]);
 }
 
 /* The container layer, committed (after the stop, or paused with
@@ -931,7 +687,7 @@ static long create_from(struct handover *h, const char *path, yajl_val *v)
 
 	if (!h->commit_id || dm_starts_with(h->image_ref, "sha256:"))
 		return engine_create_container(h->dst, path, h->plan.body, v);
-	if (!h->ref_dst_id && dst_ref_id(h, &h->ref_dst_id) < 0)
+	if (!h->ref_dst_id && image_id_at(h->dst, h->image_ref, &h->ref_dst_id) < 0)
 		return -1;
 	if (!h->ref_dst_id)
 		return dm_error("%s is not at %s: the copy's image is gone",
@@ -947,8 +703,9 @@ static long create_from(struct handover *h, const char *path, yajl_val *v)
 	return st;
 }
 
-static int create_container(struct handover *h)
+static int create_container(void *ctx)
 {
+	struct handover *h = ctx;
 	char *e = esc(h->name);
 	char *path = xasprintf("/containers/create?name=%s", e);
 	yajl_val v = NULL;
@@ -983,8 +740,9 @@ static int step_create(struct handover *h, const struct step *s)
 
 /* The created copy holds its volumes: one to be emptied and made again
  * (reset_copy) must be let go first; the copy is then created again. */
-static int release_copy(struct handover *h)
+static int release_copy(void *ctx)
 {
+	struct handover *h = ctx;
 	char *path;
 	long st;
 
@@ -1166,6 +924,66 @@ static int step_pause_source(struct handover *h, const struct step *s)
 	return st < 0 ? -1 : 0;
 }
 
+/* --checkpoint: the dump stops the source; its files go into the
+ * copy's directory; the copy starts from them (migrate_checkpoint.c). */
+static int step_checkpoint(struct handover *h, const struct step *s)
+{
+	int r;
+
+	(void)s;
+	if (restart_policy_off(h) < 0 ||
+	    ckpt_prepare(&h->rec, h->src, h->dst, &h->ckpt,
+			 &h->vm.helper_journaled) < 0)
+		return -1;
+	if (dm_cancelled())
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
+	ckpt_name(&h->ckpt, h->rec.id);
+	h->stopped_at = dm_now_ms();
+	/* as a stop: the engine finishes a dump it began */
+	dm_cancel_defer(1);
+	r = ckpt_step_dump(&h->rec, h->src, h->src_id, &h->ckpt,
+			   h->o->checkpoint_timeout_s);
+	dm_cancel_defer(0);
+	if (r == 0 && dm_cancelled())
+		return dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
+	return r;
+}
+
+static int step_carry_checkpoint(struct handover *h, const struct step *s)
+{
+	struct xfer_stats st = { 0 };
+	int r;
+
+	(void)s;
+	r = ckpt_step_carry(&h->rec, h->src, h->src_id, h->dst, h->dst_id,
+			    &h->ckpt, &st);
+	h->rec.bytes += st.bytes;
+	/* its size is known only now: the checkpoint step's record says it */
+	for (size_t i = h->rec.nsteps; r == 0 && i-- > 0;)
+		if (strcmp(h->rec.steps[i].name,
+			   step_name(STEP_CHECKPOINT)) == 0) {
+			struct rec_step *rs = &h->rec.steps[i];
+			char hb[32];
+
+			free(rs->object);
+			rs->object = xasprintf("memory of %s (%s)", h->name,
+					       dm_human_bytes(h->ckpt.size, hb,
+							      sizeof(hb)));
+			break;
+		}
+	return r;
+}
+
+static int step_restore(struct handover *h, const struct step *s)
+{
+	(void)s;
+	if (ckpt_step_restore(h->dst, h->dst_id, &h->ckpt) < 0 ||
+	    wait_ready(h) < 0)
+		return -1;
+	ckpt_done(&h->rec, h->src, h->src_id, h->dst, h->dst_id, &h->ckpt);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* rollback                                                            */
 
@@ -1173,7 +991,7 @@ static int step_pause_source(struct handover *h, const struct step *s)
  * the destination to be reached again), then the destination. */
 static int rollback(struct handover *h)
 {
-	int ok;
+	int ok, r;
 
 	dm_rollback_begin();
 	interrupt_note("rolling back: starting the source again first, then "
@@ -1182,7 +1000,11 @@ static int rollback(struct handover *h)
 	ok = undo_journal(&h->rec, UNDO_SOURCE, h->src, NULL) == 0;
 	interrupt_note("rolling back: removing what the move made at %s%s",
 		       h->o->to, ok ? " (the source runs again)" : "");
-	if (cli_dest_revive(h->cli, h->o->to, &h->dst, &h->link) < 0) {
+	r = cli_dest_revive(h->cli, h->o->to, &h->dst, &h->link);
+	/* the volumes' helpers are removed through the new link, if any */
+	h->vm.dst = h->dst;
+	h->vm.link = h->link;
+	if (r < 0) {
 		dm_warn("%s; what this migration made there is left: "
 			"docker migrate rollback %s removes it", dm_errmsg(),
 			h->rec.id);
@@ -1209,10 +1031,12 @@ static int make_plan(struct handover *h)
 		.nnets = h->nets_missing.n,
 		.rootfs_changes = h->rootfs_changes,
 		.rootfs_bytes = h->rootfs_bytes,
-		.helper_absent = h->helper_absent,
+		.helper_absent = h->vm.helper_absent,
 	};
 	int r = plan_make(h->ins, &po, &f, &h->steps);
 
+	if (r == 0)
+		r = check_space(h, pv);
 	free(pv);
 	if (r == 0 && h->rootfs_changes && !h->steps.rootfs)
 		dm_warn("%zu change(s) in the container layer of %s are left "
@@ -1267,28 +1091,20 @@ static void handover_release(struct handover *h)
 				"source: %s", h->commit_id, dm_errmsg());
 		free(path);
 	}
+	ckpt_release(h->src, h->dst, &h->ckpt);
 	free(h->commit_id);
 	free(h->ref_dst_id);
-	free(h->ref_prev_id);
 	yajl_tree_free(h->ins);
 	free(h->image_ref);
 	image_info_release(&h->img);
 	recreate_out_release(&h->plan);
+	dest_facts_release(&h->facts);
 	strlist_clear(&h->nets_missing);
 	plan_release(&h->steps);
-	for (size_t i = 0; i < h->nvols; i++) {
-		if (h->src)
-			helper_remove(h->src, h->vols[i].sh);
-		if (h->dst)
-			helper_remove(h->dst, h->vols[i].dh);
-		free(h->vols[i].sh);
-		free(h->vols[i].dh);
-		free(h->vols[i].made);
-		volsnap_free(h->vols[i].snap);
-		yajl_tree_free(h->vols[i].info);
-		yajl_tree_free(h->vols[i].was_empty);
-	}
+	for (size_t i = 0; i < h->nvols; i++)
+		volmove_release(&h->vm, &h->vols[i]);
 	free(h->vols);
+	free(h->owner);
 	free(h->dst_id);
 	engine_free(h->dst);
 	sshlink_close(h->link);
@@ -1311,64 +1127,38 @@ static const step_fn step_fns[STEP_KINDS] = {
 	[STEP_SYNC] = step_sync,
 	[STEP_ROOTFS] = step_rootfs,
 	[STEP_START] = step_start,
+	[STEP_CHECKPOINT] = step_checkpoint,
+	[STEP_CARRY_CHECKPOINT] = step_carry_checkpoint,
+	[STEP_RESTORE] = step_restore,
 };
 
-/* The plan's steps into the record, the check (already run) ended. */
-static void record_plan(struct handover *h)
+/* Before a step (and before the test hook holds it): what Ctrl-C would
+ * now wait for. */
+static void before_step(void *ctx, const struct step *s)
 {
-	h->step0 = h->rec.nsteps;
-	for (size_t i = 0; i < h->steps.n; i++)
-		record_step_add(&h->rec, step_name(h->steps.steps[i].kind),
-				h->steps.steps[i].object,
-				h->steps.steps[i].bytes);
-	h->rec.steps[h->step0].started = h->check_started;
-	record_step_end(&h->rec, h->step0, 0, "done");
+	struct handover *h = ctx;
+
+	interrupt_note_step(step_name(s->kind), h->o->to, stop_timeout(h));
 }
 
-/* One step: recorded when it begins and ends, with its bytes and how it
- * ended.  An interruption is seen here, between steps, and inside the
- * steps that wait. */
-static int run_step(struct handover *h, size_t i, int first_of_phase)
+static int dispatch(void *ctx, const struct step *s)
 {
-	const struct step *st = &h->steps.steps[i];
-	uint64_t before = h->rec.bytes;
-	int r;
-
-	if (first_of_phase)
-		record_phase_begin(&h->rec, step_name(st->kind));
-	record_step_begin(&h->rec, h->step0 + i);
-	interrupt_note_step(step_name(st->kind), h->o->to, stop_timeout(h));
-	if (dm_cancelled()) {
-		r = dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
-	} else {
-		if (first_of_phase)
-			dm_test_pause(step_name(st->kind));
-		r = step_fns[st->kind](h, st);
-	}
-	record_step_end(&h->rec, h->step0 + i, h->rec.bytes - before,
-			r == 0 ? "done" : dm_cancelled() ? "interrupted"
-			: "failed");
-	return r;
+	return step_fns[s->kind](ctx, s);
 }
 
 static int run_plan(struct handover *h)
 {
-	int64_t ready_at = 0;
+	struct runner r = { &h->rec, &h->steps, dispatch, h, 0, 0,
+			    before_step };
 
-	for (size_t i = 1; i < h->steps.n; i++) {
-		enum step_kind k = h->steps.steps[i].kind;
-
-		if (run_step(h, i, k != h->steps.steps[i - 1].kind) < 0)
-			return -1;
-		if (k == STEP_START)
-			ready_at = dm_now_ms();
-	}
-	record_phase_end(&h->rec);
-	if (h->running && !h->o->keep && ready_at)
+	runner_record(&r, h->check_started);
+	if (runner_run(&r) < 0)
+		return -1;
+	if (h->running && !h->o->keep && r.ready_at)
 		/* from the source's stop to the copy running (and healthy);
 		 * 0 when the copy answered before the source stopped */
-		h->rec.downtime_ms = h->stopped_at && h->stopped_at < ready_at
-				     ? ready_at - h->stopped_at : 0;
+		h->rec.downtime_ms = h->stopped_at && h->stopped_at < r.ready_at
+				     ? r.ready_at - h->stopped_at : 0;
 	return 0;
 }
 
@@ -1471,7 +1261,6 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		ret = 0;
 		goto out;
 	}
-	record_plan(&h);
 	if (run_plan(&h) < 0) {
 		char *phase = xstrdup(h.rec.cur_phase);
 		struct dm_err why;

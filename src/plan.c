@@ -25,6 +25,9 @@ static const char *const names[STEP_KINDS] = {
 	[STEP_SYNC] = "sync",
 	[STEP_ROOTFS] = "rootfs",
 	[STEP_START] = "start",
+	[STEP_CHECKPOINT] = "checkpoint",
+	[STEP_CARRY_CHECKPOINT] = "carry",
+	[STEP_RESTORE] = "restore",
 };
 
 const char *step_name(enum step_kind k)
@@ -35,9 +38,11 @@ const char *step_name(enum step_kind k)
 /* The shape of a move, from which the order follows.  Stateful: something
  * (a volume, the container layer) must be copied after the source stops
  * writing.  Warm: the source runs and will stop, so that copy is made in
- * two passes around the downtime; cold: one pass (stopped, or --keep). */
+ * two passes around the downtime; cold: one pass (stopped, or --keep).
+ * Memory: the source's checkpoint stops it, and the copy is started from
+ * that checkpoint instead of afresh (--checkpoint). */
 struct shape {
-	int running, keep, pause, rootfs, stateful;
+	int running, keep, pause, rootfs, stateful, memory;
 };
 
 static int always(const struct shape *s) { (void)s; return 1; }
@@ -55,13 +60,24 @@ static int warm_rootfs(const struct shape *s) { return warm(s) && s->rootfs; }
  * created from it after the final pass; otherwise it is created before the
  * downtime (a created container binds no port) */
 static int create_early(const struct shape *s) { return !warm_rootfs(s); }
-static int warm_pause(const struct shape *s) { return warm(s) && s->pause; }
-static int warm_stop(const struct shape *s) { return warm(s) && !s->pause; }
-static int running(const struct shape *s) { return s->running; }
+static int warm_pause(const struct shape *s)
+{
+	return warm(s) && s->pause && !s->memory;
+}
+static int warm_stop(const struct shape *s)
+{
+	return warm(s) && !s->pause && !s->memory;
+}
+static int memory(const struct shape *s) { return s->memory; }
+static int fresh_start(const struct shape *s)
+{
+	return s->running && !s->memory;
+}
 /* stopped last: a stateless source once its copy runs, and a frozen one */
 static int stop_last(const struct shape *s)
 {
-	return s->running && !s->keep && (!s->stateful || s->pause);
+	return s->running && !s->keep && !s->memory &&
+	       (!s->stateful || s->pause);
 }
 
 static const struct order {
@@ -78,10 +94,13 @@ static const struct order {
 	{ STEP_CREATE, 0, create_early },
 	{ STEP_PAUSE_SOURCE, 0, warm_pause },
 	{ STEP_STOP_SOURCE, 0, warm_stop },
+	{ STEP_CHECKPOINT, 0, memory },
 	{ STEP_SYNC, 1, warm },
 	{ STEP_ROOTFS, 0, warm_rootfs },
 	{ STEP_CREATE, 0, warm_rootfs },
-	{ STEP_START, 0, running },
+	{ STEP_CARRY_CHECKPOINT, 0, memory },
+	{ STEP_START, 0, fresh_start },
+	{ STEP_RESTORE, 0, memory },
 	{ STEP_STOP_SOURCE, 0, stop_last },
 };
 
@@ -132,7 +151,9 @@ static void d_check(struct step *st, const struct ctx *c)
 		  ? "both ends are checked before anything changes; the "
 		    "memory state was probed with a checkpoint (--checkpoint)"
 		  : "both ends are checked before anything changes: the name "
-		    "is free there, what is there already, room for the image";
+		    "is free there, what is there already, room for the "
+		    "image, and what would stop the copy starting there "
+		    "(ports, addresses, networks, devices, links)";
 }
 
 static void d_transfer(struct step *st, const struct ctx *c)
@@ -252,6 +273,37 @@ static void d_start(struct step *st, const struct ctx *c)
 		  "it has a healthcheck";
 }
 
+static void d_checkpoint(struct step *st, const struct ctx *c)
+{
+	st->object = xasprintf("memory of %s", c->p->name);
+	st->bytes = 0;
+	st->stops = xasprintf("container %s at the source (its memory "
+			      "dumped by CRIU)", c->p->name);
+	st->why = "--checkpoint: the process's memory is dumped and it "
+		  "stops; its volumes and layer change no more";
+}
+
+static void d_carry(struct step *st, const struct ctx *c)
+{
+	st->object = xasprintf("checkpoint of %s", c->p->name);
+	st->bytes = -1;
+	st->creates = xasprintf("the checkpoint's files in the copy's "
+				"directory at %s", c->f->dest);
+	st->removes = xstrdup("the checkpoint at both hosts, once the copy "
+			      "runs or the move is rolled back");
+	st->why = "the engine restores only from a container's own "
+		  "checkpoints directory: helper containers carry it there";
+}
+
+static void d_restore(struct step *st, const struct ctx *c)
+{
+	st->object = xasprintf("container %s", c->p->name);
+	st->bytes = 0;
+	st->why = "the copy starts from the checkpoint: the process goes on "
+		  "where it was; if it cannot, the source is restored from "
+		  "its own";
+}
+
 static void (*const describe[STEP_KINDS])(struct step *, const struct ctx *) = {
 	[STEP_CHECK] = d_check,
 	[STEP_TRANSFER] = d_transfer,
@@ -264,6 +316,9 @@ static void (*const describe[STEP_KINDS])(struct step *, const struct ctx *) = {
 	[STEP_SYNC] = d_sync,
 	[STEP_ROOTFS] = d_rootfs,
 	[STEP_START] = d_start,
+	[STEP_CHECKPOINT] = d_checkpoint,
+	[STEP_CARRY_CHECKPOINT] = d_carry,
+	[STEP_RESTORE] = d_restore,
 };
 
 /* A tmpfs holds nothing to read back or to sync. */
@@ -302,8 +357,9 @@ int plan_make(yajl_val ins, const struct plan_opts *o,
 	out->keep = o->keep;
 	out->pause = o->pause;
 	out->checkpoint = o->checkpoint;
+	out->memory = o->checkpoint && out->running && !o->keep;
 	c.s = (struct shape){ out->running, o->keep, o->pause, out->rootfs,
-			      f->nvols > 0 || out->rootfs };
+			      f->nvols > 0 || out->rootfs, out->memory };
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		const struct order *r = &order[i];
 
@@ -357,9 +413,13 @@ void plan_print(const struct plan *p, const char *source, const char *dest,
 {
 	char hb[32];
 
-	fprintf(out, "Plan: move container %s (%s) from %s to %s, strategy "
-		"%s\n", p->name, p->running ? "running" : "stopped", source,
-		dest, strategy);
+	fprintf(out, "Plan: move %s %s (%s) from %s to %s, strategy %s\n",
+		p->what ? p->what : "container", p->name,
+		p->running ? "running" : "stopped", source, dest, strategy);
+	if (!p->what)	/* a container's: a service's task starts afresh */
+		fprintf(out, "  memory: %s\n", p->memory ? "moves (checkpoint "
+			"and restore)" : !p->running ? "none: the container is "
+			"not running" : "does not move: the copy starts afresh");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct step *st = &p->steps[i];
 
@@ -393,7 +453,7 @@ void plan_gen(const struct plan *p, const char *source, const char *dest,
 	      const char *strategy, yajl_gen g)
 {
 	yajl_gen_map_open(g);
-	gen_opt_str(g, "container", p->name);
+	gen_opt_str(g, p->what ? p->what : "container", p->name);
 	gen_opt_str(g, "source", source);
 	gen_opt_str(g, "destination", dest);
 	gen_opt_str(g, "strategy", strategy);
@@ -401,6 +461,8 @@ void plan_gen(const struct plan *p, const char *source, const char *dest,
 	yajl_gen_bool(g, p->running);
 	json_gen_str(g, "rootfs");
 	yajl_gen_bool(g, p->rootfs);
+	json_gen_str(g, "memory");
+	yajl_gen_bool(g, p->memory);
 	json_gen_str(g, "bytes");
 	yajl_gen_integer(g, p->bytes);
 	json_gen_str(g, "steps");

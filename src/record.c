@@ -196,6 +196,23 @@ static void gen_journal(const struct migration *m, yajl_gen g)
 	yajl_gen_array_close(g);
 }
 
+void record_add_dropped(struct migration *m, const char *what)
+{
+	m->dropped = xrealloc(m->dropped, (m->ndropped + 1) * sizeof(char *));
+	m->dropped[m->ndropped++] = xstrdup(what);
+}
+
+static void gen_dropped(const struct migration *m, yajl_gen g)
+{
+	if (!m->ndropped)
+		return;
+	json_gen_str(g, "dropped");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < m->ndropped; i++)
+		json_gen_str(g, m->dropped[i]);
+	yajl_gen_array_close(g);
+}
+
 void record_gen(const struct migration *m, yajl_gen g)
 {
 	yajl_gen_map_open(g);
@@ -244,6 +261,7 @@ void record_gen(const struct migration *m, yajl_gen g)
 	yajl_gen_integer(g, m->pid);
 	json_gen_str(g, "pid_start");
 	yajl_gen_integer(g, (long long)m->pid_start);
+	gen_dropped(m, g);
 	gen_steps(m, g);
 	gen_journal(m, g);
 	yajl_gen_map_close(g);
@@ -296,6 +314,9 @@ void record_release(struct migration *m)
 		free(m->journal[i].data);
 	}
 	free(m->journal);
+	for (size_t i = 0; i < m->ndropped; i++)
+		free(m->dropped[i]);
+	free(m->dropped);
 	free(m->kind);
 	free(m->object);
 	free(m->source);
@@ -352,6 +373,8 @@ void record_report(const struct migration *m, FILE *out)
 			(long long)m->downtime_ms);
 	if (m->configs)
 		fprintf(out, "  %-13s %s\n", "config", m->configs);
+	for (size_t i = 0; i < m->ndropped; i++)
+		fprintf(out, "  %-13s %s\n", "dropped", m->dropped[i]);
 	if (m->error)
 		fprintf(out, "  %-13s %s: %s\n", "error", m->failed_step,
 			m->error);
@@ -464,6 +487,10 @@ static void load_one(const char *path, struct migration *m)
 	}
 	m->pid = (int)json_int(v, 0, "pid", NULL);
 	m->pid_start = (unsigned long long)json_int(v, 0, "pid_start", NULL);
+	ph = json_get(v, "dropped", NULL);
+	for (size_t i = 0; i < json_alen(ph); i++)
+		if (YAJL_IS_STRING(ph->u.array.values[i]))
+			record_add_dropped(m, ph->u.array.values[i]->u.string);
 	load_steps(m, json_get(v, "steps", NULL));
 	load_journal(m, json_get(v, "journal", NULL));
 	yajl_tree_free(v);

@@ -368,6 +368,97 @@ static int engine_specific(const struct recreate_in *in,
 	return 0;
 }
 
+/* Devices present at the destination are carried (/dev/null is on
+ * every host); the others stay behind, named. */
+static int device_ok(const struct recreate_in *in, yajl_val dev)
+{
+	const char *p = json_str(dev, "PathOnHost", NULL);
+
+	return p && in->missing_devices && !in_list(in->missing_devices, p);
+}
+
+static void gen_devices(yajl_gen g, const struct recreate_in *in,
+			struct recreate_out *out, yajl_val devs)
+{
+	size_t kept = 0;
+
+	for (size_t d = 0; d < json_alen(devs); d++)
+		kept += device_ok(in, devs->u.array.values[d]);
+	if (kept) {
+		json_gen_str(g, "Devices");
+		yajl_gen_array_open(g);
+	}
+	for (size_t d = 0; d < json_alen(devs); d++) {
+		yajl_val dev = devs->u.array.values[d];
+		const char *p = json_str(dev, "PathOnHost", NULL) ?: "?";
+
+		if (device_ok(in, dev))
+			json_gen_value(g, dev);
+		else
+			unmovable(in, out, in->missing_devices
+				  ? xasprintf("device %s: it does not exist at "
+					      "the destination", p)
+				  : xasprintf("device %s: devices are tied to "
+					      "the source host", p));
+	}
+	if (kept)
+		yajl_gen_array_close(g);
+}
+
+/* Does the link ("/db:/web/db" as an inspect has it, "db:alias", "db")
+ * name a container that runs at the destination under that name? */
+static int link_ok(const struct recreate_in *in, yajl_val l)
+{
+	const char *s = YAJL_IS_STRING(l) ? l->u.string : NULL;
+	char *t;
+	int ok;
+
+	if (!s || !in->dest_running)
+		return 0;
+	s += s[0] == '/';
+	t = xstrndup(s, strcspn(s, ":"));
+	ok = in_list(in->dest_running, t);
+	free(t);
+	return ok;
+}
+
+/* Links (HostConfig's, or an endpoint's on the user network net) to a
+ * container that runs at the destination are carried; the others name
+ * a container of the source. */
+static void gen_links(yajl_gen g, const struct recreate_in *in,
+		      struct recreate_out *out, yajl_val links,
+		      const char *key, const char *net)
+{
+	size_t kept = 0;
+
+	for (size_t d = 0; d < json_alen(links); d++)
+		kept += link_ok(in, links->u.array.values[d]);
+	if (kept) {
+		json_gen_str(g, key);
+		yajl_gen_array_open(g);
+	}
+	for (size_t d = 0; d < json_alen(links); d++) {
+		yajl_val l = links->u.array.values[d];
+
+		if (!YAJL_IS_STRING(l))
+			continue;
+		if (link_ok(in, l))
+			json_gen_value(g, l);
+		else if (net)
+			unmovable(in, out, xasprintf("link \"%s\" on network "
+				  "\"%s\": the container it names does not "
+				  "run at the destination (move it first)",
+				  l->u.string, net));
+		else
+			unmovable(in, out, xasprintf("Links \"%s\": it names a "
+				  "container of the source, which does not run "
+				  "at the destination (move it first)",
+				  l->u.string));
+	}
+	if (kept)
+		yajl_gen_array_close(g);
+}
+
 static void gen_host_config(yajl_gen g, const struct recreate_in *in,
 			    struct recreate_out *out)
 {
@@ -392,15 +483,14 @@ static void gen_host_config(yajl_gen g, const struct recreate_in *in,
 		    dm_starts_with(v->u.string, "container:"))
 			continue;
 		if (strcmp(k, "Devices") == 0 && json_alen(v)) {
-			for (size_t d = 0; d < json_alen(v); d++)
-				unmovable(in, out, xasprintf("device %s: "
-					  "devices are tied to the source host",
-					  json_str(v->u.array.values[d],
-						   "PathOnHost", NULL) ?: "?"));
+			gen_devices(g, in, out, v);
 			continue;
 		}
-		if ((strcmp(k, "VolumesFrom") == 0 || strcmp(k, "Links") == 0)
-		    && json_alen(v)) {
+		if (strcmp(k, "Links") == 0 && json_alen(v)) {
+			gen_links(g, in, out, v, k, NULL);
+			continue;
+		}
+		if (strcmp(k, "VolumesFrom") == 0 && json_alen(v)) {
 			for (size_t d = 0; d < json_alen(v); d++)
 				if (YAJL_IS_STRING(v->u.array.values[d]))
 					unmovable(in, out, xasprintf(
@@ -426,8 +516,9 @@ static void gen_host_config(yajl_gen g, const struct recreate_in *in,
 
 /* An endpoint's user settings: what "docker run --network-alias --ip"
  * gave; the id alias and the addresses the engine chose are left out. */
-static void gen_endpoint(yajl_gen g, yajl_val ep, const char *id,
-			 const char *host)
+static void gen_endpoint(yajl_gen g, const struct recreate_in *in,
+			 struct recreate_out *out, const char *net,
+			 yajl_val ep, const char *id, const char *host)
 {
 	yajl_val aliases = json_get(ep, "Aliases", NULL);
 	static const char *keep[] = { "IPAMConfig", "Links", "DriverOpts" };
@@ -438,6 +529,10 @@ static void gen_endpoint(yajl_gen g, yajl_val ep, const char *id,
 
 		if (json_is_empty(v))
 			continue;
+		if (strcmp(keep[i], "Links") == 0) {
+			gen_links(g, in, out, v, keep[i], net);
+			continue;
+		}
 		json_gen_str(g, keep[i]);
 		json_gen_value(g, v);
 	}
@@ -461,8 +556,9 @@ static void gen_endpoint(yajl_gen g, yajl_val ep, const char *id,
 	yajl_gen_map_close(g);
 }
 
-static char *endpoint_body(yajl_val ep, const char *net, const char *id,
-			   const char *host)
+static char *endpoint_body(const struct recreate_in *in,
+			   struct recreate_out *out, yajl_val ep,
+			   const char *net, const char *id, const char *host)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
 	char *s;
@@ -471,9 +567,8 @@ static char *endpoint_body(yajl_val ep, const char *net, const char *id,
 	json_gen_str(g, "Container");
 	json_gen_str(g, "");	/* filled in by the caller */
 	json_gen_str(g, "EndpointConfig");
-	gen_endpoint(g, ep, id, host);
+	gen_endpoint(g, in, out, net, ep, id, host);
 	yajl_gen_map_close(g);
-	(void)net;
 	s = json_gen_take(g);
 	yajl_gen_free(g);
 	return s;
@@ -505,7 +600,7 @@ static void gen_networking(yajl_gen g, const struct recreate_in *in,
 		if (dm_streq(name, mode)) {
 			if (!network_is_builtin(name)) {
 				json_gen_str(g, name);
-				gen_endpoint(g, ep, id, host);
+				gen_endpoint(g, in, out, name, ep, id, host);
 			}
 			continue;
 		}
@@ -514,7 +609,7 @@ static void gen_networking(yajl_gen g, const struct recreate_in *in,
 			strlist_add(&out->networks, name);
 		strlist_add(&out->extra_nets, name);
 		{
-			char *b = endpoint_body(ep, name, id, host);
+			char *b = endpoint_body(in, out, ep, name, id, host);
 
 			strlist_add(&out->extra_bodies, b);
 			free(b);

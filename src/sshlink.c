@@ -984,3 +984,24 @@ void sshlink_close(struct sshlink *l)
 	free(l->name);
 	free(l);
 }
+
+int ssh_config_names_host(const char *config_file, const char *host)
+{
+	ssh_session s = ssh_new();
+	char *got = NULL;
+	int no = 0, named;
+
+	if (!s)
+		return 0;
+	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
+	if (ssh_options_set(s, SSH_OPTIONS_HOST, host) < 0 ||
+	    ssh_options_parse_config(s, config_file) < 0 ||
+	    ssh_options_get(s, SSH_OPTIONS_HOST, &got) != SSH_OK) {
+		ssh_free(s);
+		return 0;
+	}
+	named = got && strcmp(got, host) != 0;
+	ssh_string_free_char(got);
+	ssh_free(s);
+	return named;
+}

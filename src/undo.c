@@ -7,9 +7,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "checkpoint.h"
 #include "dm.h"
 #include "json.h"
+#include "swarm.h"
 #include "transfer.h"
 #include "undo.h"
 #include "volume.h"
@@ -167,6 +170,96 @@ static int u_untag(const struct target *t)
 	return delete_path(t, "/images/%s?noprune=1", 1);
 }
 
+/* A source stopped by its checkpoint runs again from it, where it was;
+ * when that fails it is started afresh: never left stopped. */
+static int u_ckpt_start(const struct target *t)
+{
+	char *path = xasprintf("/containers/%s/json", t->u->arg);
+	yajl_val v = NULL;
+	long st = engine_get_json_opt(t->e, path, &v);
+	int running = json_true(v, "State", "Running", NULL);
+
+	yajl_tree_free(v);
+	free(path);
+	if (st < 0)
+		return -1;
+	if (running || st == 404)
+		return 0;
+	if (t->u->data && checkpoint_start(t->e, t->u->arg, t->u->data) == 0)
+		return 0;
+	dm_warn("cannot restore %.12s from its checkpoint (%s): starting it "
+		"afresh", t->u->arg, dm_errmsg());
+	return u_start(t);
+}
+
+static int u_ckpt_remove(const struct target *t)
+{
+	return checkpoint_remove(t->e, t->u->arg, t->u->data ? t->u->data
+				 : "");
+}
+
+/* The service's spec as it was before the move: its task goes back to
+ * the node it ran on, where its volumes were never written to. */
+static int u_service(const struct target *t)
+{
+	yajl_val svc = NULL;
+	char *e = engine_escape(t->u->arg);
+	char *path = xasprintf("/services/%s", e);
+	long st = engine_get_json_opt(t->e, path, &svc);
+	int r = st < 0 ? -1 : 0;
+
+	free(path);
+	free(e);
+	if (st != 404 && svc)	/* a service removed meanwhile: nothing */
+		r = swarm_service_update(t->e, t->u->arg,
+					 (uint64_t)json_int(svc, 0, "Version",
+							    "Index", NULL),
+					 t->u->data ? t->u->data : "{}");
+	yajl_tree_free(svc);
+	return r;
+}
+
+/* The containers a service's tasks left at this node, which hold the
+ * volumes a rollback removes.  The swarm may be making one as its spec
+ * changes back: asked again until none is seen twice (10 s at most). */
+static int u_tasks(const struct target *t)
+{
+	char *q = xasprintf("{\"label\":{\"com.docker.swarm.service.id=%s\""
+			    ":true}}", t->u->arg);
+	char *eq = engine_escape(q), *path;
+	int64_t deadline = dm_now_ms() + 10000;
+	int quiet = 0, r = 0;
+
+	path = xasprintf("/containers/json?all=1&filters=%s", eq);
+	free(q);
+	free(eq);
+	while (quiet < 2 && r == 0) {
+		yajl_val list = NULL;
+
+		if (engine_get_json(t->e, path, &list) < 0) {
+			r = -1;
+			break;
+		}
+		quiet = json_alen(list) ? 0 : quiet + 1;
+		for (size_t i = 0; i < json_alen(list); i++) {
+			const char *id = json_str(list->u.array.values[i],
+						  "Id", NULL);
+			char *del = xasprintf("/containers/%s?force=1", id);
+
+			if (id && engine_delete(t->e, del) < 0)
+				r = -1;
+			free(del);
+		}
+		yajl_tree_free(list);
+		if (dm_now_ms() > deadline)
+			break;
+		if (quiet < 2)
+			usleep(500 * 1000);
+	}
+	free(path);
+	return r;
+}
+
 static const struct inverse {
 	const char *op;
 	int (*fn)(const struct target *);
@@ -184,6 +277,10 @@ static const struct inverse {
 	{ UNDO_RETAG, u_retag },
 	{ UNDO_IMAGE, u_image },
 	{ UNDO_UNTAG, u_untag },
+	{ UNDO_CKPT_START, u_ckpt_start },
+	{ UNDO_CKPT_REMOVE, u_ckpt_remove },
+	{ UNDO_SERVICE, u_service },
+	{ UNDO_TASKS, u_tasks },
 	{ NULL, NULL },
 };
 

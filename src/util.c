@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dm.h"
 
@@ -311,8 +312,8 @@ int dm_cancelled(void)
 void dm_test_pause(const char *phase)
 {
 	const char *at = getenv("DOCKER_MIGRATE_TEST_PAUSE_AT");
+	const char *resume = getenv("DOCKER_MIGRATE_TEST_RESUME");
 	int64_t deadline = dm_now_ms() + 60000;
-
 	size_t n = strlen(phase);
 	const char *p = at;
 
@@ -323,7 +324,8 @@ void dm_test_pause(const char *phase)
 		return;
 	fprintf(stderr, "docker migrate: test hook: paused in %s\n", phase);
 	while (!__atomic_load_n(&cancelled, __ATOMIC_SEQ_CST) &&
-	       dm_now_ms() < deadline)
+	       dm_now_ms() < deadline &&
+	       !(resume && access(resume, F_OK) == 0))
 		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
 }
 

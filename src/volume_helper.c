@@ -164,8 +164,9 @@ int helper_start(struct engine *e, const char *id)
 				      engine_name(e)) : 0;
 }
 
-/* A never-started container with one mount (a volume, or a host path
- * for a bind mount) at /v. */
+/* A never-started container with one mount at /v: a volume, a host path
+ * for a bind mount, or a host directory the engine makes ("dir"); or
+ * with none (source NULL). */
 static unsigned helpers_made;
 
 static char *helper_with_mount(struct engine *e, const char *type,
@@ -191,6 +192,21 @@ static char *helper_with_mount(struct engine *e, const char *type,
 	yajl_gen_map_open(g);
 	json_gen_str(g, "NetworkMode");
 	json_gen_str(g, "none");
+	if (!source)
+		goto no_mount;
+	if (strcmp(type, "dir") == 0) {
+		/* a Binds entry, unlike a bind Mount, has the engine make
+		 * the host directory when it is missing */
+		char *b = xasprintf("%s:" DMH_MOUNT "%s", source,
+				    readonly ? ":ro" : "");
+
+		json_gen_str(g, "Binds");
+		yajl_gen_array_open(g);
+		json_gen_str(g, b);
+		yajl_gen_array_close(g);
+		free(b);
+		goto no_mount;
+	}
 	json_gen_str(g, "Mounts");
 	yajl_gen_array_open(g);
 	yajl_gen_map_open(g);
@@ -204,6 +220,7 @@ static char *helper_with_mount(struct engine *e, const char *type,
 	yajl_gen_bool(g, readonly);
 	yajl_gen_map_close(g);
 	yajl_gen_array_close(g);
+no_mount:
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 	body = json_gen_take(g);
@@ -219,7 +236,8 @@ static char *helper_with_mount(struct engine *e, const char *type,
 		id = xstrdup(json_str(v, "Id", NULL));
 	else
 		dm_error_wrap("creating a helper container for %s %s on %s",
-			      type, source, engine_name(e));
+			      type, source ? source : "nothing",
+			      engine_name(e));
 	yajl_tree_free(v);
 	free(body);
 	free(path);
@@ -234,6 +252,16 @@ char *helper_create(struct engine *e, const char *volume, int readonly)
 char *helper_create_bind(struct engine *e, const char *path, int readonly)
 {
 	return helper_with_mount(e, "bind", path, readonly);
+}
+
+char *helper_create_dir(struct engine *e, const char *path, int readonly)
+{
+	return helper_with_mount(e, "dir", path, readonly);
+}
+
+char *helper_create_bare(struct engine *e)
+{
+	return helper_with_mount(e, NULL, NULL, 0);
 }
 
 int helper_remove(struct engine *e, const char *id)

@@ -147,7 +147,7 @@ vol_sum() {	# NODE VOLUME FILE: md5 of a file in a volume
 @test "--checkpoint is refused before anything stops when CRIU cannot dump" {
 	# the lab's engines run with experimental features and Debian's CRIU,
 	# which cannot dump on this kernel: the probe fails, cleanly
-	run_docker node1 run -d --name dmt-cp --stop-timeout 1 "$LAB_BASE_IMAGE" sleep 600
+	run_docker node1 run -d --name dmt-cp --network host --stop-timeout 1 "$LAB_BASE_IMAGE" sleep 600
 	run_dm 1 container dmt-cp --to node2 --checkpoint --checkpoint-timeout 30
 	contains "$output" "cannot checkpoint dmt-cp on the source" "says why"
 	contains "$output" "running as before" "and that the source runs"

@@ -45,7 +45,10 @@ setup() { dm_setup; }
 
 teardown() {
 	local n
-	for n in "$K20" "$K28" "$K28C"; do lab_clean "$n" >/dev/null 2>&1 || true; done
+	for n in "$K20" "$K28" "$K28C"; do
+		lab_ctl shape "$n" off >/dev/null 2>&1 || true
+		lab_clean "$n" >/dev/null 2>&1 || true
+	done
 }
 
 # make_app NODE: the container, running on NODE: a user network (with a
@@ -225,16 +228,33 @@ move() {
 # destination holds exactly what it held before (containers, images,
 # volumes, networks, and in its data root the layers, or the content
 # blobs and snapshots of the containerd store), the source runs on.
+# precopy_running: the newest migration is in its pre-copy.
+precopy_running() {
+	[[ $("$DM_BIN" history --format json |
+		jq -r '.[-1].steps[]? | select(.step == "precopy") | .outcome') == running ]]
+}
+
 rollback_into() {
-	local src=$1 dst=$2 sum id
+	local src=$1 dst=$2 sum id base
 	make_app "$src"
-	ldocker "$dst" run -d --name dmt-blocker -p "$PORT":80 "$LAB_BASE_IMAGE" \
-		httpd -f -p 80 -h / >/dev/null
 	wait_until ldocker "$src" exec "$APP" test -s /data/rnd
 	sum=$(ldocker "$src" exec "$APP" md5sum /data/rnd)
 	id=$(ldocker "$src" inspect -f '{{.Id}}' "$APP")
 	remember "$dst"
-	DOCKER_HOST=$(lab_sock "$src") run_dm 1 container "$APP" --to "$dst"
+	# the port is taken only once the check has passed (which would
+	# refuse the move): while the volume's pre-copy is held on a slow
+	# link.  By the id the base image had there: on the containerd
+	# store the move gives its name to the image it loads.
+	base=$(ldocker "$dst" image inspect -f '{{.Id}}' "$LAB_BASE_IMAGE")
+	lab_ctl shape "$dst" 256kbit
+	DOCKER_HOST=$(lab_sock "$src") bg_migrate container "$APP" --to "$dst"
+	wait_until precopy_running
+	ldocker "$dst" run -d --name dmt-blocker -p "$PORT":80 "$base" \
+		httpd -f -p 80 -h / >/dev/null
+	lab_ctl shape "$dst" off
+	finish
+	output=$(cat "$OUT")
+	ldocker "$dst" rm -f dmt-blocker >/dev/null
 	contains "$output" "start failed:" "the copy failed to start"
 	contains "$output" "rolled-back container $APP" "report"
 	settled "$dst"

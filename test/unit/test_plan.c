@@ -61,7 +61,7 @@ static void load(struct fx *f, const char *name, int bind_mode)
 	if (bind_mode == BIND_COPY)
 		recreate_bind_sources(f->ins, &f->missing);
 	in = (struct recreate_in){ f->ins, "dmlab/busybox:1", &f->missing, 0,
-				   1, bind_mode, NULL };
+				   1, bind_mode, NULL, NULL, NULL };
 	assert_int_equal(recreate_plan(&in, &f->rec), 0);
 	for (size_t i = 0; i < f->rec.volumes.n; i++)
 		f->vols[n++] = (struct plan_vol){ f->rec.volumes.v[i], 0, 0, 0,
@@ -282,9 +282,116 @@ static void checkpoint_is_said_in_the_check(void **state)
 
 	load(f, "db", BIND_REFUSE);
 	f->opts.checkpoint = 1;
-	assert_string_equal(kinds(f), "check,transfer,precopy,create,"
-			    "stop-source,sync,start");
+	kinds(f);
 	assert_non_null(strstr(find(&f->plan, STEP_CHECK)->why, "checkpoint"));
+}
+
+/* The checkpoint takes the stop's place (it stops the source), the final
+ * pass follows it, and the copy is restored, not started. */
+static void checkpoint_replaces_the_stop_and_the_start(void **state)
+{
+	struct fx *f = *state;
+
+	load(f, "db", BIND_REFUSE);
+	f->opts.checkpoint = 1;
+	assert_string_equal(kinds(f), "check,transfer,precopy,create,"
+			    "checkpoint,sync,carry,restore");
+	assert_true(f->plan.memory);
+	assert_string_equal(find(&f->plan, STEP_CHECKPOINT)->stops,
+			    "container db at the source (its memory dumped "
+			    "by CRIU)");
+	assert_string_equal(find(&f->plan, STEP_CARRY_CHECKPOINT)->creates,
+			    "the checkpoint's files in the copy's directory "
+			    "at node2");
+	assert_non_null(find(&f->plan, STEP_CARRY_CHECKPOINT)->removes);
+	/* its size is known only once dumped */
+	assert_int_equal(find(&f->plan, STEP_CARRY_CHECKPOINT)->bytes, -1);
+}
+
+/* No volume, no layer: still dumped before its files are carried, and
+ * the copy exists (created before the downtime) to receive them. */
+static void checkpoint_of_a_stateless_container(void **state)
+{
+	struct fx *f = *state;
+
+	load(f, "web", BIND_REFUSE);
+	f->opts.checkpoint = 1;
+	assert_string_equal(kinds(f), "check,transfer,create,checkpoint,"
+			    "carry,restore");
+}
+
+/* The committed layer makes the copy after the dump: the files are
+ * carried into it only once it exists. */
+static void checkpoint_with_a_layer_carries_after_the_create(void **state)
+{
+	struct fx *f = *state;
+
+	load(f, "db", BIND_REFUSE);
+	f->opts.checkpoint = 1;
+	f->facts.rootfs_changes = 2;
+	assert_string_equal(kinds(f), "check,transfer,precopy,checkpoint,"
+			    "sync,rootfs,create,carry,restore");
+}
+
+/* Nothing runs, or the source keeps running: no memory moves. */
+static void checkpoint_of_a_stopped_or_kept_source_moves_no_memory(void **state)
+{
+	struct fx *f = *state;
+
+	load(f, "stopped", BIND_REFUSE);
+	f->opts.checkpoint = 1;
+	kinds(f);
+	assert_false(f->plan.memory);
+	assert_null(strstr(f->order, "checkpoint"));
+	assert_null(strstr(f->order, "restore"));
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *out = open_memstream(&buf, &len);
+
+		plan_print(&f->plan, "node1", "node2", "delta", out);
+		fclose(out);
+		assert_non_null(strstr(buf, "  memory: none: the container is "
+				       "not running\n"));
+		free(buf);
+	}
+	load(f, "web", BIND_REFUSE);
+	f->opts.checkpoint = 1;
+	f->opts.keep = 1;
+	assert_string_equal(kinds(f), "check,transfer,create,start");
+	assert_false(f->plan.memory);
+}
+
+/* --dry-run says whether the memory moves, in text and JSON. */
+static void dry_run_says_whether_memory_moves(void **state)
+{
+	struct fx *f = *state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *jb;
+	size_t jlen;
+	yajl_val v;
+
+	load(f, "web", BIND_REFUSE);
+	kinds(f);
+	plan_print(&f->plan, "node1", "node2", "delta", out);
+	f->opts.checkpoint = 1;
+	kinds(f);
+	plan_print(&f->plan, "node1", "node2", "delta", out);
+	fclose(out);
+	assert_non_null(strstr(buf, "  memory: does not move: the copy "
+			       "starts afresh\n"));
+	assert_non_null(strstr(buf, "  memory: moves (checkpoint and "
+			       "restore)\n"));
+	plan_gen(&f->plan, "node1", "node2", "delta", g);
+	yajl_gen_get_buf(g, &jb, &jlen);
+	v = json_parse((const char *)jb, jlen, "plan");
+	assert_true(json_true(v, "memory", NULL));
+	yajl_tree_free(v);
+	yajl_gen_free(g);
+	free(buf);
 }
 
 static void json_lists_the_steps_in_order(void **state)
@@ -371,6 +478,11 @@ int main(void)
 		T(json_lists_the_steps_in_order),
 		T(text_numbers_the_steps_with_sizes_and_effects),
 		T(inspect_without_a_name_is_refused),
+		T(checkpoint_replaces_the_stop_and_the_start),
+		T(checkpoint_of_a_stateless_container),
+		T(checkpoint_with_a_layer_carries_after_the_create),
+		T(checkpoint_of_a_stopped_or_kept_source_moves_no_memory),
+		T(dry_run_says_whether_memory_moves),
 	};
 
 	return cmocka_run_group_tests_name("plan", tests, NULL, NULL);

@@ -492,6 +492,44 @@ static void running_record_of_a_dead_process_is_interrupted(void **state)
 	assert_string_equal(record_shown_status(&f->m), "rolled-back");
 }
 
+/* What the copy was made without: in the file, read back, and in the
+ * report (history shows the same report). */
+static void dropped_items_are_saved_read_back_and_reported(void **state)
+{
+	struct fx *f = *state;
+	struct migration *all = NULL;
+	size_t n = 0;
+	yajl_val v, d;
+	FILE *out = tmpfile();
+	char buf[4096];
+	size_t len;
+
+	begin(f, &f->m, "dev1");
+	record_add_dropped(&f->m, "device /run/x: it does not exist at the "
+			   "destination");
+	record_add_dropped(&f->m, "Links \"/db:/dev1/dbal\": ...");
+	record_set_status(&f->m, "completed");
+	v = on_disk(&f->m);
+	d = json_get(v, "dropped", NULL);
+	assert_int_equal(json_alen(d), 2);
+	assert_string_equal(d->u.array.values[1]->u.string,
+			    "Links \"/db:/dev1/dbal\": ...");
+	yajl_tree_free(v);
+	assert_int_equal(record_load_all(f->cfg, &all, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(all[0].ndropped, 2);
+	assert_string_equal(all[0].dropped[0], "device /run/x: it does not "
+			    "exist at the destination");
+	record_report(&all[0], out);
+	len = fread(buf, 1, sizeof(buf) - 1, (rewind(out), out));
+	buf[len] = '\0';
+	assert_contains(buf, "  dropped       device /run/x: it does not exist "
+			"at the destination\n  dropped       Links ");
+	fclose(out);
+	record_release(&all[0]);
+	free(all);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -513,6 +551,7 @@ int main(void)
 		T(report_shows_phases_error_and_id),
 		T(steps_and_journal_are_saved_at_once_and_read_back),
 		T(running_record_of_a_dead_process_is_interrupted),
+		T(dropped_items_are_saved_read_back_and_reported),
 	};
 
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);
