@@ -132,9 +132,24 @@ install: $(BIN)
 	[ -e completions/_docker-migrate ] && install -m 0644 completions/_docker-migrate $(DESTDIR)$(ZSHCOMPDIR)/_docker-migrate || true
 	[ -e completions/docker-migrate.fish ] && install -m 0644 completions/docker-migrate.fish $(DESTDIR)$(FISHCOMPDIR)/docker-migrate.fish || true
 
+# For one user: the plugin where the CLI looks, man pages where man-db
+# finds them (~/.local/share/man, from ~/.local/bin in PATH), completions
+# where bash-completion and fish load them by themselves, and a zsh
+# directory to add to fpath (zsh has no per-user default).
+USER_DATA  ?= $(or $(XDG_DATA_HOME),$(HOME)/.local/share)
+USER_FISH  ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/fish/completions
 install-user: $(BIN)
-	install -d $(DOCKER_CONFIG_DIR)/cli-plugins
+	install -d $(DOCKER_CONFIG_DIR)/cli-plugins $(USER_DATA)/man/man1 \
+	  $(USER_DATA)/bash-completion/completions $(USER_DATA)/zsh/site-functions \
+	  $(USER_FISH)
 	install -m 0755 $(BIN) $(DOCKER_CONFIG_DIR)/cli-plugins/docker-migrate
+	install -m 0644 man/*.1 $(USER_DATA)/man/man1/
+	install -m 0644 completions/docker-migrate.bash $(USER_DATA)/bash-completion/completions/docker-migrate
+	install -m 0644 completions/_docker-migrate $(USER_DATA)/zsh/site-functions/_docker-migrate
+	install -m 0644 completions/docker-migrate.fish $(USER_FISH)/docker-migrate.fish
+	@echo "man: found when $(HOME)/.local/bin is in PATH (or MANPATH has $(USER_DATA)/man)"
+	@echo "zsh: add to ~/.zshrc, before compinit: fpath=($(USER_DATA)/zsh/site-functions \$$fpath)"
+	@echo "'docker migrate <TAB>': 'docker completion SHELL' asks the plugin; or see completions/ for each shell"
 
 uninstall:
 	rm -f $(DESTDIR)$(PLUGINDIR)/docker-migrate

@@ -91,9 +91,13 @@ void sb_release(struct strbuf *sb);
  */
 void dm_cancel(void);
 int dm_cancelled(void);
-/* Before a rollback: its requests must run even after Ctrl-C (a second
- * Ctrl-C kills the process: the handler is reset after the first). */
+/* Forget a cancellation. */
 void dm_cancel_reset(void);
+/* Before a rollback: its requests must run to their end whatever Ctrl-C
+ * comes after (a rollback cut short would leave the source stopped): the
+ * cancellation is forgotten, and from here on none is seen (see
+ * interrupt.c). */
+void dm_rollback_begin(void);
 /* While deferred (on = 1), dm_cancelled() says no but a cancellation is
  * kept: for a request whose effect the engine completes even when we hang
  * up, and which we must therefore see to its end before rolling back. */

@@ -72,6 +72,8 @@ int engine_get_json_many(struct engine *e, const char *const *paths, size_t n,
 /* Counters of a streamed transfer (read by the progress reporter). */
 struct xfer_stats {
 	uint64_t bytes;		/* updated atomically: progress reads it */
+	uint64_t read;		/* read at the source, when a filter sends
+				 * less (delta): the bar's measure */
 };
 
 /* GET path and hand the body to fn as it arrives; fn returns -1 (with

@@ -34,6 +34,8 @@ struct container_opts {
 	int rootfs;		/* container layer: -1 when it changed, 0, 1 */
 	long checkpoint_timeout_s;
 	struct strlist publish_ip;	/* --publish-ip OLD=NEW */
+	long stop_timeout_s;	/* --stop-timeout: -1, the container's own */
+	int remove_source;	/* --remove-source: once the copy runs */
 };
 
 int migrate_container(struct cli *cli, const struct container_opts *o);

@@ -38,4 +38,14 @@ void progress_start(struct progress *p, enum progress_mode mode,
 		    const char *label, struct xfer_stats *st, uint64_t total);
 void progress_stop(struct progress *p);
 
+/* The bar's total for a strategy moving an image of that size: what save
+ * sends and what delta reads; 0 (no bar) where the engines move it
+ * (registry) or only some blobs go (layers). */
+uint64_t progress_total_of(const char *strategy, long long image_size);
+
+/* On a terminal only (mode auto or tty): one line saying what is being
+ * waited for, so that a wait of seconds never looks like a hang. */
+void progress_phase(enum progress_mode mode, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 #endif

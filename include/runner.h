@@ -20,6 +20,8 @@ struct runner {
 	void *ctx;
 	size_t step0;		/* the plan's first step in the record */
 	int64_t ready_at;	/* ms: the start (or restore) step ended (0: none ran) */
+	/* optional: called as each step begins, before the test hook */
+	void (*before)(void *ctx, const struct step *s);
 };
 
 /* The plan's steps into the record; its check (step 0, run before the

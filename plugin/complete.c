@@ -6,9 +6,11 @@
  * same tables the parser uses; containers and images come live from the
  * source engine; hosts from the ssh config and known_hosts.
  */
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "dm.h"
@@ -37,7 +39,50 @@ static void cand(const struct compl *c, const char *v, const char *desc)
 		printf("%s%s\n", c->prefix ? c->prefix : "", v);
 }
 
+static void hosts_from_file_at(const struct compl *c, const char *path,
+			       int depth);
+static void hosts_from_known(const struct compl *c, const char *path);
+
+/* "Include FILE..." of an ssh config: as ssh_config(5) reads it, ~ is
+ * the home, a relative path is under ~/.ssh, and globs expand.  depth
+ * bounds includes that include each other. */
+static void hosts_from_include(const struct compl *c, char *rest, int depth)
+{
+	const char *home = getenv("HOME");
+	char *save = NULL, *tok;
+
+	if (depth > 8)
+		return;
+	while ((tok = strtok_r(rest, " \t\r\n", &save)) != NULL) {
+		char *path;
+		glob_t g;
+
+		rest = NULL;
+		if (tok[0] == '~' && tok[1] == '/' && home)
+			path = xasprintf("%s%s", home, tok + 1);
+		else if (tok[0] != '/' && home)
+			path = xasprintf("%s/.ssh/%s", home, tok);
+		else
+			path = xstrdup(tok);
+		if (glob(path, 0, NULL, &g) == 0) {
+			for (size_t i = 0; i < g.gl_pathc; i++)
+				hosts_from_file_at(c, g.gl_pathv[i], depth + 1);
+			globfree(&g);
+		}
+		free(path);
+	}
+}
+
 static void hosts_from_file(const struct compl *c, const char *path, int kh)
+{
+	if (kh)
+		hosts_from_known(c, path);
+	else
+		hosts_from_file_at(c, path, 0);
+}
+
+static void hosts_from_file_at(const struct compl *c, const char *path,
+			       int depth)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
@@ -45,32 +90,45 @@ static void hosts_from_file(const struct compl *c, const char *path, int kh)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		char *save = NULL, *tok;
+		char *save = NULL, *tok = strtok_r(line, " \t\r\n", &save);
 
-		if (kh) {
-			/* "host1,[host2]:port keytype key"; hashed ones skip */
-			tok = strtok_r(line, " \t", &save);
-			if (!tok || tok[0] == '|' || tok[0] == '#' || tok[0] == '@')
-				continue;
-			for (char *h = strtok_r(tok, ",", &save); h;
-			     h = strtok_r(NULL, ",", &save)) {
-				if (h[0] == '[') {
-					char *e = strchr(h, ']');
-
-					if (e)
-						*e = '\0';
-					h++;
-				}
-				cand(c, h, "known host");
-			}
+		if (tok && strcasecmp(tok, "Include") == 0) {
+			hosts_from_include(c, save, depth);
 			continue;
 		}
-		tok = strtok_r(line, " \t\r\n", &save);
 		if (!tok || strcasecmp(tok, "Host") != 0)
 			continue;
 		while ((tok = strtok_r(NULL, " \t\r\n", &save)) != NULL)
 			if (!strpbrk(tok, "*?!"))
 				cand(c, tok, "ssh config");
+	}
+	fclose(f);
+}
+
+/* known_hosts: "host1,[host2]:port keytype key"; hashed ones skip */
+static void hosts_from_known(const struct compl *c, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *save = NULL, *tok = strtok_r(line, " \t", &save);
+
+		if (!tok || tok[0] == '|' || tok[0] == '#' || tok[0] == '@')
+			continue;
+		for (char *h = strtok_r(tok, ",", &save); h;
+		     h = strtok_r(NULL, ",", &save)) {
+			if (h[0] == '[') {
+				char *e = strchr(h, ']');
+
+				if (e)
+					*e = '\0';
+				h++;
+			}
+			cand(c, h, "known host");
+		}
 	}
 	fclose(f);
 }
@@ -275,14 +333,65 @@ static int describe(struct cli *cli, const struct opt *opts,
 		complete_engine_list(c, cli, COMPL_IMAGE);
 	else if (strstr(help->args, "VOLUME"))
 		complete_engine_list(c, cli, COMPL_VOLUME);
-	else if (strstr(help->args, "ID"))
+	else if (strstr(help->args, "ID")) {
+		/* "history prune" is history's own command */
+		if (strcmp(help->path, "migrate history") == 0)
+			cand(c, "prune", "Remove the records of finished "
+			     "migrations");
 		complete_migrations(c, cli, strstr(help->path, "rollback") != NULL);
+	}
 	printf(":%d\n", directive);
 	return 0;
 }
 
+/* The Docker CLI drops its global flags when it asks a plugin to
+ * complete: "docker __complete --context edge2 migrate container ''" runs
+ * "docker-migrate __complete migrate container ''", with neither the flag
+ * nor the context in the environment, and names would come from the
+ * default engine.  The CLI is our parent: its command line, in /proc,
+ * still has them. */
+static void globals_from_cli(struct cli *cli, struct opt *globals)
+{
+	/* static: the flags' values point into it for the process */
+	static char buf[8192];
+	char *path, *argv[128];
+	int argc = 0, start = -1, nargs;
+	size_t len;
+	FILE *f;
+
+	if (!getenv("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND"))
+		return;	/* not run by the CLI */
+	path = xasprintf("/proc/%d/cmdline", (int)getppid());
+	f = fopen(path, "r");
+	free(path);
+	if (!f)
+		return;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	for (size_t i = 0; i < len && argc < 127; i += strlen(buf + i) + 1) {
+		if (start < 0 && (strcmp(buf + i, "__complete") == 0 ||
+				  strcmp(buf + i, "__completeNoDesc") == 0))
+			start = argc + 1;
+		argv[argc++] = buf + i;
+	}
+	argv[argc] = NULL;
+	if (start < 0 || start >= argc)
+		return;
+	cli->g.tlsverify = -1;
+	plugin_global_opts(&cli->g, globals);
+	if (opt_parse(argc - start, argv + start, globals, OPT_STOP_AT_NONOPT,
+		      &nargs) != OPT_OK) {
+		dm_clear_error();
+		return;
+	}
+	plugin_apply_globals(&cli->g);
+}
+
 int cmd_complete(int argc, char **argv, struct cli *cli, int nodesc)
 {
+	static struct opt globals[GLOBAL_OPTS_MAX];
+
 	struct compl c = { .partial = "", .nodesc = nodesc };
 	const struct subcmd *sub = NULL;
 
@@ -291,12 +400,16 @@ int cmd_complete(int argc, char **argv, struct cli *cli, int nodesc)
 		argc--;
 		argv++;
 	}
+	globals_from_cli(cli, globals);
 	if (argc > 0)
 		c.partial = argv[argc - 1];
 	if (argc > 1)
 		c.prev = argv[argc - 2];
+	int at = 0;
+
 	for (int i = 0; i < argc - 1 && !sub; i++)
-		sub = plugin_find_subcmd(argv[i]);
+		if ((sub = plugin_find_subcmd(argv[i])))
+			at = i;
 	if (!sub) {
 		for (const struct subcmd *s = plugin_subcmds(); s->name; s++)
 			cand(&c, s->name, s->summary);
@@ -306,5 +419,10 @@ int cmd_complete(int argc, char **argv, struct cli *cli, int nodesc)
 	cli->describe = describe;
 	cli->describe_ctx = &c;
 	cli->alias = sub->alias;
+	/* a command of the command ("history prune") completes its own
+	 * flags: the command is handed that word alone */
+	if (at + 1 < argc - 1 && strcmp(sub->name, "history") == 0 &&
+	    strcmp(argv[at + 1], "prune") == 0)
+		return sub->fn(1, argv + at + 1, cli);
 	return sub->fn(0, NULL, cli);
 }

@@ -17,6 +17,7 @@
 
 #include "cmd.h"
 #include "dm.h"
+#include "interrupt.h"
 #include "plugin.h"
 
 /* "image" and "volumes" answer to the other number too: docker has
@@ -30,7 +31,7 @@ static const struct subcmd subcmds[] = {
 	{ "service", cmd_service,
 	  "Move a swarm service's task, with its volumes, to another node",
 	  NULL },
-	{ "history", cmd_history, "List past migrations with their timings", NULL },
+	{ "history", cmd_history, "List past migrations, newest first, or show one", NULL },
 	{ "rollback", cmd_rollback, "Finish the rollback of an interrupted migration", NULL },
 	{ "version", cmd_version, "Show the plugin version and the source engine", NULL },
 	{ NULL, NULL, NULL, NULL },
@@ -82,25 +83,6 @@ static void top_usage(FILE *out)
 	sb_release(&cmds);
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	dm_cancel();
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	/* a second Ctrl-C while we roll back kills us: the user insists */
-	sa.sa_flags = SA_RESETHAND;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 /* The CLI closes DOCKER_CLI_PLUGIN_SOCKET to ask us to stop. */
 static void *watch_cli_socket(void *arg)
 {
@@ -110,7 +92,7 @@ static void *watch_cli_socket(void *arg)
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
 	dm_debug("the Docker CLI closed the plugin socket: cancelling");
-	dm_cancel();
+	interrupt_from_cli();
 	close(fd);
 	return NULL;
 }
@@ -242,7 +224,7 @@ int main(int argc, char **argv)
 			goto out;	/* -H given before "migrate" is freed */
 	}
 	plugin_apply_globals(&cli.g);
-	install_signals();
+	interrupt_install();
 	connect_cli_socket();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		ret = DM_EXIT_FAILED;

@@ -3,6 +3,7 @@
  * the Docker CLI does, reaching the destination over SSH, and parsing a
  * subcommand's flags with the CLI's messages and exit statuses.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,12 @@ int cmd_parse(struct cli *cli, int argc, char **argv, const struct opt *opts,
 	h.alias = cli->alias;
 	switch (opt_parse(argc, argv, opts, 0, nargs)) {
 	case OPT_OK:
+		/* libssh skips a config file it cannot open, silently: the
+		 * host's name would then fail to resolve, far from the cause */
+		if (cli->ssh_config && access(cli->ssh_config, R_OK) < 0)
+			return cmd_usage_error(help, "invalid argument \"%s\" "
+					       "for \"--ssh-config\" flag: %s",
+					       cli->ssh_config, strerror(errno));
 		return -1;
 	case OPT_HELP:
 		opt_usage(stdout, &h, opts, NULL, opt_term_width(stdout));

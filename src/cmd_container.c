@@ -47,7 +47,8 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	};
 	struct container_opts o = { .start_timeout_s = 60, .volumes = 1,
 				    .rootfs = -1,
-				    .checkpoint_timeout_s = 60 };
+				    .checkpoint_timeout_s = 60,
+				    .stop_timeout_s = -1 };
 	/* in the order of BIND_REFUSE, BIND_COPY, BIND_SKIP */
 	static const char *const bind_choices[] = { "refuse", "copy", "skip",
 						     NULL };
@@ -95,6 +96,9 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 			    1, 86400),
 		OPT_BOOL(0, "keep", &o.keep,
 			 "Leave the source running: a copy, not a move"),
+		OPT_BOOL(0, "remove-source", &o.remove_source,
+			 "Remove the stopped source once its copy runs (its "
+			 "volumes and image stay)"),
 		OPT_BOOL(0, "drop-unmovable", &o.drop_unmovable,
 			 "Leave behind what cannot be carried (devices the "
 			 "destination lacks, links to containers not there, "
@@ -103,6 +107,10 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 			 "Publish the ports published on address OLD on NEW "
 			 "at the destination (repeatable)", COMPL_NONE),
 		OPT_DRY_RUN(&o.dry_run),
+		OPT_SECONDS('t', "stop-timeout", &o.stop_timeout_s, "SECONDS",
+			    "Seconds the source gets to stop before it is "
+			    "killed, as docker stop -t; unless given, its own "
+			    "stop timeout, else the engine's 10", 0, 86400),
 		OPT_SECONDS(0, "start-timeout", &o.start_timeout_s, "SECONDS",
 			    "How long to wait for the copy to run and be "
 			    "healthy", 1, 86400),
@@ -136,6 +144,11 @@ int cmd_container(int argc, char **argv, struct cli *cli)
 	o.verify_stat = verify == VERIFY_STAT;
 	o.bind_mode = binds;
 	o.container = argv[0];
+	if (o.keep && o.remove_source) {
+		strlist_clear(&o.publish_ip);
+		return cmd_usage_error(&help, "--keep and --remove-source "
+				       "contradict each other: choose one");
+	}
 	if (nargs > 1) {
 		struct group_opts g = { .c = o,
 					.containers = (const char *const *)argv,

@@ -8,6 +8,14 @@
 #include "dm.h"
 #include "migrate.h"
 
+static int named(char **argv, int n, const char *s, size_t len)
+{
+	for (int i = 0; i < n; i++)
+		if (strlen(argv[i]) == len && strncmp(argv[i], s, len) == 0)
+			return 1;
+	return 0;
+}
+
 int cmd_volumes(int argc, char **argv, struct cli *cli)
 {
 	static const struct cmd_help help = {
@@ -61,6 +69,16 @@ int cmd_volumes(int argc, char **argv, struct cli *cli)
 		if (!eq || eq == o.renames.v[i] || !eq[1]) {
 			ret = cmd_usage_error(&help, "--rename takes SRC=DST, "
 					      "not \"%s\"", o.renames.v[i]);
+			goto out;
+		}
+		/* named volumes: a --rename of another is a typo */
+		if (!o.container && !named(argv, nargs, o.renames.v[i],
+					   (size_t)(eq - o.renames.v[i]))) {
+			ret = cmd_usage_error(&help, "--rename %s: %.*s is not "
+					      "among the volumes named",
+					      o.renames.v[i],
+					      (int)(eq - o.renames.v[i]),
+					      o.renames.v[i]);
 			goto out;
 		}
 	}

@@ -96,8 +96,9 @@ int image_send(struct image_send *s)
 	int ret;
 
 	if (s->present) {
-		fprintf(stderr, "Image %s is already at %s: nothing to send\n",
-			s->ref, s->dest);
+		if (s->progress != PROGRESS_NONE)	/* -q: quiet */
+			fprintf(stderr, "Image %s is already at %s: nothing "
+				"to send\n", s->ref, s->dest);
 		return tag_at_dest(s);
 	}
 	if (image_id_at(s->t.dst, s->ref, &s->prev_id) < 0)
@@ -114,11 +115,10 @@ int image_send(struct image_send *s)
 	if (s->prev_id && journal(s, UNDO_RETAG, s->ref, s->prev_id) < 0)
 		return -1;
 	label = xasprintf("image %s", s->ref);
-	/* the save stream is about the image's size; a delta's size
-	 * is not known before it is sent */
+	/* the save stream is about the image's size, and so is the
+	 * export a delta reads (the bar counts what it reads) */
 	progress_start(&p, s->progress, label, &st,
-		       strcmp(s->strategy->name, "save") == 0
-		       ? (uint64_t)s->img->size : 0);
+		       progress_total_of(s->strategy->name, s->img->size));
 	s->t.st = &st;
 	s->t.made = &made;
 	s->t.will_load = journal_will_load;

@@ -14,6 +14,7 @@
 
 #include "checkpoint.h"
 #include "dm.h"
+#include "interrupt.h"
 #include "json.h"
 #include "progress.h"
 #include "image_send.h"
@@ -1025,6 +1026,10 @@ static int step_start(struct handover *h, const struct step *s)
 	/* one by one, as the source joined them: eth1, eth2, ... */
 	if (h->nets_after_start && connect_extra_networks(h) < 0)
 		return -1;
+	if (json_get(h->ins, "Config", "Healthcheck", "Test", NULL))
+		progress_phase(h->cli->progress, "Waiting for %s to be healthy "
+			       "at %s (up to %ld s)...", h->name, h->o->to,
+			       h->o->start_timeout_s);
 	return wait_ready(h);
 }
 
@@ -1063,6 +1068,17 @@ static void release_source_helpers(struct handover *h)
 	}
 }
 
+/* The seconds the engine gives the source to stop: --stop-timeout, else
+ * the container's own StopTimeout, else the engine's 10 (as docker stop). */
+static long stop_timeout(const struct handover *h)
+{
+	long own = json_int(h->ins, -1, "Config", "StopTimeout", NULL);
+
+	if (h->o->stop_timeout_s >= 0)
+		return h->o->stop_timeout_s;
+	return own >= 0 ? own : 10;
+}
+
 static int step_stop_source(struct handover *h, const struct step *s)
 {
 	char *path;
@@ -1081,8 +1097,16 @@ static int step_stop_source(struct handover *h, const struct step *s)
 		return -1;
 	/* paused, it has not served since the freeze, and a SIGTERM would
 	 * wait for the thaw: the stop kills it at once */
-	path = xasprintf("/containers/%s/stop%s", h->src_id,
-			 h->src_paused ? "?t=0" : "");
+	if (h->src_paused)
+		path = xasprintf("/containers/%s/stop?t=0", h->src_id);
+	else if (h->o->stop_timeout_s >= 0)
+		path = xasprintf("/containers/%s/stop?t=%ld", h->src_id,
+				 h->o->stop_timeout_s);
+	else
+		path = xasprintf("/containers/%s/stop", h->src_id);
+	if (!h->src_paused)
+		progress_phase(h->cli->progress, "Stopping %s at the source "
+			       "(up to %ld s)...", h->name, stop_timeout(h));
 	if (!h->src_paused)
 		h->stopped_at = dm_now_ms();
 	/* the engine finishes a stop it began even when we hang up: a
@@ -1190,8 +1214,13 @@ static int rollback(struct handover *h)
 {
 	int ok, r;
 
-	dm_cancel_reset();
+	dm_rollback_begin();
+	interrupt_note("rolling back: starting the source again first, then "
+		       "removing what the move made at %s", h->o->to);
+	dm_test_pause("rollback");
 	ok = undo_journal(&h->rec, UNDO_SOURCE, h->src, NULL) == 0;
+	interrupt_note("rolling back: removing what the move made at %s%s",
+		       h->o->to, ok ? " (the source runs again)" : "");
 	r = cli_dest_revive(h->cli, h->o->to, &h->dst, &h->link);
 	/* the volumes' helpers are removed through the new link, if any */
 	h->vm.dst = h->dst;
@@ -1347,6 +1376,15 @@ static const step_fn step_fns[STEP_KINDS] = {
 	[STEP_RESTORE] = step_restore,
 };
 
+/* Before a step (and before the test hook holds it): what Ctrl-C would
+ * now wait for. */
+static void before_step(void *ctx, const struct step *s)
+{
+	struct handover *h = ctx;
+
+	interrupt_note_step(step_name(s->kind), h->o->to, stop_timeout(h));
+}
+
 static int dispatch(void *ctx, const struct step *s)
 {
 	return step_fns[s->kind](ctx, s);
@@ -1354,7 +1392,8 @@ static int dispatch(void *ctx, const struct step *s)
 
 static int run_plan(struct handover *h)
 {
-	struct runner r = { &h->rec, &h->steps, dispatch, h, 0, 0 };
+	struct runner r = { &h->rec, &h->steps, dispatch, h, 0, 0,
+			    before_step };
 
 	runner_record(&r, h->check_started);
 	if (runner_run(&r) < 0)
@@ -1365,6 +1404,37 @@ static int run_plan(struct handover *h)
 		h->rec.downtime_ms = h->stopped_at && h->stopped_at < r.ready_at
 				     ? r.ready_at - h->stopped_at : 0;
 	return 0;
+}
+
+/* After a move, the stopped source stays (its name would refuse a move
+ * back): --remove-source removes it, as a step of the record; else the
+ * report says what stays.  Its volumes stay either way, as docker rm's. */
+static void finish_source(struct handover *h)
+{
+	size_t i;
+	char *path;
+	int ok;
+
+	if (h->o->keep)
+		return;
+	if (!h->o->remove_source) {
+		if (!h->o->json)
+			printf("  at source     container %s, stopped: remove it "
+			       "there (docker rm %s) before a move back, or "
+			       "move with --remove-source\n", h->name, h->name);
+		return;
+	}
+	path = xasprintf("container %s", h->name);
+	i = record_step_add(&h->rec, "remove-source", path, 0);
+	free(path);
+	record_step_begin(&h->rec, i);
+	path = xasprintf("/containers/%s", h->src_id);
+	ok = engine_delete(h->src, path) >= 0;
+	free(path);
+	if (!ok)
+		dm_warn("the move is done, but the source %s was not removed: "
+			"%s", h->name, dm_errmsg());
+	record_step_end(&h->rec, i, 0, ok ? "done" : "failed");
 }
 
 /* The commit's name was a means of transport: the copy keeps its image,
@@ -1412,6 +1482,7 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		began = 1;
 		record_set_status(&h.rec, "running");
 		record_phase_begin(&h.rec, "check");
+		interrupt_note_step("check", o->to, 0);
 		h.check_started = record_wall_ms();
 		dm_test_pause("check");
 	}
@@ -1442,6 +1513,10 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		/* the rollback's own failures are warnings: the move's error
 		 * is the one the user reads last, and its kind the status */
 		dm_error_save(&why);
+		/* a step cut short by Ctrl-C may say only how it broke (a
+		 * pipe, a stream): the user interrupted, and 130 says so */
+		if (why.kind == DM_ERR_FAILED && dm_cancelled())
+			why.kind = DM_ERR_INTERRUPTED;
 		/* a notice while it runs; the error is main's to print */
 		fprintf(stderr, "%s failed; rolling back\n", phase);
 		left = rollback(&h) < 0;
@@ -1454,9 +1529,14 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		ret = cmd_failed_status(left);
 		goto out;
 	}
+	interrupt_note("finishing: the move is done, its report follows");
 	untag_commit(&h);
+	if (o->remove_source)
+		finish_source(&h);
 	record_set_status(&h.rec, "completed");
 	print_report(&h);
+	if (!o->remove_source)
+		finish_source(&h);
 	ret = 0;
 	goto out;
 fail:
@@ -1465,6 +1545,9 @@ fail:
 
 		dm_error_save(&why);
 		record_fail(&h.rec, "failed", why.kind, why.msg);
+		/* a script reading --format json gets the failed record */
+		if (o->json)
+			print_report(&h);
 		dm_error_restore(&why);
 	}
 fail_early:

@@ -11,6 +11,7 @@
 #include "migrate.h"
 #include "progress.h"
 #include "record.h"
+#include "space.h"
 #include "transfer.h"
 
 struct image_run {
@@ -25,6 +26,18 @@ struct image_run {
 					 * there before (a load moves it) */
 	struct migration rec;
 };
+
+/* Room at the destination for the images it lacks, as a container move
+ * checks: before a byte is sent. */
+static int check_room(struct image_run *r)
+{
+	uint64_t need = 0;
+
+	for (size_t i = 0; i < r->o->n; i++)
+		if (!r->present[i] && r->info[i].size > 0)
+			need += (uint64_t)r->info[i].size;
+	return space_for_images(r->dst, r->link, r->o->to, need);
+}
 
 static int check_images(struct image_run *r)
 {
@@ -52,7 +65,7 @@ static int check_images(struct image_run *r)
 		r->had[i] = f == 1 ? xstrdup(di.id) : NULL;
 		image_info_release(&di);
 	}
-	return 0;
+	return check_room(r);
 }
 
 int print_image_plan(struct engine *src, struct engine *dst, const char *ref,
@@ -128,7 +141,7 @@ static int undo(struct image_run *r)
 {
 	int left = 0;
 
-	dm_cancel_reset();
+	dm_rollback_begin();
 	if (cli_dest_revive(r->cli, r->o->to, &r->dst, &r->link) < 0) {
 		dm_warn("%s; images this run loaded there are left", dm_errmsg());
 		return -1;
@@ -179,7 +192,7 @@ static int transfer(struct image_run *r, const struct strategy *s,
 			if (!r->present[i])
 				total += (uint64_t)r->info[i].size;
 		progress_start(&p, r->cli->progress, refs[0], &st,
-			       strcmp(s->name, "save") == 0 ? total : 0);
+			       progress_total_of(s->name, (long long)total));
 		struct transfer t = { r->src, r->dst, &st, r->o->reg.registry,
 				      r->o->reg.no_push, r->o->reg.keep_tag,
 				      cfgdir,

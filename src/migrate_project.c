@@ -287,7 +287,7 @@ static int rollback(struct group *g)
 {
 	int ok;
 
-	dm_cancel_reset();
+	dm_rollback_begin();
 	ok = undo_journal(&g->rec, UNDO_SOURCE, g->src, NULL) == 0;
 	if (cli_dest_revive(g->cli, g->o->c.to, &g->dst, &g->link) < 0) {
 		dm_warn("%s; what this migration made there is left: "

@@ -444,7 +444,7 @@ static int rollback(struct svcmove *m)
 {
 	int ok = 1;
 
-	dm_cancel_reset();
+	dm_rollback_begin();
 	if (undo_journal(&m->rec, UNDO_MANAGER, m->mgr, NULL) < 0)
 		ok = 0;
 	if (undo_journal(&m->rec, UNDO_SOURCE, m->src, m->src_link) < 0)
@@ -465,7 +465,7 @@ static int rollback(struct svcmove *m)
 
 static int run(struct svcmove *m)
 {
-	struct runner r = { &m->rec, &m->steps, dispatch, m, 0, 0 };
+	struct runner r = { &m->rec, &m->steps, dispatch, m, 0, 0, NULL };
 
 	runner_record(&r, m->check_started);
 	if (runner_run(&r) < 0)

@@ -89,6 +89,58 @@ static int container_volumes(struct vol_run *r, struct strlist *names)
 	return 0;
 }
 
+/* A volume named on the command line that a running container writes
+ * to: warned about, as --container warns (its copy may be torn). */
+static void warn_in_use(struct vol_run *r, const char *name)
+{
+	char *filter = xasprintf("{\"volume\":[\"%s\"],\"status\":[\"running\"]}",
+				 name);
+	char *esc = engine_escape(filter);
+	char *path = xasprintf("/containers/json?filters=%s", esc);
+	yajl_val list = NULL;
+
+	if (engine_get_json(r->src, path, &list) == 0 && json_alen(list)) {
+		yajl_val c = list->u.array.values[0];
+		yajl_val names = json_get(c, "Names", NULL);
+		const char *who = json_alen(names)
+				  ? json_str(names->u.array.values[0], NULL)
+				  : json_str(c, "Id", NULL);
+
+		if (who && *who == '/')
+			who++;
+		dm_warn("volume %s is in use by the running container %s: it "
+			"may change while it is copied (docker migrate "
+			"container %s moves it with them)", name, who ? who : "?",
+			who ? who : "...");
+	}
+	dm_clear_error();	/* a warning only: the copy's checks follow */
+	yajl_tree_free(list);
+	free(path);
+	free(esc);
+	free(filter);
+}
+
+/* Every --rename names a volume being copied: one that does not is a
+ * typo, and would be copied under its own name without a word. */
+static int check_renames(const struct volumes_opts *o,
+			 const struct strlist *names)
+{
+	for (size_t i = 0; i < o->renames.n; i++) {
+		const char *kv = o->renames.v[i];
+		size_t len = strcspn(kv, "=");
+		size_t k;
+
+		for (k = 0; k < names->n; k++)
+			if (strlen(names->v[k]) == len &&
+			    strncmp(names->v[k], kv, len) == 0)
+				break;
+		if (k == names->n)
+			return dm_error("--rename %s: %.*s is not among the "
+					"volumes copied", kv, (int)len, kv);
+	}
+	return 0;
+}
+
 static int dest_volume_empty(struct vol_run *r, const char *name, int *empty)
 {
 	char *h = helper_create(r->dst, name, 1);
@@ -276,7 +328,7 @@ static int undo(struct vol_run *r)
 {
 	int ok;
 
-	dm_cancel_reset();
+	dm_rollback_begin();
 	ok = undo_journal(&r->rec, UNDO_SOURCE, r->src, NULL) == 0;
 	if (cli_dest_revive(r->cli, r->o->to, &r->dst, &r->link) < 0) {
 		dm_warn("%s; volumes this run made there are left: docker "
@@ -360,8 +412,12 @@ int migrate_volumes(struct cli *cli, const struct volumes_opts *o)
 		goto fail;
 	if (o->container && container_volumes(&r, &names) < 0)
 		goto fail;
-	for (size_t i = 0; !o->container && i < o->n; i++)
+	for (size_t i = 0; !o->container && i < o->n; i++) {
 		strlist_add(&names, o->names[i]);
+		warn_in_use(&r, o->names[i]);
+	}
+	if (check_renames(o, &names) < 0)
+		goto fail;
 	r.n = names.n;
 	r.v = xcalloc(r.n, sizeof(*r.v));
 	for (size_t i = 0; i < r.n; i++) {

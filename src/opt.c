@@ -371,7 +371,7 @@ static void flag_help(struct strbuf *sb, const struct opt *o)
 		break;
 	case OPT_TYPE_INT:
 	case OPT_TYPE_SECONDS:
-		if (o->v.num && *o->v.num)
+		if (o->v.num && *o->v.num > 0)	/* -1: "not given" */
 			sb_addf(sb, " (default %ld)", *o->v.num);
 		break;
 	case OPT_TYPE_ENUM:

@@ -15,6 +15,7 @@
 
 #include "dm.h"
 #include "json.h"
+#include "interrupt.h"
 #include "record.h"
 
 static unsigned long long proc_start(int pid);
@@ -63,6 +64,8 @@ int record_begin(struct migration *m, const char *cfgdir, const char *kind,
 	char *dir = xasprintf("%s/migrate/history", cfgdir);
 	int ret = 0;
 
+	/* from here on a rollback may have something to put back */
+	interrupt_hold();
 	memset(m, 0, sizeof(*m));
 	new_id(m->id);
 	snprintf(m->status, sizeof(m->status), "pending");

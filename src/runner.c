@@ -28,6 +28,8 @@ static int run_step(struct runner *r, size_t i, int first_of_phase)
 	if (first_of_phase)
 		record_phase_begin(rec, step_name(st->kind));
 	record_step_begin(rec, r->step0 + i);
+	if (r->before)
+		r->before(r->ctx, st);
 	if (dm_cancelled()) {
 		ret = dm_error_kind(DM_ERR_INTERRUPTED, "interrupted");
 	} else {

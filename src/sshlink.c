@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include <libssh/libssh.h>
+#include <libssh/callbacks.h>
 #include <libssh/server.h>	/* ssh_send_keepalive, for clients too */
 
 #include "dm.h"
@@ -213,6 +215,9 @@ struct sshlink {
 	int stdio_only;		/* sshd refused forwarding: dial-stdio */
 	char last_err[512];	/* why the last channel did not open */
 	int watch_fd;		/* the session's socket, dup'ed: see sshlink_lost */
+	/* a key's passphrase, asked while authenticating (see askpass) */
+	struct ssh_callbacks_struct cb;
+	int locked_keys;	/* keys left unloaded: no passphrase */
 };
 
 const char *sshlink_name(const struct sshlink *l)
@@ -402,11 +407,16 @@ static int pump(struct sshlink *l, struct pair *p)
 		shutdown(p->fd, SHUT_WR);
 		p->wr_shut = 1;
 	}
-	/* local -> remote */
-	if (!p->up_len && !p->fd_eof && !ssh_channel_is_closed(p->ch)) {
+	/* local -> remote.  Read also once the channel closed, the bytes
+	 * dropped: the bridge polls the socket for input until it ends, and
+	 * a peer that hung up would otherwise be reported ready forever
+	 * (the loop spun on it: a CPU busy for as long as a stop waited). */
+	if (!p->up_len && !p->fd_eof) {
 		w = read(p->fd, p->up, BUFSZ);
 		if (w == 0) {
 			p->fd_eof = 1;
+		} else if (w > 0 && ssh_channel_is_closed(p->ch)) {
+			moved = 1;	/* nowhere to go */
 		} else if (w > 0) {
 			p->up_len = (size_t)w;
 			p->up_off = 0;
@@ -793,11 +803,25 @@ static int configure(ssh_session s, const struct ssh_target *t,
 		return dm_error("cannot read ssh config %s: %s",
 				o->config_file ? o->config_file : "~/.ssh/config",
 				ssh_get_error(s));
+	/* libssh 0.10 lets the file's User and Port override them: set
+	 * again (--to root@node2:2222 must reach port 2222) */
+	if (t->user)
+		ssh_options_set(s, SSH_OPTIONS_USER, t->user);
+	if (t->port) {
+		unsigned int port = (unsigned int)t->port;
+
+		ssh_options_set(s, SSH_OPTIONS_PORT, &port);
+	}
 	if (ssh_options_get(s, SSH_OPTIONS_USER, &user) != SSH_OK) {
 		const char *env = getenv("USER");
+		struct passwd *pw = getpwuid(getuid());
 
+		/* as ssh(1): the login name, also without $USER (cron,
+		 * systemd units, env -i) */
 		if (env && *env)
 			ssh_options_set(s, SSH_OPTIONS_USER, env);
+		else if (pw && pw->pw_name)
+			ssh_options_set(s, SSH_OPTIONS_USER, pw->pw_name);
 	}
 	ssh_string_free_char(user);
 	ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &timeout);
@@ -822,18 +846,52 @@ static char *describe(ssh_session s, const struct ssh_target *t)
 	return name;
 }
 
-static int authenticate(ssh_session s, const char *name)
+/* libssh asks for the passphrase of an encrypted key: on a terminal the
+ * user is asked, as ssh(1) does; otherwise the key stays locked, and the
+ * error says so rather than that the server refused it. */
+static int askpass(const char *prompt, char *buf, size_t len, int echo,
+		   int verify, void *userdata)
 {
-	int rc = ssh_userauth_none(s, NULL);
+	struct sshlink *l = userdata;
+	char *ask;
+	int rc;
+
+	(void)prompt;	/* libssh's names no key nor host */
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO)) {
+		l->locked_keys++;
+		return -1;
+	}
+	ask = xasprintf("Enter passphrase for your key to %s: ", l->name);
+	rc = ssh_getpass(ask, buf, len, echo, verify);
+	free(ask);
+	if (rc < 0 || !buf[0]) {
+		l->locked_keys++;
+		return -1;
+	}
+	return 0;
+}
+
+static int authenticate(struct sshlink *l)
+{
+	int rc = ssh_userauth_none(l->s, NULL);
 
 	if (rc == SSH_AUTH_SUCCESS)
 		return 0;
-	rc = ssh_userauth_publickey_auto(s, NULL, NULL);
+	l->cb = (struct ssh_callbacks_struct){ .userdata = l,
+					       .auth_function = askpass };
+	ssh_callbacks_init(&l->cb);
+	ssh_set_callbacks(l->s, &l->cb);
+	rc = ssh_userauth_publickey_auto(l->s, NULL, NULL);
 	if (rc == SSH_AUTH_SUCCESS)
 		return 0;
+	if (rc != SSH_AUTH_ERROR && l->locked_keys)
+		return dm_error("%s: your key has a passphrase and was not "
+				"loaded (no terminal to ask it on, or none "
+				"given): add it to ssh-agent (ssh-add), or run "
+				"on a terminal", l->name);
 	return dm_error("%s refused our keys: %s (is your key in the remote "
-			"authorized_keys, or loaded in ssh-agent?)", name,
-			rc == SSH_AUTH_ERROR ? ssh_get_error(s) : "denied");
+			"authorized_keys, or loaded in ssh-agent?)", l->name,
+			rc == SSH_AUTH_ERROR ? ssh_get_error(l->s) : "denied");
 }
 
 struct sshlink *sshlink_open(const struct ssh_target *t,
@@ -857,7 +915,7 @@ struct sshlink *sshlink_open(const struct ssh_target *t,
 		goto fail;
 	}
 	if (verify_host_key(l->s, l->name) < 0 ||
-	    authenticate(l->s, l->name) < 0)
+	    authenticate(l) < 0)
 		goto fail;
 	{
 		/* data unacknowledged this long: the kernel drops the

@@ -211,7 +211,7 @@ void registry_remove_made(const struct transfer *t, struct registry *reg,
 	dm_error_save(&why);
 	/* after a Ctrl-C too: this is the rollback's first step */
 	if (failed)
-		dm_cancel_reset();
+		dm_rollback_begin();
 
 	if (made->src && (failed || !t->keep_tag) &&
 	    registry_untag(t->src, name, tag) < 0)

@@ -28,6 +28,7 @@ struct producer {
 	int ret;
 	int done;	/* set before its end of the pipe closes */
 	char err[1024];
+	enum dm_errkind kind;	/* the error's kind, kept across threads */
 };
 
 static void *produce_side(void *arg)
@@ -35,8 +36,10 @@ static void *produce_side(void *arg)
 	struct producer *p = arg;
 
 	p->ret = p->produce(p->ctx, p->fd);
-	if (p->ret < 0)
+	if (p->ret < 0) {
 		snprintf(p->err, sizeof(p->err), "%s", dm_errmsg());
+		p->kind = dm_errkind();
+	}
 	__atomic_store_n(&p->done, 1, __ATOMIC_SEQ_CST);
 	/* EOF for the sending side: a short stream fails the load there */
 	close(p->fd);
@@ -95,8 +98,8 @@ int engine_send_produced_reply(struct engine *dst, const char *method,
 	 * producer still running when the sink gave up (interrupted, the
 	 * link lost) only saw the pipe break */
 	if (pr.ret < 0 && (ret == 0 || producer_first))
-		return what ? dm_error("%s: %s", what, pr.err)
-			    : dm_error("%s", pr.err);
+		return what ? dm_error_kind(pr.kind, "%s: %s", what, pr.err)
+			    : dm_error_kind(pr.kind, "%s", pr.err);
 	return ret;
 }
 
@@ -104,6 +107,7 @@ struct reader {
 	struct engine *e;
 	const char *path;
 	const struct pipe_filter *f;
+	struct xfer_stats *st;
 	int fd;
 	int done;	/* the filter needs no more of the source */
 };
@@ -115,6 +119,10 @@ static int reader_sink(void *ctx, const void *buf, size_t n)
 
 	if (!r->f)
 		return fd_write_all(r->fd, buf, n);
+	/* what is sent is not what is read: the progress of the whole
+	 * export is what tells how long is left */
+	if (r->st)
+		__atomic_add_fetch(&r->st->read, (uint64_t)n, __ATOMIC_RELAXED);
 	ret = r->f->feed(r->f->ctx, buf, n, r->fd);
 	if (ret == 1) {
 		r->done = 1;
@@ -159,7 +167,7 @@ int engine_pipe_reply(struct engine *src, const char *src_path,
 		      const struct pipe_filter *f, struct xfer_stats *st,
 		      struct strbuf *reply)
 {
-	struct reader r = { .e = src, .path = src_path, .f = f };
+	struct reader r = { .e = src, .path = src_path, .f = f, .st = st };
 	char *what = xasprintf("reading from %s", engine_name(src));
 	int ret = engine_send_produced_reply(dst, method, dst_path,
 					     content_type, read_source, &r,

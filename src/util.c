@@ -279,7 +279,7 @@ void sb_release(struct strbuf *sb)
 /* Process-wide by nature: a signal handler has no arguments to carry it.
  * Atomics, not volatile: the thread that watches the CLI's socket cancels
  * too, and lock-free atomics are safe in a signal handler. */
-static int cancelled, deferred;
+static int cancelled, deferred, shielded;
 
 void dm_cancel(void)
 {
@@ -291,6 +291,12 @@ void dm_cancel_reset(void)
 	__atomic_store_n(&cancelled, 0, __ATOMIC_SEQ_CST);
 }
 
+void dm_rollback_begin(void)
+{
+	__atomic_store_n(&shielded, 1, __ATOMIC_SEQ_CST);
+	dm_cancel_reset();
+}
+
 void dm_cancel_defer(int on)
 {
 	__atomic_store_n(&deferred, on, __ATOMIC_SEQ_CST);
@@ -299,7 +305,8 @@ void dm_cancel_defer(int on)
 int dm_cancelled(void)
 {
 	return __atomic_load_n(&cancelled, __ATOMIC_SEQ_CST) &&
-	       !__atomic_load_n(&deferred, __ATOMIC_SEQ_CST);
+	       !__atomic_load_n(&deferred, __ATOMIC_SEQ_CST) &&
+	       !__atomic_load_n(&shielded, __ATOMIC_SEQ_CST);
 }
 
 void dm_test_pause(const char *phase)
@@ -307,8 +314,13 @@ void dm_test_pause(const char *phase)
 	const char *at = getenv("DOCKER_MIGRATE_TEST_PAUSE_AT");
 	const char *resume = getenv("DOCKER_MIGRATE_TEST_RESUME");
 	int64_t deadline = dm_now_ms() + 60000;
+	size_t n = strlen(phase);
+	const char *p = at;
 
-	if (!at || strcmp(at, phase) != 0)
+	/* a comma-separated list: "sync,rollback" holds both in turn */
+	while (p && (strncmp(p, phase, n) != 0 || (p[n] && p[n] != ',')))
+		p = (p = strchr(p, ',')) ? p + 1 : NULL;
+	if (!p)
 		return;
 	fprintf(stderr, "docker migrate: test hook: paused in %s\n", phase);
 	while (!__atomic_load_n(&cancelled, __ATOMIC_SEQ_CST) &&

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dm.h"
 #include "json.h"
@@ -166,12 +167,14 @@ int helper_start(struct engine *e, const char *id)
 /* A never-started container with one mount at /v: a volume, a host path
  * for a bind mount, or a host directory the engine makes ("dir"); or
  * with none (source NULL). */
+static unsigned helpers_made;
+
 static char *helper_with_mount(struct engine *e, const char *type,
 			       const char *source, int readonly)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
 	yajl_val v = NULL;
-	char *body, *id = NULL;
+	char *body, *path, *id = NULL;
 
 	if (helper_image_ensure(e) < 0) {
 		yajl_gen_free(g);
@@ -228,7 +231,13 @@ no_mount:
 	yajl_gen_map_close(g);
 	body = json_gen_take(g);
 	yajl_gen_free(g);
-	if (engine_post_json(e, "/containers/create", body, &v) >= 0 &&
+	/* named for what it is: in "docker ps" a helper left by a killed
+	 * run says whose it is (the engine's random names do not) */
+	path = xasprintf("/containers/create?name=docker-migrate-helper-%x-%u-%04x",
+			 (unsigned)getpid(),
+			 __atomic_fetch_add(&helpers_made, 1, __ATOMIC_RELAXED),
+			 (unsigned)(dm_now_us() & 0xffff));
+	if (engine_post_json(e, path, body, &v) >= 0 &&
 	    json_str(v, "Id", NULL))
 		id = xstrdup(json_str(v, "Id", NULL));
 	else
@@ -237,6 +246,7 @@ no_mount:
 			      engine_name(e));
 	yajl_tree_free(v);
 	free(body);
+	free(path);
 	return id;
 }
 

@@ -73,7 +73,7 @@ setup() { dm_setup; }
 		"migrate container|container c --to node2 --verify sometimes|invalid argument \"sometimes\" for \"--verify\" flag: must be one of \"all\", \"stat\", \"full\" or \"precopy\""
 		"migrate container|container c --to node2 --bind-mounts share|invalid argument \"share\" for \"--bind-mounts\" flag: must be one of \"refuse\", \"copy\" or \"skip\""
 		"migrate container|container c --to node2 --volumes=maybe|invalid argument \"maybe\" for \"--volumes\" flag: not a boolean"
-		"migrate history|history --format yaml|invalid argument \"yaml\" for \"--format\" flag: must be one of \"json\""
+		"migrate history|history --format yaml|invalid argument \"yaml\" for \"--format\" flag: must be one of \"json\", \"table\" or a template (\"{{.ID}}\\t{{.Status}}\")"
 	)
 	local c path args msg before
 	before=$(dm_json history --format json | jq length)

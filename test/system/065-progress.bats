@@ -35,6 +35,26 @@ teardown_file() { lab_clean node1 node2 >/dev/null 2>&1 || true; }
 	contains "$pane" "completed image dmt/prog:1" "the report"
 }
 
+@test "on a terminal, the default strategy (delta) shows a bar with total, percent, rate and time" {
+	local pane i
+	tmux -L dmt-progress new-session -d -x 160 -y 20 \
+		"env DOCKER_CONFIG='$DOCKER_CONFIG' DOCKER_HOST='$DOCKER_HOST' \
+		 DOCKER_MIGRATE_SSH_CONFIG='$DOCKER_MIGRATE_SSH_CONFIG' \
+		 $DOCKER migrate image dmt/prog:1 --to node2; sleep 30"
+	for ((i = 0; i < 100; i++)); do
+		pane=$(tmux -L dmt-progress capture-pane -p)
+		[[ $pane == *"completed image"* ]] && break
+		sleep 0.2
+	done
+	echo "$pane"
+	contains "$pane" "completed image dmt/prog:1" "the report"
+	contains "$pane" "(strategy delta)" "the default strategy"
+	# the export read against the image's size, and what was sent
+	contains "$pane" "[========================================]" "a full bar"
+	[[ $pane =~ [0-9.]+\ [kM]?B/[0-9.]+\ [kM]?B\ +100%\ +[0-9.]+\ [kM]?B/s\ in\ [0-9]+s,\ [0-9.]+\ [kM]?B\ sent ]] ||
+		{ echo "FAIL: no 'read/total 100% rate in Ns, N sent'"; false; }
+}
+
 @test "piped, progress is plain lines on stderr and the report alone on stdout" {
 	"$DOCKER" migrate image dmt/prog:1 --to node2 --strategy save \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
