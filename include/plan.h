@@ -99,6 +99,9 @@ struct plan {
 int plan_make(yajl_val ins, const struct plan_opts *o,
 	      const struct plan_facts *f, struct plan *out);
 void plan_release(struct plan *p);
+/* A new, empty step of kind k at the end of p (for the planners of other
+ * kinds of move: plan_service.h). */
+struct step *plan_add(struct plan *p, enum step_kind k, size_t vol);
 
 /* --dry-run: the plan as text, or as one JSON document. */
 void plan_print(const struct plan *p, const char *source, const char *dest,

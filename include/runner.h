@@ -31,4 +31,13 @@ void runner_record(struct runner *r, int64_t check_started);
  * left at it. */
 int runner_run(struct runner *r);
 
+/* A move failed in the record's current phase: say so on stderr (what
+ * is rolled back: whom, "" for all of it), roll back with rollback(ctx),
+ * record how it ended and print the report with report(ctx).  The
+ * rollback's own failures are warnings: the error the user reads last is
+ * the move's, prefixed with the phase, and its kind decides the exit
+ * status, which is returned. */
+int runner_failed(struct migration *rec, int (*rollback)(void *ctx),
+		  void (*report)(void *ctx), void *ctx, const char *whom);
+
 #endif

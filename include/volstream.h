@@ -98,4 +98,8 @@ int volsum_parse(const char *answer, char digest[65], size_t *entries);
 /* "2026-11-25T01:40:09.37425005Z" or "...+02:00" -> seconds since 1970 */
 int rfc3339_seconds(const char *s, int64_t *out);
 
+/* The engine's clock (its /info SystemTime), seconds: mtimes there follow
+ * it, and the caller's may be off; the caller's when it cannot say. */
+int64_t engine_now_s(struct engine *e);
+
 #endif

@@ -1210,8 +1210,9 @@ static int step_restore(struct handover *h, const struct step *s)
 
 /* Apply the journal: the source first (its service must not wait for
  * the destination to be reached again), then the destination. */
-static int rollback(struct handover *h)
+static int rollback(void *ctx)
 {
+	struct handover *h = ctx;
 	int ok, r;
 
 	dm_rollback_begin();
@@ -1316,8 +1317,10 @@ static int print_plan(const struct handover *h)
 	return print_extra(h, 1);
 }
 
-static void print_report(struct handover *h)
+static void print_report(void *ctx)
 {
+	struct handover *h = ctx;
+
 	record_print(&h->rec, h->o->json, stdout);
 }
 
@@ -1506,27 +1509,7 @@ int migrate_container(struct cli *cli, const struct container_opts *o)
 		goto out;
 	}
 	if (run_plan(&h) < 0) {
-		char *phase = xstrdup(h.rec.cur_phase);
-		struct dm_err why;
-		int left;
-
-		/* the rollback's own failures are warnings: the move's error
-		 * is the one the user reads last, and its kind the status */
-		dm_error_save(&why);
-		/* a step cut short by Ctrl-C may say only how it broke (a
-		 * pipe, a stream): the user interrupted, and 130 says so */
-		if (why.kind == DM_ERR_FAILED && dm_cancelled())
-			why.kind = DM_ERR_INTERRUPTED;
-		/* a notice while it runs; the error is main's to print */
-		fprintf(stderr, "%s failed; rolling back\n", phase);
-		left = rollback(&h) < 0;
-		record_fail(&h.rec, left ? "failed" : "rolled-back", why.kind,
-			    why.msg);
-		print_report(&h);
-		dm_error_restore(&why);
-		dm_error_wrap("%s failed", phase);
-		free(phase);
-		ret = cmd_failed_status(left);
+		ret = runner_failed(&h.rec, rollback, print_report, &h, "");
 		goto out;
 	}
 	interrupt_note("finishing: the move is done, its report follows");

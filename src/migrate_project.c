@@ -22,6 +22,7 @@
 #include "plan_group.h"
 #include "project.h"
 #include "record.h"
+#include "runner.h"
 #include "sshlink.h"
 #include "transfer.h"
 #include "undo.h"
@@ -283,8 +284,9 @@ static int run_plan(struct group *g)
 
 /* The sources first (their services must not wait for the destination),
  * then the destination, reached again if the link died. */
-static int rollback(struct group *g)
+static int rollback(void *ctx)
 {
+	struct group *g = ctx;
 	int ok;
 
 	dm_rollback_begin();
@@ -331,22 +333,16 @@ static void group_release(struct group *g)
 	free(g->cfgdir);
 }
 
+static void report(void *ctx)
+{
+	struct group *g = ctx;
+
+	record_print(&g->rec, g->o->c.json, stdout);
+}
+
 static int fail_run(struct group *g)
 {
-	char *phase = xstrdup(g->rec.cur_phase);
-	struct dm_err why;
-	int left;
-
-	dm_error_save(&why);
-	fprintf(stderr, "%s failed; rolling back every container\n", phase);
-	left = rollback(g) < 0;
-	record_fail(&g->rec, left ? "failed" : "rolled-back", why.kind,
-		    why.msg);
-	record_print(&g->rec, g->o->c.json, stdout);
-	dm_error_restore(&why);
-	dm_error_wrap("%s failed", phase);
-	free(phase);
-	return cmd_failed_status(left);
+	return runner_failed(&g->rec, rollback, report, g, " every container");
 }
 
 int migrate_group(struct cli *cli, const struct group_opts *o)

@@ -440,8 +440,9 @@ static int dispatch(void *ctx, const struct step *s)
 
 /* The service first (its task back at its node), then the task's node,
  * then the destination. */
-static int rollback(struct svcmove *m)
+static int rollback(void *ctx)
 {
+	struct svcmove *m = ctx;
 	int ok = 1;
 
 	dm_rollback_begin();
@@ -493,6 +494,13 @@ static int print_plan(struct svcmove *m)
 	plan_print(&m->steps, m->from.hostname, m->to.hostname,
 		   m->strategy->name, stdout);
 	return 0;
+}
+
+static void report(void *ctx)
+{
+	struct svcmove *m = ctx;
+
+	record_print(&m->rec, m->o->json, stdout);
 }
 
 /* What stays behind, and how to undo the placement. */
@@ -574,24 +582,11 @@ int migrate_service(struct cli *cli, const struct service_opts *o)
 		goto out;
 	}
 	if (run(&m) < 0) {
-		char *phase = xstrdup(m.rec.cur_phase);
-		struct dm_err why;
-		int left;
-
-		dm_error_save(&why);
-		fprintf(stderr, "%s failed; rolling back\n", phase);
-		left = rollback(&m) < 0;
-		record_fail(&m.rec, left ? "failed" : "rolled-back", why.kind,
-			    why.msg);
-		record_print(&m.rec, o->json, stdout);
-		dm_error_restore(&why);
-		dm_error_wrap("%s failed", phase);
-		free(phase);
-		ret = cmd_failed_status(left);
+		ret = runner_failed(&m.rec, rollback, report, &m, "");
 		goto out;
 	}
 	record_set_status(&m.rec, "completed");
-	record_print(&m.rec, o->json, stdout);
+	report(&m);
 	print_after(&m);
 	ret = 0;
 	goto out;

@@ -16,6 +16,7 @@
 #include "migrate.h"
 #include "progress.h"
 #include "record.h"
+#include "runner.h"
 #include "transfer.h"
 #include "undo.h"
 #include "volsync.h"
@@ -324,8 +325,9 @@ out:
 
 /* Apply the journal: the source's helpers first, then the destination,
  * reached again if its link died. */
-static int undo(struct vol_run *r)
+static int undo(void *ctx)
 {
+	struct vol_run *r = ctx;
 	int ok;
 
 	dm_rollback_begin();
@@ -341,8 +343,9 @@ static int undo(struct vol_run *r)
 	return ok ? 0 : -1;
 }
 
-static void report(struct vol_run *r)
+static void report(void *ctx)
 {
+	struct vol_run *r = ctx;
 	record_print(&r->rec, r->o->json, stdout);
 	if (r->o->json)
 		return;
@@ -376,23 +379,8 @@ static int run(struct vol_run *r, const char *cfgdir)
 			ret = copy_one(r, &r->v[i], &st);
 	}
 	r->rec.bytes = st.bytes;
-	if (ret < 0) {
-		char *phase = xstrdup(r->rec.cur_phase);
-		struct dm_err why;
-		int left;
-
-		dm_error_save(&why);
-		/* a notice while it runs; the error is main's to print */
-		fprintf(stderr, "%s failed; rolling back\n", phase);
-		left = undo(r) < 0;
-		record_fail(&r->rec, left ? "failed" : "rolled-back",
-			    why.kind, why.msg);
-		report(r);
-		dm_error_restore(&why);
-		dm_error_wrap("%s failed", phase);
-		free(phase);
-		return cmd_failed_status(left);
-	}
+	if (ret < 0)
+		return runner_failed(&r->rec, undo, report, r, "");
 	record_phase_end(&r->rec);
 	record_set_status(&r->rec, "completed");
 	report(r);

@@ -361,8 +361,7 @@ static int applies_to(enum step_kind k, const struct plan_vol *v)
 	return !v->ephemeral || (k != STEP_VERIFY && k != STEP_SYNC);
 }
 
-static void add_step(struct plan *p, const struct ctx *c, enum step_kind k,
-		     size_t vol)
+struct step *plan_add(struct plan *p, enum step_kind k, size_t vol)
 {
 	struct step *st;
 
@@ -371,6 +370,14 @@ static void add_step(struct plan *p, const struct ctx *c, enum step_kind k,
 	memset(st, 0, sizeof(*st));
 	st->kind = k;
 	st->vol = vol;
+	return st;
+}
+
+static void add_step(struct plan *p, const struct ctx *c, enum step_kind k,
+		     size_t vol)
+{
+	struct step *st = plan_add(p, k, vol);
+
 	describe[k](st, c);
 	if (st->bytes > 0)
 		p->bytes += st->bytes;

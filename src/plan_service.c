@@ -12,18 +12,6 @@
 #include "dm.h"
 #include "plan_service.h"
 
-static struct step *add(struct plan *p, enum step_kind k, size_t vol)
-{
-	struct step *st;
-
-	p->steps = xrealloc(p->steps, (p->n + 1) * sizeof(*p->steps));
-	st = &p->steps[p->n++];
-	memset(st, 0, sizeof(*st));
-	st->kind = k;
-	st->vol = vol;
-	return st;
-}
-
 static void count(struct plan *p, const struct step *st)
 {
 	if (st->bytes > 0)
@@ -32,7 +20,7 @@ static void count(struct plan *p, const struct step *st)
 
 static void s_check(struct plan *p, const struct service_facts *f)
 {
-	struct step *st = add(p, STEP_CHECK, 0);
+	struct step *st = plan_add(p, STEP_CHECK, 0);
 
 	st->object = xasprintf("service %s", f->service);
 	st->why = "the manager, the task's node and the destination node are "
@@ -42,7 +30,7 @@ static void s_check(struct plan *p, const struct service_facts *f)
 
 static void s_transfer(struct plan *p, const struct service_facts *f)
 {
-	struct step *st = add(p, STEP_TRANSFER, 0);
+	struct step *st = plan_add(p, STEP_TRANSFER, 0);
 
 	st->object = xasprintf("image %s", f->image_ref);
 	if (f->image_present) {
@@ -60,7 +48,7 @@ static void s_precopy(struct plan *p, const struct service_facts *f,
 		      size_t v)
 {
 	const struct plan_vol *pv = &f->vols[v];
-	struct step *st = add(p, STEP_PRECOPY, v);
+	struct step *st = plan_add(p, STEP_PRECOPY, v);
 
 	st->object = xasprintf("volume %s", pv->name);
 	st->bytes = pv->ephemeral ? 0 : pv->size;
@@ -77,7 +65,7 @@ static void s_precopy(struct plan *p, const struct service_facts *f,
 
 static void s_stop(struct plan *p, const struct service_facts *f)
 {
-	struct step *st = add(p, STEP_STOP_SOURCE, 0);
+	struct step *st = plan_add(p, STEP_STOP_SOURCE, 0);
 
 	st->object = xasprintf("task of %s at %s", f->service, f->from);
 	st->stops = xasprintf("the service's task at %s (0 replicas)",
@@ -88,7 +76,7 @@ static void s_stop(struct plan *p, const struct service_facts *f)
 
 static void s_sync(struct plan *p, const struct service_facts *f, size_t v)
 {
-	struct step *st = add(p, STEP_SYNC, v);
+	struct step *st = plan_add(p, STEP_SYNC, v);
 
 	st->object = xasprintf("volume %s", f->vols[v].name);
 	st->bytes = -1;
@@ -97,7 +85,7 @@ static void s_sync(struct plan *p, const struct service_facts *f, size_t v)
 
 static void s_start(struct plan *p, const struct service_facts *f)
 {
-	struct step *st = add(p, STEP_START, 0);
+	struct step *st = plan_add(p, STEP_START, 0);
 
 	st->object = xasprintf("service %s", f->service);
 	st->creates = xasprintf("its task at %s (constraint node.id==%s, "

@@ -1,6 +1,10 @@
 /*
  * runner.c - execute a plan, recording each step (see runner.h).
  */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd.h"
 #include "dm.h"
 #include "runner.h"
 
@@ -57,4 +61,27 @@ int runner_run(struct runner *r)
 	}
 	record_phase_end(r->rec);
 	return 0;
+}
+
+int runner_failed(struct migration *rec, int (*rollback)(void *ctx),
+		  void (*report)(void *ctx), void *ctx, const char *whom)
+{
+	char *phase = xstrdup(rec->cur_phase);
+	struct dm_err why;
+	int left;
+
+	dm_error_save(&why);
+	/* a step cut short by Ctrl-C may say only how it broke (a pipe, a
+	 * stream): the user interrupted, and 130 says so */
+	if (why.kind == DM_ERR_FAILED && dm_cancelled())
+		why.kind = DM_ERR_INTERRUPTED;
+	/* a notice while it runs; the error is main's to print */
+	fprintf(stderr, "%s failed; rolling back%s\n", phase, whom);
+	left = rollback(ctx) < 0;
+	record_fail(rec, left ? "failed" : "rolled-back", why.kind, why.msg);
+	report(ctx);
+	dm_error_restore(&why);
+	dm_error_wrap("%s failed", phase);
+	free(phase);
+	return cmd_failed_status(left);
 }

@@ -87,28 +87,13 @@ static int tree_snap(struct engine *e, const char *helper, int64_t taken,
 	return ret;
 }
 
-/* The source engine's clock, which its files' mtimes follow. */
-static int64_t engine_clock(struct engine *e)
-{
-	yajl_val info = NULL;
-	const char *t;
-	int64_t now = dm_wall_s();
-
-	if (engine_get_json(e, "/info", &info) == 0 &&
-	    (t = json_str(info, "SystemTime", NULL)) != NULL &&
-	    rfc3339_seconds(t, &now) < 0)
-		now = dm_wall_s();
-	yajl_tree_free(info);
-	return now;
-}
-
 int volume_update_seed(struct engine *src, const char *src_helper,
 		       struct engine *dst, const char *dst_helper,
 		       int64_t taken, char digest[65], struct xfer_stats *st,
 		       struct volsnap **snap, int *deleted)
 {
 	struct volsnap *seed = NULL;
-	int64_t began = engine_clock(src);
+	int64_t began = engine_now_s(src);
 	int ret;
 
 	*deleted = 0;

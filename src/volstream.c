@@ -194,7 +194,7 @@ int rfc3339_seconds(const char *s, int64_t *out)
 
 /* The source engine's clock: mtimes there are compared with it, and the
  * caller's may be off. */
-static int64_t engine_now_s(struct engine *e)
+int64_t engine_now_s(struct engine *e)
 {
 	yajl_val info = NULL;
 	const char *t;
