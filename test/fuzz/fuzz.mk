@@ -44,9 +44,9 @@ $(B)/gcc/%.o: src/%.c $(wildcard include/*.h)
 	@gcc $(COMMON) -c -o $@ $<
 
 # dm-helper, embedded as in the plugin (volume_helper.c carries it)
-$(B)/dm-helper: src/helper/dm-helper.c include/dmh_proto.h
+$(B)/dm-helper: $(wildcard src/helper/*.c src/helper/*.h) include/dmh_proto.h
 	@mkdir -p $(dir $@)
-	@gcc -static -Os -s -std=c11 -D_GNU_SOURCE -Iinclude -o $@ $<
+	@gcc -static -Os -s -std=c11 -D_GNU_SOURCE -Iinclude -o $@ $(filter %.c,$^)
 
 $(B)/%/helper-blob.o: src/helper/blob.S $(B)/dm-helper
 	@mkdir -p $(dir $@)
