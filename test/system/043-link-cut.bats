@@ -38,8 +38,9 @@ cut_mid_transfer() {
 	lab_ctl shape node2 2mbit
 	DOCKER_MIGRATE_STALL_TIMEOUT=5 bg_migrate image "$APP" --to node2 \
 		--strategy "$@" --progress plain
-	# bytes are on the way: a progress line with a rate
-	wait_until grep -q "^$APP: [0-9.]* [kM]B sent" "$OUT"
+	# bytes are on the way: a progress line with bytes ("N MB sent",
+	# or "N MB/TOTAL (P%)" when the total is known)
+	wait_until grep -qE "^$APP: [0-9.]+ [kM]B( sent|/)" "$OUT"
 	cut node2
 	WAIT_TRIES=600 wait_until in_output "rolling back"
 	uncut node2
