@@ -99,9 +99,11 @@ check-system: $(BIN)
 
 # The README's test command: everything, against real engines, sshd and a
 # registry in the lab.  Installs what is missing when run as root.
+# SYSTEM_FILES limits its system tests too (.ci/run's sanitizer pass).
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(BIN)
-	@DM_BIN=$(abspath $(BIN)) ./test/check.sh $(UNIT_BIN)
+	@DM_BIN=$(abspath $(BIN)) SYSTEM_FILES="$(SYSTEM_FILES)" \
+		./test/check.sh $(UNIT_BIN)
 
 # libFuzzer targets (clang) for the parsers of outside bytes: test/fuzz/.
 # make fuzz [FUZZ_SECONDS=20]; make fuzz-replay: gcc+ASan, saved inputs only.
