@@ -32,14 +32,14 @@ typedef int (*dmh_xattr_fn)(void *ctx, const char *name, const void *val,
 int dmh_xattrs(const char *path, int cap_only, dmh_xattr_fn fn, void *ctx);
 
 /* A name below the root: relative, no "..", no empty or "." element
- * (dm-helper.c). */
+ * (dmh_path.c). */
 int dmh_safe_name(const char *name);
 
 /* dm-helper stat ROOT NAME...: the exit status */
 int dmh_cmd_stat(const char *root, int n, char **names);
 /* The directory holding name (relative, below the cwd) reached without
  * following a symbolic link: its fd, *base the last element; -1 with
- * errno (dm-helper.c). */
+ * errno (dmh_path.c). */
 int dmh_open_parent(const char *name, const char **base);
 
 /* dm-helper strip ROOT XATTR NAME...: the exit status */

@@ -8,6 +8,7 @@
  */
 #define DMH_NO_MAIN
 #include "../../src/helper/dm-helper.c"
+#include "../../src/helper/dmh_path.c"
 #include "../../src/helper/dmh_xattr.c"	/* what scan and get carry */
 
 #include "unit.h"

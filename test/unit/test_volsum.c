@@ -8,6 +8,7 @@
  */
 #define DMH_NO_MAIN
 #include "../../src/helper/dm-helper.c"
+#include "../../src/helper/dmh_path.c"
 #include "../../src/helper/dmh_sha256.c"
 #include "../../src/helper/dmh_sum.c"
 #include "../../src/helper/dmh_xattr.c"
