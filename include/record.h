@@ -48,6 +48,8 @@ struct migration {
 	char *object;
 	char *source, *dest, *strategy;
 	int64_t started, finished;	/* seconds since the epoch */
+	int64_t started_ms;	/* ms since the epoch: the order of records
+				 * begun within one second (0: not known) */
 	struct phase phases[RECORD_MAX_PHASES];
 	int nphases;
 	int64_t phase_t0;	/* ms, monotonic: start of the open phase */

@@ -74,7 +74,8 @@ int record_begin(struct migration *m, const char *cfgdir, const char *kind,
 	m->source = xstrdup(source);
 	m->dest = xstrdup(dest);
 	m->strategy = xstrdup(strategy);
-	m->started = dm_wall_s();
+	m->started_ms = record_wall_ms();
+	m->started = m->started_ms / 1000;
 	m->downtime_ms = -1;
 	m->pid = (int)getpid();
 	m->pid_start = proc_start(m->pid);
@@ -225,6 +226,8 @@ void record_gen(const struct migration *m, yajl_gen g)
 	gen_kv(g, "strategy", m->strategy);
 	json_gen_str(g, "started");
 	yajl_gen_integer(g, m->started);
+	json_gen_str(g, "started_ms");
+	yajl_gen_integer(g, m->started_ms);
 	json_gen_str(g, "finished");
 	yajl_gen_integer(g, m->finished);
 	json_gen_str(g, "total_ms");
@@ -463,6 +466,7 @@ static void load_one(const char *path, struct migration *m)
 	m->dest = xstrdup(json_str(v, "destination", NULL));
 	m->strategy = xstrdup(json_str(v, "strategy", NULL));
 	m->started = json_int(v, 0, "started", NULL);
+	m->started_ms = json_int(v, 0, "started_ms", NULL);
 	m->finished = json_int(v, 0, "finished", NULL);
 	m->bytes = (uint64_t)json_int(v, 0, "bytes", NULL);
 	m->downtime_ms = json_int(v, -1, "downtime_ms", NULL);
@@ -502,6 +506,9 @@ static int by_start(const void *a, const void *b)
 
 	if (x->started != y->started)
 		return x->started < y->started ? -1 : 1;
+	/* within one second, by the millisecond where both say it */
+	if (x->started_ms && y->started_ms && x->started_ms != y->started_ms)
+		return x->started_ms < y->started_ms ? -1 : 1;
 	return strcmp(x->id, y->id);
 }
 
