@@ -198,9 +198,13 @@ int main(int argc, char **argv)
 	memset(&cli, 0, sizeof(cli));
 	docker_env_from_process(&cli.env);
 	if (argc >= 2 && (strcmp(argv[1], "__complete") == 0 ||
-			  strcmp(argv[1], "__completeNoDesc") == 0))
-		return cmd_complete(argc - 2, argv + 2, &cli,
-				    strcmp(argv[1], "__completeNoDesc") == 0);
+			  strcmp(argv[1], "__completeNoDesc") == 0)) {
+		ret = cmd_complete(argc - 2, argv + 2, &cli,
+				   strcmp(argv[1], "__completeNoDesc") == 0);
+		/* -H read back from the CLI's command line (complete.c) */
+		strlist_clear(&cli.g.hosts);
+		return ret;
+	}
 
 	argc--;
 	argv++;
